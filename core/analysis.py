@@ -1,0 +1,181 @@
+"""The whole flow as a few calls shared by the CLI, the TUI and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+
+from core import DEFAULT_SEED
+from core.errors import DataError
+from core.features import CustomerFrame, build_customer_frame
+from core.io import Tables, load_tables
+from core.model import SegmentModel
+from core.preprocess import build_preprocessor, prepare, transform
+from core.schema import Role, Schema, infer_schema
+from core.segments import SegmentProfile, final_model, profile_segments
+from core.sweep import DEFAULT_KS, Choice, KResult, SweepPlan, choose_k, plan_sweep, run_sweep
+
+
+@dataclass
+class Options:
+    """What the user chose; everything else is inferred."""
+
+    customers: str | None = None
+    transactions: str | None = None
+    use_transactions: bool = True
+    key: str | None = None
+    features: list[str] | None = None  # keep only these features
+    roles: dict[str, Role] = field(default_factory=dict)  # column -> role overrides
+    ks: Sequence[int] = DEFAULT_KS
+    seed: int = DEFAULT_SEED
+    k: int | None = None  # override the chosen k
+
+
+@dataclass
+class Prepared:
+    """Customers, their roles and the transformed matrix."""
+
+    source: str
+    frame: CustomerFrame
+    schema: Schema
+    features: pd.DataFrame
+    preprocessor: ColumnTransformer
+    X: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return len(self.features)
+
+    def feature_names(self) -> list[str]:
+        return [str(n) for n in self.preprocessor.get_feature_names_out()]
+
+
+@dataclass
+class Segmentation:
+    """The final result: model, labels, profiles, and the sweep behind the choice."""
+
+    prepared: Prepared
+    plan: SweepPlan
+    results: list[KResult]
+    choice: Choice
+    model: SegmentModel
+    labels: np.ndarray  # 1..k per customer, in the order of prepared.features
+    profiles: list[SegmentProfile]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*self.plan.warnings, *self.choice.warnings]
+
+    def labels_frame(self) -> pd.DataFrame:
+        """The key column (or a row number) and the segment of every customer."""
+        frame = self.prepared.frame
+        if frame.key:
+            keys = frame.data[frame.key]
+        else:
+            keys = pd.Series(np.arange(1, len(self.labels) + 1), name="row")
+        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": self.labels})
+
+
+def load(path: str | Path) -> Tables:
+    """Load every table of a file (see core.io.load_tables)."""
+    return load_tables(path)
+
+
+def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared:
+    """Customers frame, schema, and the fitted preprocessing with its transformed matrix."""
+    frame = build_customer_frame(
+        tables,
+        options.customers,
+        options.transactions,
+        options.key,
+        use_transactions=options.use_transactions,
+    )
+    roles = dict(options.roles)
+    if options.features is not None:
+        wanted = set(options.features)
+        unknown = sorted(wanted - set(map(str, frame.data.columns)))
+        if unknown:
+            raise DataError(
+                f"unknown feature column(s) {', '.join(unknown)}. "
+                f"Columns are: {', '.join(map(str, frame.data.columns))}."
+            )
+        auto = infer_schema(frame.data, frame.key, roles, frame.coded)
+        for col in auto.columns:
+            if col.name not in wanted and col.role is not Role.KEY:
+                roles.setdefault(col.name, Role.IGNORED)
+            elif col.name in wanted and col.role is Role.IGNORED and col.name not in roles:
+                roles[col.name] = _forced_feature_role(frame.data[col.name])
+    schema = infer_schema(frame.data, frame.key, roles, frame.coded)
+    features = prepare(frame.data, schema, frame.reference_date)
+    pre = build_preprocessor(schema)
+    pre.fit(features)
+    return Prepared(source, frame, schema, features, pre, transform(pre, features))
+
+
+def _forced_feature_role(s: pd.Series) -> Role:
+    return Role.NUMERIC if pd.api.types.is_numeric_dtype(s) else Role.CATEGORICAL
+
+
+def start_sweep(
+    prepared: Prepared,
+    ks: Sequence[int] = DEFAULT_KS,
+    seed: int = DEFAULT_SEED,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[SweepPlan, Iterator[KResult]]:
+    """The plan (k clamped, sampling decided) and an iterator yielding each k as it finishes."""
+    plan = plan_sweep(prepared.X, ks, seed)
+    return plan, run_sweep(prepared.X, plan, should_stop)
+
+
+def segment(
+    prepared: Prepared, plan: SweepPlan, results: list[KResult], k: int | None = None
+) -> Segmentation:
+    """Choose k (or take `k`), fit the final model, label and profile every customer."""
+    choice = choose_k(results, k)
+    result = next(r for r in results if r.k == choice.k)
+    km, labels0 = final_model(prepared.X, result, plan.seed)
+    labels = labels0 + 1
+    frame, schema = prepared.frame, prepared.schema
+    profiles = profile_segments(prepared.features, labels0, schema, frame.labels, frame.semantics)
+    num = prepared.features[schema.numeric].astype("float64")
+    model = SegmentModel(
+        pipeline=Pipeline([("preprocess", prepared.preprocessor), ("kmeans", km)]),
+        schema=schema,
+        k=choice.k,
+        seed=plan.seed,
+        key=frame.key,
+        customers_sheet=frame.customers_sheet,
+        transactions_sheet=frame.transactions_sheet,
+        categories={
+            c: sorted(map(str, prepared.features[c].dropna().unique())) for c in schema.categorical
+        },
+        segment_sizes=np.bincount(labels0, minlength=choice.k).tolist(),
+        numeric_summary={
+            c: {"mean": float(num[c].mean()), "std": float(num[c].std(ddof=0))} for c in num
+        },
+        metrics=[r.to_dict() for r in results],
+    )
+    return Segmentation(prepared, plan, results, choice, model, labels, profiles)
+
+
+def analyse(
+    path: str | Path,
+    options: Options,
+    on_result: Callable[[KResult, SweepPlan], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Segmentation:
+    """Load, prepare, sweep and segment in one call (the headless command)."""
+    prepared = prepare_data(load(path), options, str(path))
+    plan, results_iter = start_sweep(prepared, options.ks, options.seed, should_stop)
+    results = []
+    for r in results_iter:
+        results.append(r)
+        if on_result:
+            on_result(r, plan)
+    return segment(prepared, plan, results, options.k)

@@ -1,0 +1,352 @@
+"""From loaded tables to one row per customer: lookups joined, transaction logs aggregated."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataError
+from core.io import Tables
+from core.schema import KEY_PATTERN, is_datelike
+
+AMOUNT_PATTERN = re.compile(r"amount|value|price|spend|revenue|sales|total|paid|cost", re.I)
+BURN_PATTERN = re.compile(r"burn|redeem|used|claimed|converted", re.I)
+JOIN_PATTERN = re.compile(r"join|signup|sign_up|regist|created|first|since", re.I)
+STATUS_MAX_VALUES = 6
+SEMANTIC_NAMES = {  # behaviour meaning of a flat table's column, from its name
+    "recency": re.compile(r"recency|days_since_last|since_last|last_(visit|purchase|order)", re.I),
+    "frequency": re.compile(r"frequency|visits|orders|purchases|transactions", re.I),
+    "monetary": re.compile(r"monetary|spend|spent|revenue|sales|amount", re.I),
+    "burn_rate": re.compile(r"(burn|redeem|redemption|coupon).*rate", re.I),
+}
+
+
+@dataclass
+class CustomerFrame:
+    """One row per customer, with what was done to get there."""
+
+    data: pd.DataFrame
+    key: str | None
+    customers_sheet: str | None
+    transactions_sheet: str | None
+    reference_date: pd.Timestamp | None
+    decisions: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    semantics: dict[str, str] = field(default_factory=dict)
+    coded: dict[str, str] = field(default_factory=dict)  # code column -> joined name column
+
+    def label(self, column: str) -> str:
+        """A human name for a column."""
+        return self.labels.get(column, column.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class SheetGuess:
+    """Which table holds customers and which holds transactions."""
+
+    customers: str | None
+    transactions: str | None
+    key: str | None
+
+
+def plural(noun: str) -> str:
+    """English plural of a simple noun (branch -> branches, city -> cities)."""
+    if re.search(r"(s|sh|ch|x|z)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def find_key(df: pd.DataFrame) -> str | None:
+    """The customer-key column by name (customer_id, client_no, ...), if any."""
+    for col in map(str, df.columns):
+        if KEY_PATTERN.match(col.strip()):
+            return col
+    return None
+
+
+def _date_columns(df: pd.DataFrame) -> list[str]:
+    return [str(c) for c in df.columns if is_datelike(df[c])]
+
+
+def guess_sheets(tables: Tables) -> SheetGuess:
+    """Guess the customers table, the transaction log and the key they share."""
+    customers: list[tuple[int, str, str]] = []
+    logs: list[tuple[int, str, str]] = []
+    for name, df in tables.items():
+        key = find_key(df)
+        if key is None:
+            continue
+        named = 0 if re.search(r"customer|client|member|user", name, re.I) else 1
+        if df[key].is_unique:
+            customers.append((named, name, key))
+        elif _date_columns(df):
+            tx_named = 0 if re.search(r"transaction|order|purchase|sale|event|log", name, re.I) else 1
+            logs.append((tx_named, name, key))
+    cust = min(customers)[1:] if customers else None
+    log = min(logs)[1:] if logs else None
+    if cust and log and cust[1] != log[1]:
+        log = next(((n, k) for _, n, k in sorted(logs) if k == cust[1]), None)
+    if cust is None and log is None:
+        if len(tables) == 1:
+            return SheetGuess(next(iter(tables)), None, None)
+        raise DataError(
+            "no table has a customer key column (customer_id, client_id, ...). "
+            "Choose the customers sheet and its key."
+        )
+    return SheetGuess(cust[0] if cust else None, log[0] if log else None, (cust or log)[1])  # type: ignore[index]
+
+
+def build_customer_frame(
+    tables: Tables,
+    customers: str | None = None,
+    transactions: str | None = None,
+    key: str | None = None,
+    *,
+    use_transactions: bool = True,
+) -> CustomerFrame:
+    """One row per customer: the customers table with lookups joined and behaviour added."""
+    if customers is None and transactions is None:
+        guess = guess_sheets(tables)
+        customers, transactions, key = guess.customers, guess.transactions, key or guess.key
+    for sheet in (customers, transactions):
+        if sheet is not None and sheet not in tables:
+            raise DataError(f"no sheet '{sheet}'. Sheets are: {', '.join(tables)}.")
+    if not use_transactions:
+        transactions = None
+    decisions: list[str] = []
+    coded: dict[str, str] = {}
+    lookups = {n: t for n, t in tables.items() if n not in (customers, transactions)}
+    base = tables[customers] if customers else None
+    log = tables[transactions] if transactions else None
+    if key is None:
+        key = find_key(base if base is not None else log)  # type: ignore[arg-type]
+    if base is not None:
+        if key is not None and key not in base.columns:
+            raise DataError(f"sheet '{customers}' has no column '{key}'.")
+        if key is not None and not base[key].is_unique:
+            dup = int(base[key].duplicated().sum())
+            raise DataError(
+                f"'{key}' repeats on {dup:,} rows of '{customers}': a customer table needs one "
+                "row per customer. Choose it as the transactions sheet instead."
+            )
+        base = _join_lookups(base, lookups, customers or "", decisions, coded)
+        decisions.insert(0, f"customers: {len(base):,} rows from '{customers}', key '{key}'")
+    dates = [base[c] for c in _date_columns(base)] if base is not None else []
+    labels: dict[str, str] = {}
+    semantics: dict[str, str] = {}
+    if log is not None:
+        if key is None or key not in log.columns:
+            raise DataError(f"sheet '{transactions}' has no customer key column '{key}'.")
+        log = _join_lookups(log, lookups, transactions or "", decisions)
+        dates += [_to_datetime(log[c]) for c in _date_columns(log)]
+    ref = _reference_date(dates)
+    if log is not None:
+        behaviour = _aggregate(log, key, transactions or "", ref, decisions, labels, semantics)  # type: ignore[arg-type]
+        if base is None:
+            base = behaviour.reset_index()
+            decisions.insert(0, f"customers: {len(base):,} built from the log '{transactions}'")
+        else:
+            base = _attach(base, behaviour, key, ref, decisions)  # type: ignore[arg-type]
+    assert base is not None
+    for col in _date_columns(base):
+        base[col] = _to_datetime(base[col])
+        labels.setdefault(col, f"days since {col.replace('_', ' ')}")
+        if JOIN_PATTERN.search(col):
+            semantics.setdefault("tenure", col)
+    for role, pattern in SEMANTIC_NAMES.items():
+        if role not in semantics:
+            col = next((str(c) for c in base.columns if pattern.search(str(c))), None)
+            if col is not None and col != key and pd.api.types.is_numeric_dtype(base[col]):
+                semantics[role] = col
+    if ref is not None:
+        decisions.append(f"dates are measured in days before {ref.date()}, the latest date in the data")
+    return CustomerFrame(
+        base.reset_index(drop=True),
+        key,
+        customers,
+        transactions,
+        ref,
+        decisions,
+        labels,
+        semantics,
+        coded,
+    )
+
+
+def _to_datetime(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
+def _reference_date(dates: list[pd.Series]) -> pd.Timestamp | None:
+    maxima = [d.max() for d in dates if d.notna().any()]
+    return max(maxima) if maxima else None
+
+
+def _join_lookups(
+    df: pd.DataFrame,
+    lookups: Tables,
+    name: str,
+    decisions: list[str],
+    coded: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Left-join every lookup table whose unique *_id key appears in `df`, until nothing changes."""
+    joined: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for lname, lk in lookups.items():
+            if lname in joined:
+                continue
+            code = next(
+                (
+                    str(c)
+                    for c in lk.columns
+                    if str(c).endswith("_id") and c in df.columns and lk[c].is_unique
+                ),
+                None,
+            )
+            extra = [c for c in lk.columns if c not in df.columns]
+            if code is None or not extra:
+                continue
+            right = lk[[code, *extra]]
+            if df[code].dtype != right[code].dtype:
+                right = right.astype({code: df[code].dtype}, errors="ignore")
+            df = df.merge(right, on=code, how="left", validate="many_to_one")
+            unmatched = int(df[extra[0]].isna().sum() - lk[extra[0]].isna().sum())
+            note = f" ({unmatched:,} codes not found)" if unmatched > 0 else ""
+            decisions.append(f"joined '{lname}' into '{name}' on {code}: added {', '.join(extra)}{note}")
+            joined.add(lname)
+            changed = True
+            named = [c for c in extra if not str(c).endswith("_id")]
+            if coded is not None and named:
+                coded[code] = str(named[0])
+    return df
+
+
+def _aggregate(
+    log: pd.DataFrame,
+    key: str,
+    sheet: str,
+    ref: pd.Timestamp | None,
+    decisions: list[str],
+    labels: dict[str, str],
+    semantics: dict[str, str],
+) -> pd.DataFrame:
+    """Behaviour per customer: frequency, recency, tenure, status counts, distinct codes, money."""
+    log = log[log[key].notna()]
+    g = log.groupby(key, sort=True)
+    out = pd.DataFrame({"transactions": g.size()})
+    labels["transactions"] = "transactions"
+    semantics["frequency"] = "transactions"
+    made = ["transactions"]
+    date_cols = _date_columns(log)
+    if date_cols and ref is not None:
+        main = min(date_cols, key=lambda c: log[c].isna().sum())
+        when = _to_datetime(log[main])
+        last, first = when.groupby(log[key]).max(), when.groupby(log[key]).min()
+        out["days_since_last"] = (ref - last).dt.days.astype(float)
+        out["days_since_first"] = (ref - first).dt.days.astype(float)
+        labels["days_since_last"] = "days since last transaction"
+        labels["days_since_first"] = "days since first transaction"
+        semantics["recency"] = "days_since_last"
+        made += ["days_since_last", "days_since_first"]
+    for col in log.columns:
+        s = log[col]
+        if col == key or is_datelike(s):
+            continue
+        nunique = s.nunique()
+        if s.dtype.kind in "OSUT" or pd.api.types.is_string_dtype(s):
+            if 2 <= nunique <= STATUS_MAX_VALUES:
+                made += _status_counts(log, key, col, out, labels, semantics)
+        elif str(col).endswith("_id"):
+            if nunique < len(s) * 0.5:
+                noun = plural(str(col).removesuffix("_id"))
+                name = f"distinct_{noun}"
+                out[name] = g[col].nunique()
+                labels[name] = f"distinct {noun.replace('_', ' ')}"
+                made.append(name)
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            clean = s.replace([np.inf, -np.inf], np.nan)
+            total = f"total_{col}"
+            out[total] = clean.groupby(log[key]).sum(min_count=1)
+            labels[total] = f"total {str(col).replace('_', ' ')}"
+            made.append(total)
+            if AMOUNT_PATTERN.search(str(col)) and "monetary" not in semantics:
+                avg = f"avg_{col}"
+                out[avg] = clean.groupby(log[key]).mean()
+                labels[avg] = f"average {str(col).replace('_', ' ')} per transaction"
+                semantics["monetary"] = total
+                made.append(avg)
+    decisions.append(
+        f"aggregated {len(log):,} rows of '{sheet}' per {key} into: {', '.join(made)}"
+    )
+    return out
+
+
+def _status_counts(
+    log: pd.DataFrame,
+    key: str,
+    col: str,
+    out: pd.DataFrame,
+    labels: dict[str, str],
+    semantics: dict[str, str],
+) -> list[str]:
+    """Counts per status value (e.g. subscribed / burned) and the rate of the 'burned' one."""
+    made = []
+    counts = pd.crosstab(log[key], log[col].astype(str))
+    for value in counts.columns:
+        slug = re.sub(r"\W+", "_", str(value).strip().lower()).strip("_")
+        name = f"n_{slug}"
+        out[name] = counts[value]
+        labels[name] = f"{value} count"
+        made.append(name)
+        if BURN_PATTERN.search(str(value)) and "burn_rate" not in semantics:
+            rate = f"{slug}_rate"
+            out[rate] = counts[value] / counts.sum(axis=1)
+            labels[rate] = f"{value} rate"
+            semantics["burn_rate"] = rate
+            made.append(rate)
+    return made
+
+
+def _attach(
+    base: pd.DataFrame,
+    behaviour: pd.DataFrame,
+    key: str,
+    ref: pd.Timestamp | None,
+    decisions: list[str],
+) -> pd.DataFrame:
+    """Left-join behaviour onto customers; customers with no transactions get zeros.
+
+    Their days since last/first transaction become days since they joined, where a join
+    date is known (zero would read as "bought today").
+    """
+    if base[key].dtype != behaviour.index.dtype:
+        behaviour.index = behaviour.index.astype(base[key].dtype, errors="ignore")
+    merged = base.merge(behaviour, left_on=key, right_index=True, how="left")
+    none = int(merged["transactions"].isna().sum())
+    orphans = int((~behaviour.index.isin(base[key])).sum())
+    joined = next((c for c in _date_columns(base) if JOIN_PATTERN.search(c)), None)
+    since_join = (ref - _to_datetime(base[joined])).dt.days if joined and ref is not None else None
+    for col in behaviour.columns:
+        if col in ("days_since_last", "days_since_first"):
+            if since_join is not None:
+                merged[col] = merged[col].fillna(since_join.astype(float))
+        else:
+            merged[col] = merged[col].fillna(0)
+    if none:
+        how = f"taken from {joined}" if since_join is not None else "left empty (imputed)"
+        decisions.append(
+            f"{none:,} customers have no transactions: counts set to 0, days since "
+            f"last/first transaction {how}"
+        )
+    if orphans:
+        decisions.append(f"{orphans:,} customer keys in the log are not in the customers table")
+    return merged

@@ -1,0 +1,89 @@
+"""The preprocessing pipeline: impute, scale numbers, one-hot categories; shared by fit and score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from core.errors import DataError
+from core.schema import Role, Schema
+
+MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
+MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
+
+
+def prepare(
+    df: pd.DataFrame, schema: Schema, reference_date: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The feature columns, typed for the pipeline: numbers as float32 (inf -> missing),
+    dates as days before `reference_date`, categories as text."""
+    missing = [c for c in schema.features if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"missing feature column(s): {', '.join(missing)}. The data must have the columns "
+            "the model was trained on."
+        )
+    out = {}
+    for col in schema.columns:
+        if col.role not in (Role.NUMERIC, Role.CATEGORICAL, Role.DATETIME):
+            continue
+        s = df[col.name]
+        if col.role is Role.DATETIME:
+            when = s if pd.api.types.is_datetime64_any_dtype(s) else _parse_dates(s)
+            ref = reference_date if reference_date is not None else when.max()
+            out[col.name] = ((ref - when).dt.days).astype("float32")
+        elif col.role is Role.NUMERIC:
+            values = pd.to_numeric(s, errors="coerce").astype("float64")
+            out[col.name] = values.replace([np.inf, -np.inf], np.nan).astype("float32")
+        else:
+            text = s.astype(object).where(s.notna(), np.nan)
+            out[col.name] = text.map(lambda v: v if v is np.nan else str(v))
+    frame = pd.DataFrame(out, index=df.index)
+    empty = [c for c in schema.numeric if frame[c].isna().all()]
+    if empty:
+        raise DataError(
+            f"column(s) {', '.join(empty)} have no usable numbers (all empty or inf). "
+            "Exclude them or fix the data."
+        )
+    return frame
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
+def build_preprocessor(schema: Schema) -> ColumnTransformer:
+    """Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot."""
+    numeric = Pipeline(
+        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    )
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            (
+                "onehot",
+                OneHotEncoder(
+                    handle_unknown="ignore",
+                    min_frequency=MIN_CATEGORY_SHARE,
+                    max_categories=MAX_ONEHOT,
+                    sparse_output=False,
+                    dtype=np.float32,
+                ),
+            ),
+        ]
+    )
+    parts = []
+    if schema.numeric:
+        parts.append(("numeric", numeric, schema.numeric))
+    if schema.categorical:
+        parts.append(("categorical", categorical, schema.categorical))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=True)
+
+
+def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
+    """The transformed matrix as C-contiguous float32, as K-Means and silhouette want it."""
+    return np.ascontiguousarray(pre.transform(features), dtype=np.float32)

@@ -1,0 +1,159 @@
+"""The output folder of a run: labels, profiles, sweep, summary, report and model."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.analysis import Segmentation
+from core.charts import charts_text
+from core.io import output_dir, write_csv_atomic, write_text_atomic
+from core.model import MODEL_SUFFIX, save_model, versions
+from core.segments import profiles_frame
+
+OUTPUT_FILES = ("labels.csv", "segments.csv", "sweep.csv", "summary.json", "report.md", "model" + MODEL_SUFFIX)
+
+
+def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
+    """'segscope-<input name>-<timestamp>' in the current folder."""
+    stem = re.sub(r"\W+", "-", Path(source).name.split(".")[0]).strip("-") or "data"
+    return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
+
+
+def sweep_frame(seg: Segmentation) -> pd.DataFrame:
+    return pd.DataFrame([r.to_dict() for r in seg.results])
+
+
+def summary(seg: Segmentation) -> dict[str, Any]:
+    """Everything needed to know what was done (summary.json)."""
+    prep = seg.prepared
+    return _clean(
+        {
+            "input": prep.source,
+            "customers_sheet": prep.frame.customers_sheet,
+            "transactions_sheet": prep.frame.transactions_sheet,
+            "key": prep.frame.key,
+            "rows": prep.rows,
+            "k": seg.choice.k,
+            "best_silhouette_k": seg.choice.best_silhouette_k,
+            "knee": seg.choice.knee,
+            "reason": seg.choice.reason,
+            "seed": seg.plan.seed,
+            "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
+            "transformed_columns": len(prep.feature_names()),
+            "excluded": prep.schema.excluded,
+            "roles": prep.schema.to_dict(),
+            "decisions": prep.frame.decisions,
+            "sampling": {
+                "fit_rows": seg.plan.fit_rows,
+                "silhouette_rows": seg.plan.silhouette_rows,
+                "notes": seg.plan.notes(),
+            },
+            "warnings": seg.warnings,
+            "segments": [
+                {
+                    "segment": p.segment,
+                    "customers": p.size,
+                    "share": p.share,
+                    "description": p.description,
+                    "recommendation_heuristic": p.recommendation,
+                }
+                for p in seg.profiles
+            ],
+            "sweep": [r.to_dict() for r in seg.results],
+            "versions": versions(),
+        }
+    )
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and inf become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else f"{v:.4g}"
+    return str(v).replace("|", "/")
+
+
+def report_markdown(seg: Segmentation) -> str:
+    """A readable report: inputs, choice, warnings, sweep table, charts, segments."""
+    prep, choice = seg.prepared, seg.choice
+    segs = pd.DataFrame(
+        [
+            {
+                "segment": p.segment,
+                "customers": p.size,
+                "share": f"{p.share:.1%}",
+                "description": p.description,
+                "recommendation (heuristic)": p.recommendation,
+            }
+            for p in seg.profiles
+        ]
+    )
+    parts = [
+        f"# segscope report: {Path(prep.source).name or 'data'}",
+        "",
+        f"- customers: {prep.rows:,}; seed: {seg.plan.seed}",
+        f"- chosen k: **{choice.k}** ({choice.reason})",
+        f"- numeric features: {', '.join(prep.schema.numeric) or 'none'}",
+        f"- categorical features: {', '.join(prep.schema.categorical) or 'none'}",
+        *[f"- excluded: {c} ({r})" for c, r in prep.schema.excluded.items()],
+        *[f"- {n}" for n in seg.plan.notes()],
+        "",
+        "## Warnings",
+        "",
+        *([f"- {w}" for w in seg.warnings] or ["- none"]),
+        "",
+        "## Segments",
+        "",
+        _md_table(segs),
+        "",
+        "## Sweep",
+        "",
+        _md_table(sweep_frame(seg)),
+        "",
+        "```",
+        charts_text(seg.results, choice.knee, choice.k),
+        "```",
+        "",
+        "## How the table was built",
+        "",
+        *[f"- {d}" for d in prep.frame.decisions],
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
+    """Write every output file into `target` atomically; refuse a non-empty folder unless `force`."""
+    with output_dir(target, force) as tmp:
+        write_csv_atomic(tmp / "labels.csv", seg.labels_frame())
+        write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
+        write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
+        write_text_atomic(tmp / "summary.json", json.dumps(summary(seg), indent=2, default=str))
+        write_text_atomic(tmp / "report.md", report_markdown(seg))
+        save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
+    final = target.resolve()
+    return [final / name for name in OUTPUT_FILES]

@@ -1,0 +1,214 @@
+"""Column roles: which columns are the key, features (numeric or categorical), dates, or ignored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataError
+
+
+class Role(str, Enum):
+    """What a column is used for."""
+
+    KEY = "key"
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    DATETIME = "datetime"
+    IGNORED = "ignored"
+
+
+FEATURE_ROLES = (Role.NUMERIC, Role.CATEGORICAL, Role.DATETIME)
+MAX_CATEGORIES = 50  # more distinct strings than this (and mostly unique) reads as free text
+MAX_FORCED_CATEGORIES = 1000  # a column chosen as categorical with more is an identifier
+
+KEY_PATTERN = re.compile(
+    r"^(customer|cust|client|user|member|account|shopper|buyer)[ _-]?(id|no|nr|number|key|code)?$",
+    re.IGNORECASE,
+)
+CODE_PATTERN = re.compile(r"(^|[ _-])(id|code|cd|type|cat|category|class|group|zip|postcode)$", re.I)
+DATE_NAME = re.compile(r"date|time|day|_at$|_on$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """A column's role and why it was given."""
+
+    name: str
+    role: Role
+    reason: str
+    overridden: bool = False
+
+
+@dataclass
+class Schema:
+    """The role of every column of a customer table."""
+
+    columns: list[ColumnRole] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> ColumnRole:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def names(self, *roles: Role) -> list[str]:
+        """Column names having any of `roles`."""
+        return [c.name for c in self.columns if c.role in roles]
+
+    @property
+    def key(self) -> str | None:
+        keys = self.names(Role.KEY)
+        return keys[0] if keys else None
+
+    @property
+    def numeric(self) -> list[str]:
+        """Features scaled as numbers (dates included: they become days)."""
+        return self.names(Role.NUMERIC, Role.DATETIME)
+
+    @property
+    def categorical(self) -> list[str]:
+        return self.names(Role.CATEGORICAL)
+
+    @property
+    def features(self) -> list[str]:
+        return self.names(*FEATURE_ROLES)
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        return {c.name: c.reason for c in self.columns if c.role in (Role.IGNORED, Role.KEY)}
+
+    def to_dict(self) -> dict[str, dict[str, str | bool]]:
+        return {
+            c.name: {"role": c.role.value, "reason": c.reason, "overridden": c.overridden}
+            for c in self.columns
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, str | bool]]) -> Schema:
+        return cls(
+            [
+                ColumnRole(name, Role(str(d["role"])), str(d["reason"]), bool(d.get("overridden")))
+                for name, d in data.items()
+            ]
+        )
+
+
+def is_datelike(s: pd.Series) -> bool:
+    """True for datetime columns and for text columns whose values parse as dates."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return True
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return False
+    sample = s.dropna().astype(str).head(200)
+    if sample.empty or not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").all():
+        return False
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() > 0.95)
+
+
+def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
+    """Guess one column's role from its name, type and values."""
+    non_null = s.dropna()
+    if name == key:
+        return ColumnRole(name, Role.KEY, "customer key: identifies rows, never a feature")
+    if non_null.empty:
+        return ColumnRole(name, Role.IGNORED, "all values are empty")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        finite = non_null[np.isfinite(non_null.astype(float))]
+        if finite.empty:
+            return ColumnRole(name, Role.IGNORED, "no finite values (all inf or empty)")
+        non_null = finite
+    distinct = int(non_null.nunique())
+    if distinct == 1:
+        return ColumnRole(name, Role.IGNORED, f"constant: every value is {non_null.iloc[0]!r}")
+    if pd.api.types.is_bool_dtype(s):
+        return ColumnRole(name, Role.CATEGORICAL, "true/false flag")
+    if is_datelike(s):
+        return ColumnRole(name, Role.DATETIME, "dates: used as days before the latest date")
+    if pd.api.types.is_numeric_dtype(s):
+        integral = bool((non_null.astype(float) % 1 == 0).all())
+        if integral and CODE_PATTERN.search(name):
+            return ColumnRole(
+                name, Role.CATEGORICAL, f"code column ({distinct} codes): labels, not quantities"
+            )
+        if integral and distinct == len(s) and len(s) > 20:
+            return ColumnRole(name, Role.IGNORED, "unique on every row: an identifier")
+        return ColumnRole(name, Role.NUMERIC, "numbers")
+    if distinct > MAX_CATEGORIES and distinct > 0.5 * len(non_null):
+        return ColumnRole(
+            name, Role.IGNORED, f"free text or identifier: {distinct:,} distinct values"
+        )
+    if distinct > MAX_CATEGORIES:
+        return ColumnRole(
+            name,
+            Role.CATEGORICAL,
+            f"{distinct} categories: the rare ones are grouped as 'infrequent'",
+        )
+    return ColumnRole(name, Role.CATEGORICAL, f"text with {distinct} categories")
+
+
+def infer_schema(
+    df: pd.DataFrame,
+    key: str | None = None,
+    overrides: dict[str, Role | str] | None = None,
+    coded: dict[str, str] | None = None,
+) -> Schema:
+    """Roles for every column; `overrides` (column -> role) always win.
+
+    `coded` maps a code column to the name column joined from its lookup table: the code is
+    then left out, since the name carries the same categories in words.
+    """
+    overrides = {k: Role(v) for k, v in (overrides or {}).items()}
+    unknown = sorted(set(overrides) - set(map(str, df.columns)))
+    if unknown:
+        raise DataError(
+            f"unknown column(s) {', '.join(map(repr, unknown))}. "
+            f"Columns are: {', '.join(map(str, df.columns))}."
+        )
+    new_keys = [c for c, r in overrides.items() if r is Role.KEY]
+    if len(new_keys) > 1:
+        raise DataError(f"only one key column is allowed, got {', '.join(new_keys)}.")
+    if new_keys:
+        key = new_keys[0]
+    cols = []
+    for name in map(str, df.columns):
+        if name in overrides:
+            cols.append(_forced_role(name, df[name], overrides[name]))
+        elif coded and name in coded and name != key:
+            cols.append(ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)"))
+        else:
+            cols.append(infer_role(name, df[name], key))
+    schema = Schema(cols)
+    if not schema.features:
+        raise DataError(
+            "no usable feature: every column is a key, empty, constant or free text "
+            f"({'; '.join(f'{n}: {r}' for n, r in schema.excluded.items())}). "
+            "Add numeric or categorical columns, or change a column's role."
+        )
+    return schema
+
+
+def _forced_role(name: str, s: pd.Series, role: Role) -> ColumnRole:
+    non_null = s.dropna()
+    if role in FEATURE_ROLES and non_null.empty:
+        raise DataError(f"column '{name}' is all empty and cannot be a feature. Exclude it.")
+    if role is Role.NUMERIC and not pd.api.types.is_numeric_dtype(s):
+        bad = pd.to_numeric(non_null, errors="coerce").isna().mean()
+        if bad > 0.05:
+            raise DataError(
+                f"column '{name}' is not numeric ({bad:.0%} of values are not numbers). "
+                "Make it categorical or exclude it."
+            )
+    if role is Role.CATEGORICAL:
+        distinct = int(non_null.nunique())
+        if distinct > MAX_FORCED_CATEGORIES and distinct > 0.5 * len(non_null):
+            raise DataError(
+                f"column '{name}' has {distinct:,} distinct values: it is an identifier, not a "
+                "category. Leave it out of the features (or make it the key)."
+            )
+    return ColumnRole(name, role, "chosen by you", overridden=True)

@@ -1,0 +1,220 @@
+"""Segments: the final fit, numbering by size, profiles against the whole base, words and advice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+
+from core.schema import Schema
+from core.sweep import KResult
+
+NOTABLE_Z = 0.4  # a numeric feature sets a segment apart when its mean is this many SDs off
+NOTABLE_LIFT = 1.5  # a category sets a segment apart at this lift ...
+NOTABLE_SHARE = 0.25  # ... when it also holds this share of the segment
+
+
+def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
+    """The K-Means for the chosen k on all rows, segments renumbered 0.. by size (largest first).
+
+    A sweep that fitted on a sample is refined on all rows from its centres.
+    """
+    km = result.model
+    if len(result.labels) != getattr(km, "labels_", np.empty(0)).shape[0]:
+        km = KMeans(n_clusters=result.k, init=km.cluster_centers_, n_init=1, random_state=seed)
+        km.fit(X)
+    labels = km.labels_
+    order = np.argsort(-np.bincount(labels, minlength=result.k), kind="stable")
+    remap = np.empty_like(order)
+    remap[order] = np.arange(len(order))
+    km.cluster_centers_ = km.cluster_centers_[order]
+    km.labels_ = remap[labels].astype(np.int32)
+    return km, km.labels_
+
+
+@dataclass
+class NumericDiff:
+    """How a segment's mean of one numeric feature compares with the whole base."""
+
+    feature: str
+    label: str
+    mean: float
+    median: float
+    base_mean: float
+    z: float
+
+    @property
+    def ratio(self) -> float:
+        return self.mean / self.base_mean if self.base_mean else float("nan")
+
+
+@dataclass
+class CategoryDiff:
+    """How common one category is in a segment compared with the whole base."""
+
+    feature: str
+    label: str
+    category: str
+    share: float
+    base_share: float
+
+    @property
+    def lift(self) -> float:
+        return self.share / self.base_share if self.base_share else float("nan")
+
+
+@dataclass
+class SegmentProfile:
+    """One segment: size, how it differs from the base, in figures and words."""
+
+    segment: int
+    size: int
+    share: float
+    numeric: list[NumericDiff] = field(default_factory=list)
+    categories: list[CategoryDiff] = field(default_factory=list)
+    description: str = ""
+    recommendation: str = ""
+
+    def standouts(self, n: int = 3) -> list[str]:
+        """Short figures that set the segment apart, strongest first."""
+        nums = sorted((d for d in self.numeric if abs(d.z) >= NOTABLE_Z), key=lambda d: -abs(d.z))
+        out = [f"{d.label} {_fmt(d.mean)} (avg {_fmt(d.base_mean)})" for d in nums[:n]]
+        for c in self.notable_categories()[: max(0, n - len(out))]:
+            out.append(f"{c.category} {c.share:.0%} (avg {c.base_share:.0%})")
+        return out
+
+    def notable_categories(self) -> list[CategoryDiff]:
+        cats = [c for c in self.categories if c.lift >= NOTABLE_LIFT and c.share >= NOTABLE_SHARE]
+        return sorted(cats, key=lambda c: -c.lift)
+
+
+def profile_segments(
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    schema: Schema,
+    names: dict[str, str] | None = None,
+    semantics: dict[str, str] | None = None,
+) -> list[SegmentProfile]:
+    """Per-segment profiles of the prepared feature frame against the whole base."""
+    names = names or {}
+    semantics = semantics or {}
+    label = lambda c: names.get(c, c.replace("_", " "))  # noqa: E731
+    seg = pd.Series(labels + 1, index=features.index, name="segment")
+    n = len(features)
+    profiles = []
+    num = features[schema.numeric].astype("float64")
+    base_mean, base_std = num.mean(), num.std(ddof=0).replace(0, np.nan)
+    means, medians = num.groupby(seg).mean(), num.groupby(seg).median()
+    base_shares = {c: features[c].value_counts(normalize=True) for c in schema.categorical}
+    for s, size in seg.value_counts().sort_index().items():
+        p = SegmentProfile(int(s), int(size), size / n)
+        for c in schema.numeric:
+            z = (means.at[s, c] - base_mean[c]) / base_std[c]
+            p.numeric.append(
+                NumericDiff(
+                    c, label(c), means.at[s, c], medians.at[s, c], base_mean[c], _finite(z)
+                )
+            )
+        for c in schema.categorical:
+            shares = features.loc[seg == s, c].value_counts(normalize=True)
+            for cat, share in shares.head(5).items():
+                p.categories.append(CategoryDiff(c, label(c), str(cat), share, base_shares[c][cat]))
+        p.description = describe(p, semantics)
+        p.recommendation = recommend(p, semantics)
+        profiles.append(p)
+    return profiles
+
+
+def _finite(x: float) -> float:
+    return float(x) if np.isfinite(x) else 0.0
+
+
+def _fmt(x: float) -> str:
+    if abs(x) < 1:
+        return f"{x:.2f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.1f}"
+
+
+def describe(p: SegmentProfile, semantics: dict[str, str]) -> str:
+    """A plain-language sentence of what sets the segment apart."""
+    words = {v: k for k, v in semantics.items()}
+    parts = []
+    nums = sorted((d for d in p.numeric if abs(d.z) >= NOTABLE_Z), key=lambda d: -abs(d.z))
+    for d in nums[:3]:
+        high = d.z > 0
+        role = words.get(d.feature)
+        if role == "recency":
+            head = "lapsed: last active" if high else "recently active: last active"
+            parts.append(f"{head} {_fmt(d.mean)} days ago (avg {_fmt(d.base_mean)})")
+        elif role == "tenure":
+            head = "long-standing" if high else "newer customers"
+            parts.append(f"{head} ({_fmt(d.mean)} days vs {_fmt(d.base_mean)})")
+        elif d.base_mean > 0 and d.mean >= 0 and (d.ratio >= 1.5 or d.ratio <= 0.67):
+            parts.append(f"{d.label} {d.ratio:.1f}× the average ({_fmt(d.mean)} vs {_fmt(d.base_mean)})")
+        else:
+            parts.append(
+                f"{'higher' if high else 'lower'} {d.label} ({_fmt(d.mean)} vs {_fmt(d.base_mean)})"
+            )
+    for c in p.notable_categories()[:2]:
+        lead = "mostly" if c.share >= 0.5 else "more often"
+        parts.append(f"{lead} {c.category} ({c.share:.0%} vs {c.base_share:.0%})")
+    if not parts:
+        return "close to the average customer on every feature"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def recommend(p: SegmentProfile, semantics: dict[str, str]) -> str:
+    """A targeting suggestion from the behaviour figures (a heuristic, labelled as one)."""
+    z = {role: next((d.z for d in p.numeric if d.feature == col), 0.0) for role, col in semantics.items()}
+    recency, freq = z.get("recency", 0.0), z.get("frequency", 0.0)
+    burn, money, tenure = z.get("burn_rate", 0.0), z.get("monetary", 0.0), z.get("tenure", 0.0)
+    if not {"recency", "frequency", "burn_rate", "monetary"} & semantics.keys():
+        return (
+            "No behaviour columns (recency, frequency, coupon use, spend) to judge targeting; "
+            "use the traits above to pick a message."
+        )
+    if recency >= 0.5:
+        tail = " They do redeem coupons, so a coupon is likely to work." if burn >= 0 else ""
+        return "At risk of lapsing: send a win-back coupon soon." + tail
+    if burn >= 0.5 and freq >= 0.3:
+        return (
+            "Engaged and coupon-responsive: the best coupon audience; keep a hold-out group to "
+            "check the coupons add sales."
+        )
+    if burn >= 0.5:
+        return "Coupon-responsive: a prime target for coupon campaigns."
+    if burn <= -0.5:
+        return "Subscribe but rarely redeem: fewer, more relevant or higher-value coupons."
+    if tenure <= -0.5:
+        return "Newer customers: an onboarding coupon to build the habit."
+    if freq >= 0.5 or money >= 0.5:
+        return "High value: reward loyalty (points, early access) rather than discounts."
+    if freq <= -0.5:
+        return "Low activity: a low-cost reactivation offer; limit spend here."
+    return "Close to the average customer: include in standard campaigns."
+
+
+def profiles_frame(profiles: list[SegmentProfile]) -> pd.DataFrame:
+    """Profiles as one row per segment (segments.csv)."""
+    rows = []
+    for p in profiles:
+        row: dict[str, object] = {"segment": p.segment, "customers": p.size, "share": round(p.share, 4)}
+        for d in p.numeric:
+            row[f"{d.feature}_mean"] = round(d.mean, 4)
+            row[f"{d.feature}_median"] = round(d.median, 4)
+            row[f"{d.feature}_z"] = round(d.z, 3)
+        seen: set[str] = set()
+        for c in p.categories:
+            if c.feature in seen:
+                continue
+            seen.add(c.feature)
+            row[f"{c.feature}_top"] = c.category
+            row[f"{c.feature}_top_share"] = round(c.share, 4)
+            row[f"{c.feature}_top_lift"] = round(c.lift, 3)
+        row["description"] = p.description
+        row["recommendation_heuristic"] = p.recommendation
+        rows.append(row)
+    return pd.DataFrame(rows)

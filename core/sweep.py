@@ -1,0 +1,238 @@
+"""The k-sweep: K-Means for each k, scored on the transformed matrix, streamed one k at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics.pairwise import euclidean_distances
+
+from core.errors import Cancelled, DataError
+
+FIT_LIMIT = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
+SILHOUETTE_LIMIT = 6_000  # silhouette is exact up to this many rows; above, on one shared sample
+N_INIT = 10  # initialisations per fit; the best (lowest inertia) is kept
+DEFAULT_KS = range(2, 11)
+
+
+@dataclass
+class KResult:
+    """One k of the sweep."""
+
+    k: int
+    inertia: float
+    silhouette: float
+    silhouette_sample_size: int
+    calinski_harabasz: float
+    davies_bouldin: float
+    seconds: float
+    sizes: list[int]
+    labels: np.ndarray = field(repr=False)
+    model: KMeans = field(repr=False)
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "k": self.k,
+            "inertia": self.inertia,
+            "silhouette": self.silhouette,
+            "silhouette_sample_size": self.silhouette_sample_size,
+            "calinski_harabasz": self.calinski_harabasz,
+            "davies_bouldin": self.davies_bouldin,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What the sweep will do and what it approximates."""
+
+    ks: list[int]
+    rows: int
+    fit_rows: int
+    silhouette_rows: int
+    seed: int
+    warnings: list[str]
+
+    def notes(self) -> list[str]:
+        """Plain statements of what was sampled."""
+        out = []
+        if self.fit_rows < self.rows:
+            out.append(
+                f"K-Means fitted on a random sample of {self.fit_rows:,} of {self.rows:,} rows "
+                f"({N_INIT} starts), then every row assigned to its nearest centre"
+            )
+        if self.silhouette_rows < self.rows:
+            out.append(
+                f"silhouette computed on one random sample of {self.silhouette_rows:,} rows "
+                "shared by every k"
+            )
+        return out
+
+
+def parse_ks(text: str) -> list[int]:
+    """'2-10', '5' or '3,5,8' -> a sorted list of k values (each at least 2)."""
+    try:
+        if "-" in text:
+            lo, hi = (int(x) for x in text.split("-", 1))
+            ks = list(range(lo, hi + 1))
+        else:
+            ks = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError as exc:
+        raise DataError(f"k must look like 2-10, 5 or 3,5,8; got {text!r}.") from exc
+    if not ks or min(ks) < 2:
+        raise DataError(f"k must be at least 2; got {text!r}.")
+    return ks
+
+
+def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
+    """Clamp the k range to what the data allows and decide what is sampled."""
+    n = X.shape[0]
+    if n < 3:
+        raise DataError(f"only {n} row(s): clustering needs at least 3 customers.")
+    probe = X if n <= FIT_LIMIT else X[np.random.default_rng(seed).choice(n, FIT_LIMIT, False)]
+    distinct = len(np.unique(probe, axis=0))
+    cap = min(distinct, n - 1)
+    if cap < 2:
+        raise DataError(
+            f"all {n:,} rows have the same feature values: there is nothing to segment. "
+            "Choose other features."
+        )
+    warnings = []
+    kept = [k for k in ks if k <= cap]
+    if len(kept) < len(ks):
+        warnings.append(
+            f"k above {cap} skipped: the data has only {distinct:,} distinct rows"
+            if distinct <= n - 1
+            else f"k above {cap} skipped: only {n} rows"
+        )
+    if not kept:
+        kept = [cap]
+    return SweepPlan(
+        kept, n, min(n, FIT_LIMIT), min(n, SILHOUETTE_LIMIT), seed, warnings
+    )
+
+
+def run_sweep(
+    X: np.ndarray, plan: SweepPlan, should_stop: Callable[[], bool] | None = None
+) -> Iterator[KResult]:
+    """Fit K-Means for each k of `plan`, yielding each k's scores as soon as it is done.
+
+    Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
+    """
+    rng = np.random.default_rng(plan.seed)
+    n = plan.rows
+    fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
+    sil_idx = None if plan.silhouette_rows >= n else np.sort(rng.choice(n, plan.silhouette_rows, False))
+    X_fit = X if fit_idx is None else X[fit_idx]
+    X_sil = X if sil_idx is None else X[sil_idx]
+    distances = euclidean_distances(X_sil.astype(np.float64))
+    np.fill_diagonal(distances, 0.0)
+    for k in plan.ks:
+        if should_stop and should_stop():
+            raise Cancelled()
+        started = time.perf_counter()
+        km = KMeans(n_clusters=k, n_init=N_INIT, random_state=plan.seed).fit(X_fit)
+        fit_labels = km.labels_
+        if fit_idx is None:
+            labels, inertia = fit_labels, float(km.inertia_)
+        else:
+            labels = km.predict(X)
+            inertia = float(-km.score(X))
+        sizes = np.bincount(labels, minlength=k)
+        sil_labels = labels if sil_idx is None else labels[sil_idx]
+        yield KResult(
+            k=k,
+            inertia=inertia,
+            silhouette=_silhouette(distances, sil_labels),
+            silhouette_sample_size=len(sil_labels),
+            calinski_harabasz=_or_nan(calinski_harabasz_score, X_fit, fit_labels),
+            davies_bouldin=_or_nan(davies_bouldin_score, X_fit, fit_labels),
+            seconds=time.perf_counter() - started,
+            sizes=sizes.tolist(),
+            labels=labels,
+            model=km,
+        )
+
+
+def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    return float(silhouette_score(distances, labels, metric="precomputed"))
+
+
+def _or_nan(score: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, y: np.ndarray) -> float:
+    return float(score(X, y)) if len(np.unique(y)) > 1 else float("nan")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen k, the knee beside it, and why."""
+
+    k: int
+    best_silhouette_k: int
+    knee: int | None
+    reason: str
+    warnings: list[str]
+
+
+def knee_of(results: Sequence[KResult]) -> int | None:
+    """The elbow of inertia vs k (kneed), or None when the curve has no clear knee."""
+    if len(results) < 3:
+        return None
+    from kneed import KneeLocator
+
+    ks = [r.k for r in results]
+    inertia = [r.inertia for r in results]
+    knee = KneeLocator(ks, inertia, curve="convex", direction="decreasing").knee
+    return int(knee) if knee is not None else None
+
+
+def choose_k(results: Sequence[KResult], override: int | None = None) -> Choice:
+    """Highest silhouette by default; the knee reported beside it; `override` wins."""
+    scored = [r for r in results if np.isfinite(r.silhouette)]
+    if not scored:
+        raise DataError("no k could be scored: the sweep produced no segments with a silhouette.")
+    best = max(scored, key=lambda r: (r.silhouette, -r.k))
+    knee = knee_of(results)
+    ks = [r.k for r in results]
+    if override is not None:
+        if override not in ks:
+            raise DataError(f"k={override} was not in the sweep (k = {ks[0]}..{ks[-1]}).")
+        k = override
+        reason = f"k={k} chosen by you (highest silhouette: k={best.k}, {best.silhouette:.3f})"
+    else:
+        k = best.k
+        reason = f"highest silhouette {best.silhouette:.3f} at k={k}"
+    if knee is not None:
+        reason += f"; elbow of inertia at k={knee}"
+    chosen = next(r for r in results if r.k == k)
+    return Choice(k, best.k, knee, reason, doubt_warnings(results, chosen, best, knee))
+
+
+def doubt_warnings(
+    results: Sequence[KResult], chosen: KResult, best: KResult, knee: int | None
+) -> list[str]:
+    """Reasons to doubt the choice, each with the figure behind it."""
+    out = []
+    ks = [r.k for r in results]
+    if len(ks) > 2 and best.k in (ks[0], ks[-1]):
+        edge = "lowest" if best.k == ks[0] else "highest"
+        out.append(
+            f"best silhouette is at the {edge} k tried (k={best.k}); widen the k range to check"
+        )
+    if knee is not None and knee != best.k:
+        out.append(f"silhouette (k={best.k}) and the elbow (k={knee}) disagree")
+    if best.silhouette < 0.25:
+        out.append(f"weak structure: best silhouette is {best.silhouette:.3f} (under 0.25)")
+    total = sum(chosen.sizes)
+    small = [i for i, s in enumerate(sorted(chosen.sizes, reverse=True), 1) if s < 0.02 * total]
+    if small:
+        out.append(
+            f"{len(small)} segment(s) at k={chosen.k} hold under 2% of customers "
+            f"(smallest: {min(chosen.sizes):,})"
+        )
+    return out

@@ -1,0 +1,1 @@
+"""The project's deterministic sample data and its generator."""

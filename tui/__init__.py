@@ -1,0 +1,1 @@
+"""segscope's terminal interface: the Textual app and the headless command line."""

@@ -1,0 +1,130 @@
+"""The `segscope` command: open the app, or run a sweep or a scoring headless.
+
+Exit codes: 0 success, 2 usage error, 3 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core import DEFAULT_SEED
+from core.errors import DataError
+
+EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _sweep_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="segscope sweep",
+        description="Sweep k, choose it, segment customers and write the outputs, headless.",
+    )
+    p.add_argument("path", help="customer data: CSV/TSV (.gz), Parquet or .xlsx")
+    p.add_argument("--sheet", help="the customers sheet or table (default: guessed)")
+    p.add_argument("--transactions", help="the transactions sheet (default: guessed)")
+    p.add_argument("--no-transactions", action="store_true", help="ignore any transaction log")
+    p.add_argument("--key", help="the customer key column (default: guessed)")
+    p.add_argument("--features", type=_csv_list, help="use only these feature columns: A,B,C")
+    p.add_argument("--categorical", type=_csv_list, default=[], help="treat as categories: A,B")
+    p.add_argument("--numeric", type=_csv_list, default=[], help="treat as numbers: A,B")
+    p.add_argument("--exclude", type=_csv_list, default=[], help="leave these columns out: A,B")
+    p.add_argument("--k", default="2-10", help="k range '2-10', list '3,5,8' or one k '5'")
+    p.add_argument("--choose", type=int, help="use this k instead of the best silhouette")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 42)")
+    p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
+    return p
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="segscope",
+        description="Customer segmentation with K-Means, in the terminal.",
+        epilog="Headless: 'segscope sweep PATH ...' (see 'segscope sweep --help').",
+    )
+    p.add_argument("path", nargs="?", help="open the app with this file loaded")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "sweep":
+            return _run_sweep(_sweep_parser().parse_args(args[1:]))
+        opts = _app_parser().parse_args(args)
+    except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
+        return int(exc.code or 0)
+    if opts.version:
+        from core import __version__
+
+        print(f"segscope {__version__}")
+        return EXIT_OK
+    if opts.path and not Path(opts.path).exists():
+        print(f"segscope: {opts.path}: no such file.", file=sys.stderr)
+        return EXIT_DATA
+    from tui.app import SegscopeApp
+
+    SegscopeApp(path=opts.path).run()
+    return EXIT_OK
+
+
+def _run_sweep(a: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from core.analysis import Options, analyse
+    from core.report import default_out_dir, summary, write_outputs
+    from core.schema import Role
+    from core.sweep import parse_ks
+    from tui.render import ProgressReporter, print_results
+
+    err = Console(stderr=True)
+    try:
+        roles = {c: Role.CATEGORICAL for c in a.categorical}
+        roles.update({c: Role.NUMERIC for c in a.numeric})
+        roles.update({c: Role.IGNORED for c in a.exclude})
+        options = Options(
+            customers=a.sheet,
+            transactions=a.transactions,
+            use_transactions=not a.no_transactions,
+            key=a.key,
+            features=a.features,
+            roles=roles,
+            ks=parse_ks(a.k),
+            seed=a.seed,
+            k=a.choose,
+        )
+        out = a.out or default_out_dir(a.path)
+        from core.io import check_output_dir
+
+        check_output_dir(out, a.force)
+        with ProgressReporter(err) as progress:
+            seg = analyse(a.path, options, on_result=progress.update)
+        written = write_outputs(seg, out, force=a.force)
+    except DataError as exc:
+        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        err.print("segscope: interrupted; nothing was written.")
+        return EXIT_INTERRUPTED
+    if a.json:
+        data = summary(seg)
+        data["output"] = str(written[0].parent)
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print_results(Console(), seg, written)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Rich rendering for the headless command: progress on stderr, tables and charts on stdout."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from core.analysis import Segmentation
+from core.charts import charts_text
+from core.sweep import KResult, SweepPlan
+
+
+class ProgressReporter:
+    """A progress bar over the k values of a sweep, on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("sweep"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: int | None = None
+
+    def __enter__(self) -> ProgressReporter:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.__exit__(exc_type, exc, tb)
+
+    def update(self, result: KResult, plan: SweepPlan) -> None:
+        """Advance by one finished k."""
+        if self._task is None:
+            self._task = self._progress.add_task("", total=len(plan.ks))
+        self._progress.update(
+            self._task, advance=1, description=f"k={result.k} silhouette {result.silhouette:.3f}"
+        )
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A number for a table cell; blank for NaN."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def sweep_table(seg: Segmentation) -> Table:
+    t = Table(title="Sweep (computed on the transformed matrix)", title_justify="left")
+    for col in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "seconds"):
+        t.add_column(col, justify="right")
+    for r in seg.results:
+        sil = fmt(r.silhouette)
+        if r.silhouette_sample_size < seg.prepared.rows:
+            sil += f" (n={r.silhouette_sample_size:,})"
+        style = "bold reverse" if r.k == seg.choice.k else None
+        t.add_row(
+            str(r.k),
+            fmt(r.inertia, 1),
+            sil,
+            fmt(r.calinski_harabasz, 1),
+            fmt(r.davies_bouldin),
+            fmt(r.seconds, 2),
+            style=style,
+        )
+    return t
+
+
+def segment_table(seg: Segmentation) -> Table:
+    t = Table(title=f"Segments (k={seg.choice.k})", title_justify="left", show_lines=True)
+    t.add_column("seg", justify="right")
+    t.add_column("customers", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("what sets it apart")
+    t.add_column("recommendation (heuristic)")
+    for p in seg.profiles:
+        t.add_row(str(p.segment), f"{p.size:,}", f"{p.share:.1%}", p.description, p.recommendation)
+    return t
+
+
+def print_results(console: Console, seg: Segmentation, written: list[Path]) -> None:
+    """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
+    console.print(sweep_table(seg))
+    console.print(
+        Text.from_ansi(
+            charts_text(seg.results, seg.choice.knee, seg.choice.k, color=console.is_terminal)
+        )
+    )
+    console.print(Text.assemble(("chosen k = ", "bold"), (str(seg.choice.k), "bold green"), f"  ({seg.choice.reason})"))
+    for note in seg.plan.notes():
+        console.print(Text(f"note: {note}", style="dim"))
+    for w in seg.warnings:
+        console.print(Text(f"warning: {w}", style="yellow"))
+    console.print(segment_table(seg))
+    console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
