@@ -96,6 +96,11 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
         options.key,
         use_transactions=options.use_transactions,
     )
+    if len(frame.data) < 3:
+        where = f"{Path(source).name}: " if source else ""
+        raise DataError(
+            f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
+        )
     roles = dict(options.roles)
     if options.features is not None:
         wanted = set(options.features)

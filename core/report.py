@@ -14,7 +14,8 @@ import pandas as pd
 from core.analysis import Segmentation
 from core.charts import charts_text
 from core.io import output_dir, write_csv_atomic, write_text_atomic
-from core.model import MODEL_SUFFIX, save_model, versions
+from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
+from core.scoring import ScoreResult
 from core.segments import profiles_frame
 
 OUTPUT_FILES = ("labels.csv", "segments.csv", "sweep.csv", "summary.json", "report.md", "model" + MODEL_SUFFIX)
@@ -157,3 +158,44 @@ def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
     final = target.resolve()
     return [final / name for name in OUTPUT_FILES]
+
+
+def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict[str, Any]:
+    """What a scoring run found (score.json)."""
+    trained = sum(model.segment_sizes) or 1
+    now = sum(result.sizes) or 1
+    return _clean(
+        {
+            "input": source,
+            "rows": int(sum(result.sizes)),
+            "k": model.k,
+            "seed": model.seed,
+            "segments": [
+                {
+                    "segment": i + 1,
+                    "customers": n,
+                    "share": n / now,
+                    "share_at_training": (model.segment_sizes[i] / trained)
+                    if i < len(model.segment_sizes)
+                    else None,
+                }
+                for i, n in enumerate(result.sizes)
+            ],
+            "unseen_categories": result.unseen,
+            "warnings": result.warnings,
+            "model_versions": model.versions,
+            "versions": versions(),
+        }
+    )
+
+
+def write_score_outputs(
+    model: SegmentModel, result: ScoreResult, source: str, target: Path, force: bool = False
+) -> list[Path]:
+    """labels.csv and score.json, written atomically into `target`."""
+    with output_dir(target, force) as tmp:
+        write_csv_atomic(tmp / "labels.csv", result.labels)
+        text = json.dumps(score_summary(model, result, source), indent=2, default=str)
+        write_text_atomic(tmp / "score.json", text)
+    final = target.resolve()
+    return [final / "labels.csv", final / "score.json"]

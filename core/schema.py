@@ -139,6 +139,8 @@ def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
         if integral and distinct == len(s) and len(s) > 20:
             return ColumnRole(name, Role.IGNORED, "unique on every row: an identifier")
         return ColumnRole(name, Role.NUMERIC, "numbers")
+    if distinct == len(non_null) and distinct > 10:
+        return ColumnRole(name, Role.IGNORED, "a different value on every row: free text or an ID")
     if distinct > MAX_CATEGORIES and distinct > 0.5 * len(non_null):
         return ColumnRole(
             name, Role.IGNORED, f"free text or identifier: {distinct:,} distinct values"
@@ -185,9 +187,10 @@ def infer_schema(
             cols.append(infer_role(name, df[name], key))
     schema = Schema(cols)
     if not schema.features:
+        reasons = [f"{n}: {r}" for n, r in schema.excluded.items()]
+        more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
         raise DataError(
-            "no usable feature: every column is a key, empty, constant or free text "
-            f"({'; '.join(f'{n}: {r}' for n, r in schema.excluded.items())}). "
+            f"no usable feature ({'; '.join(reasons[:3])}{more}). "
             "Add numeric or categorical columns, or change a column's role."
         )
     return schema

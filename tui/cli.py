@@ -44,11 +44,24 @@ def _sweep_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _score_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="segscope score", description="Label new customers with a saved model, headless."
+    )
+    p.add_argument("model", type=Path, help="a model file written by 'segscope sweep'")
+    p.add_argument("path", type=Path, help="customer data in the same layout as the training data")
+    p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
+    return p
+
+
 def _app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="segscope",
         description="Customer segmentation with K-Means, in the terminal.",
-        epilog="Headless: 'segscope sweep PATH ...' (see 'segscope sweep --help').",
+        epilog="Headless: 'segscope sweep PATH ...' and 'segscope score MODEL PATH' "
+        "(see their --help).",
     )
     p.add_argument("path", nargs="?", help="open the app with this file loaded")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -61,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] == "sweep":
             return _run_sweep(_sweep_parser().parse_args(args[1:]))
+        if args and args[0] == "score":
+            return _run_score(_score_parser().parse_args(args[1:]))
         opts = _app_parser().parse_args(args)
     except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
         return int(exc.code or 0)
@@ -112,7 +127,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
             seg = analyse(a.path, options, on_result=progress.update)
         written = write_outputs(seg, out, force=a.force)
     except DataError as exc:
-        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False)
+        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_DATA
     except KeyboardInterrupt:
         err.print("segscope: interrupted; nothing was written.")
@@ -123,6 +138,35 @@ def _run_sweep(a: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, default=str))
     else:
         print_results(Console(), seg, written)
+    return EXIT_OK
+
+
+def _run_score(a: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from core.report import default_out_dir, write_score_outputs
+    from core.scoring import score_file
+    from tui.render import print_score
+
+    err = Console(stderr=True)
+    try:
+        out = a.out or default_out_dir(a.path)
+        from core.io import check_output_dir
+
+        check_output_dir(out, a.force)
+        model, result = score_file(a.model, a.path)
+        written = write_score_outputs(model, result, str(a.path), out, force=a.force)
+    except DataError as exc:
+        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        err.print("segscope: interrupted; nothing was written.")
+        return EXIT_INTERRUPTED
+    if a.json:
+        print((written[0].parent / "score.json").read_text())
+    else:
+        print_score(Console(), model, result, written)
     return EXIT_OK
 
 

@@ -12,6 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from core.analysis import Segmentation
+from core.model import SegmentModel
+from core.scoring import ScoreResult
 from core.charts import charts_text
 from core.sweep import KResult, SweepPlan
 
@@ -106,4 +108,21 @@ def print_results(console: Console, seg: Segmentation, written: list[Path]) -> N
     for w in seg.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))
     console.print(segment_table(seg))
+    console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
+
+
+def print_score(
+    console: Console, model: SegmentModel, result: ScoreResult, written: list[Path]
+) -> None:
+    """Segment sizes now against training, and the warnings of a scoring run."""
+    t = Table(title=f"Scored {sum(result.sizes):,} customers (k={model.k})", title_justify="left")
+    for col in ("segment", "customers", "share", "share at training"):
+        t.add_column(col, justify="right")
+    now, then = sum(result.sizes) or 1, sum(model.segment_sizes) or 1
+    for i, n in enumerate(result.sizes):
+        before = model.segment_sizes[i] / then if i < len(model.segment_sizes) else float("nan")
+        t.add_row(str(i + 1), f"{n:,}", f"{n / now:.1%}", f"{before:.1%}")
+    console.print(t)
+    for w in result.warnings:
+        console.print(Text(f"warning: {w}", style="yellow"))
     console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))

@@ -1,0 +1,78 @@
+"""Scoring new customers with a saved model: same loading, joins, aggregation and preprocessing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataError
+from core.features import build_customer_frame
+from core.io import load_tables
+from core.model import SegmentModel, load_model
+from core.preprocess import prepare
+
+
+@dataclass
+class ScoreResult:
+    """Labels for new customers and what differed from the training data."""
+
+    labels: pd.DataFrame  # key (or row) + segment
+    unseen: dict[str, int] = field(default_factory=dict)  # column -> rows with an unseen category
+    warnings: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+
+
+def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: str) -> ScoreResult:
+    """Label every customer of `tables` with `model`."""
+    customers = model.customers_sheet if model.customers_sheet in tables else None
+    transactions = model.transactions_sheet if model.transactions_sheet in tables else None
+    if model.transactions_sheet and transactions is None and len(tables) > 1:
+        raise DataError(
+            f"{Path(source).name}: the model was trained with a '{model.transactions_sheet}' "
+            f"sheet, which is missing. Sheets are: {', '.join(tables)}."
+        )
+    if customers is None and transactions is None and len(tables) == 1:
+        only = next(iter(tables))
+        customers, transactions = (None, only) if model.transactions_sheet else (only, None)
+    frame = build_customer_frame(tables, customers, transactions, model.key)
+    missing = [c for c in model.schema.features if c not in frame.data.columns]
+    if missing:
+        raise DataError(
+            f"{Path(source).name} lacks the feature column(s) the model needs: "
+            f"{_some(missing)}. Give data in the layout the model was trained on."
+        )
+    features = prepare(frame.data, model.schema, frame.reference_date)
+    segments = model.predict(features)
+    unseen = {}
+    for col, known in model.categories.items():
+        values = features[col].dropna()
+        count = int((~values.isin(set(known))).sum())
+        if count:
+            unseen[col] = count
+    keys = frame.data[frame.key] if frame.key else pd.Series(np.arange(1, len(segments) + 1), name="row")
+    warnings = [
+        f"{col}: {n:,} rows have categories not seen in training (scored as none of them)"
+        for col, n in unseen.items()
+    ]
+    return ScoreResult(
+        pd.DataFrame({keys.name: keys.to_numpy(), "segment": segments}),
+        unseen,
+        warnings,
+        np.bincount(segments - 1, minlength=model.k).tolist(),
+    )
+
+
+def _some(names: list[str], n: int = 4) -> str:
+    more = f" and {len(names) - n} more" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
+def score_file(model_path: Path, data_path: Path) -> tuple[SegmentModel, ScoreResult]:
+    """Load a model and a data file and label the data's customers."""
+    model, warnings = load_model(model_path)
+    result = score_tables(model, load_tables(data_path), str(data_path))
+    result.warnings[:0] = warnings
+    return model, result

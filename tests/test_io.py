@@ -1,0 +1,107 @@
+"""Loading files: formats, awkward encodings and delimiters, and bad input with clear messages."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.errors import DataError, OutputExists
+from core.io import load_tables, output_dir, write_text_atomic
+
+
+def _only(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    assert len(tables) == 1
+    return next(iter(tables.values()))
+
+
+def test_workbook_loads_every_sheet_by_name(shop_xlsx: Path) -> None:
+    tables = load_tables(shop_xlsx)
+    assert list(tables) == ["customers", "genders", "cities", "transactions", "branches", "merchants"]
+    assert list(tables["customers"].columns) == ["customer_id", "join_date", "city_id", "gender_id"]
+
+
+def test_semicolon_with_decimal_commas(tmp_path: Path) -> None:
+    p = tmp_path / "eu.csv"
+    p.write_text("id;spend;city\n1;12,5;Köln\n2;3,25;Bonn\n3;7,0;Köln\n", encoding="utf-8")
+    df = _only(load_tables(p))
+    assert df["spend"].tolist() == [12.5, 3.25, 7.0]
+
+
+def test_latin1_file_is_read(tmp_path: Path) -> None:
+    p = tmp_path / "latin.csv"
+    p.write_bytes("id,city,spend\n1,Málaga,3\n2,Córdoba,4\n".encode("latin-1"))
+    assert _only(load_tables(p))["city"].tolist() == ["Málaga", "Córdoba"]
+
+
+def test_bom_and_crlf(tmp_path: Path) -> None:
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffcustomer_id,spend\r\n1,2\r\n2,3\r\n".encode())
+    df = _only(load_tables(p))
+    assert list(df.columns) == ["customer_id", "spend"]
+    assert df["spend"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("sep", ["\t", "|", ";"])
+def test_delimiters_are_sniffed(tmp_path: Path, sep: str) -> None:
+    p = tmp_path / "t.txt"
+    p.write_text(sep.join(["a", "b", "c"]) + "\n" + sep.join(["1", "2", "3"]) + "\n")
+    assert list(_only(load_tables(p)).columns) == ["a", "b", "c"]
+
+
+def test_gzip_tsv_and_parquet(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"customer_id": [1, 2, 3], "spend": [1.5, 2.5, 3.5]})
+    gz = tmp_path / "c.tsv.gz"
+    with gzip.open(gz, "wt") as fh:
+        frame.to_csv(fh, sep="\t", index=False)
+    pq = tmp_path / "c.parquet"
+    frame.to_parquet(pq)
+    pd.testing.assert_frame_equal(_only(load_tables(gz)), frame)
+    pd.testing.assert_frame_equal(_only(load_tables(pq)), frame)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("header.csv", b"customer_id,spend\n", "header but no rows"),
+        ("junk.csv", bytes(range(256)) * 10, "binary"),
+        ("fake.parquet", b"not parquet at all", "not a readable Parquet"),
+        ("fake.xlsx", b"PK\x03\x04 not really a zip", "not a readable .xlsx"),
+        ("table.dat", b"a,b\n1,2\n", "unsupported file type"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", "Save it as .xlsx"),
+    ],
+)
+def test_bad_files_name_the_file(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        load_tables(p)
+    assert name in str(err.value)
+    assert expected in str(err.value)
+    assert p.read_bytes() == content  # the input is never changed
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such file"):
+        load_tables(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a folder"):
+        load_tables(tmp_path)
+
+
+def test_output_dir_is_atomic_and_refuses_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    with pytest.raises(RuntimeError), output_dir(target) as tmp:
+        write_text_atomic(tmp / "a.txt", "half")
+        raise RuntimeError("boom")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # a failed run leaves nothing behind
+    with output_dir(target) as tmp:
+        write_text_atomic(tmp / "a.txt", "one")
+    with pytest.raises(OutputExists, match="--force"), output_dir(target):
+        pass
+    with output_dir(target, force=True) as tmp:
+        write_text_atomic(tmp / "b.txt", "two")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]

@@ -1,0 +1,58 @@
+"""Column roles: codes are categories, keys are never features, junk is excluded with a reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import DataError
+from core.schema import Role, infer_schema
+
+
+def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:
+    df = planted.drop(columns="planted").assign(
+        note=[f"free text {i}" for i in range(len(planted))],
+        constant=1,
+        empty=np.nan,
+        joined=pd.date_range("2020-01-01", periods=len(planted), freq="D").astype(str),
+        vip=np.arange(len(planted)) % 2 == 0,
+    )
+    schema = infer_schema(df, key="customer_id")
+    roles = {c.name: c.role for c in schema.columns}
+    assert roles["customer_id"] is Role.KEY
+    assert roles["gender_id"] is Role.CATEGORICAL
+    assert roles["city_id"] is Role.CATEGORICAL
+    assert roles["annual_income"] is Role.NUMERIC
+    assert roles["note"] is Role.IGNORED
+    assert roles["constant"] is Role.IGNORED
+    assert roles["empty"] is Role.IGNORED
+    assert roles["joined"] is Role.DATETIME
+    assert roles["vip"] is Role.CATEGORICAL
+    assert "constant" in schema["constant"].reason
+    assert "empty" in schema["empty"].reason
+    assert "city_id" in schema.categorical and "city_id" not in schema.numeric
+
+
+def test_overrides_win(planted: pd.DataFrame) -> None:
+    schema = infer_schema(planted, "customer_id", {"age": "categorical", "planted": Role.IGNORED})
+    assert schema["age"].role is Role.CATEGORICAL and schema["age"].overridden
+    assert schema["planted"].role is Role.IGNORED
+
+
+def test_an_identifier_forced_as_category_is_refused() -> None:
+    df = pd.DataFrame({"order_ref": [f"R{i}" for i in range(50_000)], "spend": np.arange(50_000.0)})
+    with pytest.raises(DataError, match="'order_ref' has 50,000 distinct values"):
+        infer_schema(df, overrides={"order_ref": Role.CATEGORICAL})
+
+
+def test_no_usable_feature_says_why() -> None:
+    df = pd.DataFrame({"customer_id": range(30), "comment": [f"text {i}" for i in range(30)]})
+    with pytest.raises(DataError, match="no usable feature") as err:
+        infer_schema(df, key="customer_id")
+    assert "comment" in str(err.value)
+
+
+def test_unknown_override_column_is_named() -> None:
+    with pytest.raises(DataError, match="'nope'"):
+        infer_schema(pd.DataFrame({"a": [1.0, 2.0]}), overrides={"nope": Role.NUMERIC})

@@ -1,0 +1,111 @@
+"""The sweep: metrics on the transformed matrix, planted recovery, clamping, sampling, choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from core import sweep as sweep_mod
+from core.analysis import Options, prepare_data, segment, start_sweep
+from core.errors import Cancelled, DataError
+from core.schema import Role
+from core.sweep import choose_k, parse_ks, plan_sweep, run_sweep
+
+
+def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {"customers": df}
+
+
+def test_silhouette_is_on_the_transformed_matrix(planted: pd.DataFrame) -> None:
+    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    plan, results = start_sweep(prep, [3, 4], seed=0)
+    for r in results:
+        assert r.silhouette == pytest.approx(silhouette_score(prep.X, r.labels), abs=1e-6)
+        raw = planted[["age", "annual_income"]].to_numpy()
+        assert abs(r.silhouette - silhouette_score(raw, r.labels)) > 1e-3
+    # gender and city were one-hot encoded, never scaled as numbers
+    names = prep.feature_names()
+    assert "categorical__city_id_1" in names and "numeric__city_id" not in names
+
+
+def test_planted_segments_are_recovered(planted: pd.DataFrame) -> None:
+    informative = ["age", "annual_income", "spending_score", "visits_per_month", "days_since_last_visit"]
+    prep = prepare_data(_tables(planted), Options(features=informative))
+    plan, it = start_sweep(prep, range(2, 9), seed=42)
+    seg = segment(prep, plan, list(it))
+    assert seg.choice.k == 4
+    assert adjusted_rand_score(planted["planted"], seg.labels) >= 0.99
+    sizes = [p.size for p in seg.profiles]
+    assert sizes == sorted(sizes, reverse=True)  # segments numbered by size
+
+
+def test_same_seed_same_labels(planted: pd.DataFrame) -> None:
+    runs = []
+    for _ in range(2):
+        prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+        plan, it = start_sweep(prep, [2, 3, 4, 5], seed=7)
+        runs.append(segment(prep, plan, list(it)).labels)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_k_range_clamped_to_distinct_rows() -> None:
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]], dtype=np.float32), 10, axis=0)
+    plan = plan_sweep(X, range(2, 11), seed=0)
+    assert plan.ks == [2, 3]
+    assert "only 3 distinct rows" in plan.warnings[0]
+
+
+def test_too_few_rows_and_identical_rows() -> None:
+    with pytest.raises(DataError, match="only 2 row"):
+        plan_sweep(np.zeros((2, 3), dtype=np.float32), [2], 0)
+    with pytest.raises(DataError, match="same feature values"):
+        plan_sweep(np.ones((20, 3), dtype=np.float32), [2], 0)
+
+
+def test_sampled_path_agrees_with_exact(monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame) -> None:
+    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    exact = list(run_sweep(prep.X, plan_sweep(prep.X, [3, 4, 5], 0)))
+    monkeypatch.setattr(sweep_mod, "FIT_LIMIT", 600)
+    monkeypatch.setattr(sweep_mod, "SILHOUETTE_LIMIT", 500)
+    plan = plan_sweep(prep.X, [3, 4, 5], 0)
+    assert (plan.fit_rows, plan.silhouette_rows) == (600, 500)
+    assert any("sample of 600" in n for n in plan.notes())
+    sampled = list(run_sweep(prep.X, plan))
+    for e, s in zip(exact, sampled, strict=True):
+        assert s.silhouette_sample_size == 500
+        assert s.inertia <= e.inertia * 1.02
+        assert s.silhouette == pytest.approx(e.silhouette, abs=0.03)
+    assert choose_k(sampled).k == choose_k(exact).k
+
+
+def test_cancel_between_steps(planted: pd.DataFrame) -> None:
+    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    done: list[int] = []
+    plan = plan_sweep(prep.X, [2, 3, 4, 5], 0)
+    with pytest.raises(Cancelled):
+        for r in run_sweep(prep.X, plan, should_stop=lambda: len(done) >= 2):
+            done.append(r.k)
+    assert done == [2, 3]
+
+
+def test_choose_k_override_and_warnings(planted: pd.DataFrame) -> None:
+    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    plan, it = start_sweep(prep, [2, 3, 4, 5, 6], 0)
+    results = list(it)
+    best = max(results, key=lambda r: r.silhouette)
+    assert choose_k(results).k == best.k
+    forced = choose_k(results, override=6)
+    assert forced.k == 6 and "chosen by you" in forced.reason
+    with pytest.raises(DataError, match="k=9 was not in the sweep"):
+        choose_k(results, override=9)
+
+
+def test_parse_ks() -> None:
+    assert parse_ks("2-5") == [2, 3, 4, 5]
+    assert parse_ks("5") == [5]
+    assert parse_ks("8,3,5") == [3, 5, 8]
+    for bad in ("1-4", "a-b", ""):
+        with pytest.raises(DataError):
+            parse_ks(bad)
