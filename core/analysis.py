@@ -145,7 +145,7 @@ def segment(
     choice = choose_k(results, k)
     result = next(r for r in results if r.k == choice.k)
     km, labels0 = final_model(prepared.X, result, plan.seed)
-    labels = labels0 + 1
+    labels = labels0.astype(np.int64) + 1
     frame, schema = prepared.frame, prepared.schema
     profiles = profile_segments(prepared.features, labels0, schema, frame.labels, frame.semantics)
     num = prepared.features[schema.numeric].astype("float64")

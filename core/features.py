@@ -85,7 +85,9 @@ def guess_sheets(tables: Tables) -> SheetGuess:
         if df[key].is_unique:
             customers.append((named, name, key))
         elif _date_columns(df):
-            tx_named = 0 if re.search(r"transaction|order|purchase|sale|event|log", name, re.I) else 1
+            tx_named = (
+                0 if re.search(r"transaction|order|purchase|sale|event|log", name, re.I) else 1
+            )
             logs.append((tx_named, name, key))
     cust = min(customers)[1:] if customers else None
     log = min(logs)[1:] if logs else None
@@ -124,7 +126,7 @@ def build_customer_frame(
     base = tables[customers] if customers else None
     log = tables[transactions] if transactions else None
     if key is None:
-        key = find_key(base if base is not None else log)  # type: ignore[arg-type]
+        key = find_key(base if base is not None else log)
     if base is not None:
         if key is not None and key not in base.columns:
             raise DataError(f"sheet '{customers}' has no column '{key}'.")
@@ -160,11 +162,13 @@ def build_customer_frame(
             semantics.setdefault("tenure", col)
     for role, pattern in SEMANTIC_NAMES.items():
         if role not in semantics:
-            col = next((str(c) for c in base.columns if pattern.search(str(c))), None)
-            if col is not None and col != key and pd.api.types.is_numeric_dtype(base[col]):
-                semantics[role] = col
+            found = next((str(c) for c in base.columns if pattern.search(str(c))), None)
+            if found is not None and found != key and pd.api.types.is_numeric_dtype(base[found]):
+                semantics[role] = found
     if ref is not None:
-        decisions.append(f"dates are measured in days before {ref.date()}, the latest date in the data")
+        decisions.append(
+            f"dates are measured in days before {ref.date()}, the latest date in the data"
+        )
     return CustomerFrame(
         base.reset_index(drop=True),
         key,
@@ -221,7 +225,9 @@ def _join_lookups(
             df = df.merge(right, on=code, how="left", validate="many_to_one")
             unmatched = int(df[extra[0]].isna().sum() - lk[extra[0]].isna().sum())
             note = f" ({unmatched:,} codes not found)" if unmatched > 0 else ""
-            decisions.append(f"joined '{lname}' into '{name}' on {code}: added {', '.join(extra)}{note}")
+            decisions.append(
+                f"joined '{lname}' into '{name}' on {code}: added {', '.join(extra)}{note}"
+            )
             joined.add(lname)
             changed = True
             named = [c for c in extra if not str(c).endswith("_id")]
@@ -284,9 +290,7 @@ def _aggregate(
                 labels[avg] = f"average {str(col).replace('_', ' ')} per transaction"
                 semantics["monetary"] = total
                 made.append(avg)
-    decisions.append(
-        f"aggregated {len(log):,} rows of '{sheet}' per {key} into: {', '.join(made)}"
-    )
+    decisions.append(f"aggregated {len(log):,} rows of '{sheet}' per {key} into: {', '.join(made)}")
     return out
 
 

@@ -126,7 +126,11 @@ def _read_text(p: Path) -> pd.DataFrame:
     encoding, sample = _decode(head)
     if not sample.strip():
         raise DataError(f"{p.name} is empty. Export the table again.")
-    sep = "\t" if p.suffixes and p.suffixes[0].lower() in (".tsv", ".tab") else sniff_delimiter(sample)
+    sep = (
+        "\t"
+        if p.suffixes and p.suffixes[0].lower() in (".tsv", ".tab")
+        else sniff_delimiter(sample)
+    )
     decimal = "," if sep == ";" else "."
     for enc in dict.fromkeys([encoding, "cp1252", "latin-1"]):
         try:
@@ -138,8 +142,8 @@ def _read_text(p: Path) -> pd.DataFrame:
             raise DataError(f"{p.name} is empty. Export the table again.") from exc
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(
-                f"{p.name}: cannot be parsed as a table with delimiter {sep!r} ({_first_line(exc)}). "
-                "Check that every row has the same number of fields."
+                f"{p.name}: cannot be parsed as a table with delimiter {sep!r} "
+                f"({_first_line(exc)}). Check that every row has the same number of fields."
             ) from exc
     if df.shape[1] == 1 and len(df) > 0 and sep == ",":
         raise DataError(

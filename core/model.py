@@ -22,7 +22,9 @@ from core.schema import Schema
 FORMAT = "segscope-model"
 FORMAT_VERSION = 1
 MODEL_SUFFIX = ".segscope"
-TRUSTED_TYPES = ["numpy.dtype"]  # the only non-default type a Pipeline(ColumnTransformer+KMeans) holds
+TRUSTED_TYPES = [
+    "numpy.dtype"
+]  # the only non-default type a Pipeline(ColumnTransformer+KMeans) holds
 
 
 def versions() -> dict[str, str]:
@@ -55,7 +57,7 @@ class SegmentModel:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Segment numbers 1..k for prepared feature rows."""
-        return np.asarray(self.pipeline.predict(features)) + 1
+        return np.asarray(self.pipeline.predict(features)).astype(np.int64) + 1
 
     def meta(self) -> dict[str, Any]:
         return {

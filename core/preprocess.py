@@ -1,4 +1,4 @@
-"""The preprocessing pipeline: impute, scale numbers, one-hot categories; shared by fit and score."""
+"""The preprocessing pipeline: impute, scale numbers, one-hot categories (fit and score)."""
 
 from __future__ import annotations
 
@@ -58,9 +58,7 @@ def _parse_dates(s: pd.Series) -> pd.Series:
 
 def build_preprocessor(schema: Schema) -> ColumnTransformer:
     """Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot."""
-    numeric = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-    )
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
         [
             ("impute", SimpleImputer(strategy="most_frequent")),

@@ -18,7 +18,14 @@ from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
 from core.scoring import ScoreResult
 from core.segments import profiles_frame
 
-OUTPUT_FILES = ("labels.csv", "segments.csv", "sweep.csv", "summary.json", "report.md", "model" + MODEL_SUFFIX)
+OUTPUT_FILES = (
+    "labels.csv",
+    "segments.csv",
+    "sweep.csv",
+    "summary.json",
+    "report.md",
+    "model" + MODEL_SUFFIX,
+)
 
 
 def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
@@ -63,6 +70,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                     "customers": p.size,
                     "share": p.share,
                     "description": p.description,
+                    "action_heuristic": p.action,
                     "recommendation_heuristic": p.recommendation,
                 }
                 for p in seg.profiles
@@ -108,6 +116,7 @@ def report_markdown(seg: Segmentation) -> str:
                 "customers": p.size,
                 "share": f"{p.share:.1%}",
                 "description": p.description,
+                "action (heuristic)": p.action,
                 "recommendation (heuristic)": p.recommendation,
             }
             for p in seg.profiles
@@ -148,7 +157,7 @@ def report_markdown(seg: Segmentation) -> str:
 
 
 def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
-    """Write every output file into `target` atomically; refuse a non-empty folder unless `force`."""
+    """Write every output file into `target` atomically; a non-empty one only with `force`."""
     with output_dir(target, force) as tmp:
         write_csv_atomic(tmp / "labels.csv", seg.labels_frame())
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -30,7 +31,9 @@ KEY_PATTERN = re.compile(
     r"^(customer|cust|client|user|member|account|shopper|buyer)[ _-]?(id|no|nr|number|key|code)?$",
     re.IGNORECASE,
 )
-CODE_PATTERN = re.compile(r"(^|[ _-])(id|code|cd|type|cat|category|class|group|zip|postcode)$", re.I)
+CODE_PATTERN = re.compile(
+    r"(^|[ _-])(id|code|cd|type|cat|category|class|group|zip|postcode)$", re.I
+)
 DATE_NAME = re.compile(r"date|time|day|_at$|_on$", re.IGNORECASE)
 
 
@@ -157,7 +160,7 @@ def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
 def infer_schema(
     df: pd.DataFrame,
     key: str | None = None,
-    overrides: dict[str, Role | str] | None = None,
+    overrides: Mapping[str, Role | str] | None = None,
     coded: dict[str, str] | None = None,
 ) -> Schema:
     """Roles for every column; `overrides` (column -> role) always win.
@@ -165,22 +168,22 @@ def infer_schema(
     `coded` maps a code column to the name column joined from its lookup table: the code is
     then left out, since the name carries the same categories in words.
     """
-    overrides = {k: Role(v) for k, v in (overrides or {}).items()}
-    unknown = sorted(set(overrides) - set(map(str, df.columns)))
+    forced = {k: Role(v) for k, v in (overrides or {}).items()}
+    unknown = sorted(set(forced) - set(map(str, df.columns)))
     if unknown:
         raise DataError(
             f"unknown column(s) {', '.join(map(repr, unknown))}. "
             f"Columns are: {', '.join(map(str, df.columns))}."
         )
-    new_keys = [c for c, r in overrides.items() if r is Role.KEY]
+    new_keys = [c for c, r in forced.items() if r is Role.KEY]
     if len(new_keys) > 1:
         raise DataError(f"only one key column is allowed, got {', '.join(new_keys)}.")
     if new_keys:
         key = new_keys[0]
     cols = []
     for name in map(str, df.columns):
-        if name in overrides:
-            cols.append(_forced_role(name, df[name], overrides[name]))
+        if name in forced:
+            cols.append(_forced_role(name, df[name], forced[name]))
         elif coded and name in coded and name != key:
             cols.append(ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)"))
         else:

@@ -52,7 +52,11 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
         count = int((~values.isin(set(known))).sum())
         if count:
             unseen[col] = count
-    keys = frame.data[frame.key] if frame.key else pd.Series(np.arange(1, len(segments) + 1), name="row")
+    keys = (
+        frame.data[frame.key]
+        if frame.key
+        else pd.Series(np.arange(1, len(segments) + 1), name="row")
+    )
     warnings = [
         f"{col}: {n:,} rows have categories not seen in training (scored as none of them)"
         for col, n in unseen.items()

@@ -75,6 +75,7 @@ class SegmentProfile:
     numeric: list[NumericDiff] = field(default_factory=list)
     categories: list[CategoryDiff] = field(default_factory=list)
     description: str = ""
+    action: str = ""
     recommendation: str = ""
 
     def standouts(self, n: int = 3) -> list[str]:
@@ -113,16 +114,14 @@ def profile_segments(
         for c in schema.numeric:
             z = (means.at[s, c] - base_mean[c]) / base_std[c]
             p.numeric.append(
-                NumericDiff(
-                    c, label(c), means.at[s, c], medians.at[s, c], base_mean[c], _finite(z)
-                )
+                NumericDiff(c, label(c), means.at[s, c], medians.at[s, c], base_mean[c], _finite(z))
             )
         for c in schema.categorical:
             shares = features.loc[seg == s, c].value_counts(normalize=True)
             for cat, share in shares.head(5).items():
                 p.categories.append(CategoryDiff(c, label(c), str(cat), share, base_shares[c][cat]))
         p.description = describe(p, semantics)
-        p.recommendation = recommend(p, semantics)
+        p.action, p.recommendation = recommend(p, semantics)
         profiles.append(p)
     return profiles
 
@@ -152,7 +151,9 @@ def describe(p: SegmentProfile, semantics: dict[str, str]) -> str:
             head = "long-standing" if high else "newer customers"
             parts.append(f"{head} ({_fmt(d.mean)} days vs {_fmt(d.base_mean)})")
         elif d.base_mean > 0 and d.mean >= 0 and (d.ratio >= 1.5 or d.ratio <= 0.67):
-            parts.append(f"{d.label} {d.ratio:.1f}× the average ({_fmt(d.mean)} vs {_fmt(d.base_mean)})")
+            parts.append(
+                f"{d.label} {d.ratio:.1f}× the average ({_fmt(d.mean)} vs {_fmt(d.base_mean)})"
+            )
         else:
             parts.append(
                 f"{'higher' if high else 'lower'} {d.label} ({_fmt(d.mean)} vs {_fmt(d.base_mean)})"
@@ -166,42 +167,60 @@ def describe(p: SegmentProfile, semantics: dict[str, str]) -> str:
     return text[0].upper() + text[1:]
 
 
-def recommend(p: SegmentProfile, semantics: dict[str, str]) -> str:
-    """A targeting suggestion from the behaviour figures (a heuristic, labelled as one)."""
-    z = {role: next((d.z for d in p.numeric if d.feature == col), 0.0) for role, col in semantics.items()}
+def recommend(p: SegmentProfile, semantics: dict[str, str]) -> tuple[str, str]:
+    """A short action and a targeting suggestion from the behaviour figures (a heuristic)."""
+    z = {
+        role: next((d.z for d in p.numeric if d.feature == col), 0.0)
+        for role, col in semantics.items()
+    }
     recency, freq = z.get("recency", 0.0), z.get("frequency", 0.0)
     burn, money, tenure = z.get("burn_rate", 0.0), z.get("monetary", 0.0), z.get("tenure", 0.0)
     if not {"recency", "frequency", "burn_rate", "monetary"} & semantics.keys():
         return (
+            "see traits",
             "No behaviour columns (recency, frequency, coupon use, spend) to judge targeting; "
-            "use the traits above to pick a message."
+            "use the traits above to pick a message.",
         )
     if recency >= 0.5:
         tail = " They do redeem coupons, so a coupon is likely to work." if burn >= 0 else ""
-        return "At risk of lapsing: send a win-back coupon soon." + tail
+        return "win-back coupon", "At risk of lapsing: send a win-back coupon soon." + tail
     if burn >= 0.5 and freq >= 0.3:
         return (
+            "best coupon audience",
             "Engaged and coupon-responsive: the best coupon audience; keep a hold-out group to "
-            "check the coupons add sales."
+            "check the coupons add sales.",
         )
     if burn >= 0.5:
-        return "Coupon-responsive: a prime target for coupon campaigns."
+        return "coupon target", "Coupon-responsive: a prime target for coupon campaigns."
     if burn <= -0.5:
-        return "Subscribe but rarely redeem: fewer, more relevant or higher-value coupons."
+        return (
+            "fewer, better coupons",
+            "Subscribe but rarely redeem: fewer, more relevant or higher-value coupons.",
+        )
     if tenure <= -0.5:
-        return "Newer customers: an onboarding coupon to build the habit."
+        return "onboarding coupon", "Newer customers: an onboarding coupon to build the habit."
     if freq >= 0.5 or money >= 0.5:
-        return "High value: reward loyalty (points, early access) rather than discounts."
+        return (
+            "reward loyalty",
+            "High value: reward loyalty (points, early access) rather than discounts.",
+        )
     if freq <= -0.5:
-        return "Low activity: a low-cost reactivation offer; limit spend here."
-    return "Close to the average customer: include in standard campaigns."
+        return (
+            "low-cost reactivation",
+            "Low activity: a low-cost reactivation offer; limit spend here.",
+        )
+    return "standard campaigns", "Close to the average customer: include in standard campaigns."
 
 
 def profiles_frame(profiles: list[SegmentProfile]) -> pd.DataFrame:
     """Profiles as one row per segment (segments.csv)."""
     rows = []
     for p in profiles:
-        row: dict[str, object] = {"segment": p.segment, "customers": p.size, "share": round(p.share, 4)}
+        row: dict[str, object] = {
+            "segment": p.segment,
+            "customers": p.size,
+            "share": round(p.share, 4),
+        }
         for d in p.numeric:
             row[f"{d.feature}_mean"] = round(d.mean, 4)
             row[f"{d.feature}_median"] = round(d.median, 4)
@@ -215,6 +234,7 @@ def profiles_frame(profiles: list[SegmentProfile]) -> pd.DataFrame:
             row[f"{c.feature}_top_share"] = round(c.share, 4)
             row[f"{c.feature}_top_lift"] = round(c.lift, 3)
         row["description"] = p.description
+        row["action_heuristic"] = p.action
         row["recommendation_heuristic"] = p.recommendation
         rows.append(row)
     return pd.DataFrame(rows)

@@ -111,9 +111,7 @@ def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
         )
     if not kept:
         kept = [cap]
-    return SweepPlan(
-        kept, n, min(n, FIT_LIMIT), min(n, SILHOUETTE_LIMIT), seed, warnings
-    )
+    return SweepPlan(kept, n, min(n, FIT_LIMIT), min(n, SILHOUETTE_LIMIT), seed, warnings)
 
 
 def run_sweep(
@@ -126,7 +124,9 @@ def run_sweep(
     rng = np.random.default_rng(plan.seed)
     n = plan.rows
     fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
-    sil_idx = None if plan.silhouette_rows >= n else np.sort(rng.choice(n, plan.silhouette_rows, False))
+    sil_idx = (
+        None if plan.silhouette_rows >= n else np.sort(rng.choice(n, plan.silhouette_rows, False))
+    )
     X_fit = X if fit_idx is None else X[fit_idx]
     X_sil = X if sil_idx is None else X[sil_idx]
     distances = euclidean_distances(X_sil.astype(np.float64))
@@ -164,7 +164,9 @@ def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
     return float(silhouette_score(distances, labels, metric="precomputed"))
 
 
-def _or_nan(score: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, y: np.ndarray) -> float:
+def _or_nan(
+    score: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, y: np.ndarray
+) -> float:
     return float(score(X, y)) if len(np.unique(y)) > 1 else float("nan")
 
 

@@ -60,7 +60,9 @@ def shop_tables(n_customers: int = 2000, seed: int = 7) -> dict[str, pd.DataFram
             when = END - pd.Timedelta(days=age)
             burned = rng.random() < burn_p
             burn = when + pd.Timedelta(days=int(rng.integers(1, 30))) if burned else pd.NaT
-            rows.append((cid, when, "burned" if burned else "subscribed", burn, rng.integers(1, 16)))
+            rows.append(
+                (cid, when, "burned" if burned else "subscribed", burn, rng.integers(1, 16))
+            )
     customers["join_date"] = pd.to_datetime(joins).astype("datetime64[s]")
     tx = pd.DataFrame(rows, columns=["customer_id", "transaction_date", "transaction_status",
                                      "burn_date", "branch_id"])  # fmt: skip

@@ -22,7 +22,9 @@ SUMMARY_SWEEP_KEYS = {
 }  # fmt: skip
 
 
-def test_sweep_writes_every_output(shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_writes_every_output(
+    shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
     assert main(["sweep", str(shop_xlsx), "--k", "2-6", "--out", str(out)]) == 0
     shown = capsys.readouterr().out
@@ -45,16 +47,25 @@ def test_sweep_writes_every_output(shop_xlsx: Path, tmp_path: Path, capsys: pyte
     # the reported silhouette is scikit-learn's on the transformed matrix
     prep = prepare_data(load_tables(shop_xlsx), Options())
     four = next(s for s in summary["sweep"] if s["k"] == 4)
-    assert four["silhouette"] == pytest.approx(silhouette_score(prep.X, labels["segment"]), abs=1e-6)
+    assert four["silhouette"] == pytest.approx(
+        silhouette_score(prep.X, labels["segment"]), abs=1e-6
+    )
 
 
-def test_json_prints_only_the_summary(customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sweep", str(customers_csv), "--k", "3-5", "--out", str(tmp_path / "o"), "--json"]) == 0
+def test_json_prints_only_the_summary(
+    customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["sweep", str(customers_csv), "--k", "3-5", "--out", str(tmp_path / "o"), "--json"])
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["k"] in (3, 4, 5) and data["features"]["categorical"] == ["gender_id", "city_id"]
 
 
-def test_existing_folder_is_refused_without_force(customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_folder_is_refused_without_force(
+    customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
@@ -66,12 +77,16 @@ def test_existing_folder_is_refused_without_force(customers_csv: Path, tmp_path:
     assert not (out / "keep.txt").exists() and (out / "labels.csv").exists()
 
 
-def test_score_round_trip(shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_round_trip(
+    shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / "run"
     assert main(["sweep", str(shop_xlsx), "--k", "4", "--out", str(run)]) == 0
     scored = tmp_path / "scored"
     assert main(["score", str(run / "model.segscope"), str(shop_xlsx), "--out", str(scored)]) == 0
-    pd.testing.assert_frame_equal(pd.read_csv(scored / "labels.csv"), pd.read_csv(run / "labels.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(scored / "labels.csv"), pd.read_csv(run / "labels.csv")
+    )
     assert json.loads((scored / "score.json").read_text())["k"] == 4
 
 
@@ -82,13 +97,21 @@ def test_score_round_trip(shop_xlsx: Path, tmp_path: Path, capsys: pytest.Captur
         (b"", [], "is empty"),
         (b"customer_id,spend\n", [], "header but no rows"),
         (b"customer_id,spend,visits\n1,2,3\n", [], "only 1 customer"),
-        (b"customer_id,comment\n" + b"".join(b"%d,note %d\n" % (i, i) for i in range(40)), [], "no usable feature"),
+        (
+            b"customer_id,comment\n" + b"".join(b"%d,note %d\n" % (i, i) for i in range(40)),
+            [],
+            "no usable feature",
+        ),
         (b"a,b\n1,2\n3,4\n5,6\n", ["--k", "x"], "k must look like"),
         (b"a,b\n1,2\n3,4\n5,6\n", ["--features", "zzz"], "unknown feature column"),
     ],
 )
 def test_bad_input_exits_3_with_a_short_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, args: list[str], needle: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    args: list[str],
+    needle: str,
 ) -> None:
     path = tmp_path / "in.csv"
     if content is not None:
@@ -114,7 +137,9 @@ def test_awkward_files_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert data["features"] == {"numeric": ["spend", "visits"], "categorical": ["city"]}
 
 
-def test_k_clamped_when_too_few_distinct_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_k_clamped_when_too_few_distinct_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "few.csv"
     path.write_text("a,b\n" + "1,1\n2,2\n9,9\n" * 5)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--json"]) == 0

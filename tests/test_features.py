@@ -16,7 +16,11 @@ from sample_data.generate import shop_tables
 def test_workbook_guess_joins_and_behaviour(shop_xlsx: Path) -> None:
     tables = load_tables(shop_xlsx)
     guess = guess_sheets(tables)
-    assert (guess.customers, guess.transactions, guess.key) == ("customers", "transactions", "customer_id")
+    assert (guess.customers, guess.transactions, guess.key) == (
+        "customers",
+        "transactions",
+        "customer_id",
+    )
     frame = build_customer_frame(tables)
     data = frame.data
     assert len(data) == len(tables["customers"])
@@ -39,7 +43,9 @@ def test_customers_without_transactions_get_zeros_not_dropped() -> None:
     tables = shop_tables(n_customers=60, seed=1)
     tables["customers"] = tables["customers"].drop(columns="planted")
     quiet = tables["customers"]["customer_id"].iloc[:5]
-    tables["transactions"] = tables["transactions"][~tables["transactions"]["customer_id"].isin(quiet)]
+    tables["transactions"] = tables["transactions"][
+        ~tables["transactions"]["customer_id"].isin(quiet)
+    ]
     frame = build_customer_frame(tables)
     assert len(frame.data) == 60
     rows = frame.data[frame.data["customer_id"].isin(quiet)]

@@ -19,7 +19,14 @@ def _only(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def test_workbook_loads_every_sheet_by_name(shop_xlsx: Path) -> None:
     tables = load_tables(shop_xlsx)
-    assert list(tables) == ["customers", "genders", "cities", "transactions", "branches", "merchants"]
+    assert list(tables) == [
+        "customers",
+        "genders",
+        "cities",
+        "transactions",
+        "branches",
+        "merchants",
+    ]
     assert list(tables["customers"].columns) == ["customer_id", "join_date", "city_id", "gender_id"]
 
 

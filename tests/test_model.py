@@ -31,7 +31,9 @@ def test_round_trip_gives_the_same_labels(shop_seg, tmp_path: Path) -> None:  # 
     model, warnings = load_model(path)
     assert warnings == []
     assert model.k == shop_seg.choice.k and model.seed == 42
-    feats = prepare(shop_seg.prepared.frame.data, model.schema, shop_seg.prepared.frame.reference_date)
+    feats = prepare(
+        shop_seg.prepared.frame.data, model.schema, shop_seg.prepared.frame.reference_date
+    )
     assert (model.predict(feats) == shop_seg.labels).all()
     with zipfile.ZipFile(path) as zf:
         assert set(zf.namelist()) == {"meta.json", "pipeline.skops"}

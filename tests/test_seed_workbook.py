@@ -13,7 +13,9 @@ from core.schema import Role
 from tui.cli import main
 
 
-def test_user_workbook_end_to_end(seed_workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_workbook_end_to_end(
+    seed_workbook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = seed_workbook.read_bytes()
     out = tmp_path / "o"
     assert main(["sweep", str(seed_workbook), "--out", str(out), "--json"]) == 0

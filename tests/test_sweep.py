@@ -31,7 +31,13 @@ def test_silhouette_is_on_the_transformed_matrix(planted: pd.DataFrame) -> None:
 
 
 def test_planted_segments_are_recovered(planted: pd.DataFrame) -> None:
-    informative = ["age", "annual_income", "spending_score", "visits_per_month", "days_since_last_visit"]
+    informative = [
+        "age",
+        "annual_income",
+        "spending_score",
+        "visits_per_month",
+        "days_since_last_visit",
+    ]
     prep = prepare_data(_tables(planted), Options(features=informative))
     plan, it = start_sweep(prep, range(2, 9), seed=42)
     seg = segment(prep, plan, list(it))
@@ -64,7 +70,9 @@ def test_too_few_rows_and_identical_rows() -> None:
         plan_sweep(np.ones((20, 3), dtype=np.float32), [2], 0)
 
 
-def test_sampled_path_agrees_with_exact(monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame) -> None:
+def test_sampled_path_agrees_with_exact(
+    monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame
+) -> None:
     prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
     exact = list(run_sweep(prep.X, plan_sweep(prep.X, [3, 4, 5], 0)))
     monkeypatch.setattr(sweep_mod, "FIT_LIMIT", 600)

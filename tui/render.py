@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from core.analysis import Segmentation
+from core.charts import charts_text
 from core.model import SegmentModel
 from core.scoring import ScoreResult
-from core.charts import charts_text
 from core.sweep import KResult, SweepPlan
 
 
@@ -102,7 +102,11 @@ def print_results(console: Console, seg: Segmentation, written: list[Path]) -> N
             charts_text(seg.results, seg.choice.knee, seg.choice.k, color=console.is_terminal)
         )
     )
-    console.print(Text.assemble(("chosen k = ", "bold"), (str(seg.choice.k), "bold green"), f"  ({seg.choice.reason})"))
+    console.print(
+        Text.assemble(
+            ("chosen k = ", "bold"), (str(seg.choice.k), "bold green"), f"  ({seg.choice.reason})"
+        )
+    )
     for note in seg.plan.notes():
         console.print(Text(f"note: {note}", style="dim"))
     for w in seg.warnings:

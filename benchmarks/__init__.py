@@ -1,0 +1,1 @@
+"""Speed and scale measurements against a baseline measured in the same run."""

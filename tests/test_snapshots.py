@@ -1,0 +1,93 @@
+"""SVG snapshots of every screen at 100x30 and 80x24 (pytest-textual-snapshot).
+
+Timings are the only thing that varies between runs, so the sweep's clock is replaced by one
+that ticks 0.25 s per reading; the export folder name is fixed instead of time-stamped.
+Update after an intended change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from textual.pilot import Pilot
+
+from core import sweep as sweep_mod
+from tui.app import SegscopeApp
+from tui.screens import export as export_mod
+
+from .tui_helpers import wait_until
+
+SIZES = [(100, 30), (80, 24)]
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "shop.xlsx"
+
+
+@pytest.fixture(autouse=True)
+def steady(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = itertools.count()
+    monkeypatch.setattr(
+        sweep_mod, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125)
+    )
+    monkeypatch.setattr(export_mod, "default_out_dir", lambda _: Path("segscope-shop-out"))
+    monkeypatch.chdir(SAMPLE.parent.parent)
+
+
+def _app() -> SegscopeApp:
+    app = SegscopeApp(Path("sample_data/shop.xlsx"))
+    app.animation_level = "none"  # tab underlines and scrolls land at once
+    return app
+
+
+async def _loaded(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, SegscopeApp)
+    await wait_until(pilot, lambda: app.session.prepared is not None)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def _swept(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, SegscopeApp)
+    await _loaded(pilot)
+    await pilot.press("2", "r")
+    await wait_until(pilot, lambda: app.session.segmentation is not None)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+def _then(*keys: str):  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot[None]) -> None:
+        await _swept(pilot)
+        await pilot.press(*keys)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_data_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_sweep_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_swept)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_segments_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_then("3"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_segment_detail(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_then("3", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_export_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_then("4"))

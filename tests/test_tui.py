@@ -1,0 +1,173 @@
+"""The app driven from the keyboard with Pilot: load, sweep, segments, export, cancel, errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from textual.widgets import DataTable, Input
+
+from core.analysis import Options, analyse
+from core.schema import Role
+from tui import app as app_module
+from tui.app import SegscopeApp
+from tui.screens.dialogs import HelpScreen, SegmentDetailScreen
+
+from .tui_helpers import wait_until
+
+
+def _messages(app: SegscopeApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+async def test_whole_flow_matches_the_engine(shop_xlsx: Path, tmp_path: Path) -> None:
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        roles = app.screen.query_one("#roles", DataTable)
+        assert roles.row_count == len(s.prepared.schema.columns)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: s.segmentation is not None)
+        ktable = app.screen.query_one("#ktable", DataTable)
+        assert ktable.row_count == 9
+        assert s.segmentation.choice.k == 4
+        await pilot.press("3")
+        segments = app.screen.query_one("#segments", DataTable)
+        assert segments.row_count == 4
+        await pilot.press("enter")
+        assert isinstance(app.screen, SegmentDetailScreen)
+        assert app.screen.profile.segment == 1
+        await pilot.press("escape", "4")
+        out = tmp_path / "export"
+        app.screen.query_one("#out-path", Input).value = str(out)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: bool(s.exported))
+    engine = analyse(shop_xlsx, Options())
+    labels = pd.read_csv(out / "labels.csv")
+    pd.testing.assert_frame_equal(labels, engine.labels_frame())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["k"] == engine.choice.k and summary["seed"] == 42
+
+
+async def test_change_k_with_plus_and_minus(shop_xlsx: Path) -> None:
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: s.segmentation is not None)
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
+        assert len(s.segmentation.profiles) == 5
+        await pilot.press("minus", "minus")
+        await wait_until(pilot, lambda: s.segmentation.choice.k == 3)
+
+
+async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = threading.Event()
+    real = app_module.start_sweep
+
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, results = real(*args, **kwargs)
+
+        def slow() -> Iterator:  # type: ignore[type-arg]
+            for i, r in enumerate(results):
+                yield r
+                if i == 1:
+                    gate.wait(30)
+
+        return plan, slow()
+
+    monkeypatch.setattr(app_module, "start_sweep", gated)
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: len(s.results) == 2)
+        await pilot.press("escape")
+        gate.set()
+        await wait_until(pilot, lambda: s.cancelled)
+        assert [r.k for r in s.results] == [2, 3]
+        assert s.segmentation is None and not s.sweeping
+        assert app.screen.query_one("#ktable", DataTable).row_count == 2
+        await pilot.press("enter")  # a finished k can still be chosen
+        await wait_until(pilot, lambda: s.segmentation is not None)
+        assert s.segmentation.choice.k == 2
+        await pilot.press("r")  # and the app is usable: a full sweep runs again
+        await wait_until(pilot, lambda: len(s.results) == 9 and s.segmentation is not None)
+
+
+async def test_bad_file_shows_error_then_good_file_works(
+    tmp_path: Path, customers_csv: Path
+) -> None:
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"definitely not parquet")
+    app = SegscopeApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("o")
+        path = app.screen.query_one("#path", Input)
+        path.value = str(bad)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "broken.parquet" in _messages(app))
+        assert "not a readable Parquet" in _messages(app)
+        assert app.session.prepared is None and app.is_running
+        await pilot.press("o")
+        path.value = str(customers_csv)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.prepared is not None)
+        assert app.session.prepared.rows == 3000
+
+
+async def test_roles_change_from_the_keyboard(customers_csv: Path) -> None:
+    app = SegscopeApp(customers_csv)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        roles = app.screen.query_one("#roles", DataTable)
+        row = [c.name for c in s.prepared.schema.columns].index("city_id")
+        roles.move_cursor(row=row)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: s.prepared.schema["city_id"].role is Role.IGNORED)
+        assert "city_id" not in s.prepared.schema.features
+        await pilot.press("a")
+        await wait_until(pilot, lambda: s.prepared.schema["city_id"].role is Role.CATEGORICAL)
+
+
+async def test_sweep_before_loading_and_help(tmp_path: Path) -> None:
+    app = SegscopeApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "r")
+        assert "Load a file first" in _messages(app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "q")
+    assert not app.is_running
+
+
+async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    app = SegscopeApp(customers_csv)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: s.segmentation is not None)
+        await pilot.press("4")
+        app.screen.query_one("#out-path", Input).value = str(out)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("n")
+        assert (out / "mine.txt").read_text() == "keep"
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(s.exported))
+    assert not (out / "mine.txt").exists() and (out / "labels.csv").exists()

@@ -1,0 +1,1 @@
+"""The app's screens: data, sweep, segments, export, and dialogs."""

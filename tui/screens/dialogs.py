@@ -1,0 +1,136 @@
+"""Modal dialogs: a yes/no question, the help text, and a segment's detail."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Markdown, Static
+
+from core.segments import SegmentProfile
+from tui.render import fmt
+
+HELP = """\
+# segscope keys
+
+| key | where | does |
+|---|---|---|
+| `1` `2` `3` `4` | anywhere | Data, Sweep, Segments, Export screens |
+| `ctrl+p` | anywhere | command palette: every action by name |
+| `?` / `f1` | anywhere | this help |
+| `q` | anywhere | quit (asks while a sweep runs) |
+| `o` / `t` | Data | type a path (Tab completes) / pick in the file tree |
+| `n` `c` `k` `x` `a` | Data, Columns | numeric, categorical, key, exclude, back to auto |
+| `p` | Data | preview the customer table |
+| `r` | Sweep | run the sweep (k range and seed: `e` edits) |
+| `Esc` | Sweep | cancel the sweep (finished rows stay) |
+| `+` / `-`, Enter | Sweep | choose another k |
+| Enter | Segments | a segment's detail: how it differs, in words |
+| `c` | Segments, Export | copy the segment table (works over SSH) |
+| `w` | Export | write the output folder |
+
+Segments are found with K-Means on the standardised numbers and one-hot categories.
+The silhouette (higher is better, 1 at most) measures how well separated they are;
+the elbow is where adding segments stops paying off. Recommendations are heuristics
+from the behaviour figures: check them against what you know.
+
+Press Esc to close.
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; y/n or Enter/Esc answer it."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question)
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", id="yes", variant="warning")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and a few words on the method."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Markdown(HELP)
+
+
+class SegmentDetailScreen(ModalScreen[None]):
+    """One segment against the whole base: numbers, categories, words, advice."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+
+    def __init__(self, profile: SegmentProfile, k: int) -> None:
+        super().__init__()
+        self.profile, self.k = profile, k
+
+    def compose(self) -> ComposeResult:
+        p = self.profile
+        with VerticalScroll(classes="dialog wide", id="detail") as box:
+            box.border_title = (
+                f"Segment {p.segment} of {self.k}: {p.size:,} customers ({p.share:.1%})"
+            )
+            yield Static(Text(p.description, style="bold"))
+            yield Static(Text.assemble(("Recommendation (heuristic): ", "bold"), p.recommendation))
+            yield Static(self._numbers())
+            if p.categories:
+                yield Static(self._categories())
+            yield Label("Esc closes", classes="hint")
+
+    def _numbers(self) -> Table:
+        t = Table(title="Numbers vs the whole base", title_justify="left", expand=True)
+        for col, just in (("feature", "left"), ("segment", "right"), ("median", "right"),
+                          ("all", "right"), ("z", "right")):  # fmt: skip
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for d in sorted(self.profile.numeric, key=lambda d: -abs(d.z)):
+            style = "bold" if abs(d.z) >= 0.4 else "dim"
+            t.add_row(
+                d.label,
+                fmt(d.mean, 2),
+                fmt(d.median, 2),
+                fmt(d.base_mean, 2),
+                f"{d.z:+.2f}",
+                style=style,
+            )
+        return t
+
+    def _categories(self) -> Table:
+        t = Table(title="Categories vs the whole base", title_justify="left", expand=True)
+        for col in ("feature", "category", "segment", "all", "lift"):
+            t.add_column(col, justify="left" if col in ("feature", "category") else "right")
+        for c in sorted(self.profile.categories, key=lambda c: -c.lift)[:12]:
+            style = "bold" if c.lift >= 1.5 and c.share >= 0.25 else None
+            t.add_row(
+                c.label,
+                c.category,
+                f"{c.share:.0%}",
+                f"{c.base_share:.0%}",
+                f"{c.lift:.2f}",
+                style=style,
+            )
+        return t

@@ -1,0 +1,96 @@
+"""Screen 4: write the output folder; copy the segment table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from core.errors import OutputExists
+from core.io import check_output_dir
+from core.report import OUTPUT_FILES, default_out_dir
+from tui.screens.base import SessionScreen
+from tui.screens.dialogs import ConfirmScreen
+
+
+class ExportScreen(SessionScreen):
+    """Write labels, profiles, sweep, summary, report and model into a folder."""
+
+    BINDINGS = [
+        Binding("w", "write", "Write files"),
+        Binding("e", "edit", "Edit folder"),
+        Binding("c", "copy", "Copy table"),
+        Binding("escape", "leave_input", "Done editing", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="export-intro")
+        with Horizontal(id="export-row"):
+            yield Label("folder", classes="field-label")
+            yield Input(id="out-path")
+            yield Button("Write (w)", id="write", variant="primary")
+        yield Static("", id="export-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#write", Button).focus()
+
+    def action_write(self) -> None:
+        value = self.query_one("#out-path", Input).value.strip()
+        if not value:
+            self.notify("Type an output folder first (e).", severity="warning")
+            return
+        target = Path(value).expanduser()
+        try:
+            check_output_dir(target, force=False)
+        except OutputExists:
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.seg_app.export(target, force=True)
+
+            self.app.push_screen(ConfirmScreen(f"{target} is not empty. Overwrite it?"), answer)
+            return
+        self.seg_app.export(target, force=False)
+
+    def action_edit(self) -> None:
+        self.query_one("#out-path", Input).focus()
+
+    def action_leave_input(self) -> None:
+        self.query_one("#write", Button).focus()
+
+    def action_copy(self) -> None:
+        self.seg_app.copy_segments()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "write":
+            self.action_write()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_write()
+
+    def sync(self) -> None:
+        s = self.session
+        seg = s.segmentation
+        intro = self.query_one("#export-intro", Static)
+        if seg is None:
+            intro.update("Nothing to export yet: load a file (1) and run the sweep (2).")
+        else:
+            intro.update(
+                f"Writes {', '.join(OUTPUT_FILES)} for k={seg.choice.k} "
+                f"({seg.prepared.rows:,} customers). Existing folders are never overwritten "
+                "without asking."
+            )
+        path = self.query_one("#out-path", Input)
+        if not path.value and s.path is not None:
+            path.value = str(default_out_dir(s.path))
+        status = self.query_one("#export-status", Static)
+        if s.exported:
+            status.update("Written:\n" + "\n".join(f"  ✔ {p}" for p in s.exported))
+        else:
+            status.update("")

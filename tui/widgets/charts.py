@@ -1,0 +1,24 @@
+"""The elbow and silhouette charts as textual-plotext widgets, drawn by core.charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual_plotext import PlotextPlot
+
+from core.charts import draw_elbow, draw_silhouette
+from core.sweep import KResult
+
+
+class SweepChart(PlotextPlot):
+    """Inertia (elbow) or silhouette against k, with one k marked."""
+
+    def __init__(self, kind: str, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.kind = kind
+
+    def show(self, results: Sequence[KResult], mark: int | None) -> None:
+        """Redraw with these results."""
+        draw = draw_elbow if self.kind == "elbow" else draw_silhouette
+        draw(self.plt, results, mark)
+        self.refresh()
