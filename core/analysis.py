@@ -12,13 +12,16 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from core import DEFAULT_SEED
+from core.compare import match_to_model
 from core.errors import DataError
 from core.features import CustomerFrame, build_customer_frame
 from core.io import Tables, load_tables
 from core.model import SegmentModel
-from core.preprocess import build_preprocessor, prepare, transform
+from core.preprocess import fit_preprocessor, prepare, transform
+from core.relevance import Relevance, feature_relevance, silhouette_without, weak_features_text
 from core.schema import Role, Schema, infer_schema
-from core.segments import SegmentProfile, final_model, profile_segments
+from core.segments import SegmentProfile, final_model, profile_segments, renumber
+from core.stability import resample_labels, segment_stability, stability_sample
 from core.sweep import DEFAULT_KS, Choice, KResult, SweepPlan, choose_k, plan_sweep, run_sweep
 
 
@@ -35,6 +38,8 @@ class Options:
     ks: Sequence[int] = DEFAULT_KS
     seed: int = DEFAULT_SEED
     k: int | None = None  # override the chosen k
+    weights: dict[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
+    like: SegmentModel | None = None  # number segments to match this earlier model
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Prepared:
     features: pd.DataFrame
     preprocessor: ColumnTransformer
     X: np.ndarray
+    weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -67,10 +73,12 @@ class Segmentation:
     model: SegmentModel
     labels: np.ndarray  # 1..k per customer, in the order of prepared.features
     profiles: list[SegmentProfile]
+    relevance: list[Relevance] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)  # what the relevance check suggests
 
     @property
     def warnings(self) -> list[str]:
-        return [*self.plan.warnings, *self.choice.warnings]
+        return [*self.plan.warnings, *self.choice.warnings, *self.advice]
 
     def labels_frame(self) -> pd.DataFrame:
         """The key column (or a row number) and the segment of every customer."""
@@ -102,6 +110,13 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
             f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
         )
     roles = dict(options.roles)
+    for col, weight in options.weights.items():
+        if col not in frame.data.columns:
+            raise DataError(f"--weight names an unknown column '{col}'.")
+        if weight < 0:
+            raise DataError(f"the weight of '{col}' must be 0 or more, got {weight}.")
+        if weight == 0:
+            roles[col] = Role.IGNORED
     if options.features is not None:
         wanted = set(options.features)
         unknown = sorted(wanted - set(map(str, frame.data.columns)))
@@ -118,9 +133,9 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
                 roles[col.name] = _forced_feature_role(frame.data[col.name])
     schema = infer_schema(frame.data, frame.key, roles, frame.coded)
     features = prepare(frame.data, schema, frame.reference_date)
-    pre = build_preprocessor(schema)
-    pre.fit(features)
-    return Prepared(source, frame, schema, features, pre, transform(pre, features))
+    pre = fit_preprocessor(schema, features, options.seed, options.weights)
+    weights = {c: w for c, w in options.weights.items() if c in schema.features}
+    return Prepared(source, frame, schema, features, pre, transform(pre, features), weights)
 
 
 def _forced_feature_role(s: pd.Series) -> Role:
@@ -139,15 +154,33 @@ def start_sweep(
 
 
 def segment(
-    prepared: Prepared, plan: SweepPlan, results: list[KResult], k: int | None = None
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    k: int | None = None,
+    like: SegmentModel | None = None,
 ) -> Segmentation:
-    """Choose k (or take `k`), fit the final model, label and profile every customer."""
+    """Choose k (or take `k`), fit the final model, label and profile every customer.
+
+    With `like`, segments are numbered to match that earlier model's (by nearest centre).
+    """
     choice = choose_k(results, k)
     result = next(r for r in results if r.k == choice.k)
-    km, labels0 = final_model(prepared.X, result, plan.seed)
-    labels = labels0.astype(np.int64) + 1
     frame, schema = prepared.frame, prepared.schema
+    km, labels0 = final_model(prepared.X, result, plan.seed)
+    if like is not None:
+        renumber(km, match_to_model(frame.data, frame.reference_date, labels0, choice.k, like))
+        labels0 = km.labels_
+    labels = labels0.astype(np.int64) + 1
     profiles = profile_segments(prepared.features, labels0, schema, frame.labels, frame.semantics)
+    stab_idx = stability_sample(prepared.rows, plan.seed)
+    others = resample_labels(prepared.X[stab_idx], choice.k, plan.seed)
+    for p, score in zip(
+        profiles, segment_stability(labels0[stab_idx], others, choice.k), strict=True
+    ):
+        p.stability = score
+    relevance = feature_relevance(prepared.features, labels0, schema, frame.labels)
+    advice = _relevance_advice(prepared, plan, results, relevance)
     num = prepared.features[schema.numeric].astype("float64")
     model = SegmentModel(
         pipeline=Pipeline([("preprocess", prepared.preprocessor), ("kmeans", km)]),
@@ -164,9 +197,37 @@ def segment(
         numeric_summary={
             c: {"mean": float(num[c].mean()), "std": float(num[c].std(ddof=0))} for c in num
         },
+        category_shares={
+            c: {
+                str(v): float(s)
+                for v, s in prepared.features[c].value_counts(normalize=True).items()
+            }
+            for c in schema.categorical
+        },
+        distance_p99=float(np.percentile(km.transform(prepared.X).min(axis=1), 99)),
+        weights=dict(prepared.weights),
         metrics=[r.to_dict() for r in results],
     )
-    return Segmentation(prepared, plan, results, choice, model, labels, profiles)
+    return Segmentation(prepared, plan, results, choice, model, labels, profiles, relevance, advice)
+
+
+def _relevance_advice(
+    prepared: Prepared, plan: SweepPlan, results: list[KResult], relevance: list[Relevance]
+) -> list[str]:
+    """Name the features that separate nothing, and what leaving them out would change."""
+    weak = [r for r in relevance if r.weak]
+    if not weak or len(weak) == len(relevance):
+        return []
+    advice = [weak_features_text(weak)]
+    names = [r.feature for r in weak]
+    alt = silhouette_without(prepared.features, prepared.schema, names, plan.ks, plan.seed)
+    best = max(results, key=lambda r: r.silhouette)
+    if alt is not None and alt[0] != best.k:
+        advice.append(
+            f"without {', '.join(names)} the best silhouette is at k={alt[0]} ({alt[1]:.3f}, on a "
+            f"sample) instead of k={best.k} ({best.silhouette:.3f}): they may be hiding structure"
+        )
+    return advice
 
 
 def analyse(
@@ -183,4 +244,4 @@ def analyse(
         results.append(r)
         if on_result:
             on_result(r, plan)
-    return segment(prepared, plan, results, options.k)
+    return segment(prepared, plan, results, options.k, options.like)

@@ -52,6 +52,9 @@ class SegmentModel:
     categories: dict[str, list[str]] = field(default_factory=dict)
     segment_sizes: list[int] = field(default_factory=list)
     numeric_summary: dict[str, dict[str, float]] = field(default_factory=dict)
+    category_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    distance_p99: float = float("inf")  # 99th percentile of training distance to nearest centre
+    weights: dict[str, float] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=versions)
 
@@ -72,6 +75,9 @@ class SegmentModel:
             "categories": self.categories,
             "segment_sizes": self.segment_sizes,
             "numeric_summary": self.numeric_summary,
+            "category_shares": self.category_shares,
+            "distance_p99": self.distance_p99,
+            "weights": self.weights,
             "metrics": self.metrics,
             "versions": self.versions,
         }
@@ -136,6 +142,9 @@ def load_model(path: Path) -> tuple[SegmentModel, list[str]]:
         categories=meta.get("categories", {}),
         segment_sizes=meta.get("segment_sizes", []),
         numeric_summary=meta.get("numeric_summary", {}),
+        category_shares=meta.get("category_shares", {}),
+        distance_p99=float(meta.get("distance_p99", float("inf"))),
+        weights=meta.get("weights", {}),
         metrics=meta.get("metrics", []),
         versions=meta.get("versions", {}),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -14,6 +16,7 @@ from core.schema import Role, Schema
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
+FIT_LIMIT = 200_000  # medians, scales and category frequencies are learnt on at most this many rows
 
 
 def prepare(
@@ -40,8 +43,7 @@ def prepare(
             values = pd.to_numeric(s, errors="coerce").astype("float64")
             out[col.name] = values.replace([np.inf, -np.inf], np.nan).astype("float32")
         else:
-            text = s.astype(object).where(s.notna(), np.nan)
-            out[col.name] = text.map(lambda v: v if v is np.nan else str(v))
+            out[col.name] = s.astype(str).astype(object).where(s.notna(), np.nan)
     frame = pd.DataFrame(out, index=df.index)
     empty = [c for c in schema.numeric if frame[c].isna().all()]
     if empty:
@@ -56,30 +58,55 @@ def _parse_dates(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, errors="coerce", format="mixed")
 
 
-def build_preprocessor(schema: Schema) -> ColumnTransformer:
-    """Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot."""
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-    categorical = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="most_frequent")),
-            (
-                "onehot",
-                OneHotEncoder(
-                    handle_unknown="ignore",
-                    min_frequency=MIN_CATEGORY_SHARE,
-                    max_categories=MAX_ONEHOT,
-                    sparse_output=False,
-                    dtype=np.float32,
-                ),
-            ),
-        ]
+def _numeric() -> Pipeline:
+    return Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+
+
+def _categorical() -> Pipeline:
+    onehot = OneHotEncoder(
+        handle_unknown="ignore",
+        min_frequency=MIN_CATEGORY_SHARE,
+        max_categories=MAX_ONEHOT,
+        sparse_output=False,
+        dtype=np.float32,
     )
-    parts = []
-    if schema.numeric:
-        parts.append(("numeric", numeric, schema.numeric))
-    if schema.categorical:
-        parts.append(("categorical", categorical, schema.categorical))
-    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=True)
+    return Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("onehot", onehot)])
+
+
+def build_preprocessor(
+    schema: Schema, weights: Mapping[str, float] | None = None
+) -> ColumnTransformer:
+    """One transformer per feature, so each can carry a weight.
+
+    Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot (rare
+    categories grouped, unseen ones ignored). A weight multiplies the feature's columns.
+    """
+    parts = [(_name(c), _numeric(), [c]) for c in schema.numeric]
+    parts += [(_name(c), _categorical(), [c]) for c in schema.categorical]
+    scaled = {_name(c): float(w) for c, w in (weights or {}).items() if c in schema.features}
+    return ColumnTransformer(
+        parts,
+        remainder="drop",
+        transformer_weights={k: w for k, w in scaled.items() if w != 1.0} or None,
+        verbose_feature_names_out=False,
+    )
+
+
+def _name(column: str) -> str:
+    return column.replace("__", "_")
+
+
+def fit_preprocessor(
+    schema: Schema,
+    features: pd.DataFrame,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
+) -> ColumnTransformer:
+    """Fit the preprocessing on the features (on a random sample of FIT_LIMIT rows above that)."""
+    pre = build_preprocessor(schema, weights)
+    if len(features) > FIT_LIMIT:
+        features = features.sample(FIT_LIMIT, random_state=seed)
+    return pre.fit(features)
 
 
 def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.analysis import Segmentation
 from core.charts import charts_text
+from core.compare import compare_k, compare_text
 from core.io import output_dir, write_csv_atomic, write_text_atomic
 from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
 from core.scoring import ScoreResult
@@ -38,7 +39,19 @@ def sweep_frame(seg: Segmentation) -> pd.DataFrame:
     return pd.DataFrame([r.to_dict() for r in seg.results])
 
 
-def summary(seg: Segmentation) -> dict[str, Any]:
+def compare_summary(seg: Segmentation, pair: tuple[int, int]) -> dict[str, Any]:
+    """The crosstab of two k of the sweep, as JSON-ready data."""
+    table = compare_k(seg.results, *pair)
+    return {
+        "k": list(pair),
+        "rows": [int(i) for i in table.index],
+        "columns": [int(c) for c in table.columns],
+        "customers": table.to_numpy().tolist(),
+        "text": compare_text(table),
+    }
+
+
+def summary(seg: Segmentation, compare: tuple[int, int] | None = None) -> dict[str, Any]:
     """Everything needed to know what was done (summary.json)."""
     prep = seg.prepared
     return _clean(
@@ -54,6 +67,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "reason": seg.choice.reason,
             "seed": seg.plan.seed,
             "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
+            "weights": prep.weights,
             "transformed_columns": len(prep.feature_names()),
             "excluded": prep.schema.excluded,
             "roles": prep.schema.to_dict(),
@@ -72,9 +86,15 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                     "description": p.description,
                     "action_heuristic": p.action,
                     "recommendation_heuristic": p.recommendation,
+                    "stability": p.stability,
                 }
                 for p in seg.profiles
             ],
+            "relevance": [
+                {"feature": r.feature, "kind": r.kind, "score": r.score, "weak": r.weak}
+                for r in seg.relevance
+            ],
+            "compare": compare_summary(seg, compare) if compare else None,
             "sweep": [r.to_dict() for r in seg.results],
             "versions": versions(),
         }
@@ -106,7 +126,7 @@ def _cell(v: Any) -> str:
     return str(v).replace("|", "/")
 
 
-def report_markdown(seg: Segmentation) -> str:
+def report_markdown(seg: Segmentation, compare: tuple[int, int] | None = None) -> str:
     """A readable report: inputs, choice, warnings, sweep table, charts, segments."""
     prep, choice = seg.prepared, seg.choice
     segs = pd.DataFrame(
@@ -115,6 +135,7 @@ def report_markdown(seg: Segmentation) -> str:
                 "segment": p.segment,
                 "customers": p.size,
                 "share": f"{p.share:.1%}",
+                "stability": round(p.stability, 2),
                 "description": p.description,
                 "action (heuristic)": p.action,
                 "recommendation (heuristic)": p.recommendation,
@@ -140,6 +161,26 @@ def report_markdown(seg: Segmentation) -> str:
         "",
         _md_table(segs),
         "",
+        "## Features by how much they separate the segments",
+        "",
+        _md_table(
+            pd.DataFrame(
+                [
+                    {
+                        "feature": r.feature,
+                        "measure": r.kind,
+                        "relevance": r.score,
+                        "separates": "no" if r.weak else "yes",
+                    }  # fmt: skip
+                    for r in seg.relevance
+                ]
+            )
+        ),
+        "",
+        "Relevance: share of a number's variance explained by the segments (eta squared), or "
+        "bias-corrected Cramér's V for a category.",
+        "",
+        *_compare_section(seg, compare),
         "## Sweep",
         "",
         _md_table(sweep_frame(seg)),
@@ -156,14 +197,33 @@ def report_markdown(seg: Segmentation) -> str:
     return "\n".join(parts)
 
 
-def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
+def _compare_section(seg: Segmentation, pair: tuple[int, int] | None) -> list[str]:
+    if pair is None:
+        return []
+    table = compare_k(seg.results, *pair)
+    frame = table.reset_index().rename(columns={table.index.name: f"{table.index.name} \\ "})
+    frame.columns = [str(c) for c in frame.columns]
+    return [
+        f"## How k={pair[0]} becomes k={pair[1]}",
+        "",
+        _md_table(frame),
+        "",
+        *[f"- {t}" for t in compare_text(table)],
+        "",
+    ]
+
+
+def write_outputs(
+    seg: Segmentation, target: Path, force: bool = False, compare: tuple[int, int] | None = None
+) -> list[Path]:
     """Write every output file into `target` atomically; a non-empty one only with `force`."""
     with output_dir(target, force) as tmp:
         write_csv_atomic(tmp / "labels.csv", seg.labels_frame())
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
-        write_text_atomic(tmp / "summary.json", json.dumps(summary(seg), indent=2, default=str))
-        write_text_atomic(tmp / "report.md", report_markdown(seg))
+        text = json.dumps(summary(seg, compare), indent=2, default=str)
+        write_text_atomic(tmp / "summary.json", text)
+        write_text_atomic(tmp / "report.md", report_markdown(seg, compare))
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
     final = target.resolve()
     return [final / name for name in OUTPUT_FILES]
@@ -191,6 +251,8 @@ def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict
                 for i, n in enumerate(result.sizes)
             ],
             "unseen_categories": result.unseen,
+            "outliers": result.outliers,
+            "drift": dict(result.moved(len(result.drift))),
             "warnings": result.warnings,
             "model_versions": model.versions,
             "versions": versions(),
@@ -201,10 +263,45 @@ def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict
 def write_score_outputs(
     model: SegmentModel, result: ScoreResult, source: str, target: Path, force: bool = False
 ) -> list[Path]:
-    """labels.csv and score.json, written atomically into `target`."""
+    """labels.csv, score.json and report.md (the drift report), written atomically."""
+    data = score_summary(model, result, source)
     with output_dir(target, force) as tmp:
         write_csv_atomic(tmp / "labels.csv", result.labels)
-        text = json.dumps(score_summary(model, result, source), indent=2, default=str)
-        write_text_atomic(tmp / "score.json", text)
+        write_text_atomic(tmp / "score.json", json.dumps(data, indent=2, default=str))
+        write_text_atomic(tmp / "report.md", score_markdown(data))
     final = target.resolve()
-    return [final / "labels.csv", final / "score.json"]
+    return [final / "labels.csv", final / "score.json", final / "report.md"]
+
+
+def score_markdown(data: dict[str, Any]) -> str:
+    """The drift report of a scoring run."""
+    sizes = pd.DataFrame(data["segments"])
+    drift = pd.DataFrame([{"feature": f, "moved": v} for f, v in list(data["drift"].items())[:10]])
+    return "\n".join(
+        [
+            f"# segscope scoring report: {Path(data['input']).name}",
+            "",
+            f"- customers scored: {data['rows']:,}; k = {data['k']}",
+            f"- far from every segment (beyond the training 99th percentile): {data['outliers']:,}",
+            *[
+                f"- unseen categories in {c}: {n:,} rows"
+                for c, n in data["unseen_categories"].items()
+            ],
+            "",
+            "## Warnings",
+            "",
+            *([f"- {w}" for w in data["warnings"]] or ["- none"]),
+            "",
+            "## Segment sizes now vs at training",
+            "",
+            _md_table(sizes),
+            "",
+            "## Features that moved most",
+            "",
+            "Numbers: shift of the mean in training standard deviations; categories: share of "
+            "customers whose category mix changed (total variation distance).",
+            "",
+            _md_table(drift) if not drift.empty else "none",
+            "",
+        ]
+    )

@@ -12,7 +12,7 @@ from core.errors import DataError
 from core.features import build_customer_frame
 from core.io import load_tables
 from core.model import SegmentModel, load_model
-from core.preprocess import prepare
+from core.preprocess import prepare, transform
 
 
 @dataclass
@@ -23,6 +23,12 @@ class ScoreResult:
     unseen: dict[str, int] = field(default_factory=dict)  # column -> rows with an unseen category
     warnings: list[str] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
+    drift: dict[str, float] = field(default_factory=dict)  # feature -> how far it moved
+    outliers: int = 0  # customers farther from every centre than 99% of training customers
+
+    def moved(self, n: int = 5) -> list[tuple[str, float]]:
+        """The features whose distribution moved most since training."""
+        return sorted(self.drift.items(), key=lambda kv: -kv[1])[:n]
 
 
 def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: str) -> ScoreResult:
@@ -46,6 +52,9 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
         )
     features = prepare(frame.data, model.schema, frame.reference_date)
     segments = model.predict(features)
+    X = transform(model.pipeline.named_steps["preprocess"], features)
+    distance = model.pipeline.named_steps["kmeans"].transform(X).min(axis=1)
+    outliers = int((distance > model.distance_p99).sum())
     unseen = {}
     for col, known in model.categories.items():
         values = features[col].dropna()
@@ -61,12 +70,38 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
         f"{col}: {n:,} rows have categories not seen in training (scored as none of them)"
         for col, n in unseen.items()
     ]
+    if outliers > 0.02 * len(segments):
+        warnings.append(
+            f"{outliers:,} customers ({outliers / len(segments):.1%}) are farther from every "
+            "segment than 99% of the training customers were: the model may be out of date"
+        )
     return ScoreResult(
         pd.DataFrame({keys.name: keys.to_numpy(), "segment": segments}),
         unseen,
         warnings,
         np.bincount(segments - 1, minlength=model.k).tolist(),
+        drift(model, features),
+        outliers,
     )
+
+
+def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
+    """How far each feature moved since training: numbers as |mean shift| in training SDs,
+    categories as the share of customers that would have to change category (total variation)."""
+    out = {}
+    for col, stats in model.numeric_summary.items():
+        if col in features and stats.get("std"):
+            shift = (
+                abs(float(features[col].astype("float64").mean()) - stats["mean"]) / stats["std"]
+            )
+            out[col] = shift
+    for col, before in model.category_shares.items():
+        if col in features:
+            now = features[col].value_counts(normalize=True)
+            cats = set(before) | set(map(str, now.index))
+            now_d = {str(k): float(v) for k, v in now.items()}
+            out[col] = 0.5 * sum(abs(before.get(c, 0.0) - now_d.get(c, 0.0)) for c in cats)
+    return out
 
 
 def _some(names: list[str], n: int = 4) -> str:

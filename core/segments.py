@@ -25,13 +25,21 @@ def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.n
     if len(result.labels) != getattr(km, "labels_", np.empty(0)).shape[0]:
         km = KMeans(n_clusters=result.k, init=km.cluster_centers_, n_init=1, random_state=seed)
         km.fit(X)
-    labels = km.labels_
-    order = np.argsort(-np.bincount(labels, minlength=result.k), kind="stable")
+    renumber(km, by_size(km.labels_, result.k))
+    return km, km.labels_
+
+
+def by_size(labels: np.ndarray, k: int) -> np.ndarray:
+    """order[i] = the cluster that becomes segment i (largest first)."""
+    return np.argsort(-np.bincount(labels, minlength=k), kind="stable")
+
+
+def renumber(km: KMeans, order: np.ndarray) -> None:
+    """Reorder a fitted K-Means so that cluster order[i] becomes cluster i."""
     remap = np.empty_like(order)
     remap[order] = np.arange(len(order))
     km.cluster_centers_ = km.cluster_centers_[order]
-    km.labels_ = remap[labels].astype(np.int32)
-    return km, km.labels_
+    km.labels_ = remap[km.labels_].astype(np.int32)
 
 
 @dataclass
@@ -77,6 +85,7 @@ class SegmentProfile:
     description: str = ""
     action: str = ""
     recommendation: str = ""
+    stability: float = float("nan")  # mean Jaccard with its best match across resampled fits
 
     def standouts(self, n: int = 3) -> list[str]:
         """Short figures that set the segment apart, strongest first."""
@@ -233,6 +242,7 @@ def profiles_frame(profiles: list[SegmentProfile]) -> pd.DataFrame:
             row[f"{c.feature}_top"] = c.category
             row[f"{c.feature}_top_share"] = round(c.share, 4)
             row[f"{c.feature}_top_lift"] = round(c.lift, 3)
+        row["stability"] = round(p.stability, 3)
         row["description"] = p.description
         row["action_heuristic"] = p.action
         row["recommendation_heuristic"] = p.recommendation

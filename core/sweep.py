@@ -12,10 +12,18 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from sklearn.metrics.pairwise import euclidean_distances
 
 from core.errors import Cancelled, DataError
+from core.stability import (
+    STABILITY_ROWS,
+    UNSTABLE,
+    resample_labels,
+    stability,
+    stability_sample,
+)
 
 FIT_LIMIT = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
 SILHOUETTE_LIMIT = 6_000  # silhouette is exact up to this many rows; above, on one shared sample
 N_INIT = 10  # initialisations per fit; the best (lowest inertia) is kept
+N_INIT_SAMPLED = 4  # initialisations per fit on the sample of a large table
 DEFAULT_KS = range(2, 11)
 
 
@@ -29,6 +37,7 @@ class KResult:
     silhouette_sample_size: int
     calinski_harabasz: float
     davies_bouldin: float
+    stability: float
     seconds: float
     sizes: list[int]
     labels: np.ndarray = field(repr=False)
@@ -42,6 +51,7 @@ class KResult:
             "silhouette_sample_size": self.silhouette_sample_size,
             "calinski_harabasz": self.calinski_harabasz,
             "davies_bouldin": self.davies_bouldin,
+            "stability": self.stability,
             "seconds": self.seconds,
         }
 
@@ -57,19 +67,25 @@ class SweepPlan:
     seed: int
     warnings: list[str]
 
+    @property
+    def n_init(self) -> int:
+        return N_INIT if self.fit_rows >= self.rows else N_INIT_SAMPLED
+
     def notes(self) -> list[str]:
         """Plain statements of what was sampled."""
         out = []
         if self.fit_rows < self.rows:
             out.append(
                 f"K-Means fitted on a random sample of {self.fit_rows:,} of {self.rows:,} rows "
-                f"({N_INIT} starts), then every row assigned to its nearest centre"
+                f"({self.n_init} starts per k), then every row assigned to its nearest centre"
             )
         if self.silhouette_rows < self.rows:
             out.append(
                 f"silhouette computed on one random sample of {self.silhouette_rows:,} rows "
                 "shared by every k"
             )
+        if self.rows > STABILITY_ROWS:
+            out.append(f"stability measured on a random sample of {STABILITY_ROWS:,} rows")
         return out
 
 
@@ -129,13 +145,15 @@ def run_sweep(
     )
     X_fit = X if fit_idx is None else X[fit_idx]
     X_sil = X if sil_idx is None else X[sil_idx]
+    stab_idx = stability_sample(n, plan.seed)
+    X_stab = X[stab_idx]
     distances = euclidean_distances(X_sil.astype(np.float64))
     np.fill_diagonal(distances, 0.0)
     for k in plan.ks:
         if should_stop and should_stop():
             raise Cancelled()
         started = time.perf_counter()
-        km = KMeans(n_clusters=k, n_init=N_INIT, random_state=plan.seed).fit(X_fit)
+        km = KMeans(n_clusters=k, n_init=plan.n_init, random_state=plan.seed).fit(X_fit)
         fit_labels = km.labels_
         if fit_idx is None:
             labels, inertia = fit_labels, float(km.inertia_)
@@ -144,6 +162,9 @@ def run_sweep(
             inertia = float(-km.score(X))
         sizes = np.bincount(labels, minlength=k)
         sil_labels = labels if sil_idx is None else labels[sil_idx]
+        if should_stop and should_stop():
+            raise Cancelled()
+        agreement = stability(labels[stab_idx], resample_labels(X_stab, k, plan.seed))
         yield KResult(
             k=k,
             inertia=inertia,
@@ -151,6 +172,7 @@ def run_sweep(
             silhouette_sample_size=len(sil_labels),
             calinski_harabasz=_or_nan(calinski_harabasz_score, X_fit, fit_labels),
             davies_bouldin=_or_nan(davies_bouldin_score, X_fit, fit_labels),
+            stability=agreement,
             seconds=time.perf_counter() - started,
             sizes=sizes.tolist(),
             labels=labels,
@@ -230,6 +252,11 @@ def doubt_warnings(
         out.append(f"silhouette (k={best.k}) and the elbow (k={knee}) disagree")
     if best.silhouette < 0.25:
         out.append(f"weak structure: best silhouette is {best.silhouette:.3f} (under 0.25)")
+    if chosen.stability < UNSTABLE:
+        out.append(
+            f"k={chosen.k} is unstable: resampled fits agree only {chosen.stability:.2f} "
+            f"(adjusted Rand, under {UNSTABLE})"
+        )
     total = sum(chosen.sizes)
     small = [i for i, s in enumerate(sorted(chosen.sizes, reverse=True), 1) if s < 0.02 * total]
     if small:

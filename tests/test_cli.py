@@ -18,7 +18,7 @@ from tui.cli import main
 
 SUMMARY_SWEEP_KEYS = {
     "k", "inertia", "silhouette", "silhouette_sample_size", "calinski_harabasz", "davies_bouldin",
-    "seconds",
+    "stability", "seconds",
 }  # fmt: skip
 
 

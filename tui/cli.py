@@ -35,9 +35,20 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--categorical", type=_csv_list, default=[], help="treat as categories: A,B")
     p.add_argument("--numeric", type=_csv_list, default=[], help="treat as numbers: A,B")
     p.add_argument("--exclude", type=_csv_list, default=[], help="leave these columns out: A,B")
+    p.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="COL=W",
+        help="weight a feature (0 drops it, 0.5 halves it); repeat or give A=0.5,B=2",
+    )
     p.add_argument("--k", default="2-10", help="k range '2-10', list '3,5,8' or one k '5'")
     p.add_argument("--choose", type=int, help="use this k instead of the best silhouette")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 42)")
+    p.add_argument("--compare", help="show how the segments at k=A split or merge at k=B: A,B")
+    p.add_argument(
+        "--like", type=Path, metavar="MODEL", help="number segments to match an earlier model"
+    )
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
@@ -54,6 +65,29 @@ def _score_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
     return p
+
+
+def _weights(items: list[str]) -> dict[str, float]:
+    out = {}
+    for item in (part for text in items for part in _csv_list(text)):
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise DataError(f"--weight takes COLUMN=NUMBER, e.g. city_id=0.5; got {item!r}.")
+    return out
+
+
+def _pair(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        a, b = (int(x) for x in text.split(","))
+    except ValueError as exc:
+        raise DataError(f"--compare takes two k values, e.g. 4,5; got {text!r}.") from exc
+    return a, b
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -98,6 +132,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from core.analysis import Options, analyse
+    from core.compare import compare_k
+    from core.model import load_model
     from core.report import default_out_dir, summary, write_outputs
     from core.schema import Role
     from core.sweep import parse_ks
@@ -118,14 +154,19 @@ def _run_sweep(a: argparse.Namespace) -> int:
             ks=parse_ks(a.k),
             seed=a.seed,
             k=a.choose,
+            weights=_weights(a.weight),
+            like=load_model(a.like)[0] if a.like else None,
         )
+        compare = _pair(a.compare)
         out = a.out or default_out_dir(a.path)
         from core.io import check_output_dir
 
         check_output_dir(out, a.force)
         with ProgressReporter(err) as progress:
             seg = analyse(a.path, options, on_result=progress.update)
-        written = write_outputs(seg, out, force=a.force)
+        if compare:
+            compare_k(seg.results, *compare)  # a k outside the sweep stops here, before writing
+        written = write_outputs(seg, out, force=a.force, compare=compare)
     except DataError as exc:
         err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_DATA
@@ -133,11 +174,11 @@ def _run_sweep(a: argparse.Namespace) -> int:
         err.print("segscope: interrupted; nothing was written.")
         return EXIT_INTERRUPTED
     if a.json:
-        data = summary(seg)
+        data = summary(seg, compare)
         data["output"] = str(written[0].parent)
         print(json.dumps(data, indent=2, default=str))
     else:
-        print_results(Console(), seg, written)
+        print_results(Console(), seg, written, compare)
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from core.analysis import Segmentation
 from core.charts import charts_text
+from core.compare import compare_k, compare_text
 from core.model import SegmentModel
 from core.scoring import ScoreResult
 from core.sweep import KResult, SweepPlan
@@ -63,7 +64,7 @@ def fmt(x: float, digits: int = 3) -> str:
 
 def sweep_table(seg: Segmentation) -> Table:
     t = Table(title="Sweep (computed on the transformed matrix)", title_justify="left")
-    for col in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "seconds"):
+    for col in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "stability", "seconds"):
         t.add_column(col, justify="right")
     for r in seg.results:
         sil = fmt(r.silhouette)
@@ -76,6 +77,7 @@ def sweep_table(seg: Segmentation) -> Table:
             sil,
             fmt(r.calinski_harabasz, 1),
             fmt(r.davies_bouldin),
+            fmt(r.stability, 2),
             fmt(r.seconds, 2),
             style=style,
         )
@@ -87,14 +89,53 @@ def segment_table(seg: Segmentation) -> Table:
     t.add_column("seg", justify="right")
     t.add_column("customers", justify="right")
     t.add_column("share", justify="right")
+    t.add_column("stab.", justify="right")
     t.add_column("what sets it apart")
     t.add_column("recommendation (heuristic)")
     for p in seg.profiles:
-        t.add_row(str(p.segment), f"{p.size:,}", f"{p.share:.1%}", p.description, p.recommendation)
+        t.add_row(
+            str(p.segment),
+            f"{p.size:,}",
+            f"{p.share:.1%}",
+            fmt(p.stability, 2),
+            p.description,
+            p.recommendation,
+        )
     return t
 
 
-def print_results(console: Console, seg: Segmentation, written: list[Path]) -> None:
+def relevance_table(seg: Segmentation) -> Table:
+    t = Table(title="Features by how much they separate the segments", title_justify="left")
+    t.add_column("feature")
+    t.add_column("relevance", justify="right")
+    t.add_column("")
+    for r in seg.relevance:
+        t.add_row(
+            r.feature,
+            f"{r.score:.2f}",
+            "separates nothing" if r.weak else "",
+            style="dim" if r.weak else None,
+        )
+    return t
+
+
+def compare_table(seg: Segmentation, pair: tuple[int, int]) -> Table:
+    table = compare_k(seg.results, *pair)
+    t = Table(
+        title=f"How the segments at k={pair[0]} (rows) become k={pair[1]} (columns)",
+        title_justify="left",
+    )
+    t.add_column(f"k={pair[0]}", justify="right")
+    for c in table.columns:
+        t.add_column(str(c), justify="right")
+    for seg_no, row in table.iterrows():
+        t.add_row(str(seg_no), *[f"{v:,}" if v else "·" for v in row])
+    return t
+
+
+def print_results(
+    console: Console, seg: Segmentation, written: list[Path], compare: tuple[int, int] | None = None
+) -> None:
     """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
     console.print(sweep_table(seg))
     console.print(
@@ -112,6 +153,11 @@ def print_results(console: Console, seg: Segmentation, written: list[Path]) -> N
     for w in seg.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))
     console.print(segment_table(seg))
+    console.print(relevance_table(seg))
+    if compare:
+        console.print(compare_table(seg, compare))
+        for line in compare_text(compare_k(seg.results, *compare)):
+            console.print(Text(line))
     console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
 
 
@@ -127,6 +173,15 @@ def print_score(
         before = model.segment_sizes[i] / then if i < len(model.segment_sizes) else float("nan")
         t.add_row(str(i + 1), f"{n:,}", f"{n / now:.1%}", f"{before:.1%}")
     console.print(t)
+    moved = Table(title="Features that moved most since training", title_justify="left")
+    moved.add_column("feature")
+    moved.add_column("moved", justify="right")
+    for name, value in result.moved():
+        moved.add_row(name, f"{value:.2f}")
+    console.print(moved)
+    console.print(
+        Text(f"{result.outliers:,} customers are farther from every segment than 99% of training")
+    )
     for w in result.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))
     console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))

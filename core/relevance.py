@@ -1,0 +1,108 @@
+"""Which features separate the segments, and which do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.schema import Schema
+
+WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """How much one feature differs between segments (0 = the same everywhere, 1 = fully)."""
+
+    feature: str
+    label: str
+    kind: str  # "numeric": share of variance explained (eta squared); "categorical": Cramér's V
+    score: float
+
+    @property
+    def weak(self) -> bool:
+        return self.score < WEAK
+
+
+def feature_relevance(
+    features: pd.DataFrame, labels: np.ndarray, schema: Schema, names: dict[str, str] | None = None
+) -> list[Relevance]:
+    """Every feature scored by how well the segments separate it, strongest first."""
+    names = names or {}
+    seg = pd.Series(labels, index=features.index)
+    out = []
+    for col in schema.numeric:
+        x = features[col].astype("float64")
+        x = x.fillna(x.median())
+        total = float(((x - x.mean()) ** 2).sum())
+        means = x.groupby(seg).transform("mean")
+        between = float(((means - x.mean()) ** 2).sum())
+        score = between / total if total > 0 else 0.0
+        out.append(Relevance(col, names.get(col, col), "numeric", score))
+    for col in schema.categorical:
+        table = pd.crosstab(seg, features[col].fillna("(missing)")).to_numpy(dtype=float)
+        out.append(Relevance(col, names.get(col, col), "categorical", _cramers_v(table)))
+    return sorted(out, key=lambda r: -r.score)
+
+
+def _cramers_v(table: np.ndarray) -> float:
+    """Cramér's V with Bergsma's bias correction (many categories alone do not score)."""
+    n = table.sum()
+    r, c = table.shape
+    if n <= 1 or min(r, c) < 2:
+        return 0.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rows, cols = r - (r - 1) ** 2 / (n - 1), c - (c - 1) ** 2 / (n - 1)
+    denom = min(rows - 1, cols - 1)
+    return float(np.sqrt(phi2 / denom)) if denom > 0 else 0.0
+
+
+def weak_features_text(relevance: list[Relevance]) -> str:
+    """One sentence naming the features that separate nothing."""
+    weak = [r for r in relevance if r.weak]
+    names = ", ".join(r.feature for r in weak)
+    verb = "is" if len(weak) == 1 else "are"
+    return (
+        f"{names} {verb} spread the same way in every segment (relevance under {WEAK}): "
+        "leave out or down-weight (--weight COLUMN=0.5)"
+    )
+
+
+def silhouette_without(
+    features: pd.DataFrame,
+    schema: Schema,
+    drop: list[str],
+    ks: list[int],
+    seed: int,
+    rows: int = 4_000,
+) -> tuple[int, float] | None:
+    """The best-silhouette k (and its silhouette) when `drop` is left out, on a sample."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from core.preprocess import fit_preprocessor, transform
+    from core.schema import ColumnRole, Role
+
+    kept = Schema(
+        [
+            ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
+            for c in schema.columns
+        ]
+    )
+    if not kept.features:
+        return None
+    sample = features.sample(min(rows, len(features)), random_state=seed)
+    X = transform(fit_preprocessor(kept, sample, seed), sample)
+    best: tuple[int, float] | None = None
+    for k in ks:
+        if k >= len(np.unique(X, axis=0)):
+            break
+        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(X)
+        score = float(silhouette_score(X, labels))
+        if best is None or score > best[1]:
+            best = (k, score)
+    return best
