@@ -42,8 +42,12 @@ def machine() -> list[str]:
     import sklearn
     from threadpoolctl import threadpool_info
 
-    blas = [f"{i['internal_api']} {i.get('version') or ''} ({i.get('architecture', '?')}, "
-            f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas"]  # fmt: skip
+    blas = [
+        f"{i['internal_api']} {i.get('version') or ''} ({i.get('architecture', '?')}, "
+        f"{i['num_threads']} threads)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     return [
         f"- date: {datetime.now().strftime('%Y-%m-%d %H:%M')}",
         f"- cores: {os.cpu_count()}; platform: {platform.platform()}",
@@ -146,7 +150,8 @@ def main() -> None:
         f"{tui['latency_max_ms']:.1f} ms ({tui['key_presses']} presses)",
         f"- key press until Pilot finds the screen settled (repaint included): median "
         f"{tui['settled_median_ms']:.0f} ms",
-        f"- progress updates: {tui['progress_updates']}, longest gap {tui['progress_max_gap_s']:.2f} s",
+        f"- progress updates: {tui['progress_updates']}, "
+        f"longest gap {tui['progress_max_gap_s']:.2f} s",
         "",
         "## Targets",
         "",

@@ -110,13 +110,13 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
             f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
         )
     roles = dict(options.roles)
-    for col, weight in options.weights.items():
-        if col not in frame.data.columns:
-            raise DataError(f"--weight names an unknown column '{col}'.")
+    for name, weight in options.weights.items():
+        if name not in frame.data.columns:
+            raise DataError(f"--weight names an unknown column '{name}'.")
         if weight < 0:
-            raise DataError(f"the weight of '{col}' must be 0 or more, got {weight}.")
+            raise DataError(f"the weight of '{name}' must be 0 or more, got {weight}.")
         if weight == 0:
-            roles[col] = Role.IGNORED
+            roles[name] = Role.IGNORED
     if options.features is not None:
         wanted = set(options.features)
         unknown = sorted(wanted - set(map(str, frame.data.columns)))
