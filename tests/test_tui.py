@@ -171,3 +171,46 @@ async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Pat
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(s.exported))
     assert not (out / "mine.txt").exists() and (out / "labels.csv").exists()
+
+
+async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_path: Path) -> None:
+    from core.analysis import Options as Opts
+    from core.report import write_outputs
+    from tui.screens.dialogs import CompareScreen
+    from tui.screens.score import ScoreScreen
+
+    engine = analyse(shop_xlsx, Opts(ks=[4]))
+    write_outputs(engine, tmp_path / "m")
+    model = tmp_path / "m" / "model.segscope"
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        roles = app.screen.query_one("#roles", DataTable)
+        roles.move_cursor(row=[c.name for c in s.prepared.schema.columns].index("city_name"))
+        await pilot.press("w")
+        await wait_until(pilot, lambda: s.prepared.weights.get("city_name") == 0.5)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: s.segmentation is not None)
+        assert s.segmentation.prepared.weights == {"city_name": 0.5}
+        ktable = app.screen.query_one("#ktable", DataTable)
+        ktable.move_cursor(row=0)
+        await pilot.press("x")
+        assert isinstance(app.screen, CompareScreen)
+        assert app.screen.table.to_numpy().sum() == 2000
+        await pilot.press("escape")
+        before = s.segmentation
+        app._set_like(engine.model, model)  # what the palette's "Number segments like" does
+        await wait_until(pilot, lambda: s.segmentation is not before)
+        assert s.segmentation.choice.k == 4
+        assert (s.segmentation.labels == engine.labels).mean() > 0.95  # numbered like the model
+        app._open_score()
+        await pilot.pause()
+        assert isinstance(app.screen, ScoreScreen)
+        app.screen.query_one("#model", Input).value = str(model)
+        app.screen.query_one("#data", Input).value = str(shop_xlsx)
+        app.screen.query_one("#out", Input).value = str(tmp_path / "scored")
+        app.screen.run_score()
+        await wait_until(pilot, lambda: (tmp_path / "scored" / "labels.csv").exists())
+    scored = pd.read_csv(tmp_path / "scored" / "labels.csv")
+    pd.testing.assert_frame_equal(scored, engine.labels_frame())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import work
@@ -14,11 +15,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.analysis import Options, load, prepare_data, segment, start_sweep
 from core.errors import Cancelled, DataError
-from core.report import write_outputs
+from core.io import check_output_dir
+from core.model import SegmentModel, load_model
+from core.report import write_outputs, write_score_outputs
+from core.scoring import score_file
 from core.segments import profiles_frame
 from tui.screens.data import DataScreen
 from tui.screens.dialogs import ConfirmScreen, HelpScreen
 from tui.screens.export import ExportScreen
+from tui.screens.score import PathPrompt, ScoreScreen
 from tui.screens.segments import SegmentsScreen
 from tui.screens.sweep import SweepScreen
 from tui.state import (
@@ -37,6 +42,8 @@ ERROR_TITLES = {
     "sweep": "Sweep stopped",
     "fit": "Cannot fit that k",
     "export": "Nothing written",
+    "score": "Cannot score",
+    "like": "Cannot use that model",
 }
 SCREENS = {"data": "Data", "sweep": "Sweep", "segments": "Segments", "export": "Export"}
 
@@ -88,6 +95,14 @@ class SegscopeApp(App[None]):
         yield SystemCommand("Run sweep", "Sweep k with the current settings", self.start_sweep)
         if self.session.sweeping:
             yield SystemCommand("Cancel sweep", "Stop after the current k", self.cancel_sweep)
+        yield SystemCommand(
+            "Score new customers", "Label a file with a saved model", self._open_score
+        )
+        yield SystemCommand(
+            "Number segments like a saved model",
+            "Keep segment numbers stable across re-runs (match by centre)",
+            self._ask_like,
+        )
         if self.session.segmentation:
             yield SystemCommand(
                 "Export", "Write labels, profiles, report and model", self._go_export
@@ -98,6 +113,41 @@ class SegscopeApp(App[None]):
 
     def _go_export(self) -> None:
         self.switch_mode("export")
+
+    def _open_score(self) -> None:
+        self.push_screen(ScoreScreen())
+
+    def _ask_like(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._load_like(path)
+
+        self.push_screen(PathPrompt("Saved model whose segment numbers to keep:"), chosen)
+
+    @work(thread=True, exclusive=True, group="like", exit_on_error=False)
+    def _load_like(self, path: Path) -> None:
+        model, warnings = load_model(path)
+        for w in warnings:
+            self.call_from_thread(self.notify, w, severity="warning")
+        self.call_from_thread(self._set_like, model, path)
+
+    def _set_like(self, model: SegmentModel, path: Path) -> None:
+        self.session.options = replace(self.session.options, like=model)
+        self.notify(f"Segments will be numbered like {path.name}.")
+        seg = self.session.segmentation
+        if seg is not None:
+            self.choose_k(seg.choice.k)
+
+    def score(self, model: Path, data: Path, target: Path, screen: ScoreScreen) -> None:
+        """Score `data` with the model at `model` into `target` (worker), then show it."""
+        self._score(model, data, target, screen)
+
+    @work(thread=True, exclusive=True, group="score", exit_on_error=False)
+    def _score(self, model_path: Path, data: Path, target: Path, screen: ScoreScreen) -> None:
+        check_output_dir(target, force=False)
+        model, result = score_file(model_path, data)
+        written = write_score_outputs(model, result, str(data), target)
+        self.call_from_thread(screen.show, model, result, written)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -186,7 +236,8 @@ class SegscopeApp(App[None]):
         except Cancelled:
             self.post_message(SweepStopped())
             return
-        self.post_message(Segmented(segment(prepared, plan, done, None)))
+        like = self.session.options.like
+        self.post_message(Segmented(segment(prepared, plan, done, None, like)))
 
     def cancel_sweep(self) -> None:
         if self.session.sweeping:
@@ -222,7 +273,8 @@ class SegscopeApp(App[None]):
     def _fit(self, k: int) -> None:
         s = self.session
         assert s.prepared is not None and s.plan is not None
-        self.post_message(Segmented(segment(s.prepared, s.plan, list(s.results), k)))
+        like = s.options.like
+        self.post_message(Segmented(segment(s.prepared, s.plan, list(s.results), k, like)))
 
     def on_segmented(self, msg: Segmented) -> None:
         self.session.sweeping = False

@@ -22,11 +22,12 @@ from textual.widgets import (
     TabPane,
 )
 
-from core.schema import Role
+from core.schema import FEATURE_ROLES, Role
 from tui.screens.base import SessionScreen
 from tui.widgets.files import DataFileTree, PathSuggester
 
 PREVIEW_ROWS = 50
+WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
 NONE = "(none)"
 
 
@@ -39,7 +40,16 @@ class RolesTable(DataTable[str]):
         Binding("x", "role('ignored')", "Exclude"),
         Binding("k", "role('key')", "Key"),
         Binding("a", "role('auto')", "Auto"),
+        Binding("w", "weight", "Weight"),
     ]
+
+    def action_weight(self) -> None:
+        if self.row_count == 0:
+            return
+        column = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        screen = self.screen
+        assert isinstance(screen, DataScreen)
+        screen.cycle_weight(column)
 
     def action_role(self, role: str) -> None:
         if self.row_count == 0:
@@ -93,6 +103,7 @@ class DataScreen(SessionScreen):
         roles = self.query_one("#roles", DataTable)
         roles.add_column("column", key="column")
         roles.add_column("role", key="role")
+        roles.add_column("weight", key="weight")
         roles.add_column("why", key="why")
         super().on_mount()
         if self.seg_app.initial_path is None:
@@ -159,6 +170,20 @@ class DataScreen(SessionScreen):
             return
         self.seg_app.reprepare(options)
 
+    def cycle_weight(self, column: str) -> None:
+        """Step a feature's weight through 1, 0.5, 0.25, 2 (a weight of 0 is 'exclude')."""
+        s = self.session
+        if s.prepared is None or column not in s.prepared.schema.features:
+            self.notify("Only features have a weight.", severity="warning")
+            return
+        weights = dict(s.options.weights)
+        now = weights.get(column, 1.0)
+        steps = WEIGHT_STEPS
+        weights[column] = steps[(steps.index(now) + 1) % len(steps)] if now in steps else 1.0
+        if weights[column] == 1.0:
+            weights.pop(column)
+        self.seg_app.reprepare(replace(s.options, weights=weights))
+
     def set_role(self, column: str, role: str) -> None:
         """Override one column's role ('auto' returns it to the guess) and prepare again."""
         s = self.session
@@ -208,7 +233,9 @@ class DataScreen(SessionScreen):
         roles.clear()
         for col in schema.columns:
             mark = "*" if col.overridden else ""
-            roles.add_row(col.name, col.role.value + mark, col.reason, key=col.name)
+            weight = s.prepared.weights.get(col.name, 1.0) if col.role in FEATURE_ROLES else None
+            shown = "" if weight is None else f"{weight:g}"
+            roles.add_row(col.name, col.role.value + mark, shown, col.reason, key=col.name)
         if roles.row_count:
             roles.move_cursor(row=min(cursor, roles.row_count - 1))
         self._fill_preview(frame.data)

@@ -10,7 +10,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
+from core.compare import compare_k, compare_text
 from core.segments import SegmentProfile
+from core.sweep import KResult
 from tui.render import fmt
 
 HELP = """\
@@ -97,6 +99,10 @@ class SegmentDetailScreen(ModalScreen[None]):
             )
             yield Static(Text(p.description, style="bold"))
             yield Static(Text.assemble(("Recommendation (heuristic): ", "bold"), p.recommendation))
+            yield Static(
+                f"Stability: {fmt(p.stability, 2)} (how well this segment reappears when the data "
+                "is resampled; 1 = always the same customers)"
+            )
             yield Static(self._numbers())
             if p.categories:
                 yield Static(self._categories())
@@ -134,3 +140,27 @@ class SegmentDetailScreen(ModalScreen[None]):
                 style=style,
             )
         return t
+
+
+class CompareScreen(ModalScreen[None]):
+    """How the segments at one k split or merge at another."""
+
+    BINDINGS = [Binding("escape,q,x", "dismiss", "Close")]
+
+    def __init__(self, results: list[KResult], a: int, b: int) -> None:
+        super().__init__()
+        self.table = compare_k(results, a, b)
+        self.a, self.b = a, b
+
+    def compose(self) -> ComposeResult:
+        t = Table(title=f"customers: k={self.a} (rows) → k={self.b} (columns)", expand=True)
+        t.add_column(f"k={self.a}", justify="right")
+        for c in self.table.columns:
+            t.add_column(str(c), justify="right")
+        for seg, row in self.table.iterrows():
+            t.add_row(str(seg), *[f"{v:,}" if v else "·" for v in row])
+        with VerticalScroll(classes="dialog wide", id="compare") as box:
+            box.border_title = f"Compare k={self.a} with k={self.b}"
+            yield Static(t)
+            yield Static("\n".join(compare_text(self.table)))
+            yield Label("Esc closes", classes="hint")

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.render import fmt
 from tui.screens.base import SessionScreen
 from tui.screens.dialogs import SegmentDetailScreen
 
@@ -27,7 +28,8 @@ class SegmentsScreen(SessionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#segments", DataTable)
-        for label in ("seg", "customers", "share", "action (heuristic)", "what sets it apart"):
+        columns = ("seg", "customers", "share", "stab.", "action (heuristic)", "what sets it apart")
+        for label in columns:
             table.add_column(label, key=label)
         super().on_mount()
         table.focus()
@@ -70,11 +72,13 @@ class SegmentsScreen(SessionScreen):
                 str(p.segment),
                 f"{p.size:,}",
                 f"{p.share:.1%}",
+                fmt(p.stability, 2),
                 p.action,
                 "; ".join(p.standouts(2)) or "average on every feature",
                 key=str(p.segment),
             )
         table.move_cursor(row=min(cursor, table.row_count - 1))
-        self.query_one("#seg-warnings", Static).update(
-            "\n".join(f"[yellow]⚠ {w}[/]" for w in seg.warnings)
-        )
+        strong = [f"{r.feature} {r.score:.2f}" for r in seg.relevance if not r.weak]
+        lines = [f"[b]Separates the segments most:[/b] {', '.join(strong[:5]) or 'nothing'}"]
+        lines += [f"[yellow]⚠ {w}[/]" for w in seg.warnings]
+        self.query_one("#seg-warnings", Static).update("\n".join(lines))

@@ -13,6 +13,7 @@ from core.errors import DataError
 from core.sweep import KResult, parse_ks
 from tui.render import fmt
 from tui.screens.base import SessionScreen
+from tui.screens.dialogs import CompareScreen
 from tui.widgets.charts import SweepChart
 
 
@@ -25,6 +26,7 @@ class SweepScreen(SessionScreen):
         Binding("plus,equals_sign,right_square_bracket", "step(1)", "k+1", key_display="+"),
         Binding("minus,left_square_bracket", "step(-1)", "k-1", key_display="-"),
         Binding("e", "edit", "Edit k/seed"),
+        Binding("x", "compare", "Compare k"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -45,7 +47,9 @@ class SweepScreen(SessionScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#ktable", DataTable)
-        for label in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "sizes", "seconds"):
+        columns = ("k", "inertia", "silhouette", "stability", "Calinski-H.", "Davies-B.", "sizes",
+                   "seconds")  # fmt: skip
+        for label in columns:
             table.add_column(label, key=label)
         opts = self.session.options
         ks = list(opts.ks)
@@ -88,6 +92,18 @@ class SweepScreen(SessionScreen):
         target = ks[max(0, min(len(ks) - 1, i + delta))]
         if target != current or seg is None:
             self.seg_app.choose_k(target)
+
+    def action_compare(self) -> None:
+        seg = self.session.segmentation
+        table = self.query_one("#ktable", DataTable)
+        if seg is None or table.row_count == 0:
+            self.notify("Run the sweep first (r).", severity="warning")
+            return
+        other = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        if other == seg.choice.k:
+            self.notify("Move to another k's row, then press x to compare it with the chosen k.")
+            return
+        self.app.push_screen(CompareScreen(self.session.results, seg.choice.k, other))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_run()
@@ -142,6 +158,7 @@ class SweepScreen(SessionScreen):
                 f"▶ {r.k}" if r.k == chosen else f"  {r.k}",
                 fmt(r.inertia, 1),
                 sil,
+                fmt(r.stability, 2),
                 fmt(r.calinski_harabasz, 1),
                 fmt(r.davies_bouldin),
                 "/".join(map(str, sorted(r.sizes, reverse=True)))[:28],

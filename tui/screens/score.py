@@ -1,0 +1,106 @@
+"""Scoring new customers with a saved model, and choosing a model to number segments like."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from core.model import SegmentModel
+from core.report import default_out_dir
+from core.scoring import ScoreResult
+from tui.widgets.files import PathSuggester
+
+if TYPE_CHECKING:
+    from tui.app import SegscopeApp
+
+
+class PathPrompt(ModalScreen[Path | None]):
+    """Ask for one path; Enter answers, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, value: str = "") -> None:
+        super().__init__()
+        self.question, self.value = question, value
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(self.question)
+            yield Input(self.value, suggester=PathSuggester(), id="answer")
+            yield Label("Enter accepts, Tab completes, Esc cancels", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(Path(event.value.strip()).expanduser() if event.value.strip() else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ScoreScreen(ModalScreen[None]):
+    """Label a file's customers with a saved model; show how they compare with training."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="score") as box:
+            box.border_title = "Score new customers with a saved model"
+            yield Label("model file (model.segscope)")
+            yield Input(suggester=PathSuggester(), id="model")
+            yield Label("customer data (same layout as the training data)")
+            yield Input(suggester=PathSuggester(), id="data")
+            yield Label("output folder")
+            yield Input(id="out")
+            yield Button("Score (Enter)", id="go", variant="primary")
+            yield Static("", id="score-result")
+            yield Label("Esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#model", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "data" and event.value and not self.query_one("#out", Input).value:
+            self.query_one("#out", Input).value = str(default_out_dir(event.value))
+        self.focus_next()
+        if event.input.id == "out":
+            self.run_score()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.run_score()
+
+    def run_score(self) -> None:
+        values = [self.query_one(f"#{i}", Input).value.strip() for i in ("model", "data", "out")]
+        if not all(values[:2]):
+            self.notify("Give a model file and a data file.", severity="warning")
+            return
+        model_text, data_text, out_text = values
+        model_path, data_path = Path(model_text).expanduser(), Path(data_text).expanduser()
+        target = Path(out_text).expanduser() if out_text else default_out_dir(data_path)
+        self.query_one("#score-result", Static).update("Scoring…")
+        cast("SegscopeApp", self.app).score(model_path, data_path, target, self)
+
+    def show(self, model: SegmentModel, result: ScoreResult, written: list[Path]) -> None:
+        """Called by the app when the scoring worker is done."""
+        t = Table(title=f"{sum(result.sizes):,} customers scored (k={model.k})", expand=True)
+        for col in ("segment", "customers", "share", "at training"):
+            t.add_column(col, justify="right")
+        now, then = sum(result.sizes) or 1, sum(model.segment_sizes) or 1
+        for i, n in enumerate(result.sizes):
+            before = model.segment_sizes[i] / then if i < len(model.segment_sizes) else 0.0
+            t.add_row(str(i + 1), f"{n:,}", f"{n / now:.1%}", f"{before:.1%}")
+        moved = ", ".join(f"{name} {value:.2f}" for name, value in result.moved(4))
+        lines = [
+            f"Moved most since training: {moved or 'nothing'}",
+            f"Far from every segment: {result.outliers:,}",
+            *[f"⚠ {w}" for w in result.warnings],
+            f"Wrote {', '.join(p.name for p in written)} to {written[0].parent}",
+        ]
+        self.query_one("#score-result", Static).update(Group(t, Text("\n".join(lines))))
