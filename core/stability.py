@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-STABILITY_ROWS = 4_000  # resampling runs on at most this many rows
+STABILITY_ROWS = 3_000  # resampling runs on at most this many rows
 RESAMPLES = 5  # fits per k: each on a bootstrap resample, with its own seed
 UNSTABLE = 0.8  # mean adjusted Rand index below this reads as unstable
 

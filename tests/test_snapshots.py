@@ -18,7 +18,7 @@ from core import sweep as sweep_mod
 from tui.app import SegscopeApp
 from tui.screens import export as export_mod
 
-from .tui_helpers import wait_until
+from .tui_helpers import swept, wait_until
 
 SIZES = [(100, 30), (80, 24)]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "shop.xlsx"
@@ -49,12 +49,8 @@ async def _loaded(pilot: Pilot[None]) -> None:
 
 
 async def _swept(pilot: Pilot[None]) -> None:
-    app = pilot.app
-    assert isinstance(app, SegscopeApp)
-    await _loaded(pilot)
-    await pilot.press("2", "r")
-    await wait_until(pilot, lambda: app.session.segmentation is not None)
-    app.clear_notifications()
+    await swept(pilot)
+    pilot.app.clear_notifications()
     await pilot.pause()
 
 

@@ -117,3 +117,17 @@ def test_parse_ks() -> None:
     for bad in ("1-4", "a-b", ""):
         with pytest.raises(DataError):
             parse_ks(bad)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silhouette_from_distances_equals_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    X[:5] = X[0]  # duplicate rows: zero distances off the diagonal
+    D = sweep_mod.pairwise_euclidean(X)
+    for k in (2, 3, 7):
+        labels = rng.integers(0, k, len(X))
+        labels[-1] = k  # a singleton segment scores 0, as in scikit-learn
+        expected = silhouette_score(X.astype(np.float64), labels)
+        assert sweep_mod.silhouette_from_distances(D, labels) == pytest.approx(expected, abs=1e-9)
+    assert np.isnan(sweep_mod.silhouette_from_distances(D, np.zeros(len(X), dtype=int)))

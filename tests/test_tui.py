@@ -17,7 +17,7 @@ from tui import app as app_module
 from tui.app import SegscopeApp
 from tui.screens.dialogs import HelpScreen, SegmentDetailScreen
 
-from .tui_helpers import wait_until
+from .tui_helpers import swept, wait_until
 
 
 def _messages(app: SegscopeApp) -> str:
@@ -58,9 +58,7 @@ async def test_change_k_with_plus_and_minus(shop_xlsx: Path) -> None:
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await wait_until(pilot, lambda: s.prepared is not None)
-        await pilot.press("2", "r")
-        await wait_until(pilot, lambda: s.segmentation is not None)
+        await swept(pilot)
         await pilot.press("plus")
         await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
         assert len(s.segmentation.profiles) == 5
@@ -157,9 +155,7 @@ async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Pat
     app = SegscopeApp(customers_csv)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await wait_until(pilot, lambda: s.prepared is not None)
-        await pilot.press("2", "r")
-        await wait_until(pilot, lambda: s.segmentation is not None)
+        await swept(pilot)
         await pilot.press("4")
         app.screen.query_one("#out-path", Input).value = str(out)
         await pilot.press("w")

@@ -17,3 +17,11 @@ async def wait_until(
             return
         await pilot.pause(0.05)
     raise AssertionError("the app did not reach the expected state in time")
+
+
+async def swept(pilot: Pilot[None]) -> None:
+    """Wait for the file to load, run the sweep (2, r) and wait for the segments."""
+    s = pilot.app.session  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: s.prepared is not None)
+    await pilot.press("2", "r")
+    await wait_until(pilot, lambda: s.segmentation is not None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from core import DEFAULT_SEED
@@ -127,20 +127,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _run_sweep(a: argparse.Namespace) -> int:
+def _guarded(run: Callable[[], int]) -> int:
+    """Run a headless command: bad input exits 3 with a short message, Ctrl-C exits 130."""
     from rich.console import Console
     from rich.markup import escape
 
+    err = Console(stderr=True)
+    try:
+        return run()
+    except DataError as exc:
+        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        err.print("segscope: interrupted; nothing was written.")
+        return EXIT_INTERRUPTED
+
+
+def _run_sweep(a: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from core.analysis import Options, analyse
     from core.compare import compare_k
+    from core.io import check_output_dir
     from core.model import load_model
     from core.report import default_out_dir, summary, write_outputs
     from core.schema import Role
     from core.sweep import parse_ks
     from tui.render import ProgressReporter, print_results
 
-    err = Console(stderr=True)
-    try:
+    def run() -> int:
         roles = {c: Role.CATEGORICAL for c in a.categorical}
         roles.update({c: Role.NUMERIC for c in a.numeric})
         roles.update({c: Role.IGNORED for c in a.exclude})
@@ -159,56 +174,43 @@ def _run_sweep(a: argparse.Namespace) -> int:
         )
         compare = _pair(a.compare)
         out = a.out or default_out_dir(a.path)
-        from core.io import check_output_dir
-
         check_output_dir(out, a.force)
-        with ProgressReporter(err) as progress:
+        with ProgressReporter(Console(stderr=True)) as progress:
             seg = analyse(a.path, options, on_result=progress.update)
         if compare:
             compare_k(seg.results, *compare)  # a k outside the sweep stops here, before writing
         written = write_outputs(seg, out, force=a.force, compare=compare)
-    except DataError as exc:
-        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return EXIT_DATA
-    except KeyboardInterrupt:
-        err.print("segscope: interrupted; nothing was written.")
-        return EXIT_INTERRUPTED
-    if a.json:
-        data = summary(seg, compare)
-        data["output"] = str(written[0].parent)
-        print(json.dumps(data, indent=2, default=str))
-    else:
-        print_results(Console(), seg, written, compare)
-    return EXIT_OK
+        if a.json:
+            data = summary(seg, compare)
+            data["output"] = str(written[0].parent)
+            print(json.dumps(data, indent=2, default=str))
+        else:
+            print_results(Console(), seg, written, compare)
+        return EXIT_OK
+
+    return _guarded(run)
 
 
 def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.markup import escape
 
+    from core.io import check_output_dir
     from core.report import default_out_dir, write_score_outputs
     from core.scoring import score_file
     from tui.render import print_score
 
-    err = Console(stderr=True)
-    try:
+    def run() -> int:
         out = a.out or default_out_dir(a.path)
-        from core.io import check_output_dir
-
         check_output_dir(out, a.force)
         model, result = score_file(a.model, a.path)
         written = write_score_outputs(model, result, str(a.path), out, force=a.force)
-    except DataError as exc:
-        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return EXIT_DATA
-    except KeyboardInterrupt:
-        err.print("segscope: interrupted; nothing was written.")
-        return EXIT_INTERRUPTED
-    if a.json:
-        print((written[0].parent / "score.json").read_text())
-    else:
-        print_score(Console(), model, result, written)
-    return EXIT_OK
+        if a.json:
+            print((written[0].parent / "score.json").read_text())
+        else:
+            print_score(Console(), model, result, written)
+        return EXIT_OK
+
+    return _guarded(run)
 
 
 if __name__ == "__main__":
