@@ -140,6 +140,7 @@ class DataScreen(SessionScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "path" and event.value.strip():
             self.seg_app.load_file(Path(event.value.strip()).expanduser())
+            self.query_one("#data-body").add_class("-tree-hidden")
             self.query_one("#roles").focus()
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
