@@ -74,8 +74,8 @@ class SweepPlan:
         if self.fit_rows < self.rows:
             out.append(
                 f"K-Means fitted on a random sample of {self.fit_rows:,} of {self.rows:,} rows "
-                f"(best of {N_INIT} starts on {START_ROWS:,} of them, refined on all of them), then "
-                "every row assigned to its nearest centre"
+                f"(best of {N_INIT} starts on {START_ROWS:,} of them, refined on all of them), "
+                "then every row assigned to its nearest centre"
             )
         if self.silhouette_rows < self.rows:
             out.append(
