@@ -72,6 +72,7 @@ class ExportScreen(SessionScreen):
             self.action_write()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#write", Button).focus()  # so that q, c and 1-4 work again
         self.action_write()
 
     def sync(self) -> None:
