@@ -175,7 +175,7 @@ def run_sweep(
         yield KResult(
             k=k,
             inertia=inertia,
-            silhouette=_silhouette(distances, sil_labels),
+            silhouette=silhouette_from_distances(distances, sil_labels),
             silhouette_sample_size=len(sil_labels),
             calinski_harabasz=_or_nan(calinski_harabasz_score, X_sil, sil_labels),
             davies_bouldin=_or_nan(davies_bouldin_score, X_sil, sil_labels),
@@ -231,9 +231,6 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     s = np.where(counts[y] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
     return float(s.mean())
 
-
-def _silhouette(distances: np.ndarray, labels: np.ndarray) -> float:
-    return silhouette_from_distances(distances, labels)
 
 
 def _or_nan(

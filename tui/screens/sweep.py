@@ -135,6 +135,8 @@ class SweepScreen(SessionScreen):
         if s.sweeping:
             done = len(s.results)
             total = len(s.plan.ks) if s.plan else 0
+            if total and done == total:
+                return f"profiling the segments of all {s.prepared.rows:,} customers…"
             return f"sweeping… {done}/{total} (Esc cancels)"
         if s.cancelled:
             return f"cancelled after {len(s.results)} k; r runs again"
