@@ -232,7 +232,6 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     return float(s.mean())
 
 
-
 def _or_nan(
     score: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, y: np.ndarray
 ) -> float:

@@ -126,3 +126,11 @@ def test_like_keeps_segment_numbers_month_on_month() -> None:
     assert truth1.to_dict() == truth2.to_dict()
     assert adjusted_rand_score(plain.labels, like.labels) == pytest.approx(1.0)
     assert [p.size for p in like.profiles] != sorted((p.size for p in like.profiles), reverse=True)
+
+
+def test_noise_demographics_dilute_the_choice_and_it_is_shown(planted: pd.DataFrame) -> None:
+    seg = _run(planted, range(2, 9), roles={"planted": Role.IGNORED})
+    without = _run(planted, range(2, 9), features=INFORMATIVE)
+    assert seg.choice.k < without.choice.k == 4
+    advice = [w for w in seg.warnings if w.startswith("without ")]
+    assert advice and "k=4" in advice[0] and f"instead of k={seg.choice.k}" in advice[0]
