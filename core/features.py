@@ -147,13 +147,13 @@ def build_customer_frame(
         log = _join_lookups(log, lookups, transactions or "", decisions)
         dates += [_to_datetime(log[c]) for c in _date_columns(log)]
     ref = _reference_date(dates)
-    if log is not None:
-        behaviour = _aggregate(log, key, transactions or "", ref, decisions, labels, semantics)  # type: ignore[arg-type]
+    if log is not None and key is not None:
+        behaviour = _aggregate(log, key, transactions or "", ref, decisions, labels, semantics)
         if base is None:
             base = behaviour.reset_index()
             decisions.insert(0, f"customers: {len(base):,} built from the log '{transactions}'")
         else:
-            base = _attach(base, behaviour, key, ref, decisions)  # type: ignore[arg-type]
+            base = _attach(base, behaviour, key, ref, decisions)
     assert base is not None
     for col in _date_columns(base):
         base[col] = _to_datetime(base[col])

@@ -26,18 +26,22 @@ HELP = """\
 | `q` | anywhere | quit (asks while a sweep runs) |
 | `o` / `t` | Data | type a path (Tab completes) / pick in the file tree |
 | `n` `c` `k` `x` `a` | Data, Columns | numeric, categorical, key, exclude, back to auto |
+| `w` | Data, Columns | step a feature's weight: 1, 0.5, 0.25, 2 |
 | `p` | Data | preview the customer table |
 | `r` | Sweep | run the sweep (k range and seed: `e` edits) |
 | `Esc` | Sweep | cancel the sweep (finished rows stay) |
 | `+` / `-`, Enter | Sweep | choose another k |
+| `x` | Sweep | how the highlighted k splits or merges the chosen one |
 | Enter | Segments | a segment's detail: how it differs, in words |
 | `c` | Segments, Export | copy the segment table (works over SSH) |
 | `w` | Export | write the output folder |
 
 Segments are found with K-Means on the standardised numbers and one-hot categories.
 The silhouette (higher is better, 1 at most) measures how well separated they are;
-the elbow is where adding segments stops paying off. Recommendations are heuristics
-from the behaviour figures: check them against what you know.
+the elbow is where adding segments stops paying off; stability (1 at most) says how
+often resampled data gives the same segments. Recommendations are heuristics from the
+behaviour figures: check them against what you know. The palette (ctrl+p) also scores
+new customers with a saved model and keeps segment numbers like an earlier model's.
 
 Press Esc to close.
 """
