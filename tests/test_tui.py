@@ -210,3 +210,21 @@ async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_pat
         await wait_until(pilot, lambda: (tmp_path / "scored" / "labels.csv").exists())
     scored = pd.read_csv(tmp_path / "scored" / "labels.csv")
     pd.testing.assert_frame_equal(scored, engine.labels_frame())
+
+
+async def test_command_palette_reaches_actions(shop_xlsx: Path) -> None:
+    from tui.screens.score import ScoreScreen
+
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session.prepared is not None)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Go to Sweep")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.current_mode == "sweep")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Score new")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScoreScreen))

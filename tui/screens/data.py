@@ -204,6 +204,7 @@ class DataScreen(SessionScreen):
 
     def sync(self) -> None:
         s = self.session
+        self.query_one("#data-tabs").loading = s.loading is not None  # a spinner over the tables
         if s.loading is not None:
             self.query_one("#data-summary", Static).update(f"Loading {s.loading.name}…")
         if s.prepared is None or s.tables is None or s.path is None:
