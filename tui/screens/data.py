@@ -204,7 +204,10 @@ class DataScreen(SessionScreen):
 
     def sync(self) -> None:
         s = self.session
-        self.query_one("#data-tabs").loading = s.loading is not None  # a spinner over the tables
+        tabs = self.query_one("#data-tabs")
+        was_loading, tabs.loading = tabs.loading, s.loading is not None  # a spinner while loading
+        if was_loading and not tabs.loading and self.focused is None:
+            self.query_one("#roles").focus()
         if s.loading is not None:
             self.query_one("#data-summary", Static).update(f"Loading {s.loading.name}…")
         if s.prepared is None or s.tables is None or s.path is None:
