@@ -100,7 +100,9 @@ def guess_sheets(tables: Tables) -> SheetGuess:
             "no table has a customer key column (customer_id, client_id, ...). "
             "Choose the customers sheet and its key."
         )
-    return SheetGuess(cust[0] if cust else None, log[0] if log else None, (cust or log)[1])  # type: ignore[index]
+    found = cust or log
+    assert found is not None
+    return SheetGuess(cust[0] if cust else None, log[0] if log else None, found[1])
 
 
 def build_customer_frame(

@@ -110,7 +110,9 @@ def profile_segments(
     """Per-segment profiles of the prepared feature frame against the whole base."""
     names = names or {}
     semantics = semantics or {}
-    label = lambda c: names.get(c, c.replace("_", " "))  # noqa: E731
+
+    def label(column: str) -> str:
+        return names.get(column, column.replace("_", " "))
     seg = pd.Series(labels + 1, index=features.index, name="segment")
     n = len(features)
     profiles = []
