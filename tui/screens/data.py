@@ -22,6 +22,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from core.analysis import Prepared
 from core.schema import FEATURE_ROLES, Role
 from tui.screens.base import SessionScreen
 from tui.widgets.files import DataFileTree, PathSuggester
@@ -98,6 +99,8 @@ class DataScreen(SessionScreen):
                     with TabPane("Steps", id="tab-steps"):
                         yield Static("", id="steps")
         yield Footer()
+
+    _shown: Prepared | None = None  # the prepared table the widgets show
 
     def on_mount(self) -> None:
         roles = self.query_one("#roles", DataTable)
@@ -210,8 +213,9 @@ class DataScreen(SessionScreen):
             self.query_one("#roles").focus()
         if s.loading is not None:
             self.query_one("#data-summary", Static).update(f"Loading {s.loading.name}…")
-        if s.prepared is None or s.tables is None or s.path is None:
-            return
+        if s.prepared is None or s.tables is None or s.path is None or s.prepared is self._shown:
+            return  # nothing new to show (the sweep also bumps the session's version)
+        self._shown = s.prepared
         path_input = self.query_one("#path", Input)
         if not path_input.has_focus:
             path_input.value = str(s.path)
