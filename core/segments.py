@@ -113,6 +113,7 @@ def profile_segments(
 
     def label(column: str) -> str:
         return names.get(column, column.replace("_", " "))
+
     seg = pd.Series(labels + 1, index=features.index, name="segment")
     n = len(features)
     profiles = []
