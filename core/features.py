@@ -138,7 +138,7 @@ def build_customer_frame(
                 f"'{key}' repeats on {dup:,} rows of '{customers}': a customer table needs one "
                 "row per customer. Choose it as the transactions sheet instead."
             )
-        base = _join_lookups(base, lookups, customers or "", decisions, coded)
+        base = _with_dates(_join_lookups(base, lookups, customers or "", decisions, coded))
         decisions.insert(0, f"customers: {len(base):,} rows from '{customers}', key '{key}'")
     dates = [base[c] for c in _date_columns(base)] if base is not None else []
     labels: dict[str, str] = {}
@@ -146,8 +146,8 @@ def build_customer_frame(
     if log is not None:
         if key is None or key not in log.columns:
             raise DataError(f"sheet '{transactions}' has no customer key column '{key}'.")
-        log = _join_lookups(log, lookups, transactions or "", decisions)
-        dates += [_to_datetime(log[c]) for c in _date_columns(log)]
+        log = _with_dates(_join_lookups(log, lookups, transactions or "", decisions))
+        dates += [log[c] for c in _date_columns(log)]
     ref = _reference_date(dates)
     if log is not None and key is not None:
         behaviour = _aggregate(log, key, transactions or "", ref, decisions, labels, semantics)
@@ -158,7 +158,6 @@ def build_customer_frame(
             base = _attach(base, behaviour, key, ref, decisions)
     assert base is not None
     for col in _date_columns(base):
-        base[col] = _to_datetime(base[col])
         labels.setdefault(col, f"days since {col.replace('_', ' ')}")
         if JOIN_PATTERN.search(col):
             semantics.setdefault("tenure", col)
@@ -184,10 +183,14 @@ def build_customer_frame(
     )
 
 
-def _to_datetime(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    return pd.to_datetime(s, errors="coerce", format="mixed")
+def _with_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` with every date-like text column parsed, once, into datetimes."""
+    parsed = {
+        c: pd.to_datetime(df[c], errors="coerce", format="mixed")
+        for c in _date_columns(df)
+        if not pd.api.types.is_datetime64_any_dtype(df[c])
+    }
+    return df.assign(**parsed) if parsed else df
 
 
 def _reference_date(dates: list[pd.Series]) -> pd.Timestamp | None:
@@ -257,7 +260,7 @@ def _aggregate(
     date_cols = _date_columns(log)
     if date_cols and ref is not None:
         main = min(date_cols, key=lambda c: log[c].isna().sum())
-        when = _to_datetime(log[main])
+        when = log[main]
         last, first = when.groupby(log[key]).max(), when.groupby(log[key]).min()
         out["days_since_last"] = (ref - last).dt.days.astype(float)
         out["days_since_first"] = (ref - first).dt.days.astype(float)
@@ -340,7 +343,7 @@ def _attach(
     none = int(merged["transactions"].isna().sum())
     orphans = int((~behaviour.index.isin(base[key])).sum())
     joined = next((c for c in _date_columns(base) if JOIN_PATTERN.search(c)), None)
-    since_join = (ref - _to_datetime(base[joined])).dt.days if joined and ref is not None else None
+    since_join = (ref - base[joined]).dt.days if joined and ref is not None else None
     for col in behaviour.columns:
         if col in ("days_since_last", "days_since_first"):
             if since_join is not None:

@@ -107,7 +107,7 @@ def is_datelike(s: pd.Series) -> bool:
         return True
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return False
-    sample = s.dropna().astype(str).head(200)
+    sample = s.dropna().head(200).astype(str)
     if sample.empty or not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").all():
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")

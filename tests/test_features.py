@@ -81,3 +81,15 @@ def test_a_repeating_key_cannot_be_the_customer_table() -> None:
 def test_unknown_sheet_is_named(shop_xlsx: Path) -> None:
     with pytest.raises(DataError, match="no sheet 'clients'"):
         build_customer_frame(load_tables(shop_xlsx), customers="clients")
+
+
+def test_text_dates_in_a_customer_table_become_days(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    rows = [f"{i},{2020 + i % 4}-0{1 + i % 9}-1{i % 9},{i * 1.5}" for i in range(1, 41)]
+    path.write_text("customer_id,joined_on,spend\n" + "\n".join(rows) + "\n")
+    tables = load_tables(path)
+    frame = build_customer_frame(tables)
+    assert frame.reference_date == pd.Timestamp("2023-09-18")
+    assert pd.api.types.is_datetime64_any_dtype(frame.data["joined_on"])
+    assert tables["c"]["joined_on"].dtype != frame.data["joined_on"].dtype  # input untouched
+    assert any("days before 2023-09-18" in d for d in frame.decisions)
