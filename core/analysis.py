@@ -12,7 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from core import DEFAULT_SEED
-from core.compare import match_to_model
+from core.compare import compare_k, match_to_model
 from core.errors import DataError
 from core.features import CustomerFrame, build_customer_frame
 from core.io import Tables, load_tables
@@ -21,7 +21,7 @@ from core.preprocess import fit_preprocessor, prepare, transform
 from core.relevance import Relevance, feature_relevance, silhouette_without, weak_features_text
 from core.schema import Role, Schema, infer_schema
 from core.segments import SegmentProfile, final_model, profile_segments, renumber
-from core.stability import resample_labels, segment_stability, stability_sample
+from core.stability import segment_stability, stability_sample
 from core.sweep import DEFAULT_KS, Choice, KResult, SweepPlan, choose_k, plan_sweep, run_sweep
 
 
@@ -40,6 +40,7 @@ class Options:
     k: int | None = None  # override the chosen k
     weights: dict[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
     like: SegmentModel | None = None  # number segments to match this earlier model
+    compare: tuple[int, int] | None = None  # also cross-tabulate the segments of these two k
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Segmentation:
     profiles: list[SegmentProfile]
     relevance: list[Relevance] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)  # what the relevance check suggests
+    comparison: pd.DataFrame | None = None  # customers per pair of segments of two k
 
     @property
     def warnings(self) -> list[str]:
@@ -88,11 +90,6 @@ class Segmentation:
         else:
             keys = pd.Series(np.arange(1, len(self.labels) + 1), name="row")
         return pd.DataFrame({keys.name: keys.to_numpy(), "segment": self.labels})
-
-
-def load(path: str | Path) -> Tables:
-    """Load every table of a file (see core.io.load_tables)."""
-    return load_tables(path)
 
 
 def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared:
@@ -159,12 +156,15 @@ def segment(
     results: list[KResult],
     k: int | None = None,
     like: SegmentModel | None = None,
+    compare: tuple[int, int] | None = None,
 ) -> Segmentation:
     """Choose k (or take `k`), fit the final model, label and profile every customer.
 
-    With `like`, segments are numbered to match that earlier model's (by nearest centre).
+    With `like`, segments are numbered to match that earlier model's (by nearest centre);
+    with `compare`, the segments of those two k are cross-tabulated.
     """
     choice = choose_k(results, k)
+    comparison = compare_k(results, *compare) if compare else None
     result = next(r for r in results if r.k == choice.k)
     frame, schema = prepared.frame, prepared.schema
     km, labels0 = final_model(prepared.X, result, plan.seed)
@@ -174,10 +174,8 @@ def segment(
     labels = labels0.astype(np.int64) + 1
     profiles = profile_segments(prepared.features, labels0, schema, frame.labels, frame.semantics)
     stab_idx = stability_sample(prepared.rows, plan.seed)
-    others = resample_labels(prepared.X[stab_idx], choice.k, plan.seed)
-    for p, score in zip(
-        profiles, segment_stability(labels0[stab_idx], others, choice.k), strict=True
-    ):
+    per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
+    for p, score in zip(profiles, per_segment, strict=True):
         p.stability = score
     relevance = feature_relevance(prepared.features, labels0, schema, frame.labels)
     advice = _relevance_advice(prepared, plan, results, relevance)
@@ -190,9 +188,6 @@ def segment(
         key=frame.key,
         customers_sheet=frame.customers_sheet,
         transactions_sheet=frame.transactions_sheet,
-        categories={
-            c: sorted(map(str, prepared.features[c].dropna().unique())) for c in schema.categorical
-        },
         segment_sizes=np.bincount(labels0, minlength=choice.k).tolist(),
         numeric_summary={
             c: {"mean": float(num[c].mean()), "std": float(num[c].std(ddof=0))} for c in num
@@ -208,7 +203,9 @@ def segment(
         weights=dict(prepared.weights),
         metrics=[r.to_dict() for r in results],
     )
-    return Segmentation(prepared, plan, results, choice, model, labels, profiles, relevance, advice)
+    return Segmentation(
+        prepared, plan, results, choice, model, labels, profiles, relevance, advice, comparison
+    )
 
 
 def _relevance_advice(
@@ -237,11 +234,11 @@ def analyse(
     should_stop: Callable[[], bool] | None = None,
 ) -> Segmentation:
     """Load, prepare, sweep and segment in one call (the headless command)."""
-    prepared = prepare_data(load(path), options, str(path))
+    prepared = prepare_data(load_tables(path), options, str(path))
     plan, results_iter = start_sweep(prepared, options.ks, options.seed, should_stop)
     results = []
     for r in results_iter:
         results.append(r)
         if on_result:
             on_result(r, plan)
-    return segment(prepared, plan, results, options.k, options.like)
+    return segment(prepared, plan, results, options.k, options.like, options.compare)

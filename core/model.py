@@ -49,10 +49,9 @@ class SegmentModel:
     key: str | None
     customers_sheet: str | None
     transactions_sheet: str | None
-    categories: dict[str, list[str]] = field(default_factory=dict)
     segment_sizes: list[int] = field(default_factory=list)
     numeric_summary: dict[str, dict[str, float]] = field(default_factory=dict)
-    category_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+    category_shares: dict[str, dict[str, float]] = field(default_factory=dict)  # seen categories
     distance_p99: float = float("inf")  # 99th percentile of training distance to nearest centre
     weights: dict[str, float] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -72,7 +71,6 @@ class SegmentModel:
             "customers_sheet": self.customers_sheet,
             "transactions_sheet": self.transactions_sheet,
             "schema": self.schema.to_dict(),
-            "categories": self.categories,
             "segment_sizes": self.segment_sizes,
             "numeric_summary": self.numeric_summary,
             "category_shares": self.category_shares,
@@ -139,7 +137,6 @@ def load_model(path: Path) -> tuple[SegmentModel, list[str]]:
         key=meta.get("key"),
         customers_sheet=meta.get("customers_sheet"),
         transactions_sheet=meta.get("transactions_sheet"),
-        categories=meta.get("categories", {}),
         segment_sizes=meta.get("segment_sizes", []),
         numeric_summary=meta.get("numeric_summary", {}),
         category_shares=meta.get("category_shares", {}),

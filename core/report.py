@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.analysis import Segmentation
 from core.charts import charts_text
-from core.compare import compare_k, compare_text
+from core.compare import compare_text
 from core.io import output_dir, write_csv_atomic, write_text_atomic
 from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
 from core.scoring import ScoreResult
@@ -39,11 +39,10 @@ def sweep_frame(seg: Segmentation) -> pd.DataFrame:
     return pd.DataFrame([r.to_dict() for r in seg.results])
 
 
-def compare_summary(seg: Segmentation, pair: tuple[int, int]) -> dict[str, Any]:
+def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
     """The crosstab of two k of the sweep, as JSON-ready data."""
-    table = compare_k(seg.results, *pair)
     return {
-        "k": list(pair),
+        "between": [str(table.index.name), str(table.columns.name)],
         "rows": [int(i) for i in table.index],
         "columns": [int(c) for c in table.columns],
         "customers": table.to_numpy().tolist(),
@@ -51,7 +50,7 @@ def compare_summary(seg: Segmentation, pair: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def summary(seg: Segmentation, compare: tuple[int, int] | None = None) -> dict[str, Any]:
+def summary(seg: Segmentation) -> dict[str, Any]:
     """Everything needed to know what was done (summary.json)."""
     prep = seg.prepared
     return _clean(
@@ -94,7 +93,7 @@ def summary(seg: Segmentation, compare: tuple[int, int] | None = None) -> dict[s
                 {"feature": r.feature, "kind": r.kind, "score": r.score, "weak": r.weak}
                 for r in seg.relevance
             ],
-            "compare": compare_summary(seg, compare) if compare else None,
+            "compare": None if seg.comparison is None else compare_summary(seg.comparison),
             "sweep": [r.to_dict() for r in seg.results],
             "versions": versions(),
         }
@@ -126,7 +125,7 @@ def _cell(v: Any) -> str:
     return str(v).replace("|", "/")
 
 
-def report_markdown(seg: Segmentation, compare: tuple[int, int] | None = None) -> str:
+def report_markdown(seg: Segmentation) -> str:
     """A readable report: inputs, choice, warnings, sweep table, charts, segments."""
     prep, choice = seg.prepared, seg.choice
     segs = pd.DataFrame(
@@ -180,7 +179,7 @@ def report_markdown(seg: Segmentation, compare: tuple[int, int] | None = None) -
         "Relevance: share of a number's variance explained by the segments (eta squared), or "
         "bias-corrected Cramér's V for a category.",
         "",
-        *_compare_section(seg, compare),
+        *_compare_section(seg.comparison),
         "## Sweep",
         "",
         _md_table(sweep_frame(seg)),
@@ -197,14 +196,13 @@ def report_markdown(seg: Segmentation, compare: tuple[int, int] | None = None) -
     return "\n".join(parts)
 
 
-def _compare_section(seg: Segmentation, pair: tuple[int, int] | None) -> list[str]:
-    if pair is None:
+def _compare_section(table: pd.DataFrame | None) -> list[str]:
+    if table is None:
         return []
-    table = compare_k(seg.results, *pair)
     frame = table.reset_index().rename(columns={table.index.name: f"{table.index.name} \\ "})
     frame.columns = [str(c) for c in frame.columns]
     return [
-        f"## How k={pair[0]} becomes k={pair[1]}",
+        f"## How {table.index.name} becomes {table.columns.name}",
         "",
         _md_table(frame),
         "",
@@ -213,17 +211,15 @@ def _compare_section(seg: Segmentation, pair: tuple[int, int] | None) -> list[st
     ]
 
 
-def write_outputs(
-    seg: Segmentation, target: Path, force: bool = False, compare: tuple[int, int] | None = None
-) -> list[Path]:
+def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
     """Write every output file into `target` atomically; a non-empty one only with `force`."""
     with output_dir(target, force) as tmp:
         write_csv_atomic(tmp / "labels.csv", seg.labels_frame())
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
-        text = json.dumps(summary(seg, compare), indent=2, default=str)
+        text = json.dumps(summary(seg), indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
-        write_text_atomic(tmp / "report.md", report_markdown(seg, compare))
+        write_text_atomic(tmp / "report.md", report_markdown(seg))
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
     final = target.resolve()
     return [final / name for name in OUTPUT_FILES]

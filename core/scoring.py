@@ -56,7 +56,7 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
     distance = model.pipeline.named_steps["kmeans"].transform(X).min(axis=1)
     outliers = int((distance > model.distance_p99).sum())
     unseen = {}
-    for col, known in model.categories.items():
+    for col, known in model.category_shares.items():
         values = features[col].dropna()
         count = int((~values.isin(set(known))).sum())
         if count:

@@ -43,6 +43,7 @@ class KResult:
     sizes: list[int]
     labels: np.ndarray = field(repr=False)
     model: KMeans = field(repr=False)
+    resamples: list[np.ndarray] = field(repr=False, default_factory=list)  # stability refits
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -171,7 +172,7 @@ def run_sweep(
         sil_labels = labels if sil_idx is None else labels[sil_idx]
         if should_stop and should_stop():
             raise Cancelled()
-        agreement = stability(labels[stab_idx], resample_labels(X_stab, k, plan.seed))
+        resamples = resample_labels(X_stab, k, plan.seed)
         yield KResult(
             k=k,
             inertia=inertia,
@@ -179,11 +180,12 @@ def run_sweep(
             silhouette_sample_size=len(sil_labels),
             calinski_harabasz=_or_nan(calinski_harabasz_score, X_sil, sil_labels),
             davies_bouldin=_or_nan(davies_bouldin_score, X_sil, sil_labels),
-            stability=agreement,
+            stability=stability(labels[stab_idx], resamples),
             seconds=time.perf_counter() - started,
             sizes=sizes.tolist(),
             labels=labels,
             model=km,
+            resamples=resamples,
         )
 
 

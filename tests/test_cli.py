@@ -164,3 +164,25 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3
     assert "junk.csv" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compare_two_k(
+    customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o"
+    assert (
+        main(["sweep", str(customers_csv), "--k", "2-5", "--compare", "3,4", "--out", str(out)])
+        == 0
+    )
+    shown = " ".join(capsys.readouterr().out.split())  # rich wraps at the console width
+    assert "How the segments at k=3 (rows) become k=4 (columns)" in shown
+    comparison = json.loads((out / "summary.json").read_text())["compare"]
+    assert comparison["between"] == ["k=3", "k=4"]
+    assert sum(map(sum, comparison["customers"])) == 3000
+    assert "## How k=3 becomes k=4" in (out / "report.md").read_text()
+    bad = tmp_path / "bad"
+    assert (
+        main(["sweep", str(customers_csv), "--k", "2-5", "--compare", "3,9", "--out", str(bad)])
+        == 3
+    )
+    assert "k=9 was not in the sweep" in capsys.readouterr().err and not bad.exists()

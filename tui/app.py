@@ -13,9 +13,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.analysis import Options, load, prepare_data, segment, start_sweep
+from core.analysis import Options, prepare_data, segment, start_sweep
 from core.errors import Cancelled, DataError
-from core.io import check_output_dir
+from core.io import check_output_dir, load_tables
 from core.model import SegmentModel, load_model
 from core.report import write_outputs, write_score_outputs
 from core.scoring import score_file
@@ -171,7 +171,7 @@ class SegscopeApp(App[None]):
         """Read a file and prepare its customer table (worker)."""
         self.session.loading = path
         self.call_from_thread(self.changed)
-        tables = load(path)
+        tables = load_tables(path)
         prepared = prepare_data(tables, Options(seed=self.session.options.seed), str(path))
         self.post_message(Loaded(path, tables, prepared))
 

@@ -147,7 +147,6 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
     from core.analysis import Options, analyse
-    from core.compare import compare_k
     from core.io import check_output_dir
     from core.model import load_model
     from core.report import default_out_dir, summary, write_outputs
@@ -171,21 +170,19 @@ def _run_sweep(a: argparse.Namespace) -> int:
             k=a.choose,
             weights=_weights(a.weight),
             like=load_model(a.like)[0] if a.like else None,
+            compare=_pair(a.compare),
         )
-        compare = _pair(a.compare)
         out = a.out or default_out_dir(a.path)
         check_output_dir(out, a.force)
         with ProgressReporter(Console(stderr=True)) as progress:
             seg = analyse(a.path, options, on_result=progress.update)
-        if compare:
-            compare_k(seg.results, *compare)  # a k outside the sweep stops here, before writing
-        written = write_outputs(seg, out, force=a.force, compare=compare)
+        written = write_outputs(seg, out, force=a.force)
         if a.json:
-            data = summary(seg, compare)
+            data = summary(seg)
             data["output"] = str(written[0].parent)
             print(json.dumps(data, indent=2, default=str))
         else:
-            print_results(Console(), seg, written, compare)
+            print_results(Console(), seg, written)
         return EXIT_OK
 
     return _guarded(run)

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from types import TracebackType
 
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from core.analysis import Segmentation
 from core.charts import charts_text
-from core.compare import compare_k, compare_text
+from core.compare import compare_text
 from core.model import SegmentModel
 from core.scoring import ScoreResult
 from core.sweep import KResult, SweepPlan
@@ -119,13 +120,16 @@ def relevance_table(seg: Segmentation) -> Table:
     return t
 
 
-def compare_table(seg: Segmentation, pair: tuple[int, int]) -> Table:
-    table = compare_k(seg.results, *pair)
+def crosstab_table(table: pd.DataFrame) -> Table:
+    """Customers per pair of segments of two k (core.compare.compare_k), with the sentences."""
     t = Table(
-        title=f"How the segments at k={pair[0]} (rows) become k={pair[1]} (columns)",
+        title=f"How the segments at {table.index.name} (rows) become {table.columns.name} "
+        "(columns)",
         title_justify="left",
+        caption="\n".join(compare_text(table)),
+        caption_justify="left",
     )
-    t.add_column(f"k={pair[0]}", justify="right")
+    t.add_column(str(table.index.name), justify="right")
     for c in table.columns:
         t.add_column(str(c), justify="right")
     for seg_no, row in table.iterrows():
@@ -133,9 +137,7 @@ def compare_table(seg: Segmentation, pair: tuple[int, int]) -> Table:
     return t
 
 
-def print_results(
-    console: Console, seg: Segmentation, written: list[Path], compare: tuple[int, int] | None = None
-) -> None:
+def print_results(console: Console, seg: Segmentation, written: list[Path]) -> None:
     """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
     console.print(sweep_table(seg))
     console.print(
@@ -154,10 +156,8 @@ def print_results(
         console.print(Text(f"warning: {w}", style="yellow"))
     console.print(segment_table(seg))
     console.print(relevance_table(seg))
-    if compare:
-        console.print(compare_table(seg, compare))
-        for line in compare_text(compare_k(seg.results, *compare)):
-            console.print(Text(line))
+    if seg.comparison is not None:
+        console.print(crosstab_table(seg.comparison))
     console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
 
 

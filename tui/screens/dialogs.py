@@ -10,10 +10,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
-from core.compare import compare_k, compare_text
+from core.compare import compare_k
 from core.segments import SegmentProfile
 from core.sweep import KResult
-from tui.render import fmt
+from tui.render import crosstab_table, fmt
 
 HELP = """\
 # segscope keys
@@ -154,17 +154,9 @@ class CompareScreen(ModalScreen[None]):
     def __init__(self, results: list[KResult], a: int, b: int) -> None:
         super().__init__()
         self.table = compare_k(results, a, b)
-        self.a, self.b = a, b
 
     def compose(self) -> ComposeResult:
-        t = Table(title=f"customers: k={self.a} (rows) → k={self.b} (columns)", expand=True)
-        t.add_column(f"k={self.a}", justify="right")
-        for c in self.table.columns:
-            t.add_column(str(c), justify="right")
-        for seg, row in self.table.iterrows():
-            t.add_row(str(seg), *[f"{v:,}" if v else "·" for v in row])
         with VerticalScroll(classes="dialog wide", id="compare") as box:
-            box.border_title = f"Compare k={self.a} with k={self.b}"
-            yield Static(t)
-            yield Static("\n".join(compare_text(self.table)))
+            box.border_title = f"Compare {self.table.index.name} with {self.table.columns.name}"
+            yield Static(crosstab_table(self.table))
             yield Label("Esc closes", classes="hint")
