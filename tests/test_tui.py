@@ -228,3 +228,15 @@ async def test_command_palette_reaches_actions(shop_xlsx: Path) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ScoreScreen))
+
+
+async def test_escape_leaves_an_input_so_keys_work_again(shop_xlsx: Path) -> None:
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session.prepared is not None)
+        await pilot.press("o", "2")  # typed into the path input: no screen change
+        assert app.current_mode == "data" and isinstance(app.focused, Input)
+        await pilot.press("escape", "2")
+        assert app.current_mode == "sweep"
+        await pilot.press("e", "escape", "4", "e", "escape", "1")
+        assert app.current_mode == "data"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from tui.state import Session
 
@@ -13,7 +15,14 @@ if TYPE_CHECKING:
 
 
 class SessionScreen(Screen[None]):
-    """A screen that shows part of the Session and redraws when it changes."""
+    """A screen that shows part of the Session and redraws when it changes.
+
+    Text inputs are left with Esc (or Enter) for the screen's HOME widget, so that single-key
+    bindings such as 1-4 and q work again.
+    """
+
+    HOME: ClassVar[str] = ""  # selector of the widget that has focus when no input is edited
+    LEAVE_INPUT = Binding("escape", "leave_input", "Done editing", show=False)
 
     @property
     def seg_app(self) -> SegscopeApp:
@@ -34,3 +43,7 @@ class SessionScreen(Screen[None]):
 
     def sync(self) -> None:
         """Redraw from the session."""
+
+    def action_leave_input(self) -> None:
+        if isinstance(self.focused, Input) and self.HOME:
+            self.query_one(self.HOME).focus()

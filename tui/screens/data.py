@@ -64,12 +64,13 @@ class RolesTable(DataTable[str]):
 class DataScreen(SessionScreen):
     """Load a file and check what will be used as features."""
 
+    HOME = "#roles"
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
         Binding("t", "toggle_tree", "Files"),
         Binding("r", "focus_roles", "Roles"),
         Binding("p", "preview", "Preview"),
-        Binding("escape", "leave_input", "Done editing", show=False),
+        SessionScreen.LEAVE_INPUT,
     ]
 
     def compose(self) -> ComposeResult:
@@ -136,15 +137,11 @@ class DataScreen(SessionScreen):
         self.query_one("#data-tabs", TabbedContent).active = "tab-preview"
         self.query_one("#preview").focus()
 
-    def action_leave_input(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one("#roles").focus()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "path" and event.value.strip():
             self.seg_app.load_file(Path(event.value.strip()).expanduser())
             self.query_one("#data-body").add_class("-tree-hidden")
-            self.query_one("#roles").focus()
+            self.action_leave_input()
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = str(event.path)

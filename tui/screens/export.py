@@ -19,11 +19,12 @@ from tui.screens.dialogs import ConfirmScreen
 class ExportScreen(SessionScreen):
     """Write labels, profiles, sweep, summary, report and model into a folder."""
 
+    HOME = "#write"
     BINDINGS = [
         Binding("w", "write", "Write files"),
         Binding("e", "edit", "Edit folder"),
         Binding("c", "copy", "Copy table"),
-        Binding("escape", "leave_input", "Done editing", show=False),
+        SessionScreen.LEAVE_INPUT,
     ]
 
     def compose(self) -> ComposeResult:
@@ -61,9 +62,6 @@ class ExportScreen(SessionScreen):
     def action_edit(self) -> None:
         self.query_one("#out-path", Input).focus()
 
-    def action_leave_input(self) -> None:
-        self.query_one("#write", Button).focus()
-
     def action_copy(self) -> None:
         self.seg_app.copy_segments()
 
@@ -72,7 +70,7 @@ class ExportScreen(SessionScreen):
             self.action_write()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#write", Button).focus()  # so that q, c and 1-4 work again
+        self.action_leave_input()
         self.action_write()
 
     def sync(self) -> None:

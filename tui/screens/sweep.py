@@ -20,6 +20,7 @@ from tui.widgets.charts import SweepChart
 class SweepScreen(SessionScreen):
     """Run the sweep, watch it, pick k."""
 
+    HOME = "#ktable"
     BINDINGS = [
         Binding("r", "run", "Run sweep"),
         Binding("escape", "cancel", "Cancel"),
@@ -76,8 +77,8 @@ class SweepScreen(SessionScreen):
     def action_cancel(self) -> None:
         if self.session.sweeping:
             self.seg_app.cancel_sweep()
-        elif self.focused is not None and isinstance(self.focused, Input):
-            self.query_one("#ktable").focus()
+        else:
+            self.action_leave_input()
 
     def action_edit(self) -> None:
         self.query_one("#ks", Input).focus()
