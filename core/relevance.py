@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.schema import Schema
+from core.preprocess import fit_preprocessor, transform
+from core.schema import ColumnRole, Role, Schema
+from core.sweep import fit_kmeans, pairwise_euclidean, silhouette_from_distances
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
 
@@ -81,12 +83,6 @@ def silhouette_without(
     rows: int = 4_000,
 ) -> tuple[int, float] | None:
     """The best-silhouette k (and its silhouette) when `drop` is left out, on a sample."""
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    from core.preprocess import fit_preprocessor, transform
-    from core.schema import ColumnRole, Role
-
     kept = Schema(
         [
             ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
@@ -97,12 +93,11 @@ def silhouette_without(
         return None
     sample = features.sample(min(rows, len(features)), random_state=seed)
     X = transform(fit_preprocessor(kept, sample, seed), sample)
-    best: tuple[int, float] | None = None
-    for k in ks:
-        if k >= len(np.unique(X, axis=0)):
-            break
-        labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(X)
-        score = float(silhouette_score(X, labels))
-        if best is None or score > best[1]:
-            best = (k, score)
-    return best
+    distances = pairwise_euclidean(X)
+    distinct = len(np.unique(X, axis=0))
+    scored = [
+        (k, silhouette_from_distances(distances, fit_kmeans(X, k, seed, 4).labels_))
+        for k in ks
+        if k < distinct
+    ]
+    return max(scored, key=lambda kv: kv[1]) if scored else None

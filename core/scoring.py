@@ -51,9 +51,10 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
             f"{_some(missing)}. Give data in the layout the model was trained on."
         )
     features = prepare(frame.data, model.schema, frame.reference_date)
-    segments = model.predict(features)
     X = transform(model.pipeline.named_steps["preprocess"], features)
-    distance = model.pipeline.named_steps["kmeans"].transform(X).min(axis=1)
+    to_centres = model.pipeline.named_steps["kmeans"].transform(X)
+    segments = to_centres.argmin(axis=1).astype(np.int64) + 1  # what model.predict gives
+    distance = to_centres.min(axis=1)
     outliers = int((distance > model.distance_p99).sum())
     unseen = {}
     for col, known in model.category_shares.items():
