@@ -134,7 +134,7 @@ def load(n: int) -> dict[str, Any]:
 
 
 def e2e(n: int) -> dict[str, Any]:
-    from core.analysis import analyse
+    from core.engine import analyse
     from core.report import write_outputs
 
     with tempfile.TemporaryDirectory() as tmp:

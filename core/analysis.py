@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
@@ -15,12 +16,19 @@ from core import DEFAULT_SEED
 from core.compare import compare_k, match_to_model
 from core.errors import DataError
 from core.features import CustomerFrame, build_customer_frame
-from core.io import Tables, load_tables
+from core.io import Tables, write_csv_atomic
 from core.model import SegmentModel
 from core.preprocess import fit_preprocessor, prepare, transform
 from core.relevance import Relevance, feature_relevance, silhouette_without, weak_features_text
 from core.schema import Role, Schema, infer_schema
-from core.segments import SegmentProfile, final_model, profile_segments, renumber
+from core.segments import (
+    SegmentProfile,
+    SegmentStats,
+    final_model,
+    profile_segments,
+    renumber,
+    segment_stats,
+)
 from core.stability import segment_stability, stability_sample
 from core.sweep import DEFAULT_KS, Choice, KResult, SweepPlan, choose_k, plan_sweep, run_sweep
 
@@ -41,6 +49,9 @@ class Options:
     weights: dict[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
     like: SegmentModel | None = None  # number segments to match this earlier model
     compare: tuple[int, int] | None = None  # also cross-tabulate the segments of these two k
+    engine: str = "local"  # "local" (scikit-learn) or "spark"
+    spark_master: str | None = None  # Spark master URL (default: local[*])
+    labels_uri: str | None = None  # Spark: where to write the labels (default: beside the output)
 
 
 @dataclass
@@ -90,6 +101,12 @@ class Segmentation:
         else:
             keys = pd.Series(np.arange(1, len(self.labels) + 1), name="row")
         return pd.DataFrame({keys.name: keys.to_numpy(), "segment": self.labels})
+
+    def write_labels(self, folder: Path, target: Path, force: bool = False) -> list[str]:
+        """Write every customer's segment (labels.csv in `folder`, the output being built
+        for `target`); returns where the labels went."""
+        write_csv_atomic(folder / "labels.csv", self.labels_frame())
+        return [str(target.resolve() / "labels.csv")]
 
 
 def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared:
@@ -166,43 +183,76 @@ def segment(
     choice = choose_k(results, k)
     comparison = compare_k(results, *compare) if compare else None
     result = next(r for r in results if r.k == choice.k)
-    frame, schema = prepared.frame, prepared.schema
+    frame = prepared.frame
     km, labels0 = final_model(prepared.X, result, plan.seed)
     if like is not None:
         renumber(km, match_to_model(frame.data, frame.reference_date, labels0, choice.k, like))
         labels0 = km.labels_
-    labels = labels0.astype(np.int64) + 1
-    profiles = profile_segments(prepared.features, labels0, schema, frame.labels, frame.semantics)
-    stab_idx = stability_sample(prepared.rows, plan.seed)
-    per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
-    for p, score in zip(profiles, per_segment, strict=True):
-        p.stability = score
-    relevance = feature_relevance(prepared.features, labels0, schema, frame.labels)
-    advice = _relevance_advice(prepared, plan, results, relevance)
-    num = prepared.features[schema.numeric].astype("float64")
-    model = SegmentModel(
+    stats = segment_stats(prepared.features, labels0, prepared.schema)
+    model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
+    return finish_segmentation(
+        prepared, plan, results, choice, model, labels0, labels0, stats, comparison
+    )
+
+
+def segment_model(
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    k: int,
+    km: KMeans,
+    X: np.ndarray,
+    stats: SegmentStats,
+) -> SegmentModel:
+    """The saved model: the preprocessing and `km` in one pipeline, with what scoring checks
+    against (the base's figures from `stats`, the 99th percentile distance of `X`)."""
+    frame, schema = prepared.frame, prepared.schema
+    return SegmentModel(
         pipeline=Pipeline([("preprocess", prepared.preprocessor), ("kmeans", km)]),
         schema=schema,
-        k=choice.k,
+        k=k,
         seed=plan.seed,
         key=frame.key,
         customers_sheet=frame.customers_sheet,
         transactions_sheet=frame.transactions_sheet,
-        segment_sizes=np.bincount(labels0, minlength=choice.k).tolist(),
+        segment_sizes=[stats.sizes.get(s, 0) for s in range(1, k + 1)],
         numeric_summary={
-            c: {"mean": float(num[c].mean()), "std": float(num[c].std(ddof=0))} for c in num
+            c: {"mean": float(stats.base_mean[c]), "std": float(stats.base_std[c])}
+            for c in schema.numeric
         },
         category_shares={
-            c: {
-                str(v): float(s)
-                for v, s in prepared.features[c].value_counts(normalize=True).items()
-            }
+            c: {str(v): float(s) for v, s in stats.base_shares[c].items()}
             for c in schema.categorical
         },
-        distance_p99=float(np.percentile(km.transform(prepared.X).min(axis=1), 99)),
+        distance_p99=float(np.percentile(km.transform(X).min(axis=1), 99)),
         weights=dict(prepared.weights),
         metrics=[r.to_dict() for r in results],
     )
+
+
+def finish_segmentation(
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    choice: Choice,
+    model: SegmentModel,
+    labels0: np.ndarray,
+    sample_labels: np.ndarray,
+    stats: SegmentStats,
+    comparison: pd.DataFrame | None = None,
+) -> Segmentation:
+    """Profiles from `stats`; stability and relevance from `sample_labels` (0-based, one per
+    row of prepared.features)."""
+    frame, schema = prepared.frame, prepared.schema
+    profiles = profile_segments(stats, schema, frame.labels, frame.semantics)
+    result = next(r for r in results if r.k == choice.k)
+    stab_idx = stability_sample(len(sample_labels), plan.seed)
+    per_segment = segment_stability(sample_labels[stab_idx], result.resamples, choice.k)
+    for p in profiles:
+        p.stability = per_segment[p.segment - 1]
+    relevance = feature_relevance(prepared.features, sample_labels, schema, frame.labels)
+    advice = _relevance_advice(prepared, plan, results, relevance)
+    labels = labels0.astype(np.int64) + 1
     return Segmentation(
         prepared, plan, results, choice, model, labels, profiles, relevance, advice, comparison
     )
@@ -225,20 +275,3 @@ def _relevance_advice(
             f"sample) instead of k={best.k} ({best.silhouette:.3f}): they may be hiding structure"
         )
     return advice
-
-
-def analyse(
-    path: str | Path,
-    options: Options,
-    on_result: Callable[[KResult, SweepPlan], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> Segmentation:
-    """Load, prepare, sweep and segment in one call (the headless command)."""
-    prepared = prepare_data(load_tables(path), options, str(path))
-    plan, results_iter = start_sweep(prepared, options.ks, options.seed, should_stop)
-    results = []
-    for r in results_iter:
-        results.append(r)
-        if on_result:
-            on_result(r, plan)
-    return segment(prepared, plan, results, options.k, options.like, options.compare)

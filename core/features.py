@@ -198,6 +198,56 @@ def _reference_date(dates: list[pd.Series]) -> pd.Timestamp | None:
     return max(maxima) if maxima else None
 
 
+@dataclass(frozen=True)
+class LookupJoin:
+    """One lookup table to left-join on its unique code column, and the columns it adds."""
+
+    lookup: str
+    code: str
+    extra: list[str]
+
+    @property
+    def named(self) -> str | None:
+        """The first added column that is not itself a code (the name the code stands for)."""
+        return next((c for c in self.extra if not c.endswith("_id")), None)
+
+
+def plan_lookup_joins(columns: list[str], lookups: Tables) -> list[LookupJoin]:
+    """Every lookup table whose unique *_id key appears in `columns`, until nothing changes
+    (a joined table's columns can bring the code of another)."""
+    have = list(columns)
+    plan: list[LookupJoin] = []
+    changed = True
+    while changed:
+        changed = False
+        for lname, lk in lookups.items():
+            if any(j.lookup == lname for j in plan):
+                continue
+            code = next(
+                (
+                    str(c)
+                    for c in lk.columns
+                    if str(c).endswith("_id") and str(c) in have and lk[c].is_unique
+                ),
+                None,
+            )
+            extra = [str(c) for c in lk.columns if str(c) not in have]
+            if code is None or not extra:
+                continue
+            plan.append(LookupJoin(lname, code, extra))
+            have += extra
+            changed = True
+    return plan
+
+
+def join_note(join: LookupJoin, into: str, unmatched: int) -> str:
+    """The decision line for one lookup join."""
+    note = f" ({unmatched:,} codes not found)" if unmatched > 0 else ""
+    return (
+        f"joined '{join.lookup}' into '{into}' on {join.code}: added {', '.join(join.extra)}{note}"
+    )
+
+
 def _join_lookups(
     df: pd.DataFrame,
     lookups: Tables,
@@ -205,40 +255,101 @@ def _join_lookups(
     decisions: list[str],
     coded: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Left-join every lookup table whose unique *_id key appears in `df`, until nothing changes."""
-    joined: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for lname, lk in lookups.items():
-            if lname in joined:
-                continue
-            code = next(
-                (
-                    str(c)
-                    for c in lk.columns
-                    if str(c).endswith("_id") and c in df.columns and lk[c].is_unique
-                ),
-                None,
-            )
-            extra = [c for c in lk.columns if c not in df.columns]
-            if code is None or not extra:
-                continue
-            right = lk[[code, *extra]]
-            if df[code].dtype != right[code].dtype:
-                right = right.astype({code: df[code].dtype}, errors="ignore")
-            df = df.merge(right, on=code, how="left", validate="many_to_one")
-            unmatched = int(df[extra[0]].isna().sum() - lk[extra[0]].isna().sum())
-            note = f" ({unmatched:,} codes not found)" if unmatched > 0 else ""
-            decisions.append(
-                f"joined '{lname}' into '{name}' on {code}: added {', '.join(extra)}{note}"
-            )
-            joined.add(lname)
-            changed = True
-            named = [c for c in extra if not str(c).endswith("_id")]
-            if coded is not None and named:
-                coded[code] = str(named[0])
+    """Left-join every lookup table planned by plan_lookup_joins."""
+    for join in plan_lookup_joins([str(c) for c in df.columns], lookups):
+        lk = lookups[join.lookup]
+        right = lk[[join.code, *join.extra]]
+        if df[join.code].dtype != right[join.code].dtype:
+            right = right.astype({join.code: df[join.code].dtype}, errors="ignore")
+        df = df.merge(right, on=join.code, how="left", validate="many_to_one")
+        first = join.extra[0]
+        decisions.append(
+            join_note(join, name, int(df[first].isna().sum() - lk[first].isna().sum()))
+        )
+        if coded is not None and join.named:
+            coded[join.code] = join.named
     return df
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One behaviour column built per customer from the transaction log.
+
+    kind: 'count' (rows), 'last' / 'first' (days from the reference date back to the latest /
+    earliest `column`), 'status' (rows whose `column` is `value`), 'status_rate' (that count
+    over all rows), 'distinct' (distinct values of `column`), 'sum' or 'mean' of `column`.
+    """
+
+    name: str
+    kind: str
+    label: str
+    column: str | None = None
+    value: str | None = None
+
+
+def plan_measures(
+    log: pd.DataFrame,
+    key: str,
+    has_reference: bool,
+    semantics: dict[str, str],
+    distinct: dict[str, list[str]] | None = None,
+) -> list[Measure]:
+    """What to build from the log: frequency, recency, tenure, status counts, distinct codes,
+    money. Decided from the columns' types and values; `distinct` may give the values of text
+    columns when `log` is only a sample of the log."""
+    measures = [Measure("transactions", "count", "transactions")]
+    semantics["frequency"] = "transactions"
+    date_cols = _date_columns(log)
+    if date_cols and has_reference:
+        main = min(date_cols, key=lambda c: log[c].isna().sum())
+        measures += [
+            Measure("days_since_last", "last", "days since last transaction", main),
+            Measure("days_since_first", "first", "days since first transaction", main),
+        ]
+        semantics["recency"] = "days_since_last"
+    for col in map(str, log.columns):
+        s = log[col]
+        if col == key or is_datelike(s):
+            continue
+        if s.dtype.kind in "OSUT" or pd.api.types.is_string_dtype(s):
+            values = (distinct or {}).get(col) or sorted(map(str, s.dropna().astype(str).unique()))
+            if 2 <= len(values) <= STATUS_MAX_VALUES:
+                measures += _status_measures(col, values, semantics)
+        elif col.endswith("_id"):
+            if s.nunique() < len(s) * 0.5:
+                noun = plural(col.removesuffix("_id"))
+                measures.append(
+                    Measure(
+                        f"distinct_{noun}", "distinct", f"distinct {noun.replace('_', ' ')}", col
+                    )
+                )
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            words = col.replace("_", " ")
+            measures.append(Measure(f"total_{col}", "sum", f"total {words}", col))
+            if AMOUNT_PATTERN.search(col) and "monetary" not in semantics:
+                measures.append(
+                    Measure(f"avg_{col}", "mean", f"average {words} per transaction", col)
+                )
+                semantics["monetary"] = f"total_{col}"
+    return measures
+
+
+def _status_measures(col: str, values: list[str], semantics: dict[str, str]) -> list[Measure]:
+    """Counts per status value (e.g. subscribed / burned) and the rate of the 'burned' one."""
+    out = []
+    for value in values:
+        slug = re.sub(r"\W+", "_", value.strip().lower()).strip("_")
+        out.append(Measure(f"n_{slug}", "status", f"{value} count", col, value))
+        if BURN_PATTERN.search(value) and "burn_rate" not in semantics:
+            out.append(Measure(f"{slug}_rate", "status_rate", f"{value} rate", col, value))
+            semantics["burn_rate"] = f"{slug}_rate"
+    return out
+
+
+def aggregate_note(rows: int, sheet: str, key: str, measures: list[Measure]) -> str:
+    """The decision line for the log aggregation."""
+    made = ", ".join(m.name for m in measures)
+    return f"aggregated {rows:,} rows of '{sheet}' per {key} into: {made}"
 
 
 def _aggregate(
@@ -250,79 +361,32 @@ def _aggregate(
     labels: dict[str, str],
     semantics: dict[str, str],
 ) -> pd.DataFrame:
-    """Behaviour per customer: frequency, recency, tenure, status counts, distinct codes, money."""
+    """Behaviour per customer, as planned by plan_measures."""
     log = log[log[key].notna()]
     g = log.groupby(key, sort=True)
-    out = pd.DataFrame({"transactions": g.size()})
-    labels["transactions"] = "transactions"
-    semantics["frequency"] = "transactions"
-    made = ["transactions"]
-    date_cols = _date_columns(log)
-    if date_cols and ref is not None:
-        main = min(date_cols, key=lambda c: log[c].isna().sum())
-        when = log[main]
-        last, first = when.groupby(log[key]).max(), when.groupby(log[key]).min()
-        out["days_since_last"] = (ref - last).dt.days.astype(float)
-        out["days_since_first"] = (ref - first).dt.days.astype(float)
-        labels["days_since_last"] = "days since last transaction"
-        labels["days_since_first"] = "days since first transaction"
-        semantics["recency"] = "days_since_last"
-        made += ["days_since_last", "days_since_first"]
-    for col in log.columns:
-        s = log[col]
-        if col == key or is_datelike(s):
-            continue
-        nunique = s.nunique()
-        if s.dtype.kind in "OSUT" or pd.api.types.is_string_dtype(s):
-            if 2 <= nunique <= STATUS_MAX_VALUES:
-                made += _status_counts(log, key, col, out, labels, semantics)
-        elif str(col).endswith("_id"):
-            if nunique < len(s) * 0.5:
-                noun = plural(str(col).removesuffix("_id"))
-                name = f"distinct_{noun}"
-                out[name] = g[col].nunique()
-                labels[name] = f"distinct {noun.replace('_', ' ')}"
-                made.append(name)
-        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            clean = s.replace([np.inf, -np.inf], np.nan)
-            total = f"total_{col}"
-            out[total] = clean.groupby(log[key]).sum(min_count=1)
-            labels[total] = f"total {str(col).replace('_', ' ')}"
-            made.append(total)
-            if AMOUNT_PATTERN.search(str(col)) and "monetary" not in semantics:
-                avg = f"avg_{col}"
-                out[avg] = clean.groupby(log[key]).mean()
-                labels[avg] = f"average {str(col).replace('_', ' ')} per transaction"
-                semantics["monetary"] = total
-                made.append(avg)
-    decisions.append(f"aggregated {len(log):,} rows of '{sheet}' per {key} into: {', '.join(made)}")
+    measures = plan_measures(log, key, ref is not None, semantics)
+    out = pd.DataFrame(index=g.size().index)
+    for m in measures:
+        col = log[m.column] if m.column is not None else None
+        if m.kind == "count":
+            out[m.name] = g.size()
+        elif m.kind in ("last", "first"):
+            assert col is not None
+            when = col.groupby(log[key]).max() if m.kind == "last" else col.groupby(log[key]).min()
+            out[m.name] = (ref - when).dt.days.astype(float)
+        elif m.kind in ("status", "status_rate"):
+            assert col is not None
+            hits = (col.astype(str) == m.value).groupby(log[key])
+            out[m.name] = hits.sum() if m.kind == "status" else hits.mean()
+        elif m.kind == "distinct":
+            out[m.name] = g[m.column].nunique()
+        else:
+            assert col is not None
+            clean = col.replace([np.inf, -np.inf], np.nan).groupby(log[key])
+            out[m.name] = clean.sum(min_count=1) if m.kind == "sum" else clean.mean()
+        labels[m.name] = m.label
+    decisions.append(aggregate_note(len(log), sheet, key, measures))
     return out
-
-
-def _status_counts(
-    log: pd.DataFrame,
-    key: str,
-    col: str,
-    out: pd.DataFrame,
-    labels: dict[str, str],
-    semantics: dict[str, str],
-) -> list[str]:
-    """Counts per status value (e.g. subscribed / burned) and the rate of the 'burned' one."""
-    made = []
-    counts = pd.crosstab(log[key], log[col].astype(str))
-    for value in counts.columns:
-        slug = re.sub(r"\W+", "_", str(value).strip().lower()).strip("_")
-        name = f"n_{slug}"
-        out[name] = counts[value]
-        labels[name] = f"{value} count"
-        made.append(name)
-        if BURN_PATTERN.search(str(value)) and "burn_rate" not in semantics:
-            rate = f"{slug}_rate"
-            out[rate] = counts[value] / counts.sum(axis=1)
-            labels[rate] = f"{value} rate"
-            semantics["burn_rate"] = rate
-            made.append(rate)
-    return made
 
 
 def _attach(

@@ -214,7 +214,7 @@ def _compare_section(table: pd.DataFrame | None) -> list[str]:
 def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
     """Write every output file into `target` atomically; a non-empty one only with `force`."""
     with output_dir(target, force) as tmp:
-        write_csv_atomic(tmp / "labels.csv", seg.labels_frame())
+        labels = seg.write_labels(tmp, target, force)
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
         text = json.dumps(summary(seg), indent=2, default=str)
@@ -222,7 +222,7 @@ def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[
         write_text_atomic(tmp / "report.md", report_markdown(seg))
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
     final = target.resolve()
-    return [final / name for name in OUTPUT_FILES]
+    return [*(final / name for name in OUTPUT_FILES if name != "labels.csv"), *map(Path, labels)]
 
 
 def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict[str, Any]:

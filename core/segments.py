@@ -100,38 +100,78 @@ class SegmentProfile:
         return sorted(cats, key=lambda c: -c.lift)
 
 
+@dataclass
+class SegmentStats:
+    """Per-segment aggregates of the feature table, and the same over the whole base.
+
+    Computed by pandas here (segment_stats) or by Spark; profiles are made from these alone.
+    """
+
+    rows: int
+    sizes: dict[int, int]  # segment (1..k) -> customers
+    means: pd.DataFrame  # segment x numeric feature
+    medians: pd.DataFrame
+    base_mean: pd.Series
+    base_std: pd.Series  # population SD (ddof 0)
+    base_shares: dict[str, pd.Series]  # categorical feature -> share of each category
+    shares: dict[int, dict[str, pd.Series]]  # segment -> feature -> its top categories' shares
+
+
+TOP_CATEGORIES = 5  # categories kept per segment and feature
+
+
+def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
+    """SegmentStats of the prepared feature frame; `labels` are 0-based."""
+    seg = pd.Series(labels + 1, index=features.index, name="segment")
+    num = features[schema.numeric].astype("float64")
+    sizes = {int(s): int(n) for s, n in seg.value_counts().sort_index().items()}
+    return SegmentStats(
+        rows=len(features),
+        sizes=sizes,
+        means=num.groupby(seg).mean(),
+        medians=num.groupby(seg).median(),
+        base_mean=num.mean(),
+        base_std=num.std(ddof=0),
+        base_shares={c: features[c].value_counts(normalize=True) for c in schema.categorical},
+        shares={
+            s: {
+                c: features.loc[seg == s, c].value_counts(normalize=True).head(TOP_CATEGORIES)
+                for c in schema.categorical
+            }
+            for s in sizes
+        },
+    )
+
+
 def profile_segments(
-    features: pd.DataFrame,
-    labels: np.ndarray,
+    stats: SegmentStats,
     schema: Schema,
     names: dict[str, str] | None = None,
     semantics: dict[str, str] | None = None,
 ) -> list[SegmentProfile]:
-    """Per-segment profiles of the prepared feature frame against the whole base."""
+    """Per-segment profiles against the whole base, in figures and words."""
     names = names or {}
     semantics = semantics or {}
 
     def label(column: str) -> str:
         return names.get(column, column.replace("_", " "))
 
-    seg = pd.Series(labels + 1, index=features.index, name="segment")
-    n = len(features)
+    base_std = stats.base_std.replace(0, np.nan)
     profiles = []
-    num = features[schema.numeric].astype("float64")
-    base_mean, base_std = num.mean(), num.std(ddof=0).replace(0, np.nan)
-    means, medians = num.groupby(seg).mean(), num.groupby(seg).median()
-    base_shares = {c: features[c].value_counts(normalize=True) for c in schema.categorical}
-    for s, size in seg.value_counts().sort_index().items():
-        p = SegmentProfile(int(s), int(size), size / n)
+    for s, size in stats.sizes.items():
+        p = SegmentProfile(s, size, size / stats.rows)
         for c in schema.numeric:
-            z = (means.at[s, c] - base_mean[c]) / base_std[c]
+            mean = float(stats.means.at[s, c])
+            z = (mean - stats.base_mean[c]) / base_std[c]
             p.numeric.append(
-                NumericDiff(c, label(c), means.at[s, c], medians.at[s, c], base_mean[c], _finite(z))
+                NumericDiff(
+                    c, label(c), mean, float(stats.medians.at[s, c]), stats.base_mean[c], _finite(z)
+                )
             )
         for c in schema.categorical:
-            shares = features.loc[seg == s, c].value_counts(normalize=True)
-            for cat, share in shares.head(5).items():
-                p.categories.append(CategoryDiff(c, label(c), str(cat), share, base_shares[c][cat]))
+            for cat, share in stats.shares[s][c].items():
+                base = float(stats.base_shares[c].get(cat, np.nan))
+                p.categories.append(CategoryDiff(c, label(c), str(cat), float(share), base))
         p.description = describe(p, semantics)
         p.action, p.recommendation = recommend(p, semantics)
         profiles.append(p)

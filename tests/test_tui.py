@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from textual.widgets import DataTable, Input
 
-from core.analysis import Options, analyse
+from core.analysis import Options
+from core.engine import analyse
 from core.schema import Role
 from tui import app as app_module
 from tui.app import SegscopeApp

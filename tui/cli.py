@@ -146,7 +146,8 @@ def _guarded(run: Callable[[], int]) -> int:
 def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from core.analysis import Options, analyse
+    from core.analysis import Options
+    from core.engine import analyse
     from core.io import check_output_dir
     from core.model import load_model
     from core.report import default_out_dir, summary, write_outputs
