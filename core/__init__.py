@@ -5,3 +5,4 @@ UI-independent by contract: nothing here imports textual, rich or tui.
 
 __version__ = "0.1.0"
 DEFAULT_SEED = 42
+ENGINES = ("local", "spark")  # where the work runs: this machine, or Spark (core.engine)

@@ -123,6 +123,15 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
         raise DataError(
             f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
         )
+    schema = resolve_schema(frame, options)
+    features = prepare(frame.data, schema, frame.reference_date)
+    pre = fit_preprocessor(schema, features, options.seed, options.weights)
+    weights = {c: w for c, w in options.weights.items() if c in schema.features}
+    return Prepared(source, frame, schema, features, pre, transform(pre, features), weights)
+
+
+def resolve_schema(frame: CustomerFrame, options: Options) -> Schema:
+    """The roles of `frame`'s columns: inferred, then the user's roles, weights and features."""
     roles = dict(options.roles)
     for name, weight in options.weights.items():
         if name not in frame.data.columns:
@@ -145,11 +154,7 @@ def prepare_data(tables: Tables, options: Options, source: str = "") -> Prepared
                 roles.setdefault(col.name, Role.IGNORED)
             elif col.name in wanted and col.role is Role.IGNORED and col.name not in roles:
                 roles[col.name] = _forced_feature_role(frame.data[col.name])
-    schema = infer_schema(frame.data, frame.key, roles, frame.coded)
-    features = prepare(frame.data, schema, frame.reference_date)
-    pre = fit_preprocessor(schema, features, options.seed, options.weights)
-    weights = {c: w for c, w in options.weights.items() if c in schema.features}
-    return Prepared(source, frame, schema, features, pre, transform(pre, features), weights)
+    return infer_schema(frame.data, frame.key, roles, frame.coded)
 
 
 def _forced_feature_role(s: pd.Series) -> Role:

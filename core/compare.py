@@ -9,13 +9,13 @@ from scipy.optimize import linear_sum_assignment
 from core.errors import DataError
 from core.model import SegmentModel
 from core.preprocess import prepare, transform
-from core.segments import by_size
+from core.segments import size_order
 from core.sweep import KResult
 
 
 def numbered(result: KResult) -> np.ndarray:
     """A sweep result's labels as segment numbers 1..k, largest first."""
-    order = by_size(result.labels, result.k)
+    order = size_order(result.sizes)
     remap = np.empty_like(order)
     remap[order] = np.arange(len(order))
     return remap[result.labels] + 1

@@ -10,13 +10,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from core import ENGINES
 from core.analysis import Options, Prepared, Segmentation, prepare_data, segment, start_sweep
 from core.errors import DataError
 from core.io import Tables, load_tables
 from core.model import SegmentModel
 from core.sweep import KResult, SweepPlan
-
-ENGINES = ("local", "spark")
 
 
 class Engine(Protocol):

@@ -99,6 +99,11 @@ def _decode(head: bytes) -> tuple[str, str]:
     return "latin-1", head.decode("latin-1")
 
 
+def read_head_text(p: Path) -> str:
+    """The decoded first bytes of a text file (.gz read through), for sniffing."""
+    return _decode(_head_bytes(p))[1]
+
+
 def sniff_delimiter(sample: str) -> str:
     """The delimiter among , ; tab | that splits the first lines most consistently."""
     lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
@@ -143,7 +148,7 @@ def _read_text(p: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, ValueError) as exc:
             raise DataError(
                 f"{p.name}: cannot be parsed as a table with delimiter {sep!r} "
-                f"({_first_line(exc)}). Check that every row has the same number of fields."
+                f"({first_line(exc)}). Check that every row has the same number of fields."
             ) from exc
     if df.shape[1] == 1 and len(df) > 0 and sep == ",":
         raise DataError(
@@ -159,7 +164,7 @@ def _read_parquet(p: Path) -> pd.DataFrame:
         return pd.read_parquet(p)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(
-            f"{p.name} is not a readable Parquet file ({_first_line(exc)}). "
+            f"{p.name} is not a readable Parquet file ({first_line(exc)}). "
             "Check the file or export it again."
         ) from exc
 
@@ -169,7 +174,7 @@ def _read_excel(p: Path) -> Tables:
         sheets = pd.read_excel(p, sheet_name=None, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DataError(
-            f"{p.name} is not a readable .xlsx workbook ({_first_line(exc)}). "
+            f"{p.name} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
         ) from exc
     tables: Tables = {}
@@ -184,7 +189,8 @@ def _read_excel(p: Path) -> Tables:
     return tables
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text, cut to 160 characters, for a short message."""
     text = str(exc).strip().splitlines()
     return text[0][:160] if text else type(exc).__name__
 

@@ -65,6 +65,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "knee": seg.choice.knee,
             "reason": seg.choice.reason,
             "seed": seg.plan.seed,
+            "engine": seg.plan.engine,
             "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
             "weights": prep.weights,
             "transformed_columns": len(prep.feature_names()),

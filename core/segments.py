@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +32,12 @@ def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.n
 
 def by_size(labels: np.ndarray, k: int) -> np.ndarray:
     """order[i] = the cluster that becomes segment i (largest first)."""
-    return np.argsort(-np.bincount(labels, minlength=k), kind="stable")
+    return size_order(np.bincount(labels, minlength=k))
+
+
+def size_order(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """order[i] = the cluster that becomes segment i, given each cluster's size."""
+    return np.argsort(-np.asarray(sizes), kind="stable")
 
 
 def renumber(km: KMeans, order: np.ndarray) -> None:

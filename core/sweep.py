@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -41,9 +42,10 @@ class KResult:
     stability: float
     seconds: float
     sizes: list[int]
-    labels: np.ndarray = field(repr=False)
-    model: KMeans = field(repr=False)
+    labels: np.ndarray = field(repr=False)  # every row's (Spark: the driver sample's)
+    model: Any = field(repr=False)  # scikit-learn KMeans, or Spark's KMeansModel
     resamples: list[np.ndarray] = field(repr=False, default_factory=list)  # stability refits
+    extra: dict[str, float] = field(default_factory=dict)  # an engine's own figures
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -55,6 +57,7 @@ class KResult:
             "davies_bouldin": self.davies_bouldin,
             "stability": self.stability,
             "seconds": self.seconds,
+            **self.extra,
         }
 
 
@@ -68,10 +71,12 @@ class SweepPlan:
     silhouette_rows: int
     seed: int
     warnings: list[str]
+    engine: str = "local"
+    engine_notes: tuple[str, ...] = ()  # what the engine did differently, in words
 
     def notes(self) -> list[str]:
         """Plain statements of what was sampled."""
-        out = []
+        out = list(self.engine_notes)
         if self.fit_rows < self.rows:
             out.append(
                 f"K-Means fitted on a random sample of {self.fit_rows:,} of {self.rows:,} rows "
@@ -173,13 +178,14 @@ def run_sweep(
         if should_stop and should_stop():
             raise Cancelled()
         resamples = resample_labels(X_stab, k, plan.seed)
+        ch, db = sweep_indices(X_sil, sil_labels)
         yield KResult(
             k=k,
             inertia=inertia,
             silhouette=silhouette_from_distances(distances, sil_labels),
             silhouette_sample_size=len(sil_labels),
-            calinski_harabasz=_or_nan(calinski_harabasz_score, X_sil, sil_labels),
-            davies_bouldin=_or_nan(davies_bouldin_score, X_sil, sil_labels),
+            calinski_harabasz=ch,
+            davies_bouldin=db,
             stability=stability(labels[stab_idx], resamples),
             seconds=time.perf_counter() - started,
             sizes=sizes.tolist(),
@@ -232,6 +238,14 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     b = means.min(axis=1)
     s = np.where(counts[y] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
     return float(s.mean())
+
+
+def sweep_indices(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Calinski-Harabasz and Davies-Bouldin of `labels` on X (NaN for a single segment)."""
+    return (
+        _or_nan(calinski_harabasz_score, X, labels),
+        _or_nan(davies_bouldin_score, X, labels),
+    )
 
 
 def _or_nan(

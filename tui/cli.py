@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core import DEFAULT_SEED
+from core import DEFAULT_SEED, ENGINES
 from core.errors import DataError
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -26,7 +26,11 @@ def _sweep_parser() -> argparse.ArgumentParser:
         prog="segscope sweep",
         description="Sweep k, choose it, segment customers and write the outputs, headless.",
     )
-    p.add_argument("path", help="customer data: CSV/TSV (.gz), Parquet or .xlsx")
+    p.add_argument(
+        "path",
+        help="customer data: CSV/TSV (.gz), Parquet or .xlsx; with --engine spark also a folder "
+        "of tables or any URL Spark reads (hdfs://, s3a://, ...)",
+    )
     p.add_argument("--sheet", help="the customers sheet or table (default: guessed)")
     p.add_argument("--transactions", help="the transactions sheet (default: guessed)")
     p.add_argument("--no-transactions", action="store_true", help="ignore any transaction log")
@@ -52,6 +56,24 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
+    spark = p.add_argument_group("Spark (needs the extra: pip install 'segscope[spark]')")
+    spark.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="where the work runs: this machine (local, default) or Spark",
+    )
+    spark.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master: local[4], spark://host:7077, yarn, k8s://... (default: local[*])",
+    )
+    spark.add_argument(
+        "--labels-uri",
+        metavar="URI",
+        help="where Spark writes the labels as Parquet (default: <out>-labels.parquet beside "
+        "the output folder; on a cluster give a shared location)",
+    )
     return p
 
 
@@ -172,6 +194,9 @@ def _run_sweep(a: argparse.Namespace) -> int:
             weights=_weights(a.weight),
             like=load_model(a.like)[0] if a.like else None,
             compare=_pair(a.compare),
+            engine=a.engine,
+            spark_master=a.spark_master,
+            labels_uri=a.labels_uri,
         )
         out = a.out or default_out_dir(a.path)
         check_output_dir(out, a.force)

@@ -1,0 +1,397 @@
+"""The Spark engine: prepare, sweep and segment with Spark; only small results reach the driver.
+
+What crosses to the driver: a few thousand rows of each table (to decide what to build), one
+sample of SAMPLE_ROWS customers with their transformed vectors (Euclidean silhouette, the
+Calinski-Harabasz and Davies-Bouldin indices, stability, feature relevance and the saved
+model's check), cluster centres, and per-segment aggregates. Everything else stays in Spark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml.clustering import KMeans as SparkKMeans
+from pyspark.ml.evaluation import ClusteringEvaluator
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import functions as F
+from sklearn.cluster import KMeans
+
+from core.analysis import (
+    Options,
+    Prepared,
+    Segmentation,
+    finish_segmentation,
+    resolve_schema,
+    segment_model,
+)
+from core.compare import match_to_model
+from core.errors import DataError, OutputExists
+from core.io import Tables, first_line
+from core.model import SegmentModel
+from core.preprocess import fit_preprocessor, prepare, transform
+from core.schema import Schema
+from core.segments import TOP_CATEGORIES, SegmentStats, size_order
+from core.spark.features import build_customer_table, to_pandas
+from core.spark.pipeline import FEATURES, SparkPreprocessing, fit_spark_preprocessing, spark_prepare
+from core.spark.session import cancellable, get_session
+from core.spark.tables import read_spark_tables
+from core.stability import resample_labels, stability, stability_sample
+from core.sweep import (
+    KResult,
+    SweepPlan,
+    choose_k,
+    pairwise_euclidean,
+    plan_sweep,
+    silhouette_from_distances,
+    sweep_indices,
+)
+
+SAMPLE_ROWS = 5_000  # customers brought to the driver (as the local engine's silhouette sample)
+MAX_ITER = 100  # Lloyd iterations per k (Spark's default of 20 stops short)
+PICK = "__pick"  # a hash of each customer's row: the same sample whatever the partitioning
+CLUSTER = "__cluster"
+SEGMENT = "segment"
+
+
+@dataclass
+class SparkPrepared(Prepared):
+    """Prepared data whose full table lives in Spark; `features` and `X` are the driver sample."""
+
+    table: Any = None  # Spark DataFrame: key, prepared features, the feature vector
+    spark_prep: SparkPreprocessing | None = None
+    count: int = 0
+    master: str = ""
+
+    @property
+    def rows(self) -> int:
+        return self.count
+
+    def feature_names(self) -> list[str]:
+        assert self.spark_prep is not None
+        return list(self.spark_prep.slots)
+
+
+@dataclass
+class SparkSegmentation(Segmentation):
+    """Segments whose labels live in Spark (written as Parquet by Spark)."""
+
+    labelled: Any = None  # Spark DataFrame: key (or the features) and segment
+    labels_uri: str | None = None
+
+    def write_labels(self, folder: Path, target: Path, force: bool = False) -> list[str]:
+        """Every customer's segment as Parquet, written by Spark beside the output folder
+        (or to the labels URI given), never over existing labels unless `force`."""
+        target = target.resolve()
+        uri = self.labels_uri or str(target.parent / f"{target.name}-labels.parquet")
+        try:
+            self.labelled.write.mode("overwrite" if force else "errorifexists").parquet(uri)
+        except Exception as exc:
+            if "already exists" in str(exc).lower() or "PATH_ALREADY_EXISTS" in str(exc):
+                raise OutputExists(
+                    f"{uri} already exists. Choose another output or labels location, or allow "
+                    "overwriting (--force)."
+                ) from exc
+            raise DataError(
+                f"Spark could not write the labels to {uri}: {first_line(exc)}"
+            ) from exc
+        return [uri]
+
+
+class SparkEngine:
+    """Features with Spark SQL, preprocessing with Spark ML, K-Means with pyspark.ml."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None = None, labels_uri: str | None = None) -> None:
+        self.master = master or "local[*]"
+        self.labels_uri = labels_uri
+
+    def prepare(
+        self, source: str | Path, options: Options, tables: Tables | None = None
+    ) -> SparkPrepared:
+        spark = get_session(self.master)
+        where = Path(str(source)).name
+        with cancellable(spark, "segscope-prepare", None):
+            named = read_spark_tables(spark, str(source), tables)
+            table, frame = build_customer_table(
+                named,
+                options.customers,
+                options.transactions,
+                options.key,
+                options.use_transactions,
+            )
+            table = table.withColumn(PICK, _pick(table.columns, options.seed)).persist()
+            count = table.count()
+        if count < 3:
+            raise DataError(f"{where}: only {count} customer(s): segmenting needs at least 3 rows.")
+        sample = _sample(table, count).drop(PICK)
+        frame.data = to_pandas(sample)
+        schema = resolve_schema(frame, options)
+        features = prepare(frame.data, schema, frame.reference_date)
+        prepared_table = spark_prepare(table, schema, frame.reference_date, keep=[PICK])
+        spark_prep = fit_spark_preprocessing(prepared_table, schema, options.weights)
+        keep = [c for c in (schema.key, *schema.features) if c]
+        vectors = spark_prep.transform(prepared_table).select(*keep, FEATURES, PICK).persist()
+        X = _vectors(_sample(vectors, count))
+        table.unpersist()
+        weights = {c: w for c, w in options.weights.items() if c in schema.features}
+        return SparkPrepared(
+            str(source),
+            frame,
+            schema,
+            features,
+            fit_preprocessor(schema, features, options.seed, weights),
+            X,
+            weights,
+            table=vectors.drop(PICK),
+            spark_prep=spark_prep,
+            count=count,
+            master=self.master,
+        )
+
+    def start_sweep(
+        self,
+        prepared: Prepared,
+        ks: Sequence[int],
+        seed: int,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> tuple[SweepPlan, Iterator[KResult]]:
+        prep = _spark(prepared)
+        sampled = plan_sweep(prep.X, ks, seed)
+        spark = get_session(self.master)
+        plan = SweepPlan(
+            sampled.ks,
+            prep.rows,
+            prep.rows,
+            len(prep.X),
+            seed,
+            sampled.warnings,
+            engine="spark",
+            engine_notes=(
+                f"Spark engine on {prep.master} (Spark {spark.version}): features, preprocessing "
+                f"and K-Means (k-means||, seed {seed}) on all {prep.rows:,} rows",
+                "silhouette is Euclidean on the driver sample, as the local engine's; "
+                "silhouette_sq_spark is Spark's ClusteringEvaluator (squared Euclidean, all rows), "
+                "a different number",
+            ),
+        )
+        return plan, self._sweep(prep, plan, should_stop)
+
+    def _sweep(
+        self, prep: SparkPrepared, plan: SweepPlan, should_stop: Callable[[], bool] | None
+    ) -> Iterator[KResult]:
+        spark = get_session(self.master)
+        X = prep.X
+        distances = pairwise_euclidean(X)
+        stab_idx = stability_sample(len(X), plan.seed)
+        evaluator = ClusteringEvaluator(
+            featuresCol=FEATURES, predictionCol=CLUSTER, distanceMeasure="squaredEuclidean"
+        )
+        for k in plan.ks:
+            if should_stop and should_stop():
+                from core.errors import Cancelled
+
+                raise Cancelled()
+            started = time.perf_counter()
+            with cancellable(spark, f"segscope-k{k}", should_stop):
+                km = SparkKMeans(
+                    k=k,
+                    seed=plan.seed,
+                    maxIter=MAX_ITER,
+                    featuresCol=FEATURES,
+                    predictionCol=CLUSTER,
+                ).fit(prep.table)
+                summary = km.summary
+                inertia, sizes = float(summary.trainingCost), list(summary.clusterSizes)
+                squared = float(evaluator.evaluate(summary.predictions))
+            labels = _nearest(X, np.array(km.clusterCenters()))
+            resamples = resample_labels(X[stab_idx], k, plan.seed)
+            ch, db = sweep_indices(X, labels)
+            yield KResult(
+                k=k,
+                inertia=inertia,
+                silhouette=silhouette_from_distances(distances, labels),
+                silhouette_sample_size=len(X),
+                calinski_harabasz=ch,
+                davies_bouldin=db,
+                stability=stability(labels[stab_idx], resamples),
+                seconds=time.perf_counter() - started,
+                sizes=sizes,
+                labels=labels,
+                model=km,
+                resamples=resamples,
+                extra={"silhouette_sq_spark": squared},
+            )
+
+    def segment(
+        self,
+        prepared: Prepared,
+        plan: SweepPlan,
+        results: list[KResult],
+        k: int | None = None,
+        like: SegmentModel | None = None,
+        compare: tuple[int, int] | None = None,
+    ) -> Segmentation:
+        prep = _spark(prepared)
+        spark = get_session(self.master)
+        choice = choose_k(results, k)
+        result = next(r for r in results if r.k == choice.k)
+        order = size_order(result.sizes)
+        if like is not None:
+            remap = _inverse(order)
+            frame = prep.frame
+            order = order[
+                match_to_model(
+                    frame.data, frame.reference_date, remap[result.labels], choice.k, like
+                )
+            ]
+        remap = _inverse(order)
+        sample_labels = remap[result.labels]
+        with cancellable(spark, "segscope-segment", None):
+            comparison = _compare(prep, results, *compare) if compare else None
+            labelled = _label(prep, result.model, remap).persist()
+            stats = spark_segment_stats(labelled, prep.schema)
+        centres = np.array(result.model.clusterCenters())[order]
+        assert prep.spark_prep is not None
+        from core.spark.pipeline import to_sklearn_centres
+
+        sk_centres = to_sklearn_centres(centres, prep.spark_prep, prep.preprocessor).astype(
+            np.float32
+        )
+        km = KMeans(n_clusters=choice.k, init=sk_centres, n_init=1, max_iter=1).fit(sk_centres)
+        X_sk = transform(prep.preprocessor, prep.features)
+        agree = float(np.mean(km.predict(X_sk) == sample_labels))
+        plan = dataclasses.replace(
+            plan,
+            engine_notes=(
+                *plan.engine_notes,
+                f"the saved model is Spark's centres in a scikit-learn pipeline learnt on the "
+                f"{len(X_sk):,}-row sample: it gives {agree:.1%} of that sample Spark's segment",
+            ),
+        )
+        model = segment_model(prep, plan, results, choice.k, km, X_sk, stats)
+        seg = finish_segmentation(
+            prep, plan, results, choice, model, sample_labels, sample_labels, stats, comparison
+        )
+        key = prep.schema.key
+        out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)
+        fields = {f.name: getattr(seg, f.name) for f in dataclasses.fields(Segmentation)}
+        return SparkSegmentation(**fields, labelled=out, labels_uri=self.labels_uri)
+
+
+def _spark(prepared: Prepared) -> SparkPrepared:
+    if not isinstance(prepared, SparkPrepared):
+        raise DataError("the data was prepared by another engine: prepare it with Spark first.")
+    return prepared
+
+
+def _pick(columns: list[str], seed: int) -> Any:
+    """A number from each row's content: the driver sample is the rows with the lowest."""
+    return F.pmod(F.xxhash64(F.lit(seed), *[F.col(c) for c in columns]), F.lit(2**31))
+
+
+def _sample(table: Any, count: int) -> Any:
+    """The same SAMPLE_ROWS customers of any table that carries PICK."""
+    if count <= SAMPLE_ROWS:
+        return table.orderBy(PICK)
+    cut = min(2**31, int(2**31 * 2 * SAMPLE_ROWS / count))
+    return table.where(F.col(PICK) < cut).orderBy(PICK).limit(SAMPLE_ROWS)
+
+
+def _vectors(table: Any) -> np.ndarray:
+    arrays = table.select(vector_to_array(F.col(FEATURES)).alias("v")).toArrow()
+    return np.ascontiguousarray(np.array(arrays.column("v").to_pylist(), dtype=np.float32))
+
+
+def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d = ((X[:, None, :].astype(np.float64) - centres[None, :, :]) ** 2).sum(axis=2)
+    return d.argmin(axis=1)
+
+
+def _inverse(order: np.ndarray) -> np.ndarray:
+    remap = np.empty_like(order)
+    remap[order] = np.arange(len(order))
+    return remap
+
+
+def _label(prep: SparkPrepared, model: Any, remap: np.ndarray) -> Any:
+    """Every customer with their segment number (1..k, largest first)."""
+    numbers = F.array(*[F.lit(int(s) + 1) for s in remap])
+    predicted = model.setPredictionCol(CLUSTER).transform(prep.table)
+    return predicted.withColumn(SEGMENT, F.element_at(numbers, F.col(CLUSTER) + 1)).drop(CLUSTER)
+
+
+def _compare(prep: SparkPrepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+    """Customers in each pair of segments of k=a and k=b, counted by Spark."""
+    by_k = {r.k: r for r in results}
+    missing = [k for k in (a, b) if k not in by_k]
+    if missing:
+        raise DataError(f"k={missing[0]} was not in the sweep (k = {min(by_k)}..{max(by_k)}).")
+    ra, rb = by_k[a], by_k[b]
+    t = ra.model.setPredictionCol("__a").transform(prep.table)
+    t = rb.model.setPredictionCol("__b").transform(t)
+    pairs = t.groupBy("__a", "__b").count().collect()
+    ma, mb = _inverse(size_order(ra.sizes)), _inverse(size_order(rb.sizes))
+    table = pd.DataFrame(0, index=range(1, a + 1), columns=range(1, b + 1))
+    for row in pairs:
+        table.at[int(ma[row["__a"]]) + 1, int(mb[row["__b"]]) + 1] += int(row["count"])
+    table.index.name, table.columns.name = f"k={a}", f"k={b}"
+    return table
+
+
+def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
+    """SegmentStats aggregated by Spark (means, approximate medians, category shares)."""
+    num, cats = schema.numeric, schema.categorical
+    aggs = [F.count(F.lit(1)).alias("__n")]
+    aggs += [F.avg(c).alias(f"mean:{c}") for c in num]
+    aggs += [F.percentile_approx(c, 0.5, 10_000).alias(f"median:{c}") for c in num]
+    rows = sorted(labelled.groupBy(SEGMENT).agg(*aggs).collect(), key=lambda r: r[SEGMENT])
+    segs = [int(r[SEGMENT]) for r in rows]
+
+    def table(prefix: str) -> pd.DataFrame:
+        data = [[_float(r[f"{prefix}:{c}"]) for c in num] for r in rows]
+        return pd.DataFrame(data, index=segs, columns=num, dtype="float64")
+
+    base = (
+        labelled.agg(
+            *[F.avg(c).alias(f"mean:{c}") for c in num],
+            *[F.stddev_pop(c).alias(f"std:{c}") for c in num],
+        ).first()
+        if num
+        else None
+    )
+    base_shares: dict[str, pd.Series] = {}
+    shares: dict[int, dict[str, pd.Series]] = {s: {} for s in segs}
+    for c in cats:
+        frame = to_pandas(labelled.where(F.col(c).isNotNull()).groupBy(SEGMENT, c).count())
+        total = frame.groupby(c)["count"].sum().sort_values(ascending=False, kind="stable")
+        base_shares[c] = total / total.sum()
+        for s in segs:
+            part = frame[frame[SEGMENT] == s].set_index(c)["count"]
+            part = part.sort_values(ascending=False, kind="stable")
+            shares[s][c] = (part / part.sum()).head(TOP_CATEGORIES)
+    return SegmentStats(
+        rows=int(sum(r["__n"] for r in rows)),
+        sizes={s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)},
+        means=table("mean"),
+        medians=table("median"),
+        base_mean=pd.Series(
+            {c: _float(base[f"mean:{c}"]) for c in num} if base else {}, dtype="float64"
+        ),
+        base_std=pd.Series(
+            {c: _float(base[f"std:{c}"]) for c in num} if base else {}, dtype="float64"
+        ),
+        base_shares=base_shares,
+        shares=shares,
+    )
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)

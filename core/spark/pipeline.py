@@ -1,0 +1,211 @@
+"""Preprocessing in Spark ML, built to match the local scikit-learn pipeline.
+
+Numbers: median Imputer, VectorAssembler, StandardScaler. Categories: the most frequent value
+fills gaps, rare categories share one 'infrequent' value (as scikit-learn's OneHotEncoder
+groups them), then StringIndexer and OneHotEncoder. A weight multiplies its feature's slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.ml import Pipeline
+from pyspark.ml.feature import (
+    ElementwiseProduct,
+    Imputer,
+    OneHotEncoder,
+    SQLTransformer,
+    StandardScaler,
+    StringIndexer,
+    VectorAssembler,
+)
+from pyspark.ml.linalg import Vectors
+from pyspark.sql import functions as F
+from sklearn.compose import ColumnTransformer
+
+from core.errors import DataError
+from core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE
+from core.schema import Role, Schema
+from core.spark.features import is_numeric_type, to_pandas
+
+INFREQUENT = "infrequent_sklearn"  # scikit-learn's name for the grouped rare categories
+FEATURES = "features"
+
+
+def spark_prepare(
+    table: Any, schema: Schema, reference_date: pd.Timestamp | None, keep: Sequence[str] = ()
+) -> Any:
+    """The key and the feature columns, typed as core.preprocess.prepare types them:
+    numbers as doubles (inf -> missing), dates as days before the reference, categories as text."""
+    from core.spark.features import _days_before
+
+    cols = [F.col(schema.key)] if schema.key else []
+    types = dict(table.dtypes)
+    for col in schema.columns:
+        c = F.col(col.name)
+        if col.role is Role.DATETIME:
+            ref = reference_date
+            if ref is None:
+                ref = to_pandas(table.agg(F.max(c).alias("m")))["m"].iloc[0]
+            cols.append(_days_before(ref, c.cast("timestamp")).alias(col.name))
+        elif col.role is Role.NUMERIC:
+            num = c.cast("double") if is_numeric_type(types[col.name]) else F.try_to_number(c, "9")
+            finite = F.when(F.isnan(num) | (F.abs(num) == float("inf")), None).otherwise(num)
+            cols.append(finite.cast("double").alias(col.name))
+        elif col.role is Role.CATEGORICAL:
+            cols.append(c.cast("string").alias(col.name))
+    out = table.select(*cols, *keep)
+    if schema.numeric:
+        counts = out.agg(*[F.count(F.col(c)).alias(c) for c in schema.numeric]).first()
+        empty = [c for c in schema.numeric if counts[c] == 0]
+        if empty:
+            raise DataError(
+                f"column(s) {', '.join(empty)} have no usable numbers (all empty or inf). "
+                "Exclude them or fix the data."
+            )
+    return out
+
+
+@dataclass
+class SparkPreprocessing:
+    """The fitted Spark ML pipeline and what each slot of its output vector is."""
+
+    model: Any  # pyspark.ml.PipelineModel
+    slots: list[str]  # sklearn-style names: the numeric feature, or feature_category
+    means: dict[str, float]  # per numeric feature, what StandardScaler subtracts ...
+    stds: dict[str, float]  # ... and divides by
+    weights: dict[str, float]
+
+    def transform(self, table: Any) -> Any:
+        return self.model.transform(table)
+
+
+def fit_spark_preprocessing(
+    table: Any, schema: Schema, weights: Mapping[str, float] | None = None
+) -> SparkPreprocessing:
+    """Fit the preprocessing on every row of `table` (the output of spark_prepare)."""
+    num, cats = schema.numeric, schema.categorical
+    stages: list[Any] = []
+    parts = []
+    if num:
+        imputed = [f"__imp_{c}" for c in num]
+        stages += [
+            Imputer(inputCols=num, outputCols=imputed, strategy="median"),
+            VectorAssembler(inputCols=imputed, outputCol="__num"),
+            StandardScaler(inputCol="__num", outputCol="__num_scaled", withMean=True, withStd=True),
+        ]
+        parts.append("__num_scaled")
+    if cats:
+        grouped = [f"__grp_{c}" for c in cats]
+        indexed = [f"__idx_{c}" for c in cats]
+        encoded = [f"__ohe_{c}" for c in cats]
+        grouping = ", ".join(
+            f"{_grouping_sql(table, c)} AS {_quote(g)}" for c, g in zip(cats, grouped, strict=True)
+        )
+        stages += [
+            SQLTransformer(statement=f"SELECT *, {grouping} FROM __THIS__"),
+            StringIndexer(inputCols=grouped, outputCols=indexed, stringOrderType="alphabetAsc"),
+            OneHotEncoder(inputCols=indexed, outputCols=encoded, dropLast=False),
+        ]
+        parts += encoded
+    weights = {c: float(w) for c, w in (weights or {}).items() if c in schema.features}
+    weighted = any(w != 1.0 for w in weights.values())
+    assembled = "__unweighted" if weighted else FEATURES
+    stages.append(VectorAssembler(inputCols=parts, outputCol=assembled))
+    fitted = Pipeline(stages=stages).fit(table)
+    slots, owners = _slots(fitted, num, cats)
+    if weighted:
+        scaling = Vectors.dense([weights.get(o, 1.0) for o in owners])
+        fitted.stages.append(
+            ElementwiseProduct(scalingVec=scaling, inputCol=assembled, outputCol=FEATURES)
+        )
+    means, stds = {}, {}
+    if num:
+        scaler: Any = next(s for s in fitted.stages if hasattr(s, "std"))
+        means = dict(zip(num, scaler.mean.toArray().tolist(), strict=True))
+        stds = dict(zip(num, scaler.std.toArray().tolist(), strict=True))
+    return SparkPreprocessing(fitted, slots, means, stds, weights)
+
+
+def _grouping_sql(table: Any, col: str) -> str:
+    """SQL for the column with gaps filled by the most frequent value and rare categories
+    grouped, as scikit-learn's SimpleImputer(most_frequent) + OneHotEncoder(min_frequency,
+    max_categories) do it."""
+    counts = {
+        str(r[0]): int(r[1])
+        for r in table.groupBy(col).count().where(F.col(col).isNotNull()).collect()
+    }
+    if not counts:
+        raise DataError(f"column {col} is empty: exclude it or fix the data.")
+    rows = table.count()
+    mode = min(counts, key=lambda v: (-counts[v], v))
+    counts[mode] += rows - sum(counts.values())
+    names = sorted(counts)
+    size = np.array([counts[v] for v in names])
+    rare = size < MIN_CATEGORY_SHARE * rows
+    if len(names) - rare.sum() + 1 > MAX_ONEHOT:
+        rare[np.argsort(size, kind="mergesort")[: -(MAX_ONEHOT - 1)]] = True
+    filled = f"coalesce(CAST({_quote(col)} AS STRING), {_literal(mode)})"
+    if not rare.any():
+        return filled
+    kept = [_literal(v) for v, r in zip(names, rare, strict=True) if not r]
+    if not kept:
+        return _literal(INFREQUENT)
+    return (
+        f"CASE WHEN {filled} IN ({', '.join(kept)}) THEN {filled} ELSE {_literal(INFREQUENT)} END"
+    )
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _slots(fitted: Any, num: list[str], cats: list[str]) -> tuple[list[str], list[str]]:
+    """Slot names of the output vector, and the feature each slot belongs to."""
+    names, owners = list(num), list(num)
+    if cats:
+        indexer = next(s for s in fitted.stages if hasattr(s, "labelsArray"))
+        for col, labels in zip(cats, indexer.labelsArray, strict=True):
+            names += [f"{col}_{label}" for label in labels]
+            owners += [col] * len(labels)
+    return names, owners
+
+
+def to_sklearn_centres(
+    centres: np.ndarray, prep: SparkPreprocessing, pre: ColumnTransformer
+) -> np.ndarray:
+    """Spark's cluster centres re-expressed in the columns of a scikit-learn preprocessor of
+    the same features (numbers rescaled by its means and scales; categories by name)."""
+    names = [str(n) for n in pre.get_feature_names_out()]
+    where = {n: i for i, n in enumerate(names)}
+    out = np.zeros((len(centres), len(names)))
+    for j, slot in enumerate(prep.slots):
+        if slot in prep.means:
+            w = prep.weights.get(slot, 1.0)
+            scaler = pre.named_transformers_[slot.replace("__", "_")].named_steps["scale"]
+            raw = centres[:, j] / w * prep.stds[slot] + prep.means[slot]
+            out[:, where[slot]] = (raw - scaler.mean_[0]) / scaler.scale_[0] * w
+            continue
+        column = slot if slot in where else _infrequent_of(slot, where)
+        if column is not None:
+            out[:, where[column]] += centres[:, j]
+    return out
+
+
+def _infrequent_of(slot: str, where: dict[str, int]) -> str | None:
+    return next(
+        (
+            n
+            for n in where
+            if n.endswith(f"_{INFREQUENT}") and slot.startswith(n[: -len(INFREQUENT)])
+        ),
+        None,
+    )
