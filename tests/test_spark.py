@@ -1,0 +1,213 @@
+"""The Spark engine, run for real in local[2]: same features, same answer, same outputs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from core.analysis import Options, Segmentation
+from core.engine import analyse, engine_for
+from core.errors import Cancelled, DataError, OutputExists
+from core.io import load_tables
+from core.report import write_outputs
+from core.schema import Role
+from core.scoring import score_tables
+from tui.cli import main
+
+pytest.importorskip("pyspark", reason="the spark extra is not installed")
+pytestmark = pytest.mark.spark
+
+MASTER = "local[2]"
+KS = range(2, 7)
+
+
+def spark_options(**kw: object) -> Options:
+    kw.setdefault("ks", KS)
+    return Options(engine="spark", spark_master=MASTER, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def shop_runs(shop_xlsx: Path) -> tuple[Segmentation, Segmentation]:
+    """The sample workbook segmented by both engines."""
+    return analyse(shop_xlsx, spark_options()), analyse(shop_xlsx, Options(ks=KS))
+
+
+@pytest.fixture(scope="module")
+def planted_csv(tmp_path_factory: pytest.TempPathFactory, planted: pd.DataFrame) -> Path:
+    path = tmp_path_factory.mktemp("planted") / "planted.csv"
+    planted.to_csv(path, index=False)
+    return path
+
+
+def spark_labels(seg: Segmentation) -> pd.DataFrame:
+    return seg.labelled.toArrow().to_pandas()  # type: ignore[attr-defined]
+
+
+def test_same_features_as_the_local_engine(shop_runs: tuple[Segmentation, Segmentation]) -> None:
+    spark, local = shop_runs
+    assert spark.prepared.rows == local.prepared.rows == 2000
+    assert sorted(spark.prepared.schema.numeric) == sorted(local.prepared.schema.numeric)
+    assert spark.prepared.schema.categorical == local.prepared.schema.categorical
+    assert spark.prepared.schema.excluded == local.prepared.schema.excluded
+    key = spark.prepared.frame.key
+    columns = [key, *spark.prepared.schema.features]
+    ours = spark.prepared.table.select(*columns).toArrow().to_pandas()  # type: ignore[attr-defined]
+    theirs = local.prepared.frame.data
+    theirs = local.prepared.features.assign(**{key: theirs[key]})[columns]
+    both = ours.merge(theirs, on=key, suffixes=("_spark", "_local"))
+    assert len(both) == 2000
+    for c in spark.prepared.schema.numeric:
+        np.testing.assert_allclose(both[f"{c}_spark"], both[f"{c}_local"], rtol=1e-6, err_msg=c)
+    for c in spark.prepared.schema.categorical:
+        assert (both[f"{c}_spark"] == both[f"{c}_local"]).all(), c
+
+
+def test_same_answer_on_the_sample_workbook(shop_runs: tuple[Segmentation, Segmentation]) -> None:
+    spark, local = shop_runs
+    assert spark.choice.k == local.choice.k == 4
+    for s, lo in zip(spark.results, local.results, strict=True):
+        assert s.k == lo.k
+    chosen = {r.k: r for r in spark.results}[4], {r.k: r for r in local.results}[4]
+    assert abs(chosen[0].silhouette - chosen[1].silhouette) <= 0.02
+    assert abs(chosen[0].inertia - chosen[1].inertia) / chosen[1].inertia < 0.01
+    ours = spark_labels(spark)
+    theirs = local.labels_frame()
+    both = ours.merge(theirs, on="customer_id", suffixes=("_spark", "_local"))
+    assert adjusted_rand_score(both["segment_spark"], both["segment_local"]) >= 0.95
+    assert [p.size for p in spark.profiles] == ours["segment"].value_counts().sort_index().tolist()
+    assert spark.profiles[0].size >= spark.profiles[-1].size
+
+
+def test_planted_segments_from_a_csv(planted_csv: Path, planted: pd.DataFrame) -> None:
+    """Read by Spark from CSV; the informative columns give back the planted segments."""
+    informative = [
+        "age",
+        "annual_income",
+        "spending_score",
+        "visits_per_month",
+        "days_since_last_visit",
+    ]
+    spark = analyse(planted_csv, spark_options(features=informative))
+    local = analyse(planted_csv, Options(ks=KS, features=informative))
+    assert spark.choice.k == local.choice.k == 4
+    ours = spark_labels(spark).merge(planted[["customer_id", "planted"]], on="customer_id")
+    assert adjusted_rand_score(ours["planted"], ours["segment"]) >= 0.99
+    chosen = {r.k: r for r in spark.results}[4], {r.k: r for r in local.results}[4]
+    assert abs(chosen[0].silhouette - chosen[1].silhouette) <= 0.02
+
+
+def test_codes_stay_categories_and_rare_ones_are_grouped(planted_csv: Path) -> None:
+    """city_id (50 skewed codes) is one-hot encoded like scikit-learn's: rare codes share one
+    'infrequent' slot, never scaled as a number; both engines still agree on k."""
+    roles = {"planted": Role.IGNORED}
+    spark = analyse(planted_csv, spark_options(roles=roles))
+    local = analyse(planted_csv, Options(ks=KS, roles=roles))
+    assert "city_id" in spark.prepared.schema.categorical
+    slots = spark.prepared.feature_names()
+    assert "city_id" not in slots
+    assert "city_id_infrequent_sklearn" in slots
+    ours = {s for s in slots if s.startswith("city_id_")}
+    theirs = {s for s in local.prepared.feature_names() if s.startswith("city_id_")}
+    assert ours == theirs
+    assert spark.choice.k == local.choice.k
+    sil = {r.k: r.silhouette for r in local.results}
+    assert abs(spark.results[spark.choice.k - 2].silhouette - sil[spark.choice.k]) <= 0.02
+
+
+def test_outputs_and_labels_parquet(
+    shop_runs: tuple[Segmentation, Segmentation], tmp_path: Path
+) -> None:
+    spark, _ = shop_runs
+    written = write_outputs(spark, tmp_path / "out")
+    labels = tmp_path / "out-labels.parquet"
+    assert str(labels) in map(str, written)
+    assert {p.name for p in written} >= {"summary.json", "sweep.csv", "segments.csv", "report.md"}
+    table = pd.read_parquet(labels)
+    assert list(table.columns) == ["customer_id", "segment"] and len(table) == 2000
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["engine"] == "spark" and summary["k"] == 4
+    assert all("silhouette_sq_spark" in row for row in summary["sweep"])
+    assert any("squared Euclidean" in n for n in summary["sampling"]["notes"])
+    sweep = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert (sweep["silhouette_sq_spark"] != sweep["silhouette"]).all()
+    with pytest.raises(OutputExists, match="out-labels.parquet"):
+        spark.write_labels(tmp_path, tmp_path / "out")
+    assert len(pd.read_parquet(labels)) == 2000
+
+
+def test_saved_model_scores_as_spark_labelled(
+    shop_runs: tuple[Segmentation, Segmentation], shop_xlsx: Path
+) -> None:
+    spark, _ = shop_runs
+    scored = score_tables(spark.model, load_tables(shop_xlsx), str(shop_xlsx)).labels
+    both = scored.merge(spark_labels(spark), on="customer_id", suffixes=("_score", "_spark"))
+    assert len(both) == 2000
+    assert (both["segment_score"] == both["segment_spark"]).mean() >= 0.99
+
+
+def test_a_folder_of_tables_is_read_like_a_workbook(
+    shop_runs: tuple[Segmentation, Segmentation], shop_xlsx: Path, tmp_path: Path
+) -> None:
+    """The data-lake layout: one Parquet or CSV dataset per table, in one folder."""
+    for name, df in load_tables(shop_xlsx).items():
+        if name == "transactions":
+            df.to_csv(tmp_path / f"{name}.csv", index=False)
+        else:
+            df.to_parquet(tmp_path / f"{name}.parquet")
+    seg = analyse(tmp_path, spark_options(ks=[4]))
+    workbook, _ = shop_runs
+    assert sorted(seg.prepared.frame.decisions) == sorted(workbook.prepared.frame.decisions)
+    assert [p.size for p in seg.profiles] == [p.size for p in workbook.profiles]
+
+
+def test_compare_counted_by_spark(shop_runs: tuple[Segmentation, Segmentation]) -> None:
+    spark, _ = shop_runs
+    engine = engine_for(spark_options())
+    seg = engine.segment(spark.prepared, spark.plan, spark.results, compare=(3, 4))
+    assert seg.comparison is not None
+    assert int(seg.comparison.to_numpy().sum()) == 2000
+    sizes = {r.k: r for r in spark.results}
+    assert seg.comparison.sum(axis=1).tolist() == sorted(sizes[3].sizes, reverse=True)
+    assert seg.comparison.sum(axis=0).tolist() == sorted(sizes[4].sizes, reverse=True)
+
+
+def test_cancel_stops_the_spark_job(shop_runs: tuple[Segmentation, Segmentation]) -> None:
+    """Cancelling mid-k cancels the Spark job group; finished k stay; the session still works."""
+    spark, _ = shop_runs
+    engine = engine_for(spark_options())
+    stop = threading.Event()
+    plan, results = engine.start_sweep(spark.prepared, [2, 3, 4, 5, 6], 42, stop.is_set)
+    done = [next(results).k]
+    threading.Timer(0.3, stop.set).start()
+    with pytest.raises(Cancelled):
+        for r in results:
+            done.append(r.k)
+    assert done[0] == 2 and len(done) < 5
+    plan, again = engine.start_sweep(spark.prepared, [2], 42)
+    assert [r.k for r in again] == [2]
+
+
+def test_without_pyspark_the_engine_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, shop_xlsx: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
+    )
+    with pytest.raises(DataError, match=r"segscope\[spark\]"):
+        engine_for(spark_options())
+    assert main(["sweep", str(shop_xlsx), "--engine", "spark", "--out", "/nonexistent/x"]) == 3
+    assert "pip install 'segscope[spark]'" in capsys.readouterr().err
+
+
+def test_missing_input_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="nowhere.parquet: no such file or folder"):
+        engine_for(spark_options()).prepare(tmp_path / "nowhere.parquet", spark_options())
