@@ -10,8 +10,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
+import pandas as pd
+
 from core import ENGINES
 from core.analysis import Options, Prepared, Segmentation, prepare_data, segment, start_sweep
+from core.compare import compare_k
 from core.errors import DataError
 from core.io import Tables, load_tables
 from core.model import SegmentModel
@@ -27,6 +30,13 @@ class Engine(Protocol):
         self, source: str | Path, options: Options, tables: Tables | None = None
     ) -> Prepared:
         """Read `source` (or use `tables` already read from it) into prepared features."""
+        ...
+
+    def ready(
+        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
+    ) -> Prepared:
+        """What this engine sweeps: `prepared` when it is already this engine's, for these
+        options; else `source` prepared anew."""
         ...
 
     def start_sweep(
@@ -51,6 +61,10 @@ class Engine(Protocol):
         """Choose k (or take `k`), fit, label and profile every customer."""
         ...
 
+    def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+        """Customers in each pair of segments of k=a and k=b of the sweep."""
+        ...
+
 
 class LocalEngine:
     """pandas and scikit-learn on this machine."""
@@ -61,6 +75,13 @@ class LocalEngine:
         self, source: str | Path, options: Options, tables: Tables | None = None
     ) -> Prepared:
         return prepare_data(load_tables(source) if tables is None else tables, options, str(source))
+
+    def ready(
+        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
+    ) -> Prepared:
+        if type(prepared) is Prepared:
+            return prepared
+        return self.prepare(source, options, tables)
 
     def start_sweep(
         self,
@@ -81,6 +102,9 @@ class LocalEngine:
         compare: tuple[int, int] | None = None,
     ) -> Segmentation:
         return segment(prepared, plan, results, k, like, compare)
+
+    def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+        return compare_k(results, a, b)
 
 
 def engine_for(options: Options) -> Engine:

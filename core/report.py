@@ -218,7 +218,7 @@ def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[
         labels = seg.write_labels(tmp, target, force)
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
-        text = json.dumps(summary(seg), indent=2, default=str)
+        text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
         write_text_atomic(tmp / "report.md", report_markdown(seg))
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))

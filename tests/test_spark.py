@@ -211,3 +211,34 @@ def test_without_pyspark_the_engine_says_how_to_install(
 def test_missing_input_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere.parquet: no such file or folder"):
         engine_for(spark_options()).prepare(tmp_path / "nowhere.parquet", spark_options())
+
+
+async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
+    """s switches the sweep screen to Spark; Esc cancels its jobs; the export writes Parquet."""
+    from textual.widgets import Input, Static
+
+    from tests.tui_helpers import wait_until
+    from tui.app import SegscopeApp
+
+    app = SegscopeApp(shop_xlsx, Options(ks=range(2, 6), spark_master=MASTER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        await pilot.press("2", "s")
+        assert s.options.engine == "spark"
+        assert "spark local[2]" in str(app.screen.query_one("#engine", Static).render())
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: s.cancelled, timeout=60)
+        assert 1 <= len(s.results) < 4 and s.segmentation is None
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
+        assert s.plan is not None and s.plan.engine == "spark"
+        assert s.segmentation.choice.k == 4
+        await pilot.press("4")
+        app.screen.query_one("#out-path", Input).value = str(tmp_path / "out")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: bool(s.exported), timeout=120)
+    assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"

@@ -12,9 +12,8 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from core.analysis import Options
-from core.engine import analyse
+from core.engine import LocalEngine, analyse
 from core.schema import Role
-from tui import app as app_module
 from tui.app import SegscopeApp
 from tui.screens.dialogs import HelpScreen, SegmentDetailScreen
 
@@ -69,10 +68,10 @@ async def test_change_k_with_plus_and_minus(shop_xlsx: Path) -> None:
 
 async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = threading.Event()
-    real = app_module.start_sweep
+    real = LocalEngine.start_sweep
 
-    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(*args, **kwargs)
+    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, results = real(self, *args, **kwargs)
 
         def slow() -> Iterator:  # type: ignore[type-arg]
             for i, r in enumerate(results):
@@ -82,7 +81,7 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
 
         return plan, slow()
 
-    monkeypatch.setattr(app_module, "start_sweep", gated)
+    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session

@@ -13,7 +13,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.analysis import Options, prepare_data, segment, start_sweep
+from core.analysis import Options, prepare_data
+from core.engine import engine_for
 from core.errors import Cancelled, DataError
 from core.io import check_output_dir, load_tables
 from core.model import SegmentModel, load_model
@@ -21,7 +22,7 @@ from core.report import write_outputs, write_score_outputs
 from core.scoring import score_file
 from core.segments import profiles_frame
 from tui.screens.data import DataScreen
-from tui.screens.dialogs import ConfirmScreen, HelpScreen
+from tui.screens.dialogs import CompareScreen, ConfirmScreen, HelpScreen
 from tui.screens.export import ExportScreen
 from tui.screens.score import PathPrompt, ScoreScreen
 from tui.screens.segments import SegmentsScreen
@@ -44,6 +45,7 @@ ERROR_TITLES = {
     "export": "Nothing written",
     "score": "Cannot score",
     "like": "Cannot use that model",
+    "compare": "Cannot compare",
 }
 SCREENS = {"data": "Data", "sweep": "Sweep", "segments": "Segments", "export": "Export"}
 
@@ -71,9 +73,9 @@ class SegscopeApp(App[None]):
 
     version: reactive[int] = reactive(0)  # bumped whenever the session changes
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, options: Options | None = None) -> None:
         super().__init__()
-        self.session = Session()
+        self.session = Session(options=options or Options())
         self.initial_path = Path(path) if path else None
 
     def on_mount(self) -> None:
@@ -184,6 +186,9 @@ class SegscopeApp(App[None]):
             key=msg.prepared.frame.key,
             ks=s.options.ks,
             seed=s.options.seed,
+            engine=s.options.engine,
+            spark_master=s.options.spark_master,
+            labels_uri=s.options.labels_uri,
         )
         s.reset_results()
         self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)
@@ -222,10 +227,15 @@ class SegscopeApp(App[None]):
     @work(thread=True, exclusive=True, group="sweep", exit_on_error=False)
     def _sweep(self, ks: list[int], seed: int) -> None:
         worker = get_current_worker()
-        prepared = self.session.prepared
-        assert prepared is not None
-        plan, results = start_sweep(prepared, ks, seed, should_stop=lambda: worker.is_cancelled)
-        self.post_message(SweepStarted(plan))
+        s = self.session
+        assert s.prepared is not None and s.path is not None
+        engine = engine_for(s.options)
+        prepared = engine.ready(s.prepared, s.path, s.options, s.tables)
+        if worker.is_cancelled:
+            self.post_message(SweepStopped())
+            return
+        plan, results = engine.start_sweep(prepared, ks, seed, lambda: worker.is_cancelled)
+        self.post_message(SweepStarted(plan, prepared))
         done = []
         try:
             for r in results:
@@ -236,8 +246,7 @@ class SegscopeApp(App[None]):
         except Cancelled:
             self.post_message(SweepStopped())
             return
-        like = self.session.options.like
-        self.post_message(Segmented(segment(prepared, plan, done, None, like)))
+        self.post_message(Segmented(engine.segment(prepared, plan, done, None, s.options.like)))
 
     def cancel_sweep(self) -> None:
         if self.session.sweeping:
@@ -245,7 +254,7 @@ class SegscopeApp(App[None]):
             self.notify("Cancelling: the sweep stops after the current k.")
 
     def on_sweep_started(self, msg: SweepStarted) -> None:
-        self.session.plan = msg.plan
+        self.session.plan, self.session.prepared = msg.plan, msg.prepared
         for w in msg.plan.warnings:
             self.notify(w, severity="warning")
         self.changed()
@@ -273,8 +282,33 @@ class SegscopeApp(App[None]):
     def _fit(self, k: int) -> None:
         s = self.session
         assert s.prepared is not None and s.plan is not None
-        like = s.options.like
-        self.post_message(Segmented(segment(s.prepared, s.plan, list(s.results), k, like)))
+        engine = engine_for(s.options)
+        segmented = engine.segment(s.prepared, s.plan, list(s.results), k, s.options.like)
+        self.post_message(Segmented(segmented))
+
+    def compare(self, a: int, b: int) -> None:
+        """Show how the segments of k=a split or merge at k=b (counted by the engine)."""
+        self._compare(a, b)
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _compare(self, a: int, b: int) -> None:
+        s = self.session
+        assert s.prepared is not None
+        table = engine_for(s.options).compare(s.prepared, list(s.results), a, b)
+        self.call_from_thread(self.push_screen, CompareScreen(table))
+
+    def set_engine(self, name: str) -> bool:
+        """Run later sweeps with engine `name`; False (and says why) when it cannot be used."""
+        options = replace(self.session.options, engine=name)
+        try:
+            engine_for(options)
+        except DataError as exc:
+            self.notify(str(exc), title="Cannot switch engine", severity="error", timeout=10)
+            return False
+        self.session.options = options
+        self.notify(f"Sweeps now run on the {name} engine. Press r to run.")
+        self.changed()
+        return True
 
     def on_segmented(self, msg: Segmented) -> None:
         self.session.sweeping = False

@@ -56,6 +56,11 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
+    _engine_arguments(p)
+    return p
+
+
+def _engine_arguments(p: argparse.ArgumentParser) -> None:
     spark = p.add_argument_group("Spark (needs the extra: pip install 'segscope[spark]')")
     spark.add_argument(
         "--engine",
@@ -74,7 +79,6 @@ def _sweep_parser() -> argparse.ArgumentParser:
         help="where Spark writes the labels as Parquet (default: <out>-labels.parquet beside "
         "the output folder; on a cluster give a shared location)",
     )
-    return p
 
 
 def _score_parser() -> argparse.ArgumentParser:
@@ -121,6 +125,7 @@ def _app_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", nargs="?", help="open the app with this file loaded")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    _engine_arguments(p)
     return p
 
 
@@ -143,9 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.path and not Path(opts.path).exists():
         print(f"segscope: {opts.path}: no such file.", file=sys.stderr)
         return EXIT_DATA
+    from core.analysis import Options
     from tui.app import SegscopeApp
 
-    SegscopeApp(path=opts.path).run()
+    options = Options(
+        engine=opts.engine, spark_master=opts.spark_master, labels_uri=opts.labels_uri
+    )
+    SegscopeApp(path=opts.path, options=options).run()
     return EXIT_OK
 
 

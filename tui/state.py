@@ -51,9 +51,11 @@ class Reprepared(Message):
 
 
 class SweepStarted(Message):
-    def __init__(self, plan: SweepPlan) -> None:
+    """The sweep's plan is made, on the data the engine prepared."""
+
+    def __init__(self, plan: SweepPlan, prepared: Prepared) -> None:
         super().__init__()
-        self.plan = plan
+        self.plan, self.prepared = plan, prepared
 
 
 class SweepStep(Message):

@@ -69,6 +69,7 @@ class SparkPrepared(Prepared):
     spark_prep: SparkPreprocessing | None = None
     count: int = 0
     master: str = ""
+    options: Options | None = None  # what it was prepared with
 
     @property
     def rows(self) -> int:
@@ -155,7 +156,19 @@ class SparkEngine:
             spark_prep=spark_prep,
             count=count,
             master=self.master,
+            options=options,
         )
+
+    def ready(
+        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
+    ) -> SparkPrepared:
+        if isinstance(prepared, SparkPrepared) and prepared.options == options:
+            return prepared
+        return self.prepare(source, options, tables)
+
+    def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+        with cancellable(get_session(self.master), "segscope-compare", None):
+            return _compare(_spark(prepared), results, a, b)
 
     def start_sweep(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,9 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
-from core.compare import compare_k
 from core.segments import SegmentProfile
-from core.sweep import KResult
 from tui.render import crosstab_table, fmt
 
 HELP = """\
@@ -151,9 +150,9 @@ class CompareScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,x", "dismiss", "Close")]
 
-    def __init__(self, results: list[KResult], a: int, b: int) -> None:
+    def __init__(self, table: pd.DataFrame) -> None:
         super().__init__()
-        self.table = compare_k(results, a, b)
+        self.table = table
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="compare") as box:

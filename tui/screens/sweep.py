@@ -9,11 +9,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
+from core import ENGINES
 from core.errors import DataError
 from core.sweep import KResult, parse_ks
 from tui.render import fmt
 from tui.screens.base import SessionScreen
-from tui.screens.dialogs import CompareScreen
 from tui.widgets.charts import SweepChart
 
 
@@ -28,6 +28,7 @@ class SweepScreen(SessionScreen):
         Binding("minus,left_square_bracket", "step(-1)", "k-1", key_display="-"),
         Binding("e", "edit", "Edit k/seed"),
         Binding("x", "compare", "Compare k"),
+        Binding("s", "switch_engine", "Engine"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -37,6 +38,7 @@ class SweepScreen(SessionScreen):
             yield Input(id="ks", classes="small")
             yield Label("seed", classes="field-label")
             yield Input(id="seed", classes="small", type="integer")
+            yield Static("", id="engine")
             yield Static("", id="sweep-status")
         yield ProgressBar(id="progress", show_eta=False)
         with Horizontal(id="charts"):
@@ -104,7 +106,14 @@ class SweepScreen(SessionScreen):
         if other == seg.choice.k:
             self.notify("Move to another k's row, then press x to compare it with the chosen k.")
             return
-        self.app.push_screen(CompareScreen(self.session.results, seg.choice.k, other))
+        self.seg_app.compare(seg.choice.k, other)
+
+    def action_switch_engine(self) -> None:
+        if self.session.sweeping:
+            self.notify("Cancel the sweep first (Esc).", severity="warning")
+            return
+        current = self.session.options.engine
+        self.seg_app.set_engine(ENGINES[(ENGINES.index(current) + 1) % len(ENGINES)])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_run()
@@ -123,6 +132,9 @@ class SweepScreen(SessionScreen):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=len(plan.ks) if plan else None, progress=len(results))
         self.query_one("#sweep-status", Static).update(self._status())
+        opts = s.options
+        where = f" {opts.spark_master or 'local[*]'}" if opts.engine == "spark" else ""
+        self.query_one("#engine", Static).update(f"engine [b]{opts.engine}[/b]{where}")
         self._fill_table(results, chosen)
         with self.app.batch_update():
             self.query_one("#elbow", SweepChart).show(results, knee)
@@ -133,6 +145,8 @@ class SweepScreen(SessionScreen):
         s = self.session
         if s.prepared is None:
             return "Load a file first (1)."
+        if s.sweeping and s.plan is None:
+            return f"preparing the data on the {s.options.engine} engine… (Esc cancels)"
         if s.sweeping:
             done = len(s.results)
             total = len(s.plan.ks) if s.plan else 0
@@ -142,7 +156,7 @@ class SweepScreen(SessionScreen):
         if s.cancelled:
             return f"cancelled after {len(s.results)} k; r runs again"
         if not s.results:
-            return f"{s.prepared.rows:,} customers ready. Press r to run."
+            return f"{s.prepared.rows:,} customers ready · r runs"
         notes = s.plan.notes() if s.plan else []
         return "done" + (" · sampled (see below)" if notes else "")
 
