@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/shop.xlsx
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test lint bench bench-spark sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.run
+
+bench-spark: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.spark
 
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample_data.generate

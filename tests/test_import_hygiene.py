@@ -15,7 +15,7 @@ import pytest
 
 import core
 
-MODULES = sorted(f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
 LIBRARIES = (
     "numpy, pandas, sklearn.cluster, sklearn.compose, sklearn.impute, sklearn.metrics, "
     "sklearn.pipeline, sklearn.preprocessing, kneed, skops.io, plotext"
@@ -38,7 +38,7 @@ def test_core_module_does_not_import_ui(module: str) -> None:
 
 def test_core_sources_name_no_ui_library() -> None:
     root = Path(core.__file__).parent
-    for path in root.glob("*.py"):
+    for path in root.rglob("*.py"):
         for line in path.read_text().splitlines():
             words = line.split()
             if words[:1] in (["import"], ["from"]) and len(words) > 1:
@@ -47,3 +47,4 @@ def test_core_sources_name_no_ui_library() -> None:
 
 def test_every_core_module_is_checked() -> None:
     assert {"core.io", "core.sweep", "core.analysis", "core.report"} <= set(MODULES)
+    assert {"core.engine", "core.spark", "core.spark.engine"} <= set(MODULES)

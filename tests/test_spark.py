@@ -242,3 +242,18 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
         await wait_until(pilot, lambda: bool(s.exported), timeout=120)
     assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"
+
+
+def test_weights_scale_a_features_slots(planted_csv: Path) -> None:
+    """--weight multiplies a feature's columns after scaling (ElementwiseProduct), 0 drops it."""
+    weights = {"city_id": 0.5, "gender_id": 0.0}
+    options = spark_options(roles={"planted": Role.IGNORED}, weights=weights)
+    prepared = engine_for(options).prepare(planted_csv, options)
+    slots = prepared.feature_names()
+    assert "gender_id" not in prepared.schema.features
+    assert not any(s.startswith("gender_id") for s in slots)
+    city = [i for i, s in enumerate(slots) if s.startswith("city_id_")]
+    assert prepared.X[:, city].max() == pytest.approx(0.5)
+    assert prepared.X[:, city].sum(axis=1) == pytest.approx(np.full(len(prepared.X), 0.5))
+    age = slots.index("age")
+    assert abs(prepared.X[:, age]).max() > 1  # numbers keep their scale
