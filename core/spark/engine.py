@@ -32,14 +32,20 @@ from core.analysis import (
     segment_model,
 )
 from core.compare import match_to_model
-from core.errors import DataError, OutputExists
+from core.errors import Cancelled, DataError, OutputExists
 from core.io import Tables, first_line
 from core.model import SegmentModel
 from core.preprocess import fit_preprocessor, prepare, transform
 from core.schema import Schema
 from core.segments import TOP_CATEGORIES, SegmentStats, size_order
 from core.spark.features import build_customer_table, to_pandas
-from core.spark.pipeline import FEATURES, SparkPreprocessing, fit_spark_preprocessing, spark_prepare
+from core.spark.pipeline import (
+    FEATURES,
+    SparkPreprocessing,
+    fit_spark_preprocessing,
+    spark_prepare,
+    to_sklearn_centres,
+)
 from core.spark.session import cancellable, get_session
 from core.spark.tables import read_spark_tables
 from core.stability import resample_labels, stability, stability_sample
@@ -55,7 +61,8 @@ from core.sweep import (
 
 SAMPLE_ROWS = 5_000  # customers brought to the driver (as the local engine's silhouette sample)
 MAX_ITER = 100  # Lloyd iterations per k (Spark's default of 20 stops short)
-STARTS = 3  # k-means|| starts per k, each fitted on every row; the lowest cost is kept
+STARTS = 3  # k-means|| starts per k (on every row); the lowest cost after START_ITER is kept
+START_ITER = 5
 PICK = "__pick"  # a hash of each customer's row: the same sample whatever the partitioning
 CLUSTER = "__cluster"
 SEGMENT = "segment"
@@ -162,8 +169,10 @@ class SparkEngine:
     def ready(
         self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
     ) -> SparkPrepared:
-        if isinstance(prepared, SparkPrepared) and prepared.options == options:
-            return prepared
+        if isinstance(prepared, SparkPrepared):
+            if prepared.options == options:
+                return prepared
+            prepared.table.unpersist()
         return self.prepare(source, options, tables)
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
@@ -190,8 +199,8 @@ class SparkEngine:
             engine="spark",
             engine_notes=(
                 f"Spark engine on {prep.master} (Spark {spark.version}): features, preprocessing "
-                f"and K-Means (best of {STARTS} k-means|| starts, seeds from {seed}) on all "
-                f"{prep.rows:,} rows",
+                f"and K-Means on all {prep.rows:,} rows (the best of {STARTS} k-means|| starts "
+                f"after {START_ITER} iterations, seeds from {seed}, run to convergence)",
                 "silhouette is Euclidean on the driver sample, as the local engine's; "
                 "silhouette_sq_spark is Spark's ClusteringEvaluator (squared Euclidean, all rows), "
                 "a different number",
@@ -211,14 +220,17 @@ class SparkEngine:
         )
         for k in plan.ks:
             if should_stop and should_stop():
-                from core.errors import Cancelled
-
                 raise Cancelled()
             started = time.perf_counter()
             with cancellable(spark, f"segscope-k{k}", should_stop):
                 km = fit_spark_kmeans(prep.table, k, plan.seed)
                 summary = km.summary
                 inertia, sizes = float(summary.trainingCost), list(summary.clusterSizes)
+                if len(sizes) < k:
+                    raise DataError(
+                        f"at k={k} Spark's K-Means found only {len(sizes)} distinct centres: "
+                        "the data has too few distinct rows. Lower the k range."
+                    )
                 squared = float(evaluator.evaluate(summary.predictions))
             labels = _nearest(X, np.array(km.clusterCenters()))
             resamples = resample_labels(X[stab_idx], k, plan.seed)
@@ -265,12 +277,10 @@ class SparkEngine:
         sample_labels = remap[result.labels]
         with cancellable(spark, "segscope-segment", None):
             comparison = _compare(prep, results, *compare) if compare else None
-            labelled = _label(prep, result.model, remap).persist()
+            labelled = _label(prep, result.model, remap)
             stats = spark_segment_stats(labelled, prep.schema)
         centres = np.array(result.model.clusterCenters())[order]
         assert prep.spark_prep is not None
-        from core.spark.pipeline import to_sklearn_centres
-
         sk_centres = to_sklearn_centres(centres, prep.spark_prep, prep.preprocessor).astype(
             np.float32
         )
@@ -296,18 +306,21 @@ class SparkEngine:
 
 
 def fit_spark_kmeans(table: Any, k: int, seed: int, starts: int = STARTS) -> Any:
-    """pyspark.ml K-Means keeping the best (lowest cost) of `starts` k-means|| starts.
+    """pyspark.ml K-Means from the best of `starts` k-means|| starts.
 
-    One start often stops in a poor local optimum (seen: a cost at k=6 above that at k=4);
-    the local engine keeps the best of several starts for the same reason.
+    One start often stops in a poor local optimum (seen: a cost at k=6 above that at k=4), so
+    each seed runs START_ITER iterations and only the lowest-cost one runs to convergence: the
+    same seed gives the same start, so that fit continues the chosen one's path.
     """
-    fits = [
-        SparkKMeans(
-            k=k, seed=seed + i, maxIter=MAX_ITER, featuresCol=FEATURES, predictionCol=CLUSTER
+
+    def fit(s: int, iterations: int) -> Any:
+        return SparkKMeans(
+            k=k, seed=s, maxIter=iterations, featuresCol=FEATURES, predictionCol=CLUSTER
         ).fit(table)
-        for i in range(starts)
-    ]
-    return min(fits, key=lambda m: m.summary.trainingCost)
+
+    seeds = range(seed, seed + starts)
+    best = min(seeds, key=lambda s: fit(s, START_ITER).summary.trainingCost) if starts > 1 else seed
+    return fit(best, MAX_ITER)
 
 
 def _spark(prepared: Prepared) -> SparkPrepared:

@@ -202,7 +202,7 @@ def _reference_date(tables: list[Any]) -> pd.Timestamp | None:
     return max(latest) if latest else None
 
 
-def _days_before(ref: pd.Timestamp, when: Any) -> Any:
+def days_before(ref: pd.Timestamp, when: Any) -> Any:
     """Whole days from `when` (a timestamp column) to `ref`, as pandas' (ref - when).days."""
     seconds = F.lit(int(ref.value // 10**9)) - when.cast("long")
     return F.floor(seconds / 86_400).cast("double")
@@ -228,7 +228,7 @@ def _aggregate(
             agg = F.count(F.lit(1))
         elif m.kind in ("last", "first"):
             assert col is not None and ref is not None
-            agg = _days_before(ref, F.max(col) if m.kind == "last" else F.min(col))
+            agg = days_before(ref, F.max(col) if m.kind == "last" else F.min(col))
         elif m.kind in ("status", "status_rate"):
             assert col is not None
             hit = F.when(col.cast("string") == F.lit(m.value), 1).otherwise(0)
@@ -257,7 +257,7 @@ def _attach(
     behaviour = behaviour.withColumn(key, F.col(key).cast(key_type))
     merged = base.join(behaviour.withColumn("__seen", F.lit(1)), on=key, how="left")
     joined = next((c for c in _date_columns(base) if JOIN_PATTERN.search(c)), None)
-    since_join = _days_before(ref, F.col(joined)) if joined and ref is not None else None
+    since_join = days_before(ref, F.col(joined)) if joined and ref is not None else None
     for m in measures:
         if m.kind in ("last", "first"):
             if since_join is not None:

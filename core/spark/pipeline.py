@@ -30,7 +30,7 @@ from sklearn.compose import ColumnTransformer
 from core.errors import DataError
 from core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE
 from core.schema import Role, Schema
-from core.spark.features import is_numeric_type, to_pandas
+from core.spark.features import days_before, is_numeric_type, to_pandas
 
 INFREQUENT = "infrequent_sklearn"  # scikit-learn's name for the grouped rare categories
 FEATURES = "features"
@@ -41,8 +41,6 @@ def spark_prepare(
 ) -> Any:
     """The key and the feature columns, typed as core.preprocess.prepare types them:
     numbers as doubles (inf -> missing), dates as days before the reference, categories as text."""
-    from core.spark.features import _days_before
-
     cols = [F.col(schema.key)] if schema.key else []
     types = dict(table.dtypes)
     for col in schema.columns:
@@ -51,9 +49,9 @@ def spark_prepare(
             ref = reference_date
             if ref is None:
                 ref = to_pandas(table.agg(F.max(c).alias("m")))["m"].iloc[0]
-            cols.append(_days_before(ref, c.cast("timestamp")).alias(col.name))
+            cols.append(days_before(ref, c.cast("timestamp")).alias(col.name))
         elif col.role is Role.NUMERIC:
-            num = c.cast("double") if is_numeric_type(types[col.name]) else F.try_to_number(c, "9")
+            num = c.cast("double") if is_numeric_type(types[col.name]) else c.try_cast("double")
             finite = F.when(F.isnan(num) | (F.abs(num) == float("inf")), None).otherwise(num)
             cols.append(finite.cast("double").alias(col.name))
         elif col.role is Role.CATEGORICAL:
