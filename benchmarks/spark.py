@@ -20,7 +20,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.measure import KS, table
 from core.analysis import Options, Segmentation
-from core.engine import analyse
+from core.engine import engine_for
 
 HERE = Path(__file__).parent
 MASTER = "local[2]"
@@ -46,16 +46,26 @@ def measure(n: int) -> dict[str, Any]:
         data.drop(columns="planted").to_parquet(path)
         truth = data.set_index("customer_id")["planted"]
         out: dict[str, Any] = {"n": n, "spark_start": start_seconds, "spark": spark.version}
-        for engine in ("local", "spark"):
-            options = Options(ks=KS, engine=engine, spark_master=MASTER)
+        for name in ("local", "spark"):
+            options = Options(ks=KS, engine=name, spark_master=MASTER)
+            engine = engine_for(options)
             started = time.perf_counter()
-            seg = analyse(path, options)
-            out[f"{engine}_seconds"] = time.perf_counter() - started
-            out[f"{engine}_k"] = seg.choice.k
-            out[f"{engine}_silhouette"] = [round(r.silhouette, 4) for r in seg.results]
+            prepared = engine.prepare(path, options)
+            stages = [time.perf_counter()]
+            plan, results = engine.start_sweep(prepared, KS, options.seed)
+            done = list(results)
+            stages.append(time.perf_counter())
+            seg = engine.segment(prepared, plan, done)
+            stages.append(time.perf_counter())
+            out[f"{name}_seconds"] = stages[-1] - started
+            out[f"{name}_stages"] = [
+                b - a for a, b in zip([started, *stages[:-1]], stages, strict=True)
+            ]
+            out[f"{name}_k"] = seg.choice.k
+            out[f"{name}_silhouette"] = [round(r.silhouette, 4) for r in seg.results]
             found = labels(seg, "customer_id")
-            out[f"{engine}_labels"] = found
-            out[f"{engine}_ari_planted"] = adjusted_rand_score(truth[found.index], found)
+            out[f"{name}_labels"] = found
+            out[f"{name}_ari_planted"] = adjusted_rand_score(truth[found.index], found)
         both = pd.concat([out.pop("local_labels"), out.pop("spark_labels")], axis=1).dropna()
         out["ari_engines"] = adjusted_rand_score(both.iloc[:, 0], both.iloc[:, 1])
     return out
@@ -85,6 +95,19 @@ def report(rows: list[dict[str, Any]]) -> str:
             f"{at_k:.3f} / {gap:.3f} | {r['ari_engines']:.3f} | {r['local_ari_planted']:.3f} / "
             f"{r['spark_ari_planted']:.3f} |"
         )
+    lines += [
+        "",
+        "Seconds by stage (prepare: read, features, preprocessing fit; sweep: k=2..10; segment: "
+        "final labels, profiles, model):",
+        "",
+    ]
+    for r in rows:
+        for name in ("local", "spark"):
+            prep, sweep, seg = r[f"{name}_stages"]
+            lines.append(
+                f"- {r['n']:,} rows, {name}: prepare {prep:.1f}, sweep {sweep:.1f} "
+                f"({sweep / len(KS):.1f} per k), segment {seg:.1f}"
+            )
     lines += ["", "Silhouette per k (2..10), local then Spark:", ""]
     for r in rows:
         lines.append(f"- {r['n']:,} rows, local: {r['local_silhouette']}")

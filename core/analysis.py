@@ -83,7 +83,7 @@ class Segmentation:
     results: list[KResult]
     choice: Choice
     model: SegmentModel
-    labels: np.ndarray  # 1..k per customer, in the order of prepared.features
+    labels: np.ndarray  # 1..k per row of prepared.features (Spark: of its driver sample)
     profiles: list[SegmentProfile]
     relevance: list[Relevance] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)  # what the relevance check suggests
@@ -195,9 +195,7 @@ def segment(
         labels0 = km.labels_
     stats = segment_stats(prepared.features, labels0, prepared.schema)
     model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
-    return finish_segmentation(
-        prepared, plan, results, choice, model, labels0, labels0, stats, comparison
-    )
+    return finish_segmentation(prepared, plan, results, choice, model, labels0, stats, comparison)
 
 
 def segment_model(
@@ -242,20 +240,19 @@ def finish_segmentation(
     choice: Choice,
     model: SegmentModel,
     labels0: np.ndarray,
-    sample_labels: np.ndarray,
     stats: SegmentStats,
     comparison: pd.DataFrame | None = None,
 ) -> Segmentation:
-    """Profiles from `stats`; stability and relevance from `sample_labels` (0-based, one per
-    row of prepared.features)."""
+    """Profiles from `stats`; stability and relevance from `labels0` (0-based, one per row of
+    prepared.features: every customer, or the Spark engine's driver sample)."""
     frame, schema = prepared.frame, prepared.schema
     profiles = profile_segments(stats, schema, frame.labels, frame.semantics)
     result = next(r for r in results if r.k == choice.k)
-    stab_idx = stability_sample(len(sample_labels), plan.seed)
-    per_segment = segment_stability(sample_labels[stab_idx], result.resamples, choice.k)
+    stab_idx = stability_sample(len(labels0), plan.seed)
+    per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
     for p in profiles:
         p.stability = per_segment[p.segment - 1]
-    relevance = feature_relevance(prepared.features, sample_labels, schema, frame.labels)
+    relevance = feature_relevance(prepared.features, labels0, schema, frame.labels)
     advice = _relevance_advice(prepared, plan, results, relevance)
     labels = labels0.astype(np.int64) + 1
     return Segmentation(

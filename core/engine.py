@@ -16,7 +16,7 @@ from core import ENGINES
 from core.analysis import Options, Prepared, Segmentation, prepare_data, segment, start_sweep
 from core.compare import compare_k
 from core.errors import DataError
-from core.io import Tables, load_tables
+from core.io import Tables, check_output_dir, load_tables
 from core.model import SegmentModel
 from core.sweep import KResult, SweepPlan
 
@@ -65,6 +65,10 @@ class Engine(Protocol):
         """Customers in each pair of segments of k=a and k=b of the sweep."""
         ...
 
+    def check_outputs(self, target: Path, force: bool) -> None:
+        """Refuse, before any work, outputs that exist (unless `force`): OutputExists."""
+        ...
+
 
 class LocalEngine:
     """pandas and scikit-learn on this machine."""
@@ -105,6 +109,9 @@ class LocalEngine:
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         return compare_k(results, a, b)
+
+    def check_outputs(self, target: Path, force: bool) -> None:
+        check_output_dir(target, force)
 
 
 def engine_for(options: Options) -> Engine:

@@ -81,9 +81,9 @@ def build_preprocessor(
     Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot (rare
     categories grouped, unseen ones ignored). A weight multiplies the feature's columns.
     """
-    parts = [(_name(c), _numeric(), [c]) for c in schema.numeric]
-    parts += [(_name(c), _categorical(), [c]) for c in schema.categorical]
-    scaled = {_name(c): float(w) for c, w in (weights or {}).items() if c in schema.features}
+    parts = [(part_name(c), _numeric(), [c]) for c in schema.numeric]
+    parts += [(part_name(c), _categorical(), [c]) for c in schema.categorical]
+    scaled = {part_name(c): float(w) for c, w in (weights or {}).items() if c in schema.features}
     return ColumnTransformer(
         parts,
         remainder="drop",
@@ -92,7 +92,8 @@ def build_preprocessor(
     )
 
 
-def _name(column: str) -> str:
+def part_name(column: str) -> str:
+    """The ColumnTransformer part that holds `column`."""
     return column.replace("__", "_")
 
 

@@ -257,3 +257,13 @@ def test_weights_scale_a_features_slots(planted_csv: Path) -> None:
     assert prepared.X[:, city].sum(axis=1) == pytest.approx(np.full(len(prepared.X), 0.5))
     age = slots.index("age")
     assert abs(prepared.X[:, age]).max() > 1  # numbers keep their scale
+
+
+def test_existing_labels_are_refused_before_any_work(
+    shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out-labels.parquet").mkdir()
+    args = ["sweep", str(shop_xlsx), "--engine", "spark", "--out", str(tmp_path / "out")]
+    assert main(args) == 3
+    assert "out-labels.parquet already exists" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

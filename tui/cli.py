@@ -178,8 +178,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
     from core.analysis import Options
-    from core.engine import analyse
-    from core.io import check_output_dir
+    from core.engine import analyse, engine_for
     from core.model import load_model
     from core.report import default_out_dir, summary, write_outputs
     from core.schema import Role
@@ -208,7 +207,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
             labels_uri=a.labels_uri,
         )
         out = a.out or default_out_dir(a.path)
-        check_output_dir(out, a.force)
+        engine_for(options).check_outputs(out, a.force)
         with ProgressReporter(Console(stderr=True)) as progress:
             seg = analyse(a.path, options, on_result=progress.update)
         written = write_outputs(seg, out, force=a.force)

@@ -33,7 +33,7 @@ from core.analysis import (
 )
 from core.compare import match_to_model
 from core.errors import Cancelled, DataError, OutputExists
-from core.io import Tables, first_line
+from core.io import Tables, check_output_dir, first_line
 from core.model import SegmentModel
 from core.preprocess import fit_preprocessor, prepare, transform
 from core.schema import Schema
@@ -47,7 +47,7 @@ from core.spark.pipeline import (
     to_sklearn_centres,
 )
 from core.spark.session import cancellable, get_session
-from core.spark.tables import read_spark_tables
+from core.spark.tables import URL, read_spark_tables
 from core.stability import resample_labels, stability, stability_sample
 from core.sweep import (
     KResult,
@@ -97,8 +97,7 @@ class SparkSegmentation(Segmentation):
     def write_labels(self, folder: Path, target: Path, force: bool = False) -> list[str]:
         """Every customer's segment as Parquet, written by Spark beside the output folder
         (or to the labels URI given), never over existing labels unless `force`."""
-        target = target.resolve()
-        uri = self.labels_uri or str(target.parent / f"{target.name}-labels.parquet")
+        uri = labels_location(target, self.labels_uri)
         try:
             self.labelled.write.mode("overwrite" if force else "errorifexists").parquet(uri)
         except Exception as exc:
@@ -174,6 +173,15 @@ class SparkEngine:
                 return prepared
             prepared.table.unpersist()
         return self.prepare(source, options, tables)
+
+    def check_outputs(self, target: Path, force: bool) -> None:
+        check_output_dir(target, force)
+        uri = labels_location(target, self.labels_uri)
+        if not force and not URL.match(uri) and Path(uri).exists():
+            raise OutputExists(
+                f"{uri} already exists. Choose another output or --labels-uri, or allow "
+                "overwriting (--force)."
+            )
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         with cancellable(get_session(self.master), "segscope-compare", None):
@@ -297,7 +305,7 @@ class SparkEngine:
         )
         model = segment_model(prep, plan, results, choice.k, km, X_sk, stats)
         seg = finish_segmentation(
-            prep, plan, results, choice, model, sample_labels, sample_labels, stats, comparison
+            prep, plan, results, choice, model, sample_labels, stats, comparison
         )
         key = prep.schema.key
         out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)
@@ -321,6 +329,12 @@ def fit_spark_kmeans(table: Any, k: int, seed: int, starts: int = STARTS) -> Any
     seeds = range(seed, seed + starts)
     best = min(seeds, key=lambda s: fit(s, START_ITER).summary.trainingCost) if starts > 1 else seed
     return fit(best, MAX_ITER)
+
+
+def labels_location(target: Path, labels_uri: str | None) -> str:
+    """Where the labels go: `labels_uri`, or <output folder>-labels.parquet beside it."""
+    target = target.resolve()
+    return labels_uri or str(target.parent / f"{target.name}-labels.parquet")
 
 
 def _spark(prepared: Prepared) -> SparkPrepared:

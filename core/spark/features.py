@@ -29,7 +29,7 @@ from core.schema import is_datelike
 from core.spark.tables import SparkTables, from_pandas
 
 PEEK_ROWS = 2_000  # rows of each table read to the driver to decide what to build
-LOOKUP_LIMIT = 1_000_000  # a table bigger than this is not a lookup table
+LOOKUP_LIMIT = 100_000  # a table bigger than this is not a lookup table (lookups go to the driver)
 DATE_FORMATS = (None, "M/d/yyyy", "M/d/yyyy H:mm", "d.M.yyyy")  # tried in turn on text dates
 NUMERIC_TYPES = ("int", "bigint", "smallint", "tinyint", "double", "float", "decimal", "long")
 

@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 from sklearn.compose import ColumnTransformer
 
 from core.errors import DataError
-from core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE
+from core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE, part_name
 from core.schema import Role, Schema
 from core.spark.features import days_before, is_numeric_type, to_pandas
 
@@ -74,6 +74,7 @@ class SparkPreprocessing:
 
     model: Any  # pyspark.ml.PipelineModel
     slots: list[str]  # sklearn-style names: the numeric feature, or feature_category
+    owners: list[str]  # the feature each slot belongs to
     means: dict[str, float]  # per numeric feature, what StandardScaler subtracts ...
     stds: dict[str, float]  # ... and divides by
     weights: dict[str, float]
@@ -126,7 +127,7 @@ def fit_spark_preprocessing(
         scaler: Any = next(s for s in fitted.stages if hasattr(s, "std"))
         means = dict(zip(num, scaler.mean.toArray().tolist(), strict=True))
         stds = dict(zip(num, scaler.std.toArray().tolist(), strict=True))
-    return SparkPreprocessing(fitted, slots, means, stds, weights)
+    return SparkPreprocessing(fitted, slots, owners, means, stds, weights)
 
 
 def _grouping_sql(table: Any, col: str) -> str:
@@ -185,25 +186,14 @@ def to_sklearn_centres(
     names = [str(n) for n in pre.get_feature_names_out()]
     where = {n: i for i, n in enumerate(names)}
     out = np.zeros((len(centres), len(names)))
-    for j, slot in enumerate(prep.slots):
+    for j, (slot, owner) in enumerate(zip(prep.slots, prep.owners, strict=True)):
         if slot in prep.means:
             w = prep.weights.get(slot, 1.0)
-            scaler = pre.named_transformers_[slot.replace("__", "_")].named_steps["scale"]
+            scaler = pre.named_transformers_[part_name(slot)].named_steps["scale"]
             raw = centres[:, j] / w * prep.stds[slot] + prep.means[slot]
             out[:, where[slot]] = (raw - scaler.mean_[0]) / scaler.scale_[0] * w
             continue
-        column = slot if slot in where else _infrequent_of(slot, where)
-        if column is not None:
+        column = slot if slot in where else f"{owner}_{INFREQUENT}"
+        if column in where:  # a category scikit-learn groups as rare goes to its rare column
             out[:, where[column]] += centres[:, j]
     return out
-
-
-def _infrequent_of(slot: str, where: dict[str, int]) -> str | None:
-    return next(
-        (
-            n
-            for n in where
-            if n.endswith(f"_{INFREQUENT}") and slot.startswith(n[: -len(INFREQUENT)])
-        ),
-        None,
-    )
