@@ -267,3 +267,14 @@ def test_existing_labels_are_refused_before_any_work(
     assert main(args) == 3
     assert "out-labels.parquet already exists" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_without_java_the_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from core.spark.session import get_session
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(DataError, match="needs Java 17 or newer.*openjdk-17-jre-headless"):
+        get_session("local[1]")

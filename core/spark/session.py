@@ -46,14 +46,14 @@ def get_session(master: str | None = None) -> Any:
     master = master or "local[*]"
     if master in _sessions:
         return _sessions[master]
-    for running in _sessions.values():
-        running.stop()
-    _sessions.clear()
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         raise DataError(
             "the Spark engine needs Java 17 or newer and none was found (no java on PATH, "
             "JAVA_HOME unset). Install it, e.g. apt install openjdk-17-jre-headless."
         )
+    for running in _sessions.values():
+        running.stop()
+    _sessions.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas 3: only small results cross
         from pyspark import SparkConf, SparkContext
@@ -79,8 +79,10 @@ def get_session(master: str | None = None) -> Any:
             conf.set("spark.driver.host", "127.0.0.1").set("spark.ui.enabled", "false")
             conf.set("spark.sql.shuffle.partitions", str(2 * cores))
         try:
-            with LOG_FILE.open("ab") as log:  # the JVM's own output: never on the terminal
-                gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+            gateway = None  # a JVM started for an earlier master is reused
+            if SparkContext._gateway is None:
+                with LOG_FILE.open("ab") as log:  # the JVM's own output: never on the terminal
+                    gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
             SparkContext(conf=conf, gateway=gateway)
             session = SparkSession.builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start or the master refused us
