@@ -6,6 +6,7 @@ import contextlib
 import csv
 import gzip
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -24,6 +25,14 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED = "CSV, TSV (optionally .gz), Parquet or Excel .xlsx"
 _DELIMITERS = [",", ";", "\t", "|"]
 _SNIFF_BYTES = 64 * 1024
+
+
+URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # hdfs://, s3a://, file://, ...
+
+
+def local_or_url(location: str) -> Path | str:
+    """A local path as a Path; a URL (which Path would mangle) as it is."""
+    return location if URL.match(location) else Path(location)
 
 
 def load_tables(path: str | os.PathLike[str]) -> Tables:

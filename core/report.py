@@ -14,7 +14,7 @@ import pandas as pd
 from core.analysis import Segmentation
 from core.charts import charts_text
 from core.compare import compare_text
-from core.io import output_dir, write_csv_atomic, write_text_atomic
+from core.io import local_or_url, output_dir, write_csv_atomic, write_text_atomic
 from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
 from core.scoring import ScoreResult
 from core.segments import profiles_frame
@@ -212,8 +212,10 @@ def _compare_section(table: pd.DataFrame | None) -> list[str]:
     ]
 
 
-def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path]:
-    """Write every output file into `target` atomically; a non-empty one only with `force`."""
+def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path | str]:
+    """Write every output file into `target` atomically; a non-empty one only with `force`.
+
+    Returns the files written: the folder's, then where the labels went (a URL stays text)."""
     with output_dir(target, force) as tmp:
         labels = seg.write_labels(tmp, target, force)
         write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
@@ -223,7 +225,8 @@ def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[
         write_text_atomic(tmp / "report.md", report_markdown(seg))
         save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
     final = target.resolve()
-    return [*(final / name for name in OUTPUT_FILES if name != "labels.csv"), *map(Path, labels)]
+    folder: list[Path | str] = [final / n for n in OUTPUT_FILES if n != "labels.csv"]
+    return [*folder, *map(local_or_url, labels)]
 
 
 def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict[str, Any]:

@@ -278,3 +278,15 @@ def test_without_java_the_engine_says_what_to_install(monkeypatch: pytest.Monkey
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(DataError, match="needs Java 17 or newer.*openjdk-17-jre-headless"):
         get_session("local[1]")
+
+
+def test_headless_sweep_on_spark(
+    shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    args = ["sweep", str(shop_xlsx), "--engine", "spark", "--spark-master", MASTER, "--k", "3-4"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote the labels to {tmp_path / 'run-labels.parquet'}" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["labels"] == str(tmp_path / "run-labels.parquet") and summary["k"] == 4

@@ -332,7 +332,7 @@ class SegscopeApp(App[None]):
 
     def on_exported(self, msg: Exported) -> None:
         self.session.exported = msg.files
-        self.notify(f"Wrote {len(msg.files)} files to {msg.files[0].parent}")
+        self.notify(f"Wrote {len(msg.files)} outputs to {Path(msg.files[0]).parent}")
         self.changed()
 
     def copy_segments(self) -> None:

@@ -213,7 +213,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
         written = write_outputs(seg, out, force=a.force)
         if a.json:
             data = summary(seg)
-            data["output"] = str(written[0].parent)
+            data["output"] = str(Path(written[0]).parent)
             print(json.dumps(data, indent=2, default=str))
         else:
             print_results(Console(), seg, written)

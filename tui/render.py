@@ -65,8 +65,11 @@ def fmt(x: float, digits: int = 3) -> str:
 
 def sweep_table(seg: Segmentation) -> Table:
     t = Table(title="Sweep (computed on the transformed matrix)", title_justify="left")
+    extra = list(seg.results[0].extra) if seg.results else []  # an engine's own figures
     for col in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "stability", "seconds"):
         t.add_column(col, justify="right")
+    for col in extra:
+        t.add_column(col.replace("_", " "), justify="right")
     for r in seg.results:
         sil = fmt(r.silhouette)
         if r.silhouette_sample_size < seg.prepared.rows:
@@ -80,6 +83,7 @@ def sweep_table(seg: Segmentation) -> Table:
             fmt(r.davies_bouldin),
             fmt(r.stability, 2),
             fmt(r.seconds, 2),
+            *(fmt(r.extra.get(c, math.nan)) for c in extra),
             style=style,
         )
     return t
@@ -137,7 +141,7 @@ def crosstab_table(table: pd.DataFrame) -> Table:
     return t
 
 
-def print_results(console: Console, seg: Segmentation, written: list[Path]) -> None:
+def print_results(console: Console, seg: Segmentation, written: list[Path | str]) -> None:
     """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
     console.print(sweep_table(seg))
     console.print(
@@ -158,7 +162,12 @@ def print_results(console: Console, seg: Segmentation, written: list[Path]) -> N
     console.print(relevance_table(seg))
     if seg.comparison is not None:
         console.print(crosstab_table(seg.comparison))
-    console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
+    folder = Path(written[0]).parent
+    inside = [p for p in written if isinstance(p, Path) and p.parent == folder]
+    console.print(Text(f"wrote {len(inside)} files to {folder}", style="bold"), soft_wrap=True)
+    for p in written:
+        if p not in inside:  # paths are never wrapped: they are copied from here
+            console.print(Text(f"wrote the labels to {p}", style="bold"), soft_wrap=True)
 
 
 def print_score(

@@ -26,7 +26,7 @@ class Session:
     segmentation: Segmentation | None = None
     sweeping: bool = False
     cancelled: bool = False
-    exported: list[Path] = field(default_factory=list)
+    exported: list[Path | str] = field(default_factory=list)  # files, or a labels URL
 
     def reset_results(self) -> None:
         """Forget the sweep and segments (the data or its roles changed)."""
@@ -79,6 +79,6 @@ class Segmented(Message):
 
 
 class Exported(Message):
-    def __init__(self, files: list[Path]) -> None:
+    def __init__(self, files: list[Path | str]) -> None:
         super().__init__()
         self.files = files

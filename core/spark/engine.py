@@ -33,7 +33,7 @@ from core.analysis import (
 )
 from core.compare import match_to_model
 from core.errors import Cancelled, DataError, OutputExists
-from core.io import Tables, check_output_dir, first_line
+from core.io import URL, Tables, check_output_dir, first_line
 from core.model import SegmentModel
 from core.preprocess import fit_preprocessor, prepare, transform
 from core.schema import Schema
@@ -47,7 +47,7 @@ from core.spark.pipeline import (
     to_sklearn_centres,
 )
 from core.spark.session import cancellable, get_session
-from core.spark.tables import URL, read_spark_tables
+from core.spark.tables import read_spark_tables
 from core.stability import resample_labels, stability, stability_sample
 from core.sweep import (
     KResult,

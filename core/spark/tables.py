@@ -12,6 +12,7 @@ from core.errors import DataError
 from core.io import (
     PARQUET_SUFFIXES,
     TEXT_SUFFIXES,
+    URL,
     Tables,
     file_kind,
     first_line,
@@ -21,7 +22,6 @@ from core.io import (
 )
 
 SparkTables = dict[str, Any]  # table name -> Spark DataFrame
-URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 PART_FILE = re.compile(r"^(part-|_SUCCESS$|_committed|_started|\.)")
 
 
