@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,7 @@ class CustomerFrame:
         return self.labels.get(column, column.replace("_", " "))
 
 
-@dataclass(frozen=True)
-class SheetGuess:
+class SheetGuess(NamedTuple):
     """Which table holds customers and which holds transactions."""
 
     customers: str | None
@@ -105,6 +105,27 @@ def guess_sheets(tables: Tables) -> SheetGuess:
     return SheetGuess(cust[0] if cust else None, log[0] if log else None, found[1])
 
 
+def pick_tables(
+    tables: Tables,
+    customers: str | None,
+    transactions: str | None,
+    key: str | None,
+    use_transactions: bool,
+    noun: str = "sheet",
+) -> SheetGuess:
+    """The customers and transactions tables (the user's, else guessed) and the key so far.
+
+    `tables` may hold only the first rows of each table: guessing needs no more.
+    """
+    if customers is None and transactions is None:
+        guess = guess_sheets(tables)
+        customers, transactions, key = guess.customers, guess.transactions, key or guess.key
+    for name in (customers, transactions):
+        if name is not None and name not in tables:
+            raise DataError(f"no {noun} '{name}'. {noun.title()}s are: {', '.join(tables)}.")
+    return SheetGuess(customers, transactions if use_transactions else None, key)
+
+
 def build_customer_frame(
     tables: Tables,
     customers: str | None = None,
@@ -114,14 +135,9 @@ def build_customer_frame(
     use_transactions: bool = True,
 ) -> CustomerFrame:
     """One row per customer: the customers table with lookups joined and behaviour added."""
-    if customers is None and transactions is None:
-        guess = guess_sheets(tables)
-        customers, transactions, key = guess.customers, guess.transactions, key or guess.key
-    for sheet in (customers, transactions):
-        if sheet is not None and sheet not in tables:
-            raise DataError(f"no sheet '{sheet}'. Sheets are: {', '.join(tables)}.")
-    if not use_transactions:
-        transactions = None
+    customers, transactions, key = pick_tables(
+        tables, customers, transactions, key, use_transactions
+    )
     decisions: list[str] = []
     coded: dict[str, str] = {}
     lookups = {n: t for n, t in tables.items() if n not in (customers, transactions)}

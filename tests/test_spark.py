@@ -231,7 +231,7 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
         await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
         await pilot.press("escape")
         await wait_until(pilot, lambda: s.cancelled, timeout=60)
-        assert 1 <= len(s.results) < 4 and s.segmentation is None
+        assert s.segmentation is None and 1 <= len(s.results) < 4
         await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
         assert s.plan is not None and s.plan.engine == "spark"

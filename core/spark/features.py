@@ -20,8 +20,8 @@ from core.features import (
     Measure,
     aggregate_note,
     find_key,
-    guess_sheets,
     join_note,
+    pick_tables,
     plan_lookup_joins,
     plan_measures,
 )
@@ -62,14 +62,9 @@ def build_customer_table(
 ) -> tuple[Any, CustomerFrame]:
     """The customers table in Spark and a CustomerFrame of its decisions (data left empty)."""
     peeks = {name: peek(df) for name, df in tables.items()}
-    if customers is None and transactions is None:
-        guess = guess_sheets(peeks)
-        customers, transactions, key = guess.customers, guess.transactions, key or guess.key
-    for name in (customers, transactions):
-        if name is not None and name not in tables:
-            raise DataError(f"no table '{name}'. Tables are: {', '.join(tables)}.")
-    if not use_transactions:
-        transactions = None
+    customers, transactions, key = pick_tables(
+        peeks, customers, transactions, key, use_transactions, noun="table"
+    )
     base = tables[customers] if customers else None
     log = tables[transactions] if transactions else None
     key = key or _find_key(peeks, customers, transactions)
