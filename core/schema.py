@@ -128,7 +128,9 @@ def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
         non_null = finite
     distinct = int(non_null.nunique())
     if distinct == 1:
-        return ColumnRole(name, Role.IGNORED, f"constant: every value is {non_null.iloc[0]!r}")
+        value = non_null.iloc[0]
+        value = value.item() if isinstance(value, np.generic) else value  # 30, not np.int64(30)
+        return ColumnRole(name, Role.IGNORED, f"constant: every value is {value!r}")
     if pd.api.types.is_bool_dtype(s):
         return ColumnRole(name, Role.CATEGORICAL, "true/false flag")
     if is_datelike(s):

@@ -290,3 +290,12 @@ def test_headless_sweep_on_spark(
     assert f"wrote the labels to {tmp_path / 'run-labels.parquet'}" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["labels"] == str(tmp_path / "run-labels.parquet") and summary["k"] == 4
+
+
+def test_a_file_spark_cannot_read_is_named(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("not a table")
+    said = r"notes.md: Spark cannot read it as a table \(.*footer.*\)\. Give a Parquet"
+    with pytest.raises(DataError, match=said):
+        engine_for(spark_options()).prepare(notes, spark_options())
+    assert notes.read_text() == "not a table"

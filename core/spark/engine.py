@@ -137,18 +137,20 @@ class SparkEngine:
             )
             table = table.withColumn(PICK, _pick(table.columns, options.seed)).persist()
             count = table.count()
-        if count < 3:
-            raise DataError(f"{where}: only {count} customer(s): segmenting needs at least 3 rows.")
-        sample = _sample(table, count).drop(PICK)
-        frame.data = to_pandas(sample)
-        schema = resolve_schema(frame, options)
-        features = prepare(frame.data, schema, frame.reference_date)
-        prepared_table = spark_prepare(table, schema, frame.reference_date, keep=[PICK])
-        spark_prep = fit_spark_preprocessing(prepared_table, schema, options.weights)
-        keep = [c for c in (schema.key, *schema.features) if c]
-        vectors = spark_prep.transform(prepared_table).select(*keep, FEATURES, PICK).persist()
-        X = _vectors(_sample(vectors, count))
-        table.unpersist()
+            if count < 3:
+                raise DataError(
+                    f"{where}: only {count} customer(s): segmenting needs at least 3 rows."
+                )
+            sample = _sample(table, count).drop(PICK)
+            frame.data = to_pandas(sample)
+            schema = resolve_schema(frame, options)
+            features = prepare(frame.data, schema, frame.reference_date)
+            prepared_table = spark_prepare(table, schema, frame.reference_date, keep=[PICK])
+            spark_prep = fit_spark_preprocessing(prepared_table, schema, options.weights)
+            keep = [c for c in (schema.key, *schema.features) if c]
+            vectors = spark_prep.transform(prepared_table).select(*keep, FEATURES, PICK).persist()
+            X = _vectors(_sample(vectors, count))
+            table.unpersist()
         weights = {c: w for c, w in options.weights.items() if c in schema.features}
         return SparkPrepared(
             str(source),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -28,7 +29,19 @@ appender.stderr.layout.type = PatternLayout
 appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 """
 NETLIB = ("blas", "lapack", "arpack")
+MESSAGE_CHARS = 300  # Spark's first lines are long (they name the file); keep that much
 POLL_SECONDS = 0.2  # how often a running job checks whether it should stop
+
+
+def spark_message(exc: BaseException) -> str:
+    """What Spark said, in one line: the Java exception's message rather than py4j's wrapper."""
+    java = getattr(exc, "java_exception", None)
+    text = str(exc)
+    if java is not None:
+        with contextlib.suppress(Exception):
+            text = str(java.getMessage() or java.toString())
+    lines = text.strip().splitlines()
+    return lines[0][:MESSAGE_CHARS] if lines else type(exc).__name__
 
 
 def is_local(master: str) -> bool:
@@ -98,7 +111,8 @@ def get_session(master: str | None = None) -> Any:
 def cancellable(spark: Any, group: str, should_stop: Callable[[], bool] | None) -> Iterator[None]:
     """Run the block's Spark jobs in job group `group`; cancel them when `should_stop()`.
 
-    Raises Cancelled (instead of Spark's error) when the jobs were cancelled that way.
+    Raises Cancelled (instead of Spark's error) when the jobs were cancelled that way, and
+    DataError with Spark's first line when Spark fails (never a JVM stack trace to the user).
     """
     sc = spark.sparkContext
     sc.setJobGroup(group, "segscope", interruptOnCancel=True)
@@ -119,6 +133,10 @@ def cancellable(spark: Any, group: str, should_stop: Callable[[], bool] | None) 
     except Exception as exc:
         if stopped.is_set():
             raise Cancelled() from exc
+        if type(exc).__module__.startswith(("py4j", "pyspark")):
+            raise DataError(
+                f"Spark failed: {spark_message(exc)}. Spark's log: {LOG_FILE}."
+            ) from exc
         raise
     finally:
         done.set()

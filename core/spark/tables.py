@@ -15,11 +15,11 @@ from core.io import (
     URL,
     Tables,
     file_kind,
-    first_line,
     load_tables,
     read_head_text,
     sniff_delimiter,
 )
+from core.spark.session import spark_message
 
 SparkTables = dict[str, Any]  # table name -> Spark DataFrame
 PART_FILE = re.compile(r"^(part-|_SUCCESS$|_committed|_started|\.)")
@@ -62,7 +62,7 @@ def _list(spark: Any, source: str) -> list[str] | None:
             return []
         return sorted(str(s.getPath().getName()) for s in fs.listStatus(path))
     except Exception as exc:  # no file system for the scheme, no access, ...
-        raise DataError(f"{source}: Spark cannot open it ({first_line(exc)}).") from exc
+        raise DataError(f"{source}: Spark cannot open it ({spark_message(exc)}).") from exc
 
 
 def _kind(name: str) -> str | None:
@@ -99,7 +99,10 @@ def _read_one(spark: Any, uri: str) -> Any:
     except DataError:
         raise
     except Exception as exc:  # Spark's AnalysisException, a bad file, ...
-        raise DataError(f"{name}: Spark cannot read it as a table ({first_line(exc)}).") from exc
+        raise DataError(
+            f"{name}: Spark cannot read it as a table ({spark_message(exc)}). Give a Parquet or "
+            "CSV/TSV (.gz) file or folder."
+        ) from exc
     if empty:
         raise DataError(f"{name} has no rows.")
     return df.toDF(*[str(c).strip() for c in df.columns])
