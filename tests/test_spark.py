@@ -52,7 +52,8 @@ def spark_labels(seg: Segmentation) -> pd.DataFrame:
 def test_same_features_as_the_local_engine(shop_runs: tuple[Segmentation, Segmentation]) -> None:
     spark, local = shop_runs
     assert spark.prepared.rows == local.prepared.rows == 2000
-    assert sorted(spark.prepared.schema.numeric) == sorted(local.prepared.schema.numeric)
+    assert spark.prepared.frame.decisions == local.prepared.frame.decisions
+    assert spark.prepared.schema.numeric == local.prepared.schema.numeric
     assert spark.prepared.schema.categorical == local.prepared.schema.categorical
     assert spark.prepared.schema.excluded == local.prepared.schema.excluded
     key = spark.prepared.frame.key

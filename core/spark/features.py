@@ -17,6 +17,7 @@ from core.features import (
     SEMANTIC_NAMES,
     STATUS_MAX_VALUES,
     CustomerFrame,
+    LookupJoin,
     Measure,
     aggregate_note,
     find_key,
@@ -71,6 +72,7 @@ def build_customer_table(
     lookups = _lookups(tables, peeks, {customers, transactions})
     decisions: list[str] = []
     coded: dict[str, str] = {}
+    latest: list[pd.Timestamp] = []
     if base is not None:
         if key is not None and key not in base.columns:
             raise DataError(f"table '{customers}' has no column '{key}'.")
@@ -81,19 +83,25 @@ def build_customer_table(
                     f"'{key}' repeats for {dup:,} customers of '{customers}': a customer table "
                     "needs one row per customer. Choose it as the transactions table instead."
                 )
-        base = _with_dates(_join(base, lookups, customers or "", decisions, coded))
-        decisions.insert(0, f"customers: {base.count():,} rows from '{customers}', key '{key}'")
+        base, joins = _join(base, lookups, coded)
+        base = _with_dates(base)
+        rows, latest = _survey(base, joins, customers or "", decisions)
+        decisions.insert(0, f"customers: {rows:,} rows from '{customers}', key '{key}'")
+    log_rows = 0
     if log is not None:
         if key is None or key not in log.columns:
             raise DataError(f"table '{transactions}' has no customer key column '{key}'.")
-        log = _with_dates(_join(log, lookups, transactions or "", decisions))
-    ref = _reference_date([t for t in (base, log) if t is not None])
+        log, joins = _join(log, lookups)
+        log = _with_dates(log)
+        log_rows, dates = _survey(log, joins, transactions or "", decisions, key)
+        latest += dates
+    ref = max(latest) if latest else None
     labels: dict[str, str] = {}
     semantics: dict[str, str] = {}
     if log is not None and key is not None:
         behaviour, measures = _aggregate(log, key, ref, semantics)
         labels.update({m.name: m.label for m in measures})
-        decisions.append(aggregate_note(log.count(), transactions or "", key, measures))
+        decisions.append(aggregate_note(log_rows, transactions or "", key, measures))
         if base is None:
             base = behaviour
             decisions.insert(0, f"customers: {base.count():,} built from the log '{transactions}'")
@@ -146,25 +154,45 @@ def _lookups(
 
 
 def _join(
-    df: Any,
-    lookups: dict[str, pd.DataFrame],
-    name: str,
-    decisions: list[str],
-    coded: dict[str, str] | None = None,
-) -> Any:
-    """Left-join the lookup tables planned by core.features.plan_lookup_joins (broadcast)."""
+    df: Any, lookups: dict[str, pd.DataFrame], coded: dict[str, str] | None = None
+) -> tuple[Any, list[tuple[LookupJoin, int]]]:
+    """Left-join the lookup tables planned by core.features.plan_lookup_joins (broadcast);
+    also each join with the number of gaps its lookup already had in its first added column."""
     spark = df.sparkSession
+    done = []
     for join in plan_lookup_joins(list(df.columns), lookups):
         lk = lookups[join.lookup][[join.code, *join.extra]]
         right = from_pandas(spark, lk)
         right = right.withColumn(join.code, F.col(join.code).cast(dict(df.dtypes)[join.code]))
-        df = df.join(F.broadcast(right), on=join.code, how="left")
-        first = join.extra[0]
-        unmatched = df.filter(F.col(first).isNull()).count() - int(lk[first].isna().sum())
-        decisions.append(join_note(join, name, unmatched))
+        columns = [*df.columns, *join.extra]  # as pandas' merge orders them
+        df = df.join(F.broadcast(right), on=join.code, how="left").select(*columns)
+        done.append((join, int(lk[join.extra[0]].isna().sum())))
         if coded is not None and join.named:
             coded[join.code] = join.named
-    return df
+    return df, done
+
+
+def _survey(
+    df: Any,
+    joins: list[tuple[LookupJoin, int]],
+    name: str,
+    decisions: list[str],
+    key: str | None = None,
+) -> tuple[int, list[pd.Timestamp]]:
+    """One pass over a table: its rows (with a key, when `key` is given), the codes each join
+    did not find (noted in `decisions`), and the latest value of each date column."""
+    dates = _date_columns(df)
+    aggs = [F.count(F.col(key) if key else F.lit(1)).alias("__rows")]
+    aggs += [
+        F.sum(F.col(join.extra[0]).isNull().cast("int")).alias(f"__gaps{i}")
+        for i, (join, _) in enumerate(joins)
+    ]
+    aggs += [F.max(c).alias(f"__max{i}") for i, c in enumerate(dates)]
+    row = to_pandas(df.agg(*aggs)).iloc[0]
+    for i, (join, had) in enumerate(joins):
+        decisions.append(join_note(join, name, int(row[f"__gaps{i}"] or 0) - had))
+    latest = [pd.Timestamp(row[f"__max{i}"]) for i in range(len(dates))]
+    return int(row["__rows"]), [t for t in latest if pd.notna(t)]
 
 
 def _date_columns(df: Any) -> list[str]:
@@ -184,17 +212,6 @@ def _with_dates(df: Any) -> Any:
             ]
             df = df.withColumn(col, F.coalesce(*parsed))
     return df
-
-
-def _reference_date(tables: list[Any]) -> pd.Timestamp | None:
-    """The latest date in any date column of the tables."""
-    latest = []
-    for df in tables:
-        cols = _date_columns(df)
-        if cols:
-            row = to_pandas(df.agg(*[F.max(c).alias(c) for c in cols])).iloc[0]
-            latest += [pd.Timestamp(v) for v in row if pd.notna(v)]
-    return max(latest) if latest else None
 
 
 def days_before(ref: pd.Timestamp, when: Any) -> Any:
