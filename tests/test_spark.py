@@ -300,3 +300,18 @@ def test_a_file_spark_cannot_read_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=said):
         engine_for(spark_options()).prepare(notes, spark_options())
     assert notes.read_text() == "not a table"
+
+
+@pytest.mark.seed
+def test_the_users_workbook_on_spark(seed_workbook: Path) -> None:
+    """The user's coupon workbook: the same table, the same k, nearly the same labels."""
+    spark = analyse(seed_workbook, spark_options(ks=range(2, 5)))
+    local = analyse(seed_workbook, Options(ks=range(2, 5)))
+    assert spark.prepared.frame.decisions == local.prepared.frame.decisions
+    assert spark.choice.k == local.choice.k
+    chosen = {r.k: r for r in spark.results}[spark.choice.k]
+    assert (
+        abs(chosen.silhouette - {r.k: r for r in local.results}[spark.choice.k].silhouette) <= 0.02
+    )
+    both = spark_labels(spark).merge(local.labels_frame(), on="customer_id")
+    assert adjusted_rand_score(both["segment_x"], both["segment_y"]) >= 0.9
