@@ -9,28 +9,30 @@ from scipy.optimize import linear_sum_assignment
 from core.errors import DataError
 from core.model import SegmentModel
 from core.preprocess import prepare, transform
-from core.segments import size_order
+from core.segments import inverse_order, size_order
 from core.sweep import KResult
 
 
 def numbered(result: KResult) -> np.ndarray:
     """A sweep result's labels as segment numbers 1..k, largest first."""
-    order = size_order(result.sizes)
-    remap = np.empty_like(order)
-    remap[order] = np.arange(len(order))
-    return remap[result.labels] + 1
+    return inverse_order(size_order(result.sizes))[result.labels] + 1
+
+
+def results_for(results: list[KResult], *ks: int) -> list[KResult]:
+    """The sweep's results for `ks`, in that order; DataError naming a k the sweep lacks."""
+    by_k = {r.k: r for r in results}
+    missing = [k for k in ks if k not in by_k]
+    if missing:
+        raise DataError(f"k={missing[0]} was not in the sweep (k = {min(by_k)}..{max(by_k)}).")
+    return [by_k[k] for k in ks]
 
 
 def compare_k(results: list[KResult], a: int, b: int) -> pd.DataFrame:
     """How the segments at k=a split or merge at k=b: customers in each pair of segments."""
-    by_k = {r.k: r for r in results}
-    missing = [k for k in (a, b) if k not in by_k]
-    if missing:
-        raise DataError(f"k={missing[0]} was not in the sweep (k = {min(by_k)}..{max(by_k)}).")
-    table = pd.crosstab(
-        pd.Series(numbered(by_k[a]), name=f"k={a}"), pd.Series(numbered(by_k[b]), name=f"k={b}")
+    ra, rb = results_for(results, a, b)
+    return pd.crosstab(
+        pd.Series(numbered(ra), name=f"k={a}"), pd.Series(numbered(rb), name=f"k={b}")
     )
-    return table
 
 
 def compare_text(table: pd.DataFrame) -> list[str]:

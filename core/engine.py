@@ -87,25 +87,8 @@ class LocalEngine:
             return prepared
         return self.prepare(source, options, tables)
 
-    def start_sweep(
-        self,
-        prepared: Prepared,
-        ks: Sequence[int],
-        seed: int,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> tuple[SweepPlan, Iterator[KResult]]:
-        return start_sweep(prepared, ks, seed, should_stop)
-
-    def segment(
-        self,
-        prepared: Prepared,
-        plan: SweepPlan,
-        results: list[KResult],
-        k: int | None = None,
-        like: SegmentModel | None = None,
-        compare: tuple[int, int] | None = None,
-    ) -> Segmentation:
-        return segment(prepared, plan, results, k, like, compare)
+    start_sweep = staticmethod(start_sweep)  # core.analysis's, as they are
+    segment = staticmethod(segment)
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         return compare_k(results, a, b)

@@ -173,19 +173,9 @@ def build_customer_frame(
         else:
             base = _attach(base, behaviour, key, ref, decisions)
     assert base is not None
-    for col in _date_columns(base):
-        labels.setdefault(col, f"days since {col.replace('_', ' ')}")
-        if JOIN_PATTERN.search(col):
-            semantics.setdefault("tenure", col)
-    for role, pattern in SEMANTIC_NAMES.items():
-        if role not in semantics:
-            found = next((str(c) for c in base.columns if pattern.search(str(c))), None)
-            if found is not None and found != key and pd.api.types.is_numeric_dtype(base[found]):
-                semantics[role] = found
-    if ref is not None:
-        decisions.append(
-            f"dates are measured in days before {ref.date()}, the latest date in the data"
-        )
+    numeric = [str(c) for c in base.columns if pd.api.types.is_numeric_dtype(base[c])]
+    columns = list(map(str, base.columns))
+    name_columns(columns, _date_columns(base), numeric, key, ref, labels, semantics, decisions)
     return CustomerFrame(
         base.reset_index(drop=True),
         key,
@@ -197,6 +187,33 @@ def build_customer_frame(
         semantics,
         coded,
     )
+
+
+def name_columns(
+    columns: list[str],
+    dates: list[str],
+    numeric: list[str],
+    key: str | None,
+    ref: pd.Timestamp | None,
+    labels: dict[str, str],
+    semantics: dict[str, str],
+    decisions: list[str],
+) -> None:
+    """Human labels and behaviour meanings (tenure, recency, ...) of the customer table's
+    columns, and the decision line saying what the dates are measured from."""
+    for col in dates:
+        labels.setdefault(col, f"days since {col.replace('_', ' ')}")
+        if JOIN_PATTERN.search(col):
+            semantics.setdefault("tenure", col)
+    for role, pattern in SEMANTIC_NAMES.items():
+        if role not in semantics:
+            found = next((c for c in columns if pattern.search(c)), None)
+            if found is not None and found != key and found in numeric:
+                semantics[role] = found
+    if ref is not None:
+        decisions.append(
+            f"dates are measured in days before {ref.date()}, the latest date in the data"
+        )
 
 
 def _with_dates(df: pd.DataFrame) -> pd.DataFrame:

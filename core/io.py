@@ -48,9 +48,9 @@ def load_tables(path: str | os.PathLike[str]) -> Tables:
     if kind == "excel":
         tables = _read_excel(p)
     elif kind == "parquet":
-        tables = {_stem(p): _read_parquet(p)}
+        tables = {table_name(p): _read_parquet(p)}
     elif kind == "text":
-        tables = {_stem(p): _read_text(p)}
+        tables = {table_name(p): _read_text(p)}
     else:
         raise DataError(f"{p.name}: unsupported file type '{p.suffix}'. Use {SUPPORTED}.")
     for name, df in tables.items():
@@ -78,7 +78,8 @@ def file_kind(p: Path) -> str:
     return "unknown"
 
 
-def _stem(p: Path) -> str:
+def table_name(p: Path) -> str:
+    """A file's name without its suffixes (customers.csv.gz -> customers): its table's name."""
     name = p.name
     for suffix in reversed(p.suffixes):
         name = name.removesuffix(suffix)

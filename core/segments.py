@@ -40,12 +40,17 @@ def size_order(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(sizes), kind="stable")
 
 
-def renumber(km: KMeans, order: np.ndarray) -> None:
-    """Reorder a fitted K-Means so that cluster order[i] becomes cluster i."""
+def inverse_order(order: np.ndarray) -> np.ndarray:
+    """remap[c] = the segment (0-based) that cluster c becomes, for order[i] = cluster of i."""
     remap = np.empty_like(order)
     remap[order] = np.arange(len(order))
+    return remap
+
+
+def renumber(km: KMeans, order: np.ndarray) -> None:
+    """Reorder a fitted K-Means so that cluster order[i] becomes cluster i."""
     km.cluster_centers_ = km.cluster_centers_[order]
-    km.labels_ = remap[km.labels_].astype(np.int32)
+    km.labels_ = inverse_order(order)[km.labels_].astype(np.int32)
 
 
 @dataclass

@@ -70,8 +70,8 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
     gate = threading.Event()
     real = LocalEngine.start_sweep
 
-    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(self, *args, **kwargs)
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, results = real(*args, **kwargs)
 
         def slow() -> Iterator:  # type: ignore[type-arg]
             for i, r in enumerate(results):
@@ -81,7 +81,7 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
 
         return plan, slow()
 
-    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
+    monkeypatch.setattr(LocalEngine, "start_sweep", staticmethod(gated))
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session

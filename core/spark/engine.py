@@ -22,6 +22,7 @@ from pyspark.ml.evaluation import ClusteringEvaluator
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 from sklearn.cluster import KMeans
+from sklearn.metrics import pairwise_distances_argmin
 
 from core.analysis import (
     Options,
@@ -31,13 +32,13 @@ from core.analysis import (
     resolve_schema,
     segment_model,
 )
-from core.compare import match_to_model
+from core.compare import match_to_model, results_for
 from core.errors import Cancelled, DataError, OutputExists
 from core.io import URL, Tables, check_output_dir, first_line
 from core.model import SegmentModel
 from core.preprocess import fit_preprocessor, prepare, transform
 from core.schema import Schema
-from core.segments import TOP_CATEGORIES, SegmentStats, size_order
+from core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
 from core.spark.features import build_customer_table, to_pandas
 from core.spark.pipeline import (
     FEATURES,
@@ -242,7 +243,7 @@ class SparkEngine:
                         "the data has too few distinct rows. Lower the k range."
                     )
                 squared = float(evaluator.evaluate(summary.predictions))
-            labels = _nearest(X, np.array(km.clusterCenters()))
+            labels = pairwise_distances_argmin(X, np.array(km.clusterCenters()))
             resamples = resample_labels(X[stab_idx], k, plan.seed)
             ch, db = sweep_indices(X, labels)
             yield KResult(
@@ -276,14 +277,14 @@ class SparkEngine:
         result = next(r for r in results if r.k == choice.k)
         order = size_order(result.sizes)
         if like is not None:
-            remap = _inverse(order)
+            remap = inverse_order(order)
             frame = prep.frame
             order = order[
                 match_to_model(
                     frame.data, frame.reference_date, remap[result.labels], choice.k, like
                 )
             ]
-        remap = _inverse(order)
+        remap = inverse_order(order)
         sample_labels = remap[result.labels]
         with cancellable(spark, "segscope-segment", None):
             comparison = _compare(prep, results, *compare) if compare else None
@@ -363,17 +364,6 @@ def _vectors(table: Any) -> np.ndarray:
     return np.ascontiguousarray(np.array(arrays.column("v").to_pylist(), dtype=np.float32))
 
 
-def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d = ((X[:, None, :].astype(np.float64) - centres[None, :, :]) ** 2).sum(axis=2)
-    return d.argmin(axis=1)
-
-
-def _inverse(order: np.ndarray) -> np.ndarray:
-    remap = np.empty_like(order)
-    remap[order] = np.arange(len(order))
-    return remap
-
-
 def _label(prep: SparkPrepared, model: Any, remap: np.ndarray) -> Any:
     """Every customer with their segment number (1..k, largest first)."""
     numbers = F.array(*[F.lit(int(s) + 1) for s in remap])
@@ -383,15 +373,11 @@ def _label(prep: SparkPrepared, model: Any, remap: np.ndarray) -> Any:
 
 def _compare(prep: SparkPrepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
     """Customers in each pair of segments of k=a and k=b, counted by Spark."""
-    by_k = {r.k: r for r in results}
-    missing = [k for k in (a, b) if k not in by_k]
-    if missing:
-        raise DataError(f"k={missing[0]} was not in the sweep (k = {min(by_k)}..{max(by_k)}).")
-    ra, rb = by_k[a], by_k[b]
+    ra, rb = results_for(results, a, b)
     t = ra.model.setPredictionCol("__a").transform(prep.table)
     t = rb.model.setPredictionCol("__b").transform(t)
     pairs = t.groupBy("__a", "__b").count().collect()
-    ma, mb = _inverse(size_order(ra.sizes)), _inverse(size_order(rb.sizes))
+    ma, mb = inverse_order(size_order(ra.sizes)), inverse_order(size_order(rb.sizes))
     table = pd.DataFrame(0, index=range(1, a + 1), columns=range(1, b + 1))
     for row in pairs:
         table.at[int(ma[row["__a"]]) + 1, int(mb[row["__b"]]) + 1] += int(row["count"])

@@ -14,7 +14,6 @@ from pyspark.sql import functions as F
 from core.errors import DataError
 from core.features import (
     JOIN_PATTERN,
-    SEMANTIC_NAMES,
     STATUS_MAX_VALUES,
     CustomerFrame,
     LookupJoin,
@@ -22,6 +21,7 @@ from core.features import (
     aggregate_note,
     find_key,
     join_note,
+    name_columns,
     pick_tables,
     plan_lookup_joins,
     plan_measures,
@@ -108,20 +108,8 @@ def build_customer_table(
         else:
             base = _attach(base, behaviour, key, ref, measures, decisions)
     assert base is not None
-    for col in _date_columns(base):
-        labels.setdefault(col, f"days since {col.replace('_', ' ')}")
-        if JOIN_PATTERN.search(col):
-            semantics.setdefault("tenure", col)
-    types = dict(base.dtypes)
-    for role, pattern in SEMANTIC_NAMES.items():
-        if role not in semantics:
-            found = next((c for c in base.columns if pattern.search(c)), None)
-            if found is not None and found != key and is_numeric_type(types[found]):
-                semantics[role] = found
-    if ref is not None:
-        decisions.append(
-            f"dates are measured in days before {ref.date()}, the latest date in the data"
-        )
+    numeric = [c for c, t in base.dtypes if is_numeric_type(t)]
+    name_columns(base.columns, _date_columns(base), numeric, key, ref, labels, semantics, decisions)
     frame = CustomerFrame(
         pd.DataFrame(),
         key,

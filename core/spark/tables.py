@@ -10,14 +10,13 @@ import pyarrow as pa
 
 from core.errors import DataError
 from core.io import (
-    PARQUET_SUFFIXES,
-    TEXT_SUFFIXES,
     URL,
     Tables,
     file_kind,
     load_tables,
     read_head_text,
     sniff_delimiter,
+    table_name,
 )
 from core.spark.session import spark_message
 
@@ -40,9 +39,13 @@ def read_spark_tables(spark: Any, source: str, tables: Tables | None = None) -> 
     if entries is None:
         raise DataError(f"{source}: no such file or folder (as Spark sees it). Check the path.")
     if entries and not all(PART_FILE.match(name) or not _kind(name) for name in entries):
-        named = {_stem(name): f"{source.rstrip('/')}/{name}" for name in entries if _kind(name)}
+        named = {
+            table_name(Path(name)): f"{source.rstrip('/')}/{name}"
+            for name in entries
+            if _kind(name)
+        }
         return {name: _read_one(spark, uri) for name, uri in sorted(named.items())}
-    return {_stem(source.rstrip("/").rsplit("/", 1)[-1]): _read_one(spark, source)}
+    return {table_name(Path(source.rstrip("/").rsplit("/", 1)[-1])): _read_one(spark, source)}
 
 
 def from_pandas(spark: Any, df: Any) -> Any:
@@ -66,20 +69,14 @@ def _list(spark: Any, source: str) -> list[str] | None:
 
 
 def _kind(name: str) -> str | None:
-    """'parquet', 'text' or None (not a table), from a file or folder name."""
-    suffixes = [s.lower() for s in Path(name).suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    last = suffixes[-1] if suffixes else ""
-    if last in PARQUET_SUFFIXES:
+    """'parquet', 'text' or None (not a table), from a file or folder name; a name without a
+    suffix is a Parquet dataset folder."""
+    if name.startswith(("_", ".")):
+        return None
+    if not Path(name).suffix:
         return "parquet"
-    if last in TEXT_SUFFIXES:
-        return "text"
-    return "parquet" if not suffixes and not name.startswith(("_", ".")) else None
-
-
-def _stem(name: str) -> str:
-    return re.sub(r"(\.[A-Za-z0-9]+)+$", "", name) or name
+    kind = file_kind(Path(name))
+    return kind if kind in ("parquet", "text") else None
 
 
 def _read_one(spark: Any, uri: str) -> Any:
