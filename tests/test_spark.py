@@ -82,6 +82,10 @@ def test_same_answer_on_the_sample_workbook(shop_runs: tuple[Segmentation, Segme
     both = ours.merge(theirs, on="customer_id", suffixes=("_spark", "_local"))
     assert adjusted_rand_score(both["segment_spark"], both["segment_local"]) >= 0.95
     assert [p.size for p in spark.profiles] == ours["segment"].value_counts().sort_index().tolist()
+    for c, figures in local.model.numeric_summary.items():  # the base, aggregated by Spark
+        ours_c = spark.model.numeric_summary[c]
+        assert ours_c["mean"] == pytest.approx(figures["mean"], rel=1e-6), c
+        assert ours_c["std"] == pytest.approx(figures["std"], rel=1e-5), c
     assert spark.profiles[0].size >= spark.profiles[-1].size
 
 

@@ -147,7 +147,7 @@ class SparkEngine:
             schema = resolve_schema(frame, options)
             features = prepare(frame.data, schema, frame.reference_date)
             prepared_table = spark_prepare(table, schema, frame.reference_date, keep=[PICK])
-            spark_prep = fit_spark_preprocessing(prepared_table, schema, options.weights)
+            spark_prep = fit_spark_preprocessing(prepared_table, count, schema, options.weights)
             keep = [c for c in (schema.key, *schema.features) if c]
             vectors = spark_prep.transform(prepared_table).select(*keep, FEATURES, PICK).persist()
             X = _vectors(_sample(vectors, count))
@@ -386,11 +386,21 @@ def _compare(prep: SparkPrepared, results: list[KResult], a: int, b: int) -> pd.
 
 
 def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
-    """SegmentStats aggregated by Spark (means, approximate medians, category shares)."""
+    """SegmentStats aggregated by Spark (means, approximate medians, category shares).
+
+    One pass for the numbers: per segment the count, sum and sum of squares of each, from
+    which the whole base's mean and SD follow on the driver; one pass per category column.
+    """
     num, cats = schema.numeric, schema.categorical
     aggs = [F.count(F.lit(1)).alias("__n")]
-    aggs += [F.avg(c).alias(f"mean:{c}") for c in num]
-    aggs += [F.percentile_approx(c, 0.5, 10_000).alias(f"median:{c}") for c in num]
+    for c in num:
+        value = F.col(c)
+        aggs += [
+            F.count(value).alias(f"n:{c}"),
+            F.sum(value).alias(f"sum:{c}"),
+            F.sum(value * value).alias(f"sq:{c}"),
+            F.percentile_approx(value, 0.5, 10_000).alias(f"median:{c}"),
+        ]
     rows = sorted(labelled.groupBy(SEGMENT).agg(*aggs).collect(), key=lambda r: r[SEGMENT])
     segs = [int(r[SEGMENT]) for r in rows]
 
@@ -398,20 +408,16 @@ def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
         data = [[_float(r[f"{prefix}:{c}"]) for c in num] for r in rows]
         return pd.DataFrame(data, index=segs, columns=num, dtype="float64")
 
-    base = (
-        labelled.agg(
-            *[F.avg(c).alias(f"mean:{c}") for c in num],
-            *[F.stddev_pop(c).alias(f"std:{c}") for c in num],
-        ).first()
-        if num
-        else None
-    )
+    counts, sums, squares = table("n"), table("sum"), table("sq")
+    total = counts.sum()
+    base_mean = sums.sum() / total
+    base_var = (squares.sum() / total - base_mean**2).clip(lower=0)
     base_shares: dict[str, pd.Series] = {}
     shares: dict[int, dict[str, pd.Series]] = {s: {} for s in segs}
     for c in cats:
         frame = to_pandas(labelled.where(F.col(c).isNotNull()).groupBy(SEGMENT, c).count())
-        total = frame.groupby(c)["count"].sum().sort_values(ascending=False, kind="stable")
-        base_shares[c] = total / total.sum()
+        per_category = frame.groupby(c)["count"].sum().sort_values(ascending=False, kind="stable")
+        base_shares[c] = per_category / per_category.sum()
         for s in segs:
             part = frame[frame[SEGMENT] == s].set_index(c)["count"]
             part = part.sort_values(ascending=False, kind="stable")
@@ -419,14 +425,10 @@ def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
     return SegmentStats(
         rows=int(sum(r["__n"] for r in rows)),
         sizes={s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)},
-        means=table("mean"),
+        means=sums / counts,
         medians=table("median"),
-        base_mean=pd.Series(
-            {c: _float(base[f"mean:{c}"]) for c in num} if base else {}, dtype="float64"
-        ),
-        base_std=pd.Series(
-            {c: _float(base[f"std:{c}"]) for c in num} if base else {}, dtype="float64"
-        ),
+        base_mean=base_mean.astype("float64"),
+        base_std=np.sqrt(base_var).astype("float64"),
         base_shares=base_shares,
         shares=shares,
     )

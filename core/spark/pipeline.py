@@ -84,9 +84,10 @@ class SparkPreprocessing:
 
 
 def fit_spark_preprocessing(
-    table: Any, schema: Schema, weights: Mapping[str, float] | None = None
+    table: Any, rows: int, schema: Schema, weights: Mapping[str, float] | None = None
 ) -> SparkPreprocessing:
-    """Fit the preprocessing on every row of `table` (the output of spark_prepare)."""
+    """Fit the preprocessing on every row of `table` (the output of spark_prepare, `rows`
+    long)."""
     num, cats = schema.numeric, schema.categorical
     stages: list[Any] = []
     parts = []
@@ -103,7 +104,8 @@ def fit_spark_preprocessing(
         indexed = [f"__idx_{c}" for c in cats]
         encoded = [f"__ohe_{c}" for c in cats]
         grouping = ", ".join(
-            f"{_grouping_sql(table, c)} AS {_quote(g)}" for c, g in zip(cats, grouped, strict=True)
+            f"{_grouping_sql(table, rows, c)} AS {_quote(g)}"
+            for c, g in zip(cats, grouped, strict=True)
         )
         stages += [
             SQLTransformer(statement=f"SELECT *, {grouping} FROM __THIS__"),
@@ -130,7 +132,7 @@ def fit_spark_preprocessing(
     return SparkPreprocessing(fitted, slots, owners, means, stds, weights)
 
 
-def _grouping_sql(table: Any, col: str) -> str:
+def _grouping_sql(table: Any, rows: int, col: str) -> str:
     """SQL for the column with gaps filled by the most frequent value and rare categories
     grouped, as scikit-learn's SimpleImputer(most_frequent) + OneHotEncoder(min_frequency,
     max_categories) do it."""
@@ -140,7 +142,6 @@ def _grouping_sql(table: Any, col: str) -> str:
     }
     if not counts:
         raise DataError(f"column {col} is empty: exclude it or fix the data.")
-    rows = table.count()
     mode = min(counts, key=lambda v: (-counts[v], v))
     counts[mode] += rows - sum(counts.values())
     names = sorted(counts)

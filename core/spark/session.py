@@ -119,15 +119,17 @@ def cancellable(spark: Any, group: str, should_stop: Callable[[], bool] | None) 
     done = threading.Event()
     stopped = threading.Event()
 
-    def watch() -> None:
+    def watch(stop: Callable[[], bool]) -> None:
         while not done.wait(POLL_SECONDS):
-            if should_stop is not None and should_stop():
+            if stop():
                 stopped.set()
                 sc.cancelJobGroup(group)
                 return
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    watcher = None
+    if should_stop is not None:  # nothing to watch otherwise
+        watcher = threading.Thread(target=watch, args=(should_stop,), daemon=True)
+        watcher.start()
     try:
         yield
     except Exception as exc:
@@ -140,6 +142,7 @@ def cancellable(spark: Any, group: str, should_stop: Callable[[], bool] | None) 
         raise
     finally:
         done.set()
-        watcher.join()
+        if watcher is not None:
+            watcher.join()
     if stopped.is_set():
         raise Cancelled()
