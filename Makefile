@@ -1,39 +1,53 @@
 # Every target bootstraps .venv itself: a fresh machine needs only python3 and make.
+# `make run` installs what the app needs; `make test` and `make lint` add the test, lint and
+# Spark extras.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/shop.xlsx
+PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
+DEV_EXTRAS := test,lint,spark
 
 .PHONY: run test lint bench bench-spark sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,spark]'
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
 	touch $@
 
-run: $(VENV)/.installed
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[$(DEV_EXTRAS)]'
+	touch $(VENV)/.app $@
+
+# mypy checks the packages under their installed names: a view of symlinks, made here.
+.typecheck/segscope:
+	mkdir -p $@
+	ln -sfn ../../core $@/core
+	ln -sfn ../../tui $@/tui
+
+run: $(VENV)/.app
 	$(BIN)/segscope $(SAMPLE)
 
-test: $(VENV)/.installed
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev .typecheck/segscope
 	$(BIN)/ruff check core tui tests benchmarks sample_data
 	$(BIN)/ruff format --check core tui tests benchmarks sample_data
-	$(BIN)/mypy core
+	$(BIN)/mypy -p segscope.core -p segscope.tui
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.run
 
-bench-spark: $(VENV)/.installed
+bench-spark: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.spark
 
-sample: $(VENV)/.installed
+sample: $(VENV)/.app
 	$(BIN)/python -m sample_data.generate
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .typecheck .pytest_cache .mypy_cache .ruff_cache build

@@ -24,9 +24,9 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from core.analysis import Options, prepare_data, segment, start_sweep
-from core.schema import Role
 from sample_data.generate import planted_customers
+from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.schema import Role
 
 KS = list(range(2, 11))
 
@@ -117,7 +117,7 @@ def reference(n: int) -> dict[str, Any]:
 def load(n: int) -> dict[str, Any]:
     import pandas as pd
 
-    from core.io import load_tables
+    from segscope.core.io import load_tables
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
@@ -134,8 +134,8 @@ def load(n: int) -> dict[str, Any]:
 
 
 def e2e(n: int) -> dict[str, Any]:
-    from core.engine import analyse
-    from core.report import write_outputs
+    from segscope.core.engine import analyse
+    from segscope.core.report import write_outputs
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.parquet"

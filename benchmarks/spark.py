@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.measure import KS, table
-from core.analysis import Options, Segmentation
-from core.engine import engine_for
+from segscope.core.analysis import Options, Segmentation
+from segscope.core.engine import engine_for
 
 HERE = Path(__file__).parent
 MASTER = "local[2]"
@@ -35,7 +35,7 @@ def labels(seg: Segmentation, key: str) -> pd.Series:
 
 
 def measure(n: int) -> dict[str, Any]:
-    from core.spark.session import get_session
+    from segscope.core.spark.session import get_session
 
     started = time.perf_counter()
     spark = get_session(MASTER)

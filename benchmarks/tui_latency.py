@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.measure import table
-from tui.app import SegscopeApp
+from segscope.tui.app import SegscopeApp
 
 
 async def measure(path: Path) -> dict[str, float | int]:

@@ -12,16 +12,21 @@ from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from core import DEFAULT_SEED
-from core.compare import compare_k, match_to_model
-from core.errors import DataError
-from core.features import CustomerFrame, build_customer_frame
-from core.io import Tables, write_csv_atomic
-from core.model import SegmentModel
-from core.preprocess import fit_preprocessor, prepare, transform
-from core.relevance import Relevance, feature_relevance, silhouette_without, weak_features_text
-from core.schema import Role, Schema, infer_schema
-from core.segments import (
+from segscope.core import DEFAULT_SEED
+from segscope.core.compare import compare_k, match_to_model
+from segscope.core.errors import DataError
+from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.io import Tables, write_csv_atomic
+from segscope.core.model import SegmentModel
+from segscope.core.preprocess import fit_preprocessor, prepare, transform
+from segscope.core.relevance import (
+    Relevance,
+    feature_relevance,
+    silhouette_without,
+    weak_features_text,
+)
+from segscope.core.schema import Role, Schema, infer_schema
+from segscope.core.segments import (
     SegmentProfile,
     SegmentStats,
     final_model,
@@ -29,8 +34,16 @@ from core.segments import (
     renumber,
     segment_stats,
 )
-from core.stability import segment_stability, stability_sample
-from core.sweep import DEFAULT_KS, Choice, KResult, SweepPlan, choose_k, plan_sweep, run_sweep
+from segscope.core.stability import segment_stability, stability_sample
+from segscope.core.sweep import (
+    DEFAULT_KS,
+    Choice,
+    KResult,
+    SweepPlan,
+    choose_k,
+    plan_sweep,
+    run_sweep,
+)
 
 
 @dataclass

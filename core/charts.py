@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from core.sweep import KResult
+from segscope.core.sweep import KResult
 
 
 def draw_elbow(plt: Any, results: Sequence[KResult], knee: int | None = None) -> None:

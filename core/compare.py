@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from core.errors import DataError
-from core.model import SegmentModel
-from core.preprocess import prepare, transform
-from core.segments import inverse_order, size_order
-from core.sweep import KResult
+from segscope.core.errors import DataError
+from segscope.core.model import SegmentModel
+from segscope.core.preprocess import prepare, transform
+from segscope.core.segments import inverse_order, size_order
+from segscope.core.sweep import KResult
 
 
 def numbered(result: KResult) -> np.ndarray:

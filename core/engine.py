@@ -12,13 +12,20 @@ from typing import Protocol
 
 import pandas as pd
 
-from core import ENGINES
-from core.analysis import Options, Prepared, Segmentation, prepare_data, segment, start_sweep
-from core.compare import compare_k
-from core.errors import DataError
-from core.io import Tables, check_output_dir, load_tables
-from core.model import SegmentModel
-from core.sweep import KResult, SweepPlan
+from segscope.core import ENGINES
+from segscope.core.analysis import (
+    Options,
+    Prepared,
+    Segmentation,
+    prepare_data,
+    segment,
+    start_sweep,
+)
+from segscope.core.compare import compare_k
+from segscope.core.errors import DataError
+from segscope.core.io import Tables, check_output_dir, load_tables
+from segscope.core.model import SegmentModel
+from segscope.core.sweep import KResult, SweepPlan
 
 
 class Engine(Protocol):
@@ -102,7 +109,7 @@ def engine_for(options: Options) -> Engine:
     if options.engine == "local":
         return LocalEngine()
     if options.engine == "spark":
-        from core.spark import spark_engine
+        from segscope.core.spark import spark_engine
 
         return spark_engine(options.spark_master, options.labels_uri)
     raise DataError(f"unknown engine '{options.engine}': use one of {', '.join(ENGINES)}.")

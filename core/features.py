@@ -9,9 +9,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from core.errors import DataError
-from core.io import Tables
-from core.schema import KEY_PATTERN, is_datelike
+from segscope.core.errors import DataError
+from segscope.core.io import Tables
+from segscope.core.schema import KEY_PATTERN, is_datelike
 
 AMOUNT_PATTERN = re.compile(r"amount|value|price|spend|revenue|sales|total|paid|cost", re.I)
 BURN_PATTERN = re.compile(r"burn|redeem|used|claimed|converted", re.I)

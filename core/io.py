@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import DataError, OutputExists
+from segscope.core.errors import DataError, OutputExists
 
 Tables = dict[str, pd.DataFrame]
 

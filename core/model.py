@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from core.errors import DataError
-from core.io import write_bytes_atomic
-from core.schema import Schema
+from segscope.core.errors import DataError
+from segscope.core.io import write_bytes_atomic
+from segscope.core.schema import Schema
 
 FORMAT = "segscope-model"
 FORMAT_VERSION = 1

@@ -11,8 +11,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from core.errors import DataError
-from core.schema import Role, Schema
+from segscope.core.errors import DataError
+from segscope.core.schema import Role, Schema
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'

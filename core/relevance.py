@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.preprocess import fit_preprocessor, transform
-from core.schema import ColumnRole, Role, Schema
-from core.sweep import fit_kmeans, pairwise_euclidean, silhouette_from_distances
+from segscope.core.preprocess import fit_preprocessor, transform
+from segscope.core.schema import ColumnRole, Role, Schema
+from segscope.core.sweep import fit_kmeans, pairwise_euclidean, silhouette_from_distances
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from core.analysis import Segmentation
-from core.charts import charts_text
-from core.compare import compare_text
-from core.io import local_or_url, output_dir, write_csv_atomic, write_text_atomic
-from core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
-from core.scoring import ScoreResult
-from core.segments import profiles_frame
+from segscope.core.analysis import Segmentation
+from segscope.core.charts import charts_text
+from segscope.core.compare import compare_text
+from segscope.core.io import local_or_url, output_dir, write_csv_atomic, write_text_atomic
+from segscope.core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
+from segscope.core.scoring import ScoreResult
+from segscope.core.segments import profiles_frame
 
 OUTPUT_FILES = (
     "labels.csv",

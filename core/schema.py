@@ -10,7 +10,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from core.errors import DataError
+from segscope.core.errors import DataError
 
 
 class Role(str, Enum):

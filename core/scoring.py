@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.errors import DataError
-from core.features import build_customer_frame
-from core.io import load_tables
-from core.model import SegmentModel, load_model
-from core.preprocess import prepare, transform
+from segscope.core.errors import DataError
+from segscope.core.features import build_customer_frame
+from segscope.core.io import load_tables
+from segscope.core.model import SegmentModel, load_model
+from segscope.core.preprocess import prepare, transform
 
 
 @dataclass

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from core.schema import Schema
-from core.sweep import KResult
+from segscope.core.schema import Schema
+from segscope.core.sweep import KResult
 
 NOTABLE_Z = 0.4  # a numeric feature sets a segment apart when its mean is this many SDs off
 NOTABLE_LIFT = 1.5  # a category sets a segment apart at this lift ...

@@ -12,8 +12,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.metrics.pairwise import euclidean_distances
 
-from core.errors import Cancelled, DataError
-from core.stability import (
+from segscope.core.errors import Cancelled, DataError
+from segscope.core.stability import (
     STABILITY_ROWS,
     UNSTABLE,
     resample_labels,

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import silhouette_score
 
-from core.analysis import Options, prepare_data
-from core.io import load_tables
-from core.report import OUTPUT_FILES
-from tui.cli import main
+from segscope.core.analysis import Options, prepare_data
+from segscope.core.io import load_tables
+from segscope.core.report import OUTPUT_FILES
+from segscope.tui.cli import main
 
 SUMMARY_SWEEP_KEYS = {
     "k", "inertia", "silhouette", "silhouette_sample_size", "calinski_harabasz", "davies_bouldin",
@@ -157,7 +157,15 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     junk = tmp_path / "junk.csv"
     junk.write_bytes(bytes(range(256)))
     proc = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "sweep", str(junk), "--out", str(tmp_path / "o")],
+        [
+            sys.executable,
+            "-m",
+            "segscope.tui.cli",
+            "sweep",
+            str(junk),
+            "--out",
+            str(tmp_path / "o"),
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).parent.parent,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.errors import DataError
-from core.features import build_customer_frame, guess_sheets
-from core.io import load_tables
 from sample_data.generate import shop_tables
+from segscope.core.errors import DataError
+from segscope.core.features import build_customer_frame, guess_sheets
+from segscope.core.io import load_tables
 
 
 def test_workbook_guess_joins_and_behaviour(shop_xlsx: Path) -> None:

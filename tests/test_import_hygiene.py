@@ -1,7 +1,11 @@
-"""core/ is UI-independent: importing any of its modules loads no textual, rich or tui module.
+"""One import root, and segscope.core UI-independent.
 
+segscope.core: importing any of its modules loads no textual, rich or segscope.tui module.
 scikit-learn >= 1.9 imports rich itself (for its progress callbacks), so each check first imports
 the engine's own libraries, then the core module, and looks only at what the core module added.
+
+One import root: the folders core/ and tui/ are importable only as segscope.core and
+segscope.tui, never as plain `core` or `tui` (which would load every module a second time).
 """
 
 from __future__ import annotations
@@ -13,38 +17,73 @@ from pathlib import Path
 
 import pytest
 
-import core
+import segscope.core as core
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, "segscope.core."))
 LIBRARIES = (
     "numpy, pandas, sklearn.cluster, sklearn.compose, sklearn.impute, sklearn.metrics, "
     "sklearn.pipeline, sklearn.preprocessing, kneed, skops.io, plotext"
 )
-UI = ("textual", "textual_plotext", "rich", "tui")
+UI = ("textual", "textual_plotext", "rich", "segscope.tui")
+
+
+def is_ui(module: str) -> bool:
+    return any(module == ui or module.startswith(ui + ".") for ui in UI)
+
+
+def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd)
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_core_module_does_not_import_ui(module: str) -> None:
     code = (
         f"import sys, {LIBRARIES}; before = set(sys.modules); import {module}; "
-        f"added = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in {UI!r}); "
-        "print(','.join(added))"
+        "print(','.join(sorted(set(sys.modules) - before)))"
     )
-    root = Path(core.__file__).parent.parent
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "", f"{module} imports {proc.stdout.strip()}"
+    added = [m for m in proc.stdout.strip().split(",") if m]
+    assert not [m for m in added if is_ui(m)], f"{module} imports UI modules"
 
 
 def test_core_sources_name_no_ui_library() -> None:
-    root = Path(core.__file__).parent
-    for path in root.rglob("*.py"):
+    for path in Path(core.__file__).parent.rglob("*.py"):
         for line in path.read_text().splitlines():
             words = line.split()
             if words[:1] in (["import"], ["from"]) and len(words) > 1:
-                assert words[1].split(".")[0] not in UI, f"{path.name}: {line.strip()}"
+                assert not is_ui(words[1]), f"{path.name}: {line.strip()}"
 
 
 def test_every_core_module_is_checked() -> None:
-    assert {"core.io", "core.sweep", "core.analysis", "core.report"} <= set(MODULES)
-    assert {"core.engine", "core.spark", "core.spark.engine"} <= set(MODULES)
+    names = {m.removeprefix("segscope.") for m in MODULES}
+    assert {"core.io", "core.sweep", "core.analysis", "core.report"} <= names
+    assert {"core.engine", "core.spark", "core.spark.engine"} <= names
+
+
+@pytest.mark.parametrize("name", ["core", "tui", "core.io", "tui.cli"])
+def test_the_folders_are_not_importable_under_their_own_names(name: str) -> None:
+    """Even from the repository's root, where core/ and tui/ are on sys.path."""
+    proc = run_python(f"import {name}")
+    assert proc.returncode != 0
+    assert "segscope has one import root" in proc.stderr
+
+
+def test_every_loaded_module_has_one_name() -> None:
+    """After the whole app is imported, each source file is loaded under one module name."""
+    code = (
+        "import sys, segscope.tui.app, segscope.tui.cli, segscope.core.engine, "
+        "segscope.core.report\n"
+        "files = {}\n"
+        "for name, m in list(sys.modules.items()):\n"
+        "    f = getattr(m, '__file__', None)\n"
+        f"    if f and f.startswith(({str(ROOT / 'core')!r}, {str(ROOT / 'tui')!r})):\n"
+        "        files.setdefault(f, []).append(name)\n"
+        "print(len(files)); print([v for v in files.values() if len(v) > 1])\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('core', 'tui')))\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    count, doubles, plain = proc.stdout.strip().splitlines()
+    assert int(count) > 20 and doubles == "[]" and plain == "[]"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.errors import DataError, OutputExists
-from core.io import load_tables, output_dir, write_text_atomic
+from segscope.core.errors import DataError, OutputExists
+from segscope.core.io import load_tables, output_dir, write_text_atomic
 
 
 def _only(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

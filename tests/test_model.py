@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.analysis import Options, prepare_data, segment, start_sweep
-from core.errors import DataError
-from core.features import build_customer_frame
-from core.io import load_tables
-from core.model import load_model, save_model
-from core.preprocess import prepare
-from core.scoring import score_tables
+from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.errors import DataError
+from segscope.core.features import build_customer_frame
+from segscope.core.io import load_tables
+from segscope.core.model import load_model, save_model
+from segscope.core.preprocess import prepare
+from segscope.core.scoring import score_tables
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import DataError
-from core.schema import Role, infer_schema
+from segscope.core.errors import DataError
+from segscope.core.schema import Role, infer_schema
 
 
 def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:

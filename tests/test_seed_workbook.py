@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.analysis import Options, prepare_data
-from core.io import load_tables
-from core.schema import Role
-from tui.cli import main
+from segscope.core.analysis import Options, prepare_data
+from segscope.core.io import load_tables
+from segscope.core.schema import Role
+from segscope.tui.cli import main
 
 
 def test_user_workbook_end_to_end(

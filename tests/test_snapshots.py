@@ -14,9 +14,9 @@ from types import SimpleNamespace
 import pytest
 from textual.pilot import Pilot
 
-from core import sweep as sweep_mod
-from tui.app import SegscopeApp
-from tui.screens import export as export_mod
+from segscope.core import sweep as sweep_mod
+from segscope.tui.app import SegscopeApp
+from segscope.tui.screens import export as export_mod
 
 from .tui_helpers import swept, wait_until
 

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core.analysis import Options, Segmentation
-from core.engine import analyse, engine_for
-from core.errors import Cancelled, DataError, OutputExists
-from core.io import load_tables
-from core.report import write_outputs
-from core.schema import Role
-from core.scoring import score_tables
-from tui.cli import main
+from segscope.core.analysis import Options, Segmentation
+from segscope.core.engine import analyse, engine_for
+from segscope.core.errors import Cancelled, DataError, OutputExists
+from segscope.core.io import load_tables
+from segscope.core.report import write_outputs
+from segscope.core.schema import Role
+from segscope.core.scoring import score_tables
+from segscope.tui.cli import main
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed")
 pytestmark = pytest.mark.spark
@@ -222,8 +222,8 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
     """s switches the sweep screen to Spark; Esc cancels its jobs; the export writes Parquet."""
     from textual.widgets import Input, Static
 
+    from segscope.tui.app import SegscopeApp
     from tests.tui_helpers import wait_until
-    from tui.app import SegscopeApp
 
     app = SegscopeApp(shop_xlsx, Options(ks=range(2, 6), spark_master=MASTER))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -277,7 +277,7 @@ def test_existing_labels_are_refused_before_any_work(
 def test_without_java_the_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from core.spark.session import get_session
+    from segscope.core.spark.session import get_session
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.delenv("JAVA_HOME", raising=False)

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from core import sweep as sweep_mod
-from core.analysis import Options, prepare_data, segment, start_sweep
-from core.errors import Cancelled, DataError
-from core.schema import Role
-from core.sweep import choose_k, parse_ks, plan_sweep, run_sweep
+from segscope.core import sweep as sweep_mod
+from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.errors import Cancelled, DataError
+from segscope.core.schema import Role
+from segscope.core.sweep import choose_k, parse_ks, plan_sweep, run_sweep
 
 
 def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:

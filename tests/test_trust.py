@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from core.analysis import Options, prepare_data, segment, start_sweep
-from core.compare import compare_k, compare_text
-from core.errors import DataError
-from core.relevance import feature_relevance
-from core.schema import Role
-from core.scoring import score_tables
 from sample_data.generate import planted_customers
+from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.compare import compare_k, compare_text
+from segscope.core.errors import DataError
+from segscope.core.relevance import feature_relevance
+from segscope.core.schema import Role
+from segscope.core.scoring import score_tables
 
 INFORMATIVE = [
     "age",
@@ -62,7 +62,7 @@ def test_relevance_scores_follow_the_data() -> None:
             "cat": np.r_[["a"] * 100, ["b"] * 100],
         }
     )
-    from core.schema import infer_schema
+    from segscope.core.schema import infer_schema
 
     rel = {r.feature: r.score for r in feature_relevance(df, labels, infer_schema(df))}
     assert rel["separated"] == pytest.approx(1.0)

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from textual.widgets import DataTable, Input
 
-from core.analysis import Options
-from core.engine import LocalEngine, analyse
-from core.schema import Role
-from tui.app import SegscopeApp
-from tui.screens.dialogs import HelpScreen, SegmentDetailScreen
+from segscope.core.analysis import Options
+from segscope.core.engine import LocalEngine, analyse
+from segscope.core.schema import Role
+from segscope.tui.app import SegscopeApp
+from segscope.tui.screens.dialogs import HelpScreen, SegmentDetailScreen
 
 from .tui_helpers import swept, wait_until
 
@@ -170,10 +170,10 @@ async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Pat
 
 
 async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_path: Path) -> None:
-    from core.analysis import Options as Opts
-    from core.report import write_outputs
-    from tui.screens.dialogs import CompareScreen
-    from tui.screens.score import ScoreScreen
+    from segscope.core.analysis import Options as Opts
+    from segscope.core.report import write_outputs
+    from segscope.tui.screens.dialogs import CompareScreen
+    from segscope.tui.screens.score import ScoreScreen
 
     engine = analyse(shop_xlsx, Opts(ks=[4]))
     write_outputs(engine, tmp_path / "m")
@@ -213,7 +213,7 @@ async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_pat
 
 
 async def test_command_palette_reaches_actions(shop_xlsx: Path) -> None:
-    from tui.screens.score import ScoreScreen
+    from segscope.tui.screens.score import ScoreScreen
 
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -13,21 +13,21 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.analysis import Options, prepare_data
-from core.engine import engine_for
-from core.errors import Cancelled, DataError
-from core.io import check_output_dir, load_tables
-from core.model import SegmentModel, load_model
-from core.report import write_outputs, write_score_outputs
-from core.scoring import score_file
-from core.segments import profiles_frame
-from tui.screens.data import DataScreen
-from tui.screens.dialogs import CompareScreen, ConfirmScreen, HelpScreen
-from tui.screens.export import ExportScreen
-from tui.screens.score import PathPrompt, ScoreScreen
-from tui.screens.segments import SegmentsScreen
-from tui.screens.sweep import SweepScreen
-from tui.state import (
+from segscope.core.analysis import Options, prepare_data
+from segscope.core.engine import engine_for
+from segscope.core.errors import Cancelled, DataError
+from segscope.core.io import check_output_dir, load_tables
+from segscope.core.model import SegmentModel, load_model
+from segscope.core.report import write_outputs, write_score_outputs
+from segscope.core.scoring import score_file
+from segscope.core.segments import profiles_frame
+from segscope.tui.screens.data import DataScreen
+from segscope.tui.screens.dialogs import CompareScreen, ConfirmScreen, HelpScreen
+from segscope.tui.screens.export import ExportScreen
+from segscope.tui.screens.score import PathPrompt, ScoreScreen
+from segscope.tui.screens.segments import SegmentsScreen
+from segscope.tui.screens.sweep import SweepScreen
+from segscope.tui.state import (
     Exported,
     Loaded,
     Reprepared,

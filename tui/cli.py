@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core import DEFAULT_SEED, ENGINES
-from core.errors import DataError
+from segscope.core import DEFAULT_SEED, ENGINES
+from segscope.core.errors import DataError
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -141,15 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
         return int(exc.code or 0)
     if opts.version:
-        from core import __version__
+        from segscope.core import __version__
 
         print(f"segscope {__version__}")
         return EXIT_OK
     if opts.path and not Path(opts.path).exists():
         print(f"segscope: {opts.path}: no such file.", file=sys.stderr)
         return EXIT_DATA
-    from core.analysis import Options
-    from tui.app import SegscopeApp
+    from segscope.core.analysis import Options
+    from segscope.tui.app import SegscopeApp
 
     options = Options(
         engine=opts.engine, spark_master=opts.spark_master, labels_uri=opts.labels_uri
@@ -177,13 +177,13 @@ def _guarded(run: Callable[[], int]) -> int:
 def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from core.analysis import Options
-    from core.engine import analyse, engine_for
-    from core.model import load_model
-    from core.report import default_out_dir, summary, write_outputs
-    from core.schema import Role
-    from core.sweep import parse_ks
-    from tui.render import ProgressReporter, print_results
+    from segscope.core.analysis import Options
+    from segscope.core.engine import analyse, engine_for
+    from segscope.core.model import load_model
+    from segscope.core.report import default_out_dir, summary, write_outputs
+    from segscope.core.schema import Role
+    from segscope.core.sweep import parse_ks
+    from segscope.tui.render import ProgressReporter, print_results
 
     def run() -> int:
         roles = {c: Role.CATEGORICAL for c in a.categorical}
@@ -225,10 +225,10 @@ def _run_sweep(a: argparse.Namespace) -> int:
 def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from core.io import check_output_dir
-    from core.report import default_out_dir, write_score_outputs
-    from core.scoring import score_file
-    from tui.render import print_score
+    from segscope.core.io import check_output_dir
+    from segscope.core.report import default_out_dir, write_score_outputs
+    from segscope.core.scoring import score_file
+    from segscope.tui.render import print_score
 
     def run() -> int:
         out = a.out or default_out_dir(a.path)

@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from core.analysis import Segmentation
-from core.charts import charts_text
-from core.compare import compare_text
-from core.model import SegmentModel
-from core.scoring import ScoreResult
-from core.sweep import KResult, SweepPlan
+from segscope.core.analysis import Segmentation
+from segscope.core.charts import charts_text
+from segscope.core.compare import compare_text
+from segscope.core.model import SegmentModel
+from segscope.core.scoring import ScoreResult
+from segscope.core.sweep import KResult, SweepPlan
 
 
 class ProgressReporter:

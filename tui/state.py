@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.message import Message
 
-from core.analysis import Options, Prepared, Segmentation
-from core.io import Tables
-from core.sweep import KResult, SweepPlan
+from segscope.core.analysis import Options, Prepared, Segmentation
+from segscope.core.io import Tables
+from segscope.core.sweep import KResult, SweepPlan
 
 
 @dataclass

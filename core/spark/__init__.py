@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING
 
-from core.errors import DataError
+from segscope.core.errors import DataError
 
 if TYPE_CHECKING:
-    from core.spark.engine import SparkEngine
+    from segscope.core.spark.engine import SparkEngine
 
 INSTALL_HINT = (
     "the Spark engine needs pyspark: install it with pip install 'segscope[spark]' "
@@ -23,6 +23,6 @@ def spark_engine(master: str | None = None, labels_uri: str | None = None) -> Sp
     """A Spark engine on `master` (default: local[*], every core of this machine)."""
     if importlib.util.find_spec("pyspark") is None:
         raise DataError(INSTALL_HINT)
-    from core.spark.engine import SparkEngine
+    from segscope.core.spark.engine import SparkEngine
 
     return SparkEngine(master, labels_uri)

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
-from core.analysis import (
+from segscope.core.analysis import (
     Options,
     Prepared,
     Segmentation,
@@ -32,25 +32,25 @@ from core.analysis import (
     resolve_schema,
     segment_model,
 )
-from core.compare import match_to_model, results_for
-from core.errors import Cancelled, DataError, OutputExists
-from core.io import URL, Tables, check_output_dir, first_line
-from core.model import SegmentModel
-from core.preprocess import fit_preprocessor, prepare, transform
-from core.schema import Schema
-from core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
-from core.spark.features import build_customer_table, to_pandas
-from core.spark.pipeline import (
+from segscope.core.compare import match_to_model, results_for
+from segscope.core.errors import Cancelled, DataError, OutputExists
+from segscope.core.io import URL, Tables, check_output_dir, first_line
+from segscope.core.model import SegmentModel
+from segscope.core.preprocess import fit_preprocessor, prepare, transform
+from segscope.core.schema import Schema
+from segscope.core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
+from segscope.core.spark.features import build_customer_table, to_pandas
+from segscope.core.spark.pipeline import (
     FEATURES,
     SparkPreprocessing,
     fit_spark_preprocessing,
     spark_prepare,
     to_sklearn_centres,
 )
-from core.spark.session import cancellable, get_session
-from core.spark.tables import read_spark_tables
-from core.stability import resample_labels, stability, stability_sample
-from core.sweep import (
+from segscope.core.spark.session import cancellable, get_session
+from segscope.core.spark.tables import read_spark_tables
+from segscope.core.stability import resample_labels, stability, stability_sample
+from segscope.core.sweep import (
     KResult,
     SweepPlan,
     choose_k,

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 from pyspark.sql import functions as F
 
-from core.errors import DataError
-from core.features import (
+from segscope.core.errors import DataError
+from segscope.core.features import (
     JOIN_PATTERN,
     STATUS_MAX_VALUES,
     CustomerFrame,
@@ -26,8 +26,8 @@ from core.features import (
     plan_lookup_joins,
     plan_measures,
 )
-from core.schema import is_datelike
-from core.spark.tables import SparkTables, from_pandas
+from segscope.core.schema import is_datelike
+from segscope.core.spark.tables import SparkTables, from_pandas
 
 PEEK_ROWS = 2_000  # rows of each table read to the driver to decide what to build
 LOOKUP_LIMIT = 100_000  # a table bigger than this is not a lookup table (lookups go to the driver)

@@ -27,10 +27,10 @@ from pyspark.ml.linalg import Vectors
 from pyspark.sql import functions as F
 from sklearn.compose import ColumnTransformer
 
-from core.errors import DataError
-from core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE, part_name
-from core.schema import Role, Schema
-from core.spark.features import days_before, is_numeric_type, to_pandas
+from segscope.core.errors import DataError
+from segscope.core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE, part_name
+from segscope.core.schema import Role, Schema
+from segscope.core.spark.features import days_before, is_numeric_type, to_pandas
 
 INFREQUENT = "infrequent_sklearn"  # scikit-learn's name for the grouped rare categories
 FEATURES = "features"

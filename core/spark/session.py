@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from core.errors import Cancelled, DataError
-from core.io import first_line
+from segscope.core.errors import Cancelled, DataError
+from segscope.core.io import first_line
 
 # The JVM's output (Spark's log included) goes to a file: on the terminal it would scribble
 # over the app.

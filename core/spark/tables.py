@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from core.errors import DataError
-from core.io import (
+from segscope.core.errors import DataError
+from segscope.core.io import (
     URL,
     Tables,
     file_kind,
@@ -18,7 +18,7 @@ from core.io import (
     sniff_delimiter,
     table_name,
 )
-from core.spark.session import spark_message
+from segscope.core.spark.session import spark_message
 
 SparkTables = dict[str, Any]  # table name -> Spark DataFrame
 PART_FILE = re.compile(r"^(part-|_SUCCESS$|_committed|_started|\.)")

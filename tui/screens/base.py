@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
-from tui.state import Session
+from segscope.tui.state import Session
 
 if TYPE_CHECKING:
-    from tui.app import SegscopeApp
+    from segscope.tui.app import SegscopeApp
 
 
 class SessionScreen(Screen[None]):
@@ -26,7 +26,7 @@ class SessionScreen(Screen[None]):
 
     @property
     def seg_app(self) -> SegscopeApp:
-        from tui.app import SegscopeApp
+        from segscope.tui.app import SegscopeApp
 
         return cast(SegscopeApp, self.app)
 

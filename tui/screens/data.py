@@ -22,10 +22,10 @@ from textual.widgets import (
     TabPane,
 )
 
-from core.analysis import Prepared
-from core.schema import FEATURE_ROLES, Role
-from tui.screens.base import SessionScreen
-from tui.widgets.files import DataFileTree, PathSuggester
+from segscope.core.analysis import Prepared
+from segscope.core.schema import FEATURE_ROLES, Role
+from segscope.tui.screens.base import SessionScreen
+from segscope.tui.widgets.files import DataFileTree, PathSuggester
 
 PREVIEW_ROWS = 50
 WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]

@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
-from core.segments import SegmentProfile
-from tui.render import crosstab_table, fmt
+from segscope.core.segments import SegmentProfile
+from segscope.tui.render import crosstab_table, fmt
 
 HELP = """\
 # segscope keys

@@ -9,11 +9,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from core.errors import OutputExists
-from core.io import check_output_dir
-from core.report import OUTPUT_FILES, default_out_dir
-from tui.screens.base import SessionScreen
-from tui.screens.dialogs import ConfirmScreen
+from segscope.core.errors import OutputExists
+from segscope.core.io import check_output_dir
+from segscope.core.report import OUTPUT_FILES, default_out_dir
+from segscope.tui.screens.base import SessionScreen
+from segscope.tui.screens.dialogs import ConfirmScreen
 
 
 class ExportScreen(SessionScreen):

@@ -14,13 +14,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from core.model import SegmentModel
-from core.report import default_out_dir
-from core.scoring import ScoreResult
-from tui.widgets.files import PathSuggester
+from segscope.core.model import SegmentModel
+from segscope.core.report import default_out_dir
+from segscope.core.scoring import ScoreResult
+from segscope.tui.widgets.files import PathSuggester
 
 if TYPE_CHECKING:
-    from tui.app import SegscopeApp
+    from segscope.tui.app import SegscopeApp
 
 
 class PathPrompt(ModalScreen[Path | None]):

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from tui.render import fmt
-from tui.screens.base import SessionScreen
-from tui.screens.dialogs import SegmentDetailScreen
+from segscope.tui.render import fmt
+from segscope.tui.screens.base import SessionScreen
+from segscope.tui.screens.dialogs import SegmentDetailScreen
 
 
 class SegmentsScreen(SessionScreen):

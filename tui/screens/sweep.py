@@ -9,12 +9,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
-from core import ENGINES
-from core.errors import DataError
-from core.sweep import KResult, parse_ks
-from tui.render import fmt
-from tui.screens.base import SessionScreen
-from tui.widgets.charts import SweepChart
+from segscope.core import ENGINES
+from segscope.core.errors import DataError
+from segscope.core.sweep import KResult, parse_ks
+from segscope.tui.render import fmt
+from segscope.tui.screens.base import SessionScreen
+from segscope.tui.widgets.charts import SweepChart
 
 
 class SweepScreen(SessionScreen):

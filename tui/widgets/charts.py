@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from textual_plotext import PlotextPlot
 
-from core.charts import draw_elbow, draw_silhouette
-from core.sweep import KResult
+from segscope.core.charts import draw_elbow, draw_silhouette
+from segscope.core.sweep import KResult
 
 
 class SweepChart(PlotextPlot):

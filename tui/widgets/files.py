@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree
 
-from core.io import EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES
+from segscope.core.io import EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES
 
 DATA_SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES, ".gz")
 
