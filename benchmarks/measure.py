@@ -25,8 +25,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from sample_data.generate import planted_customers
-from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.analysis import prepare_tables, segment, start_sweep
 from segscope.core.schema import Role
+from segscope.core.settings import DataChoices, SweepSettings
 
 KS = list(range(2, 11))
 
@@ -37,7 +38,7 @@ def table(n: int):  # type: ignore[no-untyped-def]
 
 
 def prepared(n: int):  # type: ignore[no-untyped-def]
-    return prepare_data({"customers": table(n)}, Options(roles={"planted": Role.IGNORED}))
+    return prepare_tables({"customers": table(n)}, DataChoices(roles={"planted": Role.IGNORED}))
 
 
 def peak_mib() -> float:
@@ -47,7 +48,7 @@ def peak_mib() -> float:
 def segscope_sweep(n: int) -> dict[str, Any]:
     prep = prepared(n)
     started = time.perf_counter()
-    plan, results = start_sweep(prep, KS, 42)
+    plan, results = start_sweep(prep, SweepSettings(tuple(KS), 42))
     done = list(results)
     seconds = time.perf_counter() - started
     best = max(done, key=lambda r: r.silhouette)
@@ -107,7 +108,7 @@ def exact_silhouettes(
 
 def reference(n: int) -> dict[str, Any]:
     prep = prepared(n)
-    plan, results = start_sweep(prep, KS, 42)
+    plan, results = start_sweep(prep, SweepSettings(tuple(KS), 42))
     done = list(results)
     idx = np.random.default_rng(123).choice(n, min(n, 50_000), replace=False)
     sil = exact_silhouettes(prep.X[idx], {r.k: r.labels[idx] for r in done})
@@ -117,7 +118,7 @@ def reference(n: int) -> dict[str, Any]:
 def load(n: int) -> dict[str, Any]:
     import pandas as pd
 
-    from segscope.core.io import load_tables
+    from segscope.core.readers import read_source
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
@@ -125,7 +126,7 @@ def load(n: int) -> dict[str, Any]:
         timings = {}
         for name, read in (
             ("pandas", lambda: pd.read_csv(path)),
-            ("segscope", lambda: load_tables(path)),
+            ("segscope", lambda: read_source(path)),
         ):
             started = time.perf_counter()
             read()
@@ -141,7 +142,7 @@ def e2e(n: int) -> dict[str, Any]:
         path = Path(tmp) / "customers.parquet"
         table(n).drop(columns="planted").to_parquet(path)
         started = time.perf_counter()
-        seg = analyse(path, Options())
+        seg = analyse(path)
         write_outputs(seg, Path(tmp) / "out")
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "k": seg.choice.k}

@@ -19,8 +19,9 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.measure import KS, table
-from segscope.core.analysis import Options, Segmentation
+from segscope.core.analysis import Segmentation
 from segscope.core.engine import engine_for
+from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 
 HERE = Path(__file__).parent
 MASTER = "local[2]"
@@ -47,15 +48,15 @@ def measure(n: int) -> dict[str, Any]:
         truth = data.set_index("customer_id")["planted"]
         out: dict[str, Any] = {"n": n, "spark_start": start_seconds, "spark": spark.version}
         for name in ("local", "spark"):
-            options = Options(ks=KS, engine=name, spark_master=MASTER)
-            engine = engine_for(options)
+            engine = engine_for(EngineSettings(name, MASTER))
+            settings = SweepSettings(tuple(KS))
             started = time.perf_counter()
-            prepared = engine.prepare(path, options)
+            prepared = engine.prepare(engine.open(str(path)), DataChoices())
             stages = [time.perf_counter()]
-            plan, results = engine.start_sweep(prepared, KS, options.seed)
+            plan, results = engine.start_sweep(prepared, settings)
             done = list(results)
             stages.append(time.perf_counter())
-            seg = engine.segment(prepared, plan, done)
+            seg = engine.segment(prepared, plan, done, settings)
             stages.append(time.perf_counter())
             out[f"{name}_seconds"] = stages[-1] - started
             out[f"{name}_stages"] = [

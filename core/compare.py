@@ -8,7 +8,7 @@ from scipy.optimize import linear_sum_assignment
 
 from segscope.core.errors import DataError
 from segscope.core.model import SegmentModel
-from segscope.core.preprocess import prepare, transform
+from segscope.core.preprocess import transform, typed_features
 from segscope.core.segments import inverse_order, size_order
 from segscope.core.sweep import KResult
 
@@ -66,7 +66,7 @@ def match_to_model(
     nearest centre (Hungarian assignment); new segments beyond the old k follow, by size.
     """
     try:
-        features = prepare(data, old.schema, reference_date)
+        features = typed_features(data, old.schema, reference_date)
     except DataError as exc:
         raise DataError(f"cannot match to the earlier model: {exc}") from exc
     X = transform(old.pipeline.named_steps["preprocess"], features)

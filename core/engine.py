@@ -1,12 +1,14 @@
 """The seam between the app and where the work runs: one interface, a local and a Spark engine.
 
-The CLI and the TUI ask `engine_for(options)` and call `prepare`, `start_sweep` and `segment`;
-they never know whether scikit-learn on this machine or a Spark cluster does the work.
+The CLI and the TUI ask `engine_for(settings)` and call `open`, `prepare`, `start_sweep` and
+`segment`; they never know whether scikit-learn on this machine or a Spark cluster does the
+work. A Prepared data set is bound to the engine that prepared it (`identity`) and to the
+choices it was prepared with: `needs_preparing` says when it must be prepared again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -14,120 +16,132 @@ import pandas as pd
 
 from segscope.core import ENGINES
 from segscope.core.analysis import (
-    Options,
+    LOCAL,
     Prepared,
     Segmentation,
-    prepare_data,
+    prepare_tables,
     segment,
     start_sweep,
 )
 from segscope.core.compare import compare_k
 from segscope.core.errors import DataError
-from segscope.core.io import Tables, check_output_dir, load_tables
-from segscope.core.model import SegmentModel
+from segscope.core.outputs import OutputFolder
+from segscope.core.readers import Source, read_source
+from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.core.sweep import KResult, SweepPlan
+from segscope.core.text import quoted
 
 
 class Engine(Protocol):
-    """Prepare the customer table, sweep k, fit and profile the chosen segments."""
+    """Read, prepare, sweep k, fit and profile the chosen segments."""
 
     name: str
 
-    def prepare(
-        self, source: str | Path, options: Options, tables: Tables | None = None
-    ) -> Prepared:
-        """Read `source` (or use `tables` already read from it) into prepared features."""
+    @property
+    def identity(self) -> str:
+        """The engine and where it runs: what a Prepared data set is bound to."""
         ...
 
-    def ready(
-        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
-    ) -> Prepared:
-        """What this engine sweeps: `prepared` when it is already this engine's, for these
-        options; else `source` prepared anew."""
+    def open(self, location: str) -> Source:
+        """The tables at `location` (read, or opened where the engine reads them)."""
+        ...
+
+    def prepare(self, source: Source, choices: DataChoices) -> Prepared:
+        """The customer table, roles and transformed matrix, as `choices` say."""
         ...
 
     def start_sweep(
         self,
         prepared: Prepared,
-        ks: Sequence[int],
-        seed: int,
+        settings: SweepSettings,
         should_stop: Callable[[], bool] | None = None,
     ) -> tuple[SweepPlan, Iterator[KResult]]:
         """The plan and an iterator yielding each k as it finishes (Cancelled when stopped)."""
         ...
 
     def segment(
-        self,
-        prepared: Prepared,
-        plan: SweepPlan,
-        results: list[KResult],
-        k: int | None = None,
-        like: SegmentModel | None = None,
-        compare: tuple[int, int] | None = None,
+        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
     ) -> Segmentation:
-        """Choose k (or take `k`), fit, label and profile every customer."""
+        """Choose k (or take settings.k), fit, label and profile every customer."""
         ...
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         """Customers in each pair of segments of k=a and k=b of the sweep."""
         ...
 
-    def check_outputs(self, target: Path, force: bool) -> None:
-        """Refuse, before any work, outputs that exist (unless `force`): OutputExists."""
+    def check_outputs(self, folder: OutputFolder) -> None:
+        """Refuse, before any work, outputs that may not be written (OutputExists)."""
         ...
 
 
 class LocalEngine:
     """pandas and scikit-learn on this machine."""
 
-    name = "local"
+    name = LOCAL
+    identity = LOCAL
 
-    def prepare(
-        self, source: str | Path, options: Options, tables: Tables | None = None
-    ) -> Prepared:
-        return prepare_data(load_tables(source) if tables is None else tables, options, str(source))
+    def open(self, location: str) -> Source:
+        return read_source(location)
 
-    def ready(
-        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
-    ) -> Prepared:
-        if type(prepared) is Prepared:
-            return prepared
-        return self.prepare(source, options, tables)
+    def prepare(self, source: Source, choices: DataChoices) -> Prepared:
+        return prepare_tables(source, choices)
 
-    start_sweep = staticmethod(start_sweep)  # core.analysis's, as they are
-    segment = staticmethod(segment)
+    def start_sweep(
+        self,
+        prepared: Prepared,
+        settings: SweepSettings,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> tuple[SweepPlan, Iterator[KResult]]:
+        return start_sweep(prepared, settings, should_stop)
+
+    def segment(
+        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
+    ) -> Segmentation:
+        return segment(prepared, plan, results, settings)
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         return compare_k(results, a, b)
 
-    def check_outputs(self, target: Path, force: bool) -> None:
-        check_output_dir(target, force)
+    def check_outputs(self, folder: OutputFolder) -> None:
+        folder.check()
 
 
-def engine_for(options: Options) -> Engine:
-    """The engine `options` ask for; the Spark one says how to install it when it is missing."""
-    if options.engine == "local":
+def engine_for(settings: EngineSettings) -> Engine:
+    """The engine `settings` ask for; the Spark one says how to install it when it is missing."""
+    if settings.engine == LOCAL:
         return LocalEngine()
-    if options.engine == "spark":
+    if settings.engine == "spark":
         from segscope.core.spark import spark_engine
 
-        return spark_engine(options.spark_master, options.labels_uri)
-    raise DataError(f"unknown engine '{options.engine}': use one of {', '.join(ENGINES)}.")
+        return spark_engine(settings.spark_master, settings.labels_uri)
+    raise DataError(f"unknown engine {quoted(settings.engine)}: use one of {', '.join(ENGINES)}.")
+
+
+def needs_preparing(prepared: Prepared | None, engine: Engine, choices: DataChoices) -> bool:
+    """Whether `prepared` cannot be swept by `engine` with `choices` as it is."""
+    return prepared is None or prepared.engine != engine.identity or prepared.choices != choices
 
 
 def analyse(
-    path: str | Path,
-    options: Options,
+    location: str | Path,
+    choices: DataChoices | None = None,
+    settings: SweepSettings | None = None,
+    engine: Engine | None = None,
+    *,
+    on_prepared: Callable[[Prepared], None] | None = None,
     on_result: Callable[[KResult, SweepPlan], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Segmentation:
-    """Load, prepare, sweep and segment in one call (the headless command)."""
-    engine = engine_for(options)
-    prepared = engine.prepare(path, options)
-    plan, results_iter = engine.start_sweep(prepared, options.ks, options.seed, should_stop)
+    """Read, prepare, sweep and segment in one call (the headless command)."""
+    settings = settings or SweepSettings()
+    engine = engine or LocalEngine()
+    prepared = engine.prepare(engine.open(str(location)), choices or DataChoices())
+    if on_prepared:
+        on_prepared(prepared)
+    plan, results_iter = engine.start_sweep(prepared, settings, should_stop)
     results = []
     for r in results_iter:
         results.append(r)
         if on_result:
             on_result(r, plan)
-    return engine.segment(prepared, plan, results, options.k, options.like, options.compare)
+    return engine.segment(prepared, plan, results, settings)

@@ -6,7 +6,11 @@ class DataError(Exception):
 
 
 class OutputExists(DataError):
-    """The output folder exists and is not empty, and overwriting was not asked for."""
+    """The output folder exists and may not be replaced, and overwriting was not asked for."""
+
+
+class UsageError(ValueError):
+    """An option's value that cannot work (a k below 2, a seed out of range): a usage error."""
 
 
 class Cancelled(Exception):

@@ -11,23 +11,27 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from segscope.core.dates import parse_dates
 from segscope.core.errors import DataError
 from segscope.core.schema import Role, Schema
+from segscope.core.text import names
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
-FIT_LIMIT = 200_000  # medians, scales and category frequencies are learnt on at most this many rows
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # beyond this (or inf) a number counts as missing
+PREPROCESS_ROWS = 200_000  # medians, scales and category shares are learnt on this many rows
 
 
-def prepare(
+def typed_features(
     df: pd.DataFrame, schema: Schema, reference_date: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """The feature columns, typed for the pipeline: numbers as float32 (inf -> missing),
+    """The feature columns, typed for the pipeline: numbers as float32 (inf, and beyond float32's
+    range, -> missing),
     dates as days before `reference_date`, categories as text."""
     missing = [c for c in schema.features if c not in df.columns]
     if missing:
         raise DataError(
-            f"missing feature column(s): {', '.join(missing)}. The data must have the columns "
+            f"missing feature column(s): {names(missing)}. The data must have the columns "
             "the model was trained on."
         )
     out = {}
@@ -36,26 +40,22 @@ def prepare(
             continue
         s = df[col.name]
         if col.role is Role.DATETIME:
-            when = s if pd.api.types.is_datetime64_any_dtype(s) else _parse_dates(s)
+            when = s if pd.api.types.is_datetime64_any_dtype(s) else parse_dates(s, "text")
             ref = reference_date if reference_date is not None else when.max()
             out[col.name] = ((ref - when).dt.days).astype("float32")
         elif col.role is Role.NUMERIC:
             values = pd.to_numeric(s, errors="coerce").astype("float64")
-            out[col.name] = values.replace([np.inf, -np.inf], np.nan).astype("float32")
+            out[col.name] = values.where(values.abs() <= FLOAT32_MAX).astype("float32")
         else:
             out[col.name] = s.astype(str).astype(object).where(s.notna(), np.nan)
     frame = pd.DataFrame(out, index=df.index)
     empty = [c for c in schema.numeric if frame[c].isna().all()]
     if empty:
         raise DataError(
-            f"column(s) {', '.join(empty)} have no usable numbers (all empty or inf). "
+            f"column(s) {names(empty)} have no usable numbers (all empty or inf). "
             "Exclude them or fix the data."
         )
     return frame
-
-
-def _parse_dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce", format="mixed")
 
 
 def _numeric() -> Pipeline:
@@ -103,10 +103,10 @@ def fit_preprocessor(
     seed: int,
     weights: Mapping[str, float] | None = None,
 ) -> ColumnTransformer:
-    """Fit the preprocessing on the features (on a random sample of FIT_LIMIT rows above that)."""
+    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that)."""
     pre = build_preprocessor(schema, weights)
-    if len(features) > FIT_LIMIT:
-        features = features.sample(FIT_LIMIT, random_state=seed)
+    if len(features) > PREPROCESS_ROWS:
+        features = features.sample(PREPROCESS_ROWS, random_state=seed)
     return pre.fit(features)
 
 

@@ -9,7 +9,13 @@ import pandas as pd
 
 from segscope.core.preprocess import fit_preprocessor, transform
 from segscope.core.schema import ColumnRole, Role, Schema
-from segscope.core.sweep import fit_kmeans, pairwise_euclidean, silhouette_from_distances
+from segscope.core.sweep import (
+    KResult,
+    SweepPlan,
+    fit_kmeans,
+    pairwise_euclidean,
+    silhouette_from_distances,
+)
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
 
@@ -70,7 +76,7 @@ def weak_features_text(relevance: list[Relevance]) -> str:
     verb = "is" if len(weak) == 1 else "are"
     return (
         f"{names} {verb} spread the same way in every segment (relevance under {WEAK}): "
-        "leave out or down-weight (--weight COLUMN=0.5)"
+        "consider leaving them out or giving them less weight"
     )
 
 
@@ -101,3 +107,26 @@ def silhouette_without(
         if k < distinct
     ]
     return max(scored, key=lambda kv: kv[1]) if scored else None
+
+
+def relevance_advice(
+    features: pd.DataFrame,
+    schema: Schema,
+    plan: SweepPlan,
+    results: list[KResult],
+    relevance: list[Relevance],
+) -> list[str]:
+    """Name the features that separate nothing, and what leaving them out would change."""
+    weak = [r for r in relevance if r.weak]
+    if not weak or len(weak) == len(relevance):
+        return []
+    advice = [weak_features_text(weak)]
+    names = [r.feature for r in weak]
+    alt = silhouette_without(features, schema, names, plan.ks, plan.seed)
+    best = max(results, key=lambda r: r.silhouette)
+    if alt is not None and alt[0] != best.k:
+        advice.append(
+            f"without {', '.join(names)} the best silhouette is at k={alt[0]} ({alt[1]:.3f}, on a "
+            f"sample) instead of k={best.k} ({best.silhouette:.3f}): they may be hiding structure"
+        )
+    return advice

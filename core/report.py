@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,29 +15,59 @@ import pandas as pd
 from segscope.core.analysis import Segmentation
 from segscope.core.charts import charts_text
 from segscope.core.compare import compare_text
-from segscope.core.io import local_or_url, output_dir, write_csv_atomic, write_text_atomic
 from segscope.core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
+from segscope.core.outputs import OutputFolder, write_csv_atomic, write_text_atomic
+from segscope.core.readers import display_name, local_or_url
 from segscope.core.scoring import ScoreResult
-from segscope.core.segments import profiles_frame
-
-OUTPUT_FILES = (
-    "labels.csv",
-    "segments.csv",
-    "sweep.csv",
-    "summary.json",
-    "report.md",
-    "model" + MODEL_SUFFIX,
+from segscope.core.text import visible
+from segscope.core.views import (
+    View,
+    crosstab_view,
+    drift_view,
+    relevance_view,
+    score_sizes_view,
+    segments_view,
+    sweep_view,
 )
+from segscope.core.words import what_can_be_said
+
+MODEL_FILE = "model" + MODEL_SUFFIX
+OUTPUT_FILES = ("labels.csv", "segments.csv", "sweep.csv", "summary.json", "report.md", MODEL_FILE)
+SCORE_FILES = ("labels.csv", "score.json", "report.md")
 
 
 def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
     """'segscope-<input name>-<timestamp>' in the current folder."""
-    stem = re.sub(r"\W+", "-", Path(source).name.split(".")[0]).strip("-") or "data"
+    stem = re.sub(r"\W+", "-", display_name(str(source)).split(".")[0]).strip("-") or "data"
     return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:
     return pd.DataFrame([r.to_dict() for r in seg.results])
+
+
+def profiles_frame(seg: Segmentation) -> pd.DataFrame:
+    """One row per segment (segments.csv): size, and each feature's figures under its title."""
+    rows = []
+    for p in seg.profiles:
+        row: dict[str, object] = {"segment": p.segment, "customers": p.size, "share": p.share}
+        for d in p.numeric:
+            row[f"{d.label} (mean)"] = d.mean
+            row[f"{d.label} (median)"] = d.median
+            row[f"{d.label} (z)"] = round(d.z, 3)
+        seen: set[str] = set()
+        for c in p.categories:
+            if c.feature not in seen:
+                seen.add(c.feature)
+                row[f"{c.label}: top"] = c.category
+                row[f"{c.label}: top share"] = c.share
+                row[f"{c.label}: top lift"] = round(c.lift, 3)
+        row["stability"] = p.stability
+        row["description"] = p.description
+        row["action (heuristic)"] = p.action
+        row["recommendation (heuristic)"] = p.recommendation
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
@@ -52,23 +83,23 @@ def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
 
 def summary(seg: Segmentation) -> dict[str, Any]:
     """Everything needed to know what was done (summary.json)."""
-    prep = seg.prepared
-    return _clean(
+    prep, plan = seg.prepared, seg.prepared.frame.plan
+    return clean(
         {
             "input": prep.source,
-            "customers_sheet": prep.frame.customers_sheet,
-            "transactions_sheet": prep.frame.transactions_sheet,
-            "key": prep.frame.key,
+            "engine": seg.plan.engine,
+            "customers_sheet": plan.customers,
+            "transactions_sheet": plan.transactions,
+            "key": plan.key,
             "rows": prep.rows,
             "k": seg.choice.k,
             "best_silhouette_k": seg.choice.best_silhouette_k,
             "knee": seg.choice.knee,
             "reason": seg.choice.reason,
             "seed": seg.plan.seed,
-            "engine": seg.plan.engine,
             "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
             "weights": prep.weights,
-            "transformed_columns": len(prep.feature_names()),
+            "transformed_columns": len(prep.columns),
             "excluded": prep.schema.excluded,
             "roles": prep.schema.to_dict(),
             "decisions": prep.frame.decisions,
@@ -78,6 +109,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                 "notes": seg.plan.notes(),
             },
             "warnings": seg.warnings,
+            "what_the_words_rest_on": what_can_be_said(prep.frame.meanings),
             "segments": [
                 {
                     "segment": p.segment,
@@ -101,154 +133,106 @@ def summary(seg: Segmentation) -> dict[str, Any]:
     )
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and inf become null."""
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN and inf become null; text from the data is made visible."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return visible(value)
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {visible(k): clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [clean(v) for v in value]
     return value
 
 
-def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
+def markdown_table(view: View) -> str:
+    """A view as a Markdown table (pipes in cells escaped)."""
+    header = [c.header for c in view.columns]
+    lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in view.cells()]
     return "\n".join(lines)
 
 
-def _cell(v: Any) -> str:
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else f"{v:.4g}"
-    return str(v).replace("|", "/")
+def _md(text: str) -> str:
+    return visible(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _section(title: str, *lines: str) -> list[str]:
+    return [f"## {title}", "", *lines, ""]
+
+
+def _view_section(view: View, title: str = "") -> list[str]:
+    note = ["", view.note] if view.note else []
+    return _section(title or view.title, markdown_table(view), *note)
 
 
 def report_markdown(seg: Segmentation) -> str:
-    """A readable report: inputs, choice, warnings, sweep table, charts, segments."""
+    """A readable report: inputs, choice, warnings, segments, relevance, sweep, charts, steps."""
     prep, choice = seg.prepared, seg.choice
-    segs = pd.DataFrame(
-        [
-            {
-                "segment": p.segment,
-                "customers": p.size,
-                "share": f"{p.share:.1%}",
-                "stability": round(p.stability, 2),
-                "description": p.description,
-                "action (heuristic)": p.action,
-                "recommendation (heuristic)": p.recommendation,
-            }
-            for p in seg.profiles
-        ]
-    )
-    parts = [
-        f"# segscope report: {Path(prep.source).name or 'data'}",
+    head = [
+        f"# segscope report: {_md(display_name(prep.source) or 'data')}",
         "",
         f"- customers: {prep.rows:,}; seed: {seg.plan.seed}",
         f"- chosen k: **{choice.k}** ({choice.reason})",
-        f"- numeric features: {', '.join(prep.schema.numeric) or 'none'}",
-        f"- categorical features: {', '.join(prep.schema.categorical) or 'none'}",
-        *[f"- excluded: {c} ({r})" for c, r in prep.schema.excluded.items()],
-        *[f"- {n}" for n in seg.plan.notes()],
-        "",
-        "## Warnings",
-        "",
-        *([f"- {w}" for w in seg.warnings] or ["- none"]),
-        "",
-        "## Segments",
-        "",
-        _md_table(segs),
-        "",
-        "## Features by how much they separate the segments",
-        "",
-        _md_table(
-            pd.DataFrame(
-                [
-                    {
-                        "feature": r.feature,
-                        "measure": r.kind,
-                        "relevance": r.score,
-                        "separates": "no" if r.weak else "yes",
-                    }  # fmt: skip
-                    for r in seg.relevance
-                ]
-            )
-        ),
-        "",
-        "Relevance: share of a number's variance explained by the segments (eta squared), or "
-        "bias-corrected Cramér's V for a category.",
-        "",
-        *_compare_section(seg.comparison),
-        "## Sweep",
-        "",
-        _md_table(sweep_frame(seg)),
-        "",
-        "```",
-        charts_text(seg.results, choice.knee, choice.k),
-        "```",
-        "",
-        "## How the table was built",
-        "",
-        *[f"- {d}" for d in prep.frame.decisions],
+        f"- numeric features: {_md(', '.join(prep.schema.numeric)) or 'none'}",
+        f"- categorical features: {_md(', '.join(prep.schema.categorical)) or 'none'}",
+        *[f"- excluded: {_md(c)} ({_md(r)})" for c, r in prep.schema.excluded.items()],
+        *[f"- {_md(n)}" for n in seg.plan.notes()],
         "",
     ]
-    return "\n".join(parts)
+    compare = []
+    if seg.comparison is not None:
+        table = seg.comparison
+        title = f"How {table.index.name} becomes {table.columns.name}"
+        compare = _view_section(crosstab_view(table, compare_text(table)), title)
+    charts = ["```", charts_text(seg.results, choice.knee, choice.k), "```", ""]
+    return "\n".join(
+        [
+            *head,
+            *_section("Warnings", *([f"- {_md(w)}" for w in seg.warnings] or ["- none"])),
+            *_view_section(segments_view(seg.profiles)),
+            *_section("What the words rest on", what_can_be_said(prep.frame.meanings)),
+            *_view_section(relevance_view(seg.relevance)),
+            *compare,
+            *_view_section(sweep_view(seg.results, prep.rows, choice.k)),
+            *charts,
+            *_section("How the table was built", *[f"- {_md(d)}" for d in prep.frame.decisions]),
+        ]
+    )
 
 
-def _compare_section(table: pd.DataFrame | None) -> list[str]:
-    if table is None:
-        return []
-    frame = table.reset_index().rename(columns={table.index.name: f"{table.index.name} \\ "})
-    frame.columns = [str(c) for c in frame.columns]
-    return [
-        f"## How {table.index.name} becomes {table.columns.name}",
-        "",
-        _md_table(frame),
-        "",
-        *[f"- {t}" for t in compare_text(table)],
-        "",
-    ]
-
-
-def write_outputs(seg: Segmentation, target: Path, force: bool = False) -> list[Path | str]:
-    """Write every output file into `target` atomically; a non-empty one only with `force`.
+def write_outputs(
+    seg: Segmentation, target: Path, force: bool = False, inputs: Sequence[Path] = ()
+) -> list[Path | str]:
+    """Write every output file into `target` atomically (core.outputs' rules for `force`).
 
     Returns the files written: the folder's, then where the labels went (a URL stays text)."""
-    with output_dir(target, force) as tmp:
-        labels = seg.write_labels(tmp, target, force)
-        write_csv_atomic(tmp / "segments.csv", profiles_frame(seg.profiles))
+    folder = OutputFolder(target, force, inputs)
+    files = [n for n in OUTPUT_FILES if n != "labels.csv"]
+    with folder.writing(OUTPUT_FILES) as tmp:
+        labels = seg.labels_out.write(seg, tmp, folder.target, force)
+        write_csv_atomic(tmp / "segments.csv", profiles_frame(seg))
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
         write_text_atomic(tmp / "report.md", report_markdown(seg))
-        save_model(seg.model, tmp / ("model" + MODEL_SUFFIX))
-    final = target.resolve()
-    folder: list[Path | str] = [final / n for n in OUTPUT_FILES if n != "labels.csv"]
-    return [*folder, *map(local_or_url, labels)]
+        save_model(seg.model, tmp / MODEL_FILE)
+    return [*(folder.target / n for n in files), *map(local_or_url, labels)]
 
 
 def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict[str, Any]:
     """What a scoring run found (score.json)."""
-    trained = sum(model.segment_sizes) or 1
-    now = sum(result.sizes) or 1
-    return _clean(
+    sizes = score_sizes_view(result.sizes, model.segment_sizes)
+    return clean(
         {
             "input": source,
             "rows": int(sum(result.sizes)),
             "k": model.k,
             "seed": model.seed,
             "segments": [
-                {
-                    "segment": i + 1,
-                    "customers": n,
-                    "share": n / now,
-                    "share_at_training": (model.segment_sizes[i] / trained)
-                    if i < len(model.segment_sizes)
-                    else None,
-                }
-                for i, n in enumerate(result.sizes)
+                {"segment": s, "customers": n, "share": share, "share_at_training": then}
+                for s, n, share, then in sizes.rows
             ],
             "unseen_categories": result.unseen,
             "outliers": result.outliers,
@@ -261,47 +245,35 @@ def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict
 
 
 def write_score_outputs(
-    model: SegmentModel, result: ScoreResult, source: str, target: Path, force: bool = False
+    model: SegmentModel,
+    result: ScoreResult,
+    source: str,
+    target: Path,
+    force: bool = False,
+    inputs: Sequence[Path] = (),
 ) -> list[Path]:
     """labels.csv, score.json and report.md (the drift report), written atomically."""
     data = score_summary(model, result, source)
-    with output_dir(target, force) as tmp:
+    folder = OutputFolder(target, force, inputs)
+    with folder.writing(SCORE_FILES) as tmp:
         write_csv_atomic(tmp / "labels.csv", result.labels)
         write_text_atomic(tmp / "score.json", json.dumps(data, indent=2, default=str))
-        write_text_atomic(tmp / "report.md", score_markdown(data))
-    final = target.resolve()
-    return [final / "labels.csv", final / "score.json", final / "report.md"]
+        write_text_atomic(tmp / "report.md", score_markdown(model, result, source))
+    return [folder.target / n for n in SCORE_FILES]
 
 
-def score_markdown(data: dict[str, Any]) -> str:
+def score_markdown(model: SegmentModel, result: ScoreResult, source: str) -> str:
     """The drift report of a scoring run."""
-    sizes = pd.DataFrame(data["segments"])
-    drift = pd.DataFrame([{"feature": f, "moved": v} for f, v in list(data["drift"].items())[:10]])
     return "\n".join(
         [
-            f"# segscope scoring report: {Path(data['input']).name}",
+            f"# segscope scoring report: {_md(display_name(source))}",
             "",
-            f"- customers scored: {data['rows']:,}; k = {data['k']}",
-            f"- far from every segment (beyond the training 99th percentile): {data['outliers']:,}",
-            *[
-                f"- unseen categories in {c}: {n:,} rows"
-                for c, n in data["unseen_categories"].items()
-            ],
+            f"- customers scored: {sum(result.sizes):,}; k = {model.k}",
+            f"- far from every segment (beyond the training 99th percentile): {result.outliers:,}",
+            *[f"- unseen categories in {_md(c)}: {n:,} rows" for c, n in result.unseen.items()],
             "",
-            "## Warnings",
-            "",
-            *([f"- {w}" for w in data["warnings"]] or ["- none"]),
-            "",
-            "## Segment sizes now vs at training",
-            "",
-            _md_table(sizes),
-            "",
-            "## Features that moved most",
-            "",
-            "Numbers: shift of the mean in training standard deviations; categories: share of "
-            "customers whose category mix changed (total variation distance).",
-            "",
-            _md_table(drift) if not drift.empty else "none",
-            "",
+            *_section("Warnings", *([f"- {_md(w)}" for w in result.warnings] or ["- none"])),
+            *_view_section(score_sizes_view(result.sizes, model.segment_sizes)),
+            *_view_section(drift_view(result.moved(10))),
         ]
     )

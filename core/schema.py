@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from segscope.core.errors import DataError
+from segscope.core.text import names, quoted
 
 
 class Role(str, Enum):
@@ -32,9 +33,14 @@ KEY_PATTERN = re.compile(
     re.IGNORECASE,
 )
 CODE_PATTERN = re.compile(
-    r"(^|[ _-])(id|code|cd|type|cat|category|class|group|zip|postcode)$", re.I
+    r"(^|[ _-])(id|code|cd|no|nr|key|type|cat|category|class|group|zip|postcode)$", re.I
 )
-DATE_NAME = re.compile(r"date|time|day|_at$|_on$", re.IGNORECASE)
+CAMEL_CODE = re.compile(r"[a-z](Id|ID|Code|No|Nr|Key|Type)$")  # movieId, stationID, zipCode
+
+
+def is_code_name(name: str) -> bool:
+    """A name that says the column holds codes or identifiers (city_id, movieId, zip)."""
+    return bool(CODE_PATTERN.search(name) or CAMEL_CODE.search(name))
 
 
 @dataclass(frozen=True)
@@ -59,27 +65,27 @@ class Schema:
                 return c
         raise KeyError(name)
 
-    def names(self, *roles: Role) -> list[str]:
+    def with_roles(self, *roles: Role) -> list[str]:
         """Column names having any of `roles`."""
         return [c.name for c in self.columns if c.role in roles]
 
     @property
     def key(self) -> str | None:
-        keys = self.names(Role.KEY)
+        keys = self.with_roles(Role.KEY)
         return keys[0] if keys else None
 
     @property
     def numeric(self) -> list[str]:
         """Features scaled as numbers (dates included: they become days)."""
-        return self.names(Role.NUMERIC, Role.DATETIME)
+        return self.with_roles(Role.NUMERIC, Role.DATETIME)
 
     @property
     def categorical(self) -> list[str]:
-        return self.names(Role.CATEGORICAL)
+        return self.with_roles(Role.CATEGORICAL)
 
     @property
     def features(self) -> list[str]:
-        return self.names(*FEATURE_ROLES)
+        return self.with_roles(*FEATURE_ROLES)
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -101,19 +107,6 @@ class Schema:
         )
 
 
-def is_datelike(s: pd.Series) -> bool:
-    """True for datetime columns and for text columns whose values parse as dates."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return True
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-        return False
-    sample = s.dropna().head(200).astype(str)
-    if sample.empty or not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").all():
-        return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() > 0.95)
-
-
 def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
     """Guess one column's role from its name, type and values."""
     non_null = s.dropna()
@@ -133,11 +126,11 @@ def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
         return ColumnRole(name, Role.IGNORED, f"constant: every value is {value!r}")
     if pd.api.types.is_bool_dtype(s):
         return ColumnRole(name, Role.CATEGORICAL, "true/false flag")
-    if is_datelike(s):
+    if pd.api.types.is_datetime64_any_dtype(s):
         return ColumnRole(name, Role.DATETIME, "dates: used as days before the latest date")
     if pd.api.types.is_numeric_dtype(s):
         integral = bool((non_null.astype(float) % 1 == 0).all())
-        if integral and CODE_PATTERN.search(name):
+        if integral and is_code_name(name):
             return ColumnRole(
                 name, Role.CATEGORICAL, f"code column ({distinct} codes): labels, not quantities"
             )
@@ -163,23 +156,24 @@ def infer_schema(
     df: pd.DataFrame,
     key: str | None = None,
     overrides: Mapping[str, Role | str] | None = None,
-    coded: dict[str, str] | None = None,
+    coded: Mapping[str, str] | None = None,
+    unusable: Mapping[str, str] | None = None,
 ) -> Schema:
     """Roles for every column; `overrides` (column -> role) always win.
 
     `coded` maps a code column to the name column joined from its lookup table: the code is
-    then left out, since the name carries the same categories in words.
+    then left out, since the name carries the same categories in words. `unusable` names
+    columns the reader could not turn into values (nested, binary), with the reason.
     """
     forced = {k: Role(v) for k, v in (overrides or {}).items()}
-    unknown = sorted(set(forced) - set(map(str, df.columns)))
+    unknown = [c for c in forced if c not in set(map(str, df.columns))]
     if unknown:
         raise DataError(
-            f"unknown column(s) {', '.join(map(repr, unknown))}. "
-            f"Columns are: {', '.join(map(str, df.columns))}."
+            f"unknown column(s) {names(unknown)}. Columns are: {names(map(str, df.columns), 6)}."
         )
     new_keys = [c for c, r in forced.items() if r is Role.KEY]
     if len(new_keys) > 1:
-        raise DataError(f"only one key column is allowed, got {', '.join(new_keys)}.")
+        raise DataError(f"only one key column is allowed, got {names(new_keys)}.")
     if new_keys:
         key = new_keys[0]
     cols = []
@@ -190,12 +184,13 @@ def infer_schema(
             cols.append(ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)"))
         else:
             cols.append(infer_role(name, df[name], key))
+    cols += [ColumnRole(n, Role.IGNORED, why) for n, why in (unusable or {}).items()]
     schema = Schema(cols)
     if not schema.features:
-        reasons = [f"{n}: {r}" for n, r in schema.excluded.items()]
-        more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+        reasons = [f"{quoted(n, 30)}: {r}" for n, r in schema.excluded.items()]
+        more = f"; and {len(reasons) - 2} more" if len(reasons) > 2 else ""
         raise DataError(
-            f"no usable feature ({'; '.join(reasons[:3])}{more}). "
+            f"no usable feature ({'; '.join(reasons[:2])}{more}). "
             "Add numeric or categorical columns, or change a column's role."
         )
     return schema
@@ -204,19 +199,19 @@ def infer_schema(
 def _forced_role(name: str, s: pd.Series, role: Role) -> ColumnRole:
     non_null = s.dropna()
     if role in FEATURE_ROLES and non_null.empty:
-        raise DataError(f"column '{name}' is all empty and cannot be a feature. Exclude it.")
+        raise DataError(f"column {quoted(name)} is all empty and cannot be a feature. Exclude it.")
     if role is Role.NUMERIC and not pd.api.types.is_numeric_dtype(s):
         bad = pd.to_numeric(non_null, errors="coerce").isna().mean()
         if bad > 0.05:
             raise DataError(
-                f"column '{name}' is not numeric ({bad:.0%} of values are not numbers). "
+                f"column {quoted(name)} is not numeric ({bad:.0%} of values are not numbers). "
                 "Make it categorical or exclude it."
             )
     if role is Role.CATEGORICAL:
         distinct = int(non_null.nunique())
         if distinct > MAX_FORCED_CATEGORIES and distinct > 0.5 * len(non_null):
             raise DataError(
-                f"column '{name}' has {distinct:,} distinct values: it is an identifier, not a "
-                "category. Leave it out of the features (or make it the key)."
+                f"column {quoted(name)} has {distinct:,} distinct values: it is an identifier, "
+                "not a category. Leave it out of the features (or make it the key)."
             )
     return ColumnRole(name, role, "chosen by you", overridden=True)

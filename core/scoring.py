@@ -10,9 +10,11 @@ import pandas as pd
 
 from segscope.core.errors import DataError
 from segscope.core.features import build_customer_frame
-from segscope.core.io import load_tables
 from segscope.core.model import SegmentModel, load_model
-from segscope.core.preprocess import prepare, transform
+from segscope.core.preprocess import transform, typed_features
+from segscope.core.readers import display_name, read_source
+from segscope.core.settings import DataChoices
+from segscope.core.text import names, quoted
 
 
 @dataclass
@@ -35,22 +37,24 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
     """Label every customer of `tables` with `model`."""
     customers = model.customers_sheet if model.customers_sheet in tables else None
     transactions = model.transactions_sheet if model.transactions_sheet in tables else None
+    where = display_name(source)
     if model.transactions_sheet and transactions is None and len(tables) > 1:
         raise DataError(
-            f"{Path(source).name}: the model was trained with a '{model.transactions_sheet}' "
-            f"sheet, which is missing. Sheets are: {', '.join(tables)}."
+            f"{where}: the model was trained with a {quoted(model.transactions_sheet)} sheet, "
+            f"which is missing. Sheets are: {names(tables, 8)}."
         )
     if customers is None and transactions is None and len(tables) == 1:
         only = next(iter(tables))
         customers, transactions = (None, only) if model.transactions_sheet else (only, None)
-    frame = build_customer_frame(tables, customers, transactions, model.key)
+    choices = DataChoices(customers=customers, transactions=transactions, key=model.key)
+    frame = build_customer_frame(tables, choices)
     missing = [c for c in model.schema.features if c not in frame.data.columns]
     if missing:
         raise DataError(
-            f"{Path(source).name} lacks the feature column(s) the model needs: "
-            f"{_some(missing)}. Give data in the layout the model was trained on."
+            f"{where} lacks the feature column(s) the model needs: {names(missing)}. Give data "
+            "in the layout the model was trained on."
         )
-    features = prepare(frame.data, model.schema, frame.reference_date)
+    features = typed_features(frame.data, model.schema, frame.reference_date)
     X = transform(model.pipeline.named_steps["preprocess"], features)
     to_centres = model.pipeline.named_steps["kmeans"].transform(X)
     segments = to_centres.argmin(axis=1).astype(np.int64) + 1  # what model.predict gives
@@ -105,14 +109,9 @@ def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def _some(names: list[str], n: int = 4) -> str:
-    more = f" and {len(names) - n} more" if len(names) > n else ""
-    return ", ".join(names[:n]) + more
-
-
 def score_file(model_path: Path, data_path: Path) -> tuple[SegmentModel, ScoreResult]:
     """Load a model and a data file and label the data's customers."""
     model, warnings = load_model(model_path)
-    result = score_tables(model, load_tables(data_path), str(data_path))
+    result = score_tables(model, read_source(data_path).tables, str(data_path))
     result.warnings[:0] = warnings
     return model, result

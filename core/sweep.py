@@ -15,18 +15,16 @@ from sklearn.metrics.pairwise import euclidean_distances
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.stability import (
     STABILITY_ROWS,
-    UNSTABLE,
     resample_labels,
     stability,
     stability_sample,
 )
 
-FIT_LIMIT = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
+KMEANS_ROWS = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
 SILHOUETTE_LIMIT = 5_000  # silhouette is exact up to this many rows; above, on one shared sample
 N_INIT = 10  # initialisations per fit; the best (lowest inertia) is kept
 START_ROWS = 10_000  # on more rows, the starts run on a subset this size (see fit_kmeans)
 INIT_ROWS = 5_000  # distinct rows are first counted on this many
-DEFAULT_KS = range(2, 11)
 
 
 @dataclass
@@ -93,21 +91,6 @@ class SweepPlan:
         return out
 
 
-def parse_ks(text: str) -> list[int]:
-    """'2-10', '5' or '3,5,8' -> a sorted list of k values (each at least 2)."""
-    try:
-        if "-" in text:
-            lo, hi = (int(x) for x in text.split("-", 1))
-            ks = list(range(lo, hi + 1))
-        else:
-            ks = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError as exc:
-        raise DataError(f"k must look like 2-10, 5 or 3,5,8; got {text!r}.") from exc
-    if not ks or min(ks) < 2:
-        raise DataError(f"k must be at least 2; got {text!r}.")
-    return ks
-
-
 def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
     """Clamp the k range to what the data allows and decide what is sampled."""
     n = X.shape[0]
@@ -130,18 +113,62 @@ def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
         )
     if not kept:
         kept = [cap]
-    return SweepPlan(kept, n, min(n, FIT_LIMIT), min(n, SILHOUETTE_LIMIT), seed, warnings)
+    return SweepPlan(kept, n, min(n, KMEANS_ROWS), min(n, SILHOUETTE_LIMIT), seed, warnings)
 
 
 def _distinct_rows(X: np.ndarray, enough: int, seed: int) -> int:
     """Distinct rows of X, counted exactly where it matters (when there are few)."""
     rng = np.random.default_rng(seed)
-    for size in (INIT_ROWS, FIT_LIMIT):
+    for size in (INIT_ROWS, KMEANS_ROWS):
         probe = X if len(X) <= size else X[rng.choice(len(X), size, replace=False)]
         distinct = len(np.unique(probe, axis=0))
         if distinct > enough or len(probe) == len(X):
             return distinct
     return distinct
+
+
+class SampleScorer:
+    """The per-k scoring every engine shares, on samples fixed for the whole sweep.
+
+    Silhouette (from one distance matrix), Calinski-Harabasz and Davies-Bouldin on the
+    silhouette sample; stability from bootstrap refits on the stability sample.
+    """
+
+    def __init__(self, X_silhouette: np.ndarray, X_stability: np.ndarray, seed: int) -> None:
+        self.X_silhouette, self.X_stability, self.seed = X_silhouette, X_stability, seed
+        self.distances = pairwise_euclidean(X_silhouette)
+
+    def result(
+        self,
+        k: int,
+        labels: np.ndarray,
+        silhouette_labels: np.ndarray,
+        stability_labels: np.ndarray,
+        *,
+        inertia: float,
+        sizes: list[int],
+        model: Any,
+        started: float,
+        extra: dict[str, float] | None = None,
+    ) -> KResult:
+        """One k's KResult: its fit's figures and the shared scores."""
+        resamples = resample_labels(self.X_stability, k, self.seed)
+        ch, db = sweep_indices(self.X_silhouette, silhouette_labels)
+        return KResult(
+            k=k,
+            inertia=inertia,
+            silhouette=silhouette_from_distances(self.distances, silhouette_labels),
+            silhouette_sample_size=len(silhouette_labels),
+            calinski_harabasz=ch,
+            davies_bouldin=db,
+            stability=stability(stability_labels, resamples),
+            seconds=time.perf_counter() - started,
+            sizes=sizes,
+            labels=labels,
+            model=model,
+            resamples=resamples,
+            extra=extra or {},
+        )
 
 
 def run_sweep(
@@ -155,43 +182,34 @@ def run_sweep(
     n = plan.rows
     fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
     sil_idx = (
-        None if plan.silhouette_rows >= n else np.sort(rng.choice(n, plan.silhouette_rows, False))
+        np.arange(n)
+        if plan.silhouette_rows >= n
+        else np.sort(rng.choice(n, plan.silhouette_rows, False))
     )
     X_fit = X if fit_idx is None else X[fit_idx]
-    X_sil = X if sil_idx is None else X[sil_idx]
     stab_idx = stability_sample(n, plan.seed)
-    X_stab = X[stab_idx]
-    distances = pairwise_euclidean(X_sil)
+    scorer = SampleScorer(X[sil_idx], X[stab_idx], plan.seed)
     for k in plan.ks:
         if should_stop and should_stop():
             raise Cancelled()
         started = time.perf_counter()
         km = fit_kmeans(X_fit, k, plan.seed, N_INIT)
-        fit_labels = km.labels_
         if fit_idx is None:
-            labels, inertia = fit_labels, float(km.inertia_)
+            labels, inertia = km.labels_, float(km.inertia_)
         else:
             labels = km.predict(X)
             inertia = float(-km.score(X))
-        sizes = np.bincount(labels, minlength=k)
-        sil_labels = labels if sil_idx is None else labels[sil_idx]
         if should_stop and should_stop():
             raise Cancelled()
-        resamples = resample_labels(X_stab, k, plan.seed)
-        ch, db = sweep_indices(X_sil, sil_labels)
-        yield KResult(
-            k=k,
+        yield scorer.result(
+            k,
+            labels,
+            labels[sil_idx],
+            labels[stab_idx],
             inertia=inertia,
-            silhouette=silhouette_from_distances(distances, sil_labels),
-            silhouette_sample_size=len(sil_labels),
-            calinski_harabasz=ch,
-            davies_bouldin=db,
-            stability=stability(labels[stab_idx], resamples),
-            seconds=time.perf_counter() - started,
-            sizes=sizes.tolist(),
-            labels=labels,
+            sizes=np.bincount(labels, minlength=k).tolist(),
             model=km,
-            resamples=resamples,
+            started=started,
         )
 
 
@@ -252,78 +270,3 @@ def _or_nan(
     score: Callable[[np.ndarray, np.ndarray], float], X: np.ndarray, y: np.ndarray
 ) -> float:
     return float(score(X, y)) if len(np.unique(y)) > 1 else float("nan")
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The chosen k, the knee beside it, and why."""
-
-    k: int
-    best_silhouette_k: int
-    knee: int | None
-    reason: str
-    warnings: list[str]
-
-
-def knee_of(results: Sequence[KResult]) -> int | None:
-    """The elbow of inertia vs k (kneed), or None when the curve has no clear knee."""
-    if len(results) < 3:
-        return None
-    from kneed import KneeLocator
-
-    ks = [r.k for r in results]
-    inertia = [r.inertia for r in results]
-    knee = KneeLocator(ks, inertia, curve="convex", direction="decreasing").knee
-    return int(knee) if knee is not None else None
-
-
-def choose_k(results: Sequence[KResult], override: int | None = None) -> Choice:
-    """Highest silhouette by default; the knee reported beside it; `override` wins."""
-    scored = [r for r in results if np.isfinite(r.silhouette)]
-    if not scored:
-        raise DataError("no k could be scored: the sweep produced no segments with a silhouette.")
-    best = max(scored, key=lambda r: (r.silhouette, -r.k))
-    knee = knee_of(results)
-    ks = [r.k for r in results]
-    if override is not None:
-        if override not in ks:
-            raise DataError(f"k={override} was not in the sweep (k = {ks[0]}..{ks[-1]}).")
-        k = override
-        reason = f"k={k} chosen by you (highest silhouette: k={best.k}, {best.silhouette:.3f})"
-    else:
-        k = best.k
-        reason = f"highest silhouette {best.silhouette:.3f} at k={k}"
-    if knee is not None:
-        reason += f"; elbow of inertia at k={knee}"
-    chosen = next(r for r in results if r.k == k)
-    return Choice(k, best.k, knee, reason, doubt_warnings(results, chosen, best, knee))
-
-
-def doubt_warnings(
-    results: Sequence[KResult], chosen: KResult, best: KResult, knee: int | None
-) -> list[str]:
-    """Reasons to doubt the choice, each with the figure behind it."""
-    out = []
-    ks = [r.k for r in results]
-    if len(ks) > 2 and best.k in (ks[0], ks[-1]):
-        edge = "lowest" if best.k == ks[0] else "highest"
-        out.append(
-            f"best silhouette is at the {edge} k tried (k={best.k}); widen the k range to check"
-        )
-    if knee is not None and knee != best.k:
-        out.append(f"silhouette (k={best.k}) and the elbow (k={knee}) disagree")
-    if best.silhouette < 0.25:
-        out.append(f"weak structure: best silhouette is {best.silhouette:.3f} (under 0.25)")
-    if chosen.stability < UNSTABLE:
-        out.append(
-            f"k={chosen.k} is unstable: resampled fits agree only {chosen.stability:.2f} "
-            f"(adjusted Rand, under {UNSTABLE})"
-        )
-    total = sum(chosen.sizes)
-    small = [i for i, s in enumerate(sorted(chosen.sizes, reverse=True), 1) if s < 0.02 * total]
-    if small:
-        out.append(
-            f"{len(small)} segment(s) at k={chosen.k} hold under 2% of customers "
-            f"(smallest: {min(chosen.sizes):,})"
-        )
-    return out

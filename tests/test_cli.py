@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import silhouette_score
 
-from segscope.core.analysis import Options, prepare_data
-from segscope.core.io import load_tables
+from segscope.core.analysis import prepare_tables
+from segscope.core.outputs import MARK
+from segscope.core.readers import read_source
 from segscope.core.report import OUTPUT_FILES
 from segscope.tui.cli import main
 
@@ -29,7 +30,7 @@ def test_sweep_writes_every_output(
     assert main(["sweep", str(shop_xlsx), "--k", "2-6", "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "Silhouette vs k" in shown and "Elbow" in shown and "chosen k = 4" in shown
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, MARK])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["k"] == 4 and summary["seed"] == 42 and summary["rows"] == 2000
     assert set(summary["features"]) == {"numeric", "categorical"}
@@ -45,7 +46,7 @@ def test_sweep_writes_every_output(
     report = (out / "report.md").read_text()
     assert "chosen k: **4**" in report and "\x1b[" not in report
     # the reported silhouette is scikit-learn's on the transformed matrix
-    prep = prepare_data(load_tables(shop_xlsx), Options())
+    prep = prepare_tables(read_source(shop_xlsx))
     four = next(s for s in summary["sweep"] if s["k"] == 4)
     assert four["silhouette"] == pytest.approx(
         silhouette_score(prep.X, labels["segment"]), abs=1e-6
@@ -66,15 +67,22 @@ def test_json_prints_only_the_summary(
 def test_existing_folder_is_refused_without_force(
     customers_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """--force replaces an earlier segscope output, never a folder segscope did not write."""
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     args = ["sweep", str(customers_csv), "--k", "3", "--out", str(out)]
     assert main(args) == 3
     assert "--force" in capsys.readouterr().err
+    assert main([*args, "--force"]) == 3
+    assert "not written by segscope" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
-    assert main([*args, "--force"]) == 0
-    assert not (out / "keep.txt").exists() and (out / "labels.csv").exists()
+    ours = tmp_path / "ours"
+    assert main(["sweep", str(customers_csv), "--k", "3", "--out", str(ours)]) == 0
+    before = (ours / "summary.json").stat().st_ino
+    assert main(["sweep", str(customers_csv), "--k", "4", "--out", str(ours)]) == 3
+    assert main(["sweep", str(customers_csv), "--k", "4", "--out", str(ours), "--force"]) == 0
+    assert (ours / "summary.json").stat().st_ino != before and (ours / "labels.csv").exists()
 
 
 def test_score_round_trip(
@@ -102,7 +110,6 @@ def test_score_round_trip(
             [],
             "no usable feature",
         ),
-        (b"a,b\n1,2\n3,4\n5,6\n", ["--k", "x"], "k must look like"),
         (b"a,b\n1,2\n3,4\n5,6\n", ["--features", "zzz"], "unknown feature column"),
     ],
 )
@@ -151,6 +158,9 @@ def test_k_clamped_when_too_few_distinct_rows(
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep"]) == 2
     assert "required" in capsys.readouterr().err
+    for bad, said in (("x", "k must look like"), ("1-3", "at least 2")):
+        assert main(["sweep", "nowhere.csv", "--k", bad]) == 2  # before the file is looked at
+        assert said in capsys.readouterr().err
 
 
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:

@@ -9,8 +9,14 @@ import pytest
 
 from sample_data.generate import shop_tables
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame, guess_sheets
-from segscope.core.io import load_tables
+from segscope.core.features import build_customer_frame
+from segscope.core.plan import guess_sheets
+from segscope.core.readers import read_source
+from segscope.core.settings import DataChoices
+
+
+def load_tables(path: Path) -> dict[str, pd.DataFrame]:
+    return read_source(path).tables
 
 
 def test_workbook_guess_joins_and_behaviour(shop_xlsx: Path) -> None:
@@ -34,8 +40,8 @@ def test_workbook_guess_joins_and_behaviour(shop_xlsx: Path) -> None:
     assert row["burned_rate"] == pytest.approx(row["n_burned"] / row["transactions"])
     last = tx.loc[tx["customer_id"] == counts.index[0], "transaction_date"].max()
     assert row["days_since_last"] == (frame.reference_date - last).days
-    assert frame.semantics["burn_rate"] == "burned_rate"
-    assert frame.coded == {"gender_id": "gender_name", "city_id": "city_name"}
+    assert frame.meanings["burn_rate"] == "burned_rate"
+    assert frame.plan.coded == {"gender_id": "gender_name", "city_id": "city_name"}
     assert any("joined 'cities'" in d for d in frame.decisions)
 
 
@@ -65,7 +71,7 @@ def test_plain_transaction_log_becomes_rfm(orders_csv: Path) -> None:
     assert one["transactions"] == len(mine)
     assert one["total_dollar_value"] == pytest.approx(mine["dollar_value"].sum())
     assert one["avg_dollar_value"] == pytest.approx(mine["dollar_value"].mean())
-    assert frame.semantics == {
+    assert frame.meanings == {
         "frequency": "transactions",
         "recency": "days_since_last",
         "monetary": "total_dollar_value",
@@ -75,12 +81,12 @@ def test_plain_transaction_log_becomes_rfm(orders_csv: Path) -> None:
 def test_a_repeating_key_cannot_be_the_customer_table() -> None:
     tables = {"c": pd.DataFrame({"customer_id": [1, 1, 2], "spend": [1.0, 2.0, 3.0]})}
     with pytest.raises(DataError, match="repeats on 1 rows"):
-        build_customer_frame(tables, customers="c")
+        build_customer_frame(tables, DataChoices(customers="c"))
 
 
 def test_unknown_sheet_is_named(shop_xlsx: Path) -> None:
     with pytest.raises(DataError, match="no sheet 'clients'"):
-        build_customer_frame(load_tables(shop_xlsx), customers="clients")
+        build_customer_frame(load_tables(shop_xlsx), DataChoices(customers="clients"))
 
 
 def test_text_dates_in_a_customer_table_become_days(tmp_path: Path) -> None:

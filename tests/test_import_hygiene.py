@@ -87,3 +87,16 @@ def test_every_loaded_module_has_one_name() -> None:
     assert proc.returncode == 0, proc.stderr
     count, doubles, plain = proc.stdout.strip().splitlines()
     assert int(count) > 20 and doubles == "[]" and plain == "[]"
+
+
+def test_no_import_circle_anywhere() -> None:
+    """No module imports, directly or through others, a module that imports it back."""
+    import grimp
+
+    graph = grimp.build_graph("segscope.core", "segscope.tui", cache_dir=None)
+    circles = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported.startswith("segscope.") and graph.find_shortest_chain(imported, module):
+                circles.append((module, imported))
+    assert circles == []

@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from segscope.core.errors import DataError, OutputExists
-from segscope.core.io import load_tables, output_dir, write_text_atomic
+from segscope.core.outputs import OutputFolder, write_text_atomic
+from segscope.core.readers import read_source
+
+
+def load_tables(path: Path) -> dict[str, pd.DataFrame]:
+    return read_source(path).tables
 
 
 def _only(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -100,15 +105,15 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 def test_output_dir_is_atomic_and_refuses_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "out"
-    with pytest.raises(RuntimeError), output_dir(target) as tmp:
+    with pytest.raises(RuntimeError), OutputFolder(target).writing(["a.txt"]) as tmp:
         write_text_atomic(tmp / "a.txt", "half")
         raise RuntimeError("boom")
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []  # a failed run leaves nothing behind
-    with output_dir(target) as tmp:
+    with OutputFolder(target).writing(["a.txt"]) as tmp:
         write_text_atomic(tmp / "a.txt", "one")
-    with pytest.raises(OutputExists, match="--force"), output_dir(target):
+    with pytest.raises(OutputExists, match="--force"), OutputFolder(target).writing([]):
         pass
-    with output_dir(target, force=True) as tmp:
+    with OutputFolder(target, force=True).writing(["b.txt"]) as tmp:
         write_text_atomic(tmp / "b.txt", "two")
-    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in target.iterdir()) == [".segscope-output", "b.txt"]

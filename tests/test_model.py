@@ -9,19 +9,24 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.analysis import prepare_tables, segment, start_sweep
 from segscope.core.errors import DataError
 from segscope.core.features import build_customer_frame
-from segscope.core.io import load_tables
 from segscope.core.model import load_model, save_model
-from segscope.core.preprocess import prepare
+from segscope.core.preprocess import typed_features
+from segscope.core.readers import read_source
 from segscope.core.scoring import score_tables
+from segscope.core.settings import DataChoices, SweepSettings
+
+
+def load_tables(path: Path) -> dict[str, pd.DataFrame]:
+    return read_source(path).tables
 
 
 @pytest.fixture(scope="module")
 def shop_seg(shop_xlsx: Path):  # type: ignore[no-untyped-def]
-    prep = prepare_data(load_tables(shop_xlsx), Options(), str(shop_xlsx))
-    plan, it = start_sweep(prep, [3, 4, 5], seed=42)
+    prep = prepare_tables(read_source(shop_xlsx))
+    plan, it = start_sweep(prep, SweepSettings((3, 4, 5), 42))
     return segment(prep, plan, list(it))
 
 
@@ -31,7 +36,7 @@ def test_round_trip_gives_the_same_labels(shop_seg, tmp_path: Path) -> None:  # 
     model, warnings = load_model(path)
     assert warnings == []
     assert model.k == shop_seg.choice.k and model.seed == 42
-    feats = prepare(
+    feats = typed_features(
         shop_seg.prepared.frame.data, model.schema, shop_seg.prepared.frame.reference_date
     )
     assert (model.predict(feats) == shop_seg.labels).all()
@@ -83,5 +88,6 @@ def test_tampered_or_foreign_files_are_refused(shop_seg, tmp_path: Path) -> None
 
 
 def test_frame_is_rebuilt_the_same_way(shop_seg, shop_xlsx: Path) -> None:  # type: ignore[no-untyped-def]
-    again = build_customer_frame(load_tables(shop_xlsx), "customers", "transactions", "customer_id")
+    choices = DataChoices("customers", "transactions", key="customer_id")
+    again = build_customer_frame(load_tables(shop_xlsx), choices)
     pd.testing.assert_frame_equal(again.data, shop_seg.prepared.frame.data)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from segscope.core.errors import DataError
+from segscope.core.features import build_customer_frame
 from segscope.core.schema import Role, infer_schema
 
 
@@ -18,7 +19,8 @@ def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:
         joined=pd.date_range("2020-01-01", periods=len(planted), freq="D").astype(str),
         vip=np.arange(len(planted)) % 2 == 0,
     )
-    schema = infer_schema(df, key="customer_id")
+    frame = build_customer_frame({"customers": df})  # the plan parses the text dates
+    schema = infer_schema(frame.data, key="customer_id")
     roles = {c.name: c.role for c in schema.columns}
     assert roles["customer_id"] is Role.KEY
     assert roles["gender_id"] is Role.CATEGORICAL

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from segscope.core.analysis import Options, prepare_data
-from segscope.core.io import load_tables
+from segscope.core.analysis import prepare_tables
+from segscope.core.readers import read_source
 from segscope.core.schema import Role
 from segscope.tui.cli import main
 
@@ -30,7 +30,7 @@ def test_user_workbook_end_to_end(
 
 
 def test_codes_are_categories_without_lookups(seed_workbook: Path) -> None:
-    tables = load_tables(seed_workbook)
-    prep = prepare_data({"customers": tables["customers"]}, Options())
+    tables = read_source(seed_workbook).tables
+    prep = prepare_tables({"customers": tables["customers"]})
     assert prep.schema["city_id"].role is Role.CATEGORICAL
     assert prep.schema["gender_id"].role is Role.CATEGORICAL

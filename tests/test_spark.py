@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segscope.core.analysis import Options, Segmentation
-from segscope.core.engine import analyse, engine_for
+from segscope.core.analysis import Segmentation
+from segscope.core.engine import Engine, analyse, engine_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
-from segscope.core.io import load_tables
+from segscope.core.readers import read_source
 from segscope.core.report import write_outputs
 from segscope.core.schema import Role
 from segscope.core.scoring import score_tables
+from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.tui.cli import main
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed")
@@ -27,15 +28,22 @@ MASTER = "local[2]"
 KS = range(2, 7)
 
 
-def spark_options(**kw: object) -> Options:
-    kw.setdefault("ks", KS)
-    return Options(engine="spark", spark_master=MASTER, **kw)  # type: ignore[arg-type]
+def spark_engine() -> Engine:
+    return engine_for(EngineSettings("spark", MASTER))
+
+
+def run(
+    path: Path, ks: range | list[int] = KS, on: str = "spark", **choices: object
+) -> Segmentation:
+    """`path` segmented by the Spark (or the local) engine, with these data choices."""
+    engine = spark_engine() if on == "spark" else None
+    return analyse(path, DataChoices(**choices), SweepSettings(tuple(ks)), engine)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def shop_runs(shop_xlsx: Path) -> tuple[Segmentation, Segmentation]:
     """The sample workbook segmented by both engines."""
-    return analyse(shop_xlsx, spark_options()), analyse(shop_xlsx, Options(ks=KS))
+    return run(shop_xlsx), run(shop_xlsx, on="local")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +54,7 @@ def planted_csv(tmp_path_factory: pytest.TempPathFactory, planted: pd.DataFrame)
 
 
 def spark_labels(seg: Segmentation) -> pd.DataFrame:
-    return seg.labelled.toArrow().to_pandas()  # type: ignore[attr-defined]
+    return seg.labels_out.labelled.toArrow().to_pandas()  # type: ignore[attr-defined]
 
 
 def test_same_features_as_the_local_engine(shop_runs: tuple[Segmentation, Segmentation]) -> None:
@@ -58,7 +66,7 @@ def test_same_features_as_the_local_engine(shop_runs: tuple[Segmentation, Segmen
     assert spark.prepared.schema.excluded == local.prepared.schema.excluded
     key = spark.prepared.frame.key
     columns = [key, *spark.prepared.schema.features]
-    ours = spark.prepared.table.select(*columns).toArrow().to_pandas()  # type: ignore[attr-defined]
+    ours = spark.prepared.full.table.select(*columns).toArrow().to_pandas()
     theirs = local.prepared.frame.data
     theirs = local.prepared.features.assign(**{key: theirs[key]})[columns]
     both = ours.merge(theirs, on=key, suffixes=("_spark", "_local"))
@@ -98,8 +106,8 @@ def test_planted_segments_from_a_csv(planted_csv: Path, planted: pd.DataFrame) -
         "visits_per_month",
         "days_since_last_visit",
     ]
-    spark = analyse(planted_csv, spark_options(features=informative))
-    local = analyse(planted_csv, Options(ks=KS, features=informative))
+    spark = run(planted_csv, features=informative)
+    local = run(planted_csv, on="local", features=informative)
     assert spark.choice.k == local.choice.k == 4
     ours = spark_labels(spark).merge(planted[["customer_id", "planted"]], on="customer_id")
     assert adjusted_rand_score(ours["planted"], ours["segment"]) >= 0.99
@@ -111,14 +119,14 @@ def test_codes_stay_categories_and_rare_ones_are_grouped(planted_csv: Path) -> N
     """city_id (50 skewed codes) is one-hot encoded like scikit-learn's: rare codes share one
     'infrequent' slot, never scaled as a number; both engines still agree on k."""
     roles = {"planted": Role.IGNORED}
-    spark = analyse(planted_csv, spark_options(roles=roles))
-    local = analyse(planted_csv, Options(ks=KS, roles=roles))
+    spark = run(planted_csv, roles=roles)
+    local = run(planted_csv, on="local", roles=roles)
     assert "city_id" in spark.prepared.schema.categorical
-    slots = spark.prepared.feature_names()
+    slots = spark.prepared.columns
     assert "city_id" not in slots
     assert "city_id_infrequent_sklearn" in slots
     ours = {s for s in slots if s.startswith("city_id_")}
-    theirs = {s for s in local.prepared.feature_names() if s.startswith("city_id_")}
+    theirs = {s for s in local.prepared.columns if s.startswith("city_id_")}
     assert ours == theirs
     assert spark.choice.k == local.choice.k
     sil = {r.k: r.silhouette for r in local.results}
@@ -142,7 +150,7 @@ def test_outputs_and_labels_parquet(
     sweep = pd.read_csv(tmp_path / "out" / "sweep.csv")
     assert (sweep["silhouette_sq_spark"] != sweep["silhouette"]).all()
     with pytest.raises(OutputExists, match="out-labels.parquet"):
-        spark.write_labels(tmp_path, tmp_path / "out")
+        spark.labels_out.write(spark, tmp_path, tmp_path / "out", False)
     assert len(pd.read_parquet(labels)) == 2000
 
 
@@ -150,7 +158,7 @@ def test_saved_model_scores_as_spark_labelled(
     shop_runs: tuple[Segmentation, Segmentation], shop_xlsx: Path
 ) -> None:
     spark, _ = shop_runs
-    scored = score_tables(spark.model, load_tables(shop_xlsx), str(shop_xlsx)).labels
+    scored = score_tables(spark.model, read_source(shop_xlsx).tables, str(shop_xlsx)).labels
     both = scored.merge(spark_labels(spark), on="customer_id", suffixes=("_score", "_spark"))
     assert len(both) == 2000
     assert (both["segment_score"] == both["segment_spark"]).mean() >= 0.99
@@ -160,12 +168,12 @@ def test_a_folder_of_tables_is_read_like_a_workbook(
     shop_runs: tuple[Segmentation, Segmentation], shop_xlsx: Path, tmp_path: Path
 ) -> None:
     """The data-lake layout: one Parquet or CSV dataset per table, in one folder."""
-    for name, df in load_tables(shop_xlsx).items():
+    for name, df in read_source(shop_xlsx).tables.items():
         if name == "transactions":
             df.to_csv(tmp_path / f"{name}.csv", index=False)
         else:
             df.to_parquet(tmp_path / f"{name}.parquet")
-    seg = analyse(tmp_path, spark_options(ks=[4]))
+    seg = run(tmp_path, ks=[4])
     workbook, _ = shop_runs
     assert sorted(seg.prepared.frame.decisions) == sorted(workbook.prepared.frame.decisions)
     assert [p.size for p in seg.profiles] == [p.size for p in workbook.profiles]
@@ -173,8 +181,9 @@ def test_a_folder_of_tables_is_read_like_a_workbook(
 
 def test_compare_counted_by_spark(shop_runs: tuple[Segmentation, Segmentation]) -> None:
     spark, _ = shop_runs
-    engine = engine_for(spark_options())
-    seg = engine.segment(spark.prepared, spark.plan, spark.results, compare=(3, 4))
+    seg = spark_engine().segment(
+        spark.prepared, spark.plan, spark.results, SweepSettings(compare=(3, 4))
+    )
     assert seg.comparison is not None
     assert int(seg.comparison.to_numpy().sum()) == 2000
     sizes = {r.k: r for r in spark.results}
@@ -185,16 +194,16 @@ def test_compare_counted_by_spark(shop_runs: tuple[Segmentation, Segmentation]) 
 def test_cancel_stops_the_spark_job(shop_runs: tuple[Segmentation, Segmentation]) -> None:
     """Cancelling mid-k cancels the Spark job group; finished k stay; the session still works."""
     spark, _ = shop_runs
-    engine = engine_for(spark_options())
+    engine = spark_engine()
     stop = threading.Event()
-    plan, results = engine.start_sweep(spark.prepared, [2, 3, 4, 5, 6], 42, stop.is_set)
+    plan, results = engine.start_sweep(spark.prepared, SweepSettings((2, 3, 4, 5, 6)), stop.is_set)
     done = [next(results).k]
     threading.Timer(0.3, stop.set).start()
     with pytest.raises(Cancelled):
         for r in results:
             done.append(r.k)
     assert done[0] == 2 and len(done) < 5
-    plan, again = engine.start_sweep(spark.prepared, [2], 42)
+    plan, again = engine.start_sweep(spark.prepared, SweepSettings((2,)))
     assert [r.k for r in again] == [2]
 
 
@@ -208,14 +217,14 @@ def test_without_pyspark_the_engine_says_how_to_install(
         importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
     )
     with pytest.raises(DataError, match=r"segscope\[spark\]"):
-        engine_for(spark_options())
+        spark_engine()
     assert main(["sweep", str(shop_xlsx), "--engine", "spark", "--out", "/nonexistent/x"]) == 3
     assert "pip install 'segscope[spark]'" in capsys.readouterr().err
 
 
 def test_missing_input_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere.parquet: no such file or folder"):
-        engine_for(spark_options()).prepare(tmp_path / "nowhere.parquet", spark_options())
+        spark_engine().open(str(tmp_path / "nowhere.parquet"))
 
 
 async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
@@ -225,12 +234,14 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
     from segscope.tui.app import SegscopeApp
     from tests.tui_helpers import wait_until
 
-    app = SegscopeApp(shop_xlsx, Options(ks=range(2, 6), spark_master=MASTER))
+    app = SegscopeApp(shop_xlsx, EngineSettings(spark_master=MASTER))
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
         await wait_until(pilot, lambda: s.prepared is not None)
-        await pilot.press("2", "s")
-        assert s.options.engine == "spark"
+        await pilot.press("2")
+        app.screen.query_one("#ks", Input).value = "2-5"
+        await pilot.press("s")
+        assert s.where.engine == "spark"
         assert "spark local[2]" in str(app.screen.query_one("#engine", Static).render())
         await pilot.press("r")
         await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
@@ -252,9 +263,10 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
 def test_weights_scale_a_features_slots(planted_csv: Path) -> None:
     """--weight multiplies a feature's columns after scaling (ElementwiseProduct), 0 drops it."""
     weights = {"city_id": 0.5, "gender_id": 0.0}
-    options = spark_options(roles={"planted": Role.IGNORED}, weights=weights)
-    prepared = engine_for(options).prepare(planted_csv, options)
-    slots = prepared.feature_names()
+    choices = DataChoices(roles={"planted": Role.IGNORED}, weights=weights)
+    engine = spark_engine()
+    prepared = engine.prepare(engine.open(str(planted_csv)), choices)
+    slots = prepared.columns
     assert "gender_id" not in prepared.schema.features
     assert not any(s.startswith("gender_id") for s in slots)
     city = [i for i, s in enumerate(slots) if s.startswith("city_id_")]
@@ -302,15 +314,15 @@ def test_a_file_spark_cannot_read_is_named(tmp_path: Path) -> None:
     notes.write_text("not a table")
     said = r"notes.md: Spark cannot read it as a table \(.*footer.*\)\. Give a Parquet"
     with pytest.raises(DataError, match=said):
-        engine_for(spark_options()).prepare(notes, spark_options())
+        spark_engine().open(str(notes))
     assert notes.read_text() == "not a table"
 
 
 @pytest.mark.seed
 def test_the_users_workbook_on_spark(seed_workbook: Path) -> None:
     """The user's coupon workbook: the same table, the same k, nearly the same labels."""
-    spark = analyse(seed_workbook, spark_options(ks=range(2, 5)))
-    local = analyse(seed_workbook, Options(ks=range(2, 5)))
+    spark = run(seed_workbook, ks=range(2, 5))
+    local = run(seed_workbook, ks=range(2, 5), on="local")
     assert spark.prepared.frame.decisions == local.prepared.frame.decisions
     assert spark.choice.k == local.choice.k
     chosen = {r.k: r for r in spark.results}[spark.choice.k]
@@ -319,3 +331,37 @@ def test_the_users_workbook_on_spark(seed_workbook: Path) -> None:
     )
     both = spark_labels(spark).merge(local.labels_frame(), on="customer_id")
     assert adjusted_rand_score(both["segment_x"], both["segment_y"]) >= 0.9
+
+
+async def test_the_app_prepares_through_its_engine(
+    shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opened with --engine spark, the app reads and prepares with Spark once: the sweep, a new
+    k range and numbering like a model never prepare again."""
+    from textual.widgets import Input
+
+    from segscope.core.spark.engine import SparkEngine
+    from segscope.tui.app import SegscopeApp
+    from tests.tui_helpers import wait_until
+
+    calls: list[str] = []
+    real = SparkEngine.prepare
+
+    def counted(self, source, choices):  # type: ignore[no-untyped-def]
+        calls.append(self.identity)
+        return real(self, source, choices)
+
+    monkeypatch.setattr(SparkEngine, "prepare", counted)
+    app = SegscopeApp(shop_xlsx, EngineSettings("spark", MASTER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None, timeout=180)
+        assert s.prepared.engine == f"spark {MASTER}" and calls == [f"spark {MASTER}"]
+        await pilot.press("2")
+        app.screen.query_one("#ks", Input).value = "3-4"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
+        app.screen.query_one("#ks", Input).value = "4"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None and len(s.results) == 1, 240)
+    assert calls == [f"spark {MASTER}"]

@@ -8,10 +8,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from segscope.core import sweep as sweep_mod
-from segscope.core.analysis import Options, prepare_data, segment, start_sweep
-from segscope.core.errors import Cancelled, DataError
+from segscope.core.analysis import prepare_tables, segment, start_sweep
+from segscope.core.choice import choose_k
+from segscope.core.errors import Cancelled, DataError, UsageError
 from segscope.core.schema import Role
-from segscope.core.sweep import choose_k, parse_ks, plan_sweep, run_sweep
+from segscope.core.settings import DataChoices, SweepSettings, parse_ks
+from segscope.core.sweep import plan_sweep, run_sweep
 
 
 def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -19,14 +21,14 @@ def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def test_silhouette_is_on_the_transformed_matrix(planted: pd.DataFrame) -> None:
-    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
-    plan, results = start_sweep(prep, [3, 4], seed=0)
+    prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
+    plan, results = start_sweep(prep, SweepSettings((3, 4), 0))
     for r in results:
         assert r.silhouette == pytest.approx(silhouette_score(prep.X, r.labels), abs=1e-6)
         raw = planted[["age", "annual_income"]].to_numpy()
         assert abs(r.silhouette - silhouette_score(raw, r.labels)) > 1e-3
     # gender and city were one-hot encoded, never scaled as numbers
-    names = prep.feature_names()
+    names = prep.columns
     assert "city_id_1" in names and "city_id" not in names
 
 
@@ -38,8 +40,8 @@ def test_planted_segments_are_recovered(planted: pd.DataFrame) -> None:
         "visits_per_month",
         "days_since_last_visit",
     ]
-    prep = prepare_data(_tables(planted), Options(features=informative))
-    plan, it = start_sweep(prep, range(2, 9), seed=42)
+    prep = prepare_tables(_tables(planted), DataChoices(features=informative))
+    plan, it = start_sweep(prep, SweepSettings(tuple(range(2, 9)), 42))
     seg = segment(prep, plan, list(it))
     assert seg.choice.k == 4
     assert adjusted_rand_score(planted["planted"], seg.labels) >= 0.99
@@ -50,8 +52,8 @@ def test_planted_segments_are_recovered(planted: pd.DataFrame) -> None:
 def test_same_seed_same_labels(planted: pd.DataFrame) -> None:
     runs = []
     for _ in range(2):
-        prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
-        plan, it = start_sweep(prep, [2, 3, 4, 5], seed=7)
+        prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
+        plan, it = start_sweep(prep, SweepSettings((2, 3, 4, 5), 7))
         runs.append(segment(prep, plan, list(it)).labels)
     np.testing.assert_array_equal(runs[0], runs[1])
 
@@ -73,9 +75,9 @@ def test_too_few_rows_and_identical_rows() -> None:
 def test_sampled_path_agrees_with_exact(
     monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame
 ) -> None:
-    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
     exact = list(run_sweep(prep.X, plan_sweep(prep.X, [3, 4, 5], 0)))
-    monkeypatch.setattr(sweep_mod, "FIT_LIMIT", 600)
+    monkeypatch.setattr(sweep_mod, "KMEANS_ROWS", 600)
     monkeypatch.setattr(sweep_mod, "SILHOUETTE_LIMIT", 500)
     plan = plan_sweep(prep.X, [3, 4, 5], 0)
     assert (plan.fit_rows, plan.silhouette_rows) == (600, 500)
@@ -89,7 +91,7 @@ def test_sampled_path_agrees_with_exact(
 
 
 def test_cancel_between_steps(planted: pd.DataFrame) -> None:
-    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
+    prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
     done: list[int] = []
     plan = plan_sweep(prep.X, [2, 3, 4, 5], 0)
     with pytest.raises(Cancelled):
@@ -99,8 +101,8 @@ def test_cancel_between_steps(planted: pd.DataFrame) -> None:
 
 
 def test_choose_k_override_and_warnings(planted: pd.DataFrame) -> None:
-    prep = prepare_data(_tables(planted), Options(roles={"planted": Role.IGNORED}))
-    plan, it = start_sweep(prep, [2, 3, 4, 5, 6], 0)
+    prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
+    plan, it = start_sweep(prep, SweepSettings((2, 3, 4, 5, 6), 0))
     results = list(it)
     best = max(results, key=lambda r: r.silhouette)
     assert choose_k(results).k == best.k
@@ -111,11 +113,11 @@ def test_choose_k_override_and_warnings(planted: pd.DataFrame) -> None:
 
 
 def test_parse_ks() -> None:
-    assert parse_ks("2-5") == [2, 3, 4, 5]
-    assert parse_ks("5") == [5]
-    assert parse_ks("8,3,5") == [3, 5, 8]
-    for bad in ("1-4", "a-b", ""):
-        with pytest.raises(DataError):
+    assert parse_ks("2-5") == (2, 3, 4, 5)
+    assert parse_ks("5") == (5,)
+    assert parse_ks("8,3,5") == (3, 5, 8)
+    for bad in ("1-4", "a-b", "", "5-3", "2-51", "2-1000000000"):
+        with pytest.raises(UsageError):
             parse_ks(bad)
 
 

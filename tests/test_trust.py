@@ -8,12 +8,13 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from sample_data.generate import planted_customers
-from segscope.core.analysis import Options, prepare_data, segment, start_sweep
+from segscope.core.analysis import prepare_tables, segment, start_sweep
 from segscope.core.compare import compare_k, compare_text
 from segscope.core.errors import DataError
 from segscope.core.relevance import feature_relevance
 from segscope.core.schema import Role
 from segscope.core.scoring import score_tables
+from segscope.core.settings import DataChoices, SweepSettings
 
 INFORMATIVE = [
     "age",
@@ -24,10 +25,11 @@ INFORMATIVE = [
 ]
 
 
-def _run(df: pd.DataFrame, ks, **options):  # type: ignore[no-untyped-def]
-    prep = prepare_data({"customers": df}, Options(**options))
-    plan, it = start_sweep(prep, ks, 42)
-    return segment(prep, plan, list(it), options.get("k"), options.get("like"))
+def _run(df: pd.DataFrame, ks, k=None, like=None, **choices):  # type: ignore[no-untyped-def]
+    prep = prepare_tables({"customers": df}, DataChoices(**choices))
+    settings = SweepSettings(tuple(ks), 42, k, like)
+    plan, it = start_sweep(prep, settings)
+    return segment(prep, plan, list(it), settings)
 
 
 def test_stability_high_on_planted_low_on_noise(planted: pd.DataFrame) -> None:
@@ -71,14 +73,16 @@ def test_relevance_scores_follow_the_data() -> None:
 
 
 def test_weights_drop_or_soften_a_feature(planted: pd.DataFrame) -> None:
-    dropped = prepare_data({"customers": planted}, Options(weights={"city_id": 0, "planted": 0}))
+    dropped = prepare_tables(
+        {"customers": planted}, DataChoices(weights={"city_id": 0, "planted": 0})
+    )
     assert "city_id" not in dropped.schema.features
-    half = prepare_data({"customers": planted}, Options(weights={"age": 0.5, "planted": 0}))
-    full = prepare_data({"customers": planted}, Options(roles={"planted": Role.IGNORED}))
-    col = half.feature_names().index("age")
+    half = prepare_tables({"customers": planted}, DataChoices(weights={"age": 0.5, "planted": 0}))
+    full = prepare_tables({"customers": planted}, DataChoices(roles={"planted": Role.IGNORED}))
+    col = half.columns.index("age")
     np.testing.assert_allclose(half.X[:, col], 0.5 * full.X[:, col], rtol=1e-5)
     with pytest.raises(DataError, match="unknown column 'nope'"):
-        prepare_data({"customers": planted}, Options(weights={"nope": 2}))
+        prepare_tables({"customers": planted}, DataChoices(weights={"nope": 2}))
 
 
 def test_compare_two_k(planted: pd.DataFrame) -> None:

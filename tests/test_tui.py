@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from textual.widgets import DataTable, Input
 
-from segscope.core.analysis import Options
 from segscope.core.engine import LocalEngine, analyse
 from segscope.core.schema import Role
 from segscope.tui.app import SegscopeApp
@@ -47,7 +46,7 @@ async def test_whole_flow_matches_the_engine(shop_xlsx: Path, tmp_path: Path) ->
         app.screen.query_one("#out-path", Input).value = str(out)
         await pilot.press("w")
         await wait_until(pilot, lambda: bool(s.exported))
-    engine = analyse(shop_xlsx, Options())
+    engine = analyse(shop_xlsx)
     labels = pd.read_csv(out / "labels.csv")
     pd.testing.assert_frame_equal(labels, engine.labels_frame())
     summary = json.loads((out / "summary.json").read_text())
@@ -70,8 +69,8 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
     gate = threading.Event()
     real = LocalEngine.start_sweep
 
-    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(*args, **kwargs)
+    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, results = real(self, *args, **kwargs)
 
         def slow() -> Iterator:  # type: ignore[type-arg]
             for i, r in enumerate(results):
@@ -81,7 +80,7 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
 
         return plan, slow()
 
-    monkeypatch.setattr(LocalEngine, "start_sweep", staticmethod(gated))
+    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
@@ -149,33 +148,50 @@ async def test_sweep_before_loading_and_help(tmp_path: Path) -> None:
 
 
 async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Path) -> None:
+    """An earlier segscope output is replaced only after a yes; another folder never."""
+    from segscope.tui.screens.dialogs import ConfirmScreen
+
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "mine.txt").write_text("keep")
     app = SegscopeApp(customers_csv)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
         await swept(pilot)
         await pilot.press("4")
-        app.screen.query_one("#out-path", Input).value = str(out)
+        path = app.screen.query_one("#out-path", Input)
+        path.value = str(foreign)
         await pilot.press("w")
         await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)  # nothing to ask: never replaced
+        assert "not written by segscope" in _messages(app)
+        path.value = str(out)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: bool(s.exported))
+        first = (out / "summary.json").stat().st_ino
+        s.exported = []
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
-        assert (out / "mine.txt").read_text() == "keep"
+        assert (out / "summary.json").stat().st_ino == first
         await pilot.press("w")
         await pilot.pause()
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(s.exported))
-    assert not (out / "mine.txt").exists() and (out / "labels.csv").exists()
+    assert (foreign / "mine.txt").read_text() == "keep"
+    assert (out / "summary.json").stat().st_ino != first and (out / "labels.csv").exists()
 
 
 async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_path: Path) -> None:
-    from segscope.core.analysis import Options as Opts
     from segscope.core.report import write_outputs
+    from segscope.core.settings import SweepSettings
+    from segscope.tui.messages import LikeLoaded
     from segscope.tui.screens.dialogs import CompareScreen
     from segscope.tui.screens.score import ScoreScreen
 
-    engine = analyse(shop_xlsx, Opts(ks=[4]))
+    engine = analyse(shop_xlsx, settings=SweepSettings((4,)))
     write_outputs(engine, tmp_path / "m")
     model = tmp_path / "m" / "model.segscope"
     app = SegscopeApp(shop_xlsx)
@@ -192,15 +208,15 @@ async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_pat
         ktable = app.screen.query_one("#ktable", DataTable)
         ktable.move_cursor(row=0)
         await pilot.press("x")
-        assert isinstance(app.screen, CompareScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         assert app.screen.table.to_numpy().sum() == 2000
         await pilot.press("escape")
         before = s.segmentation
-        app._set_like(engine.model, model)  # what the palette's "Number segments like" does
+        app.post_message(LikeLoaded(engine.model, model, []))  # the palette's "Number like"
         await wait_until(pilot, lambda: s.segmentation is not before)
         assert s.segmentation.choice.k == 4
         assert (s.segmentation.labels == engine.labels).mean() > 0.95  # numbered like the model
-        app._open_score()
+        app.ask_score()  # what the palette's Score new customers does
         await pilot.pause()
         assert isinstance(app.screen, ScoreScreen)
         app.screen.query_one("#model", Input).value = str(model)
@@ -240,3 +256,40 @@ async def test_escape_leaves_an_input_so_keys_work_again(shop_xlsx: Path) -> Non
         assert app.current_mode == "sweep"
         await pilot.press("e", "escape", "4", "e", "escape", "1")
         assert app.current_mode == "data"
+
+
+async def test_settings_and_engine_are_apart(
+    shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new k range or seed re-sweeps without preparing again; after switching the engine,
+    +, - and x still work on the sweep that ran (on the engine that ran it)."""
+    from segscope.tui.screens.dialogs import CompareScreen
+
+    calls: list[str] = []
+    real = LocalEngine.prepare
+
+    def counted(self, source, choices):  # type: ignore[no-untyped-def]
+        calls.append(source.location)
+        return real(self, source, choices)
+
+    monkeypatch.setattr(LocalEngine, "prepare", counted)
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await swept(pilot)
+        prepared = s.prepared
+        app.screen.query_one("#ks", Input).value = "3-5"
+        app.screen.query_one("#seed", Input).value = "7"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None and s.settings.seed == 7)
+        assert [r.k for r in s.results] == [3, 4, 5]
+        assert s.prepared is prepared and len(calls) == 1  # prepared once, when opened
+        await pilot.press("s")
+        assert s.where.engine == "spark"
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
+        app.screen.query_one("#ktable", DataTable).move_cursor(row=0)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        assert "another engine" not in _messages(app)
+    assert len(calls) == 1

@@ -1,24 +1,97 @@
 """The `segscope` command: open the app, or run a sweep or a scoring headless.
 
-Exit codes: 0 success, 2 usage error, 3 bad input, 130 interrupted.
+Exit codes: 0 success, 2 usage error, 3 bad input, 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM), 129 hung up (SIGHUP, an SSH session dropping). Whatever stops a run, nothing is left
+behind: output folders are written atomically.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from segscope.core import DEFAULT_SEED, ENGINES
-from segscope.core.errors import DataError
+from segscope.core.errors import DataError, UsageError
+from segscope.core.limits import MAX_K, MAX_WEIGHT
+from segscope.core.settings import check_seed, parse_ks
+from segscope.core.text import one_line
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def _argument(convert: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type from a core check: a UsageError becomes argparse's usage error."""
+
+    def parse(text: str) -> object:
+        try:
+            return convert(text)
+        except (UsageError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+
+    parse.__name__ = convert.__name__
+    return parse
+
+
 def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _seed(text: str) -> int:
+    try:
+        return check_seed(int(text))
+    except ValueError as exc:
+        raise UsageError(f"the seed must be a whole number; got {text!r}.") from exc
+
+
+def _k(text: str) -> int:
+    k = int(text)
+    if not 2 <= k <= MAX_K:
+        raise UsageError(f"k must be from 2 to {MAX_K}; got {text!r}.")
+    return k
+
+
+def _weight(text: str) -> dict[str, float]:
+    out = {}
+    for item in _csv_list(text):
+        name, sep, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UsageError(f"--weight takes COLUMN=NUMBER, e.g. city_id=0.5; got {item!r}.")
+        if not (math.isfinite(weight) and 0 <= weight <= MAX_WEIGHT):
+            raise UsageError(f"a weight must be a number from 0 to {MAX_WEIGHT:g}; got {item!r}.")
+        out[name.strip()] = weight
+    return out
+
+
+def _pair(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in text.split(","))
+    except ValueError as exc:
+        raise UsageError(f"--compare takes two k values, e.g. 4,5; got {text!r}.") from exc
+    for k in (a, b):
+        _k(str(k))
+    return a, b
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
@@ -42,19 +115,33 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--weight",
         action="append",
+        type=_argument(_weight),
         default=[],
         metavar="COL=W",
-        help="weight a feature (0 drops it, 0.5 halves it); repeat or give A=0.5,B=2",
+        help=f"weight a feature (0 drops it, 0.5 halves it, at most {MAX_WEIGHT:g}); repeat or "
+        "give A=0.5,B=2",
     )
-    p.add_argument("--k", default="2-10", help="k range '2-10', list '3,5,8' or one k '5'")
-    p.add_argument("--choose", type=int, help="use this k instead of the best silhouette")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 42)")
-    p.add_argument("--compare", help="show how the segments at k=A split or merge at k=B: A,B")
+    p.add_argument(
+        "--k",
+        type=_argument(parse_ks),
+        default=parse_ks("2-10"),
+        help=f"k range '2-10', list '3,5,8' or one k '5' (k from 2 to {MAX_K})",
+    )
+    p.add_argument("--choose", type=_argument(_k), help="use this k, not the best silhouette")
+    p.add_argument(
+        "--seed",
+        type=_argument(_seed),
+        default=DEFAULT_SEED,
+        help=f"random seed, 0 to 2**32-1 (default {DEFAULT_SEED})",
+    )
+    p.add_argument(
+        "--compare", type=_argument(_pair), help="how the segments at k=A split at k=B: A,B"
+    )
     p.add_argument(
         "--like", type=Path, metavar="MODEL", help="number segments to match an earlier model"
     )
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
     _engine_arguments(p)
     return p
@@ -88,32 +175,9 @@ def _score_parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=Path, help="a model file written by 'segscope sweep'")
     p.add_argument("path", type=Path, help="customer data in the same layout as the training data")
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
-    p.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
     return p
-
-
-def _weights(items: list[str]) -> dict[str, float]:
-    out = {}
-    for item in (part for text in items for part in _csv_list(text)):
-        name, sep, value = item.partition("=")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise DataError(f"--weight takes COLUMN=NUMBER, e.g. city_id=0.5; got {item!r}.")
-    return out
-
-
-def _pair(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        a, b = (int(x) for x in text.split(","))
-    except ValueError as exc:
-        raise DataError(f"--compare takes two k values, e.g. 4,5; got {text!r}.") from exc
-    return a, b
 
 
 def _app_parser() -> argparse.ArgumentParser:
@@ -134,9 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] == "sweep":
-            return _run_sweep(_sweep_parser().parse_args(args[1:]))
+            return _guarded(lambda: _run_sweep(_sweep_parser().parse_args(args[1:])))
         if args and args[0] == "score":
-            return _run_score(_score_parser().parse_args(args[1:]))
+            return _guarded(lambda: _run_score(_score_parser().parse_args(args[1:])))
         opts = _app_parser().parse_args(args)
     except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
         return int(exc.code or 0)
@@ -146,102 +210,117 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"segscope {__version__}")
         return EXIT_OK
     if opts.path and not Path(opts.path).exists():
-        print(f"segscope: {opts.path}: no such file.", file=sys.stderr)
+        print(f"segscope: {one_line(opts.path, 200)}: no such file.", file=sys.stderr)
         return EXIT_DATA
-    from segscope.core.analysis import Options
+    from segscope.core.settings import EngineSettings
     from segscope.tui.app import SegscopeApp
 
-    options = Options(
-        engine=opts.engine, spark_master=opts.spark_master, labels_uri=opts.labels_uri
-    )
-    SegscopeApp(path=opts.path, options=options).run()
+    where = EngineSettings(opts.engine, opts.spark_master, opts.labels_uri)
+    SegscopeApp(path=opts.path, where=where).run()
     return EXIT_OK
 
 
 def _guarded(run: Callable[[], int]) -> int:
-    """Run a headless command: bad input exits 3 with a short message, Ctrl-C exits 130."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    err = Console(stderr=True)
+    """Run a headless command: bad input exits 3 with a short message; a signal or Ctrl-C
+    stops it with nothing written (130, 143 for SIGTERM, 129 for SIGHUP)."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         return run()
+    except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
+        return int(exc.code or 0)
     except DataError as exc:
-        err.print(f"[bold red]segscope:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _error(str(exc))
         return EXIT_DATA
+    except MemoryError:
+        _error("ran out of memory. Use fewer rows or columns, or a machine with more memory.")
+        return EXIT_DATA
+    except Stopped as exc:
+        _error(f"stopped by signal {signal.Signals(exc.signum).name}; nothing was written.")
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        err.print("segscope: interrupted; nothing was written.")
+        _error("interrupted; nothing was written.")
         return EXIT_INTERRUPTED
+
+
+def _error(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    text = Text.assemble(("segscope:", "bold red"), " ", one_line(message, 600))
+    Console(stderr=True).print(text, highlight=False, soft_wrap=True)
 
 
 def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from segscope.core.analysis import Options
     from segscope.core.engine import analyse, engine_for
     from segscope.core.model import load_model
+    from segscope.core.outputs import OutputFolder
     from segscope.core.report import default_out_dir, summary, write_outputs
     from segscope.core.schema import Role
-    from segscope.core.sweep import parse_ks
-    from segscope.tui.render import ProgressReporter, print_results
+    from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
+    from segscope.tui.render import ProgressReporter, print_prepared, print_results
 
-    def run() -> int:
-        roles = {c: Role.CATEGORICAL for c in a.categorical}
-        roles.update({c: Role.NUMERIC for c in a.numeric})
-        roles.update({c: Role.IGNORED for c in a.exclude})
-        options = Options(
-            customers=a.sheet,
-            transactions=a.transactions,
-            use_transactions=not a.no_transactions,
-            key=a.key,
-            features=a.features,
-            roles=roles,
-            ks=parse_ks(a.k),
-            seed=a.seed,
-            k=a.choose,
-            weights=_weights(a.weight),
-            like=load_model(a.like)[0] if a.like else None,
-            compare=_pair(a.compare),
-            engine=a.engine,
-            spark_master=a.spark_master,
-            labels_uri=a.labels_uri,
+    roles = {c: Role.CATEGORICAL for c in a.categorical}
+    roles.update({c: Role.NUMERIC for c in a.numeric})
+    roles.update({c: Role.IGNORED for c in a.exclude})
+    weights = {name: w for item in a.weight for name, w in item.items()}
+    choices = DataChoices(
+        customers=a.sheet,
+        transactions=a.transactions,
+        use_transactions=not a.no_transactions,
+        key=a.key,
+        features=a.features,
+        roles=roles,
+        weights=weights,
+    )
+    like = load_model(a.like)[0] if a.like else None
+    settings = SweepSettings(
+        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare
+    )
+    engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
+    inputs = [Path(a.path), *([a.like] if a.like else [])]
+    folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
+    engine.check_outputs(folder)
+    err = Console(stderr=True)
+    with ProgressReporter(err) as progress:
+        seg = analyse(
+            a.path,
+            choices,
+            settings,
+            engine,
+            on_prepared=lambda prepared: print_prepared(err, prepared),
+            on_result=progress.update,
         )
-        out = a.out or default_out_dir(a.path)
-        engine_for(options).check_outputs(out, a.force)
-        with ProgressReporter(Console(stderr=True)) as progress:
-            seg = analyse(a.path, options, on_result=progress.update)
-        written = write_outputs(seg, out, force=a.force)
-        if a.json:
-            data = summary(seg)
-            data["output"] = str(Path(written[0]).parent)
-            print(json.dumps(data, indent=2, default=str))
-        else:
-            print_results(Console(), seg, written)
-        return EXIT_OK
-
-    return _guarded(run)
+    written = write_outputs(seg, folder.target, a.force, inputs)
+    if a.json:
+        data = summary(seg)
+        data["output"] = str(folder.target)
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print_results(Console(), seg, written)
+    return EXIT_OK
 
 
 def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from segscope.core.io import check_output_dir
+    from segscope.core.outputs import OutputFolder
     from segscope.core.report import default_out_dir, write_score_outputs
     from segscope.core.scoring import score_file
     from segscope.tui.render import print_score
 
-    def run() -> int:
-        out = a.out or default_out_dir(a.path)
-        check_output_dir(out, a.force)
-        model, result = score_file(a.model, a.path)
-        written = write_score_outputs(model, result, str(a.path), out, force=a.force)
-        if a.json:
-            print((written[0].parent / "score.json").read_text())
-        else:
-            print_score(Console(), model, result, written)
-        return EXIT_OK
-
-    return _guarded(run)
+    inputs = [a.path, a.model]
+    folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
+    folder.check()
+    model, result = score_file(a.model, a.path)
+    written = write_score_outputs(model, result, str(a.path), folder.target, a.force, inputs)
+    if a.json:
+        print((written[0].parent / "score.json").read_text())
+    else:
+        print_score(Console(), model, result, written)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,29 +1,67 @@
-"""Rich rendering for the headless command: progress on stderr, tables and charts on stdout."""
+"""Rich layout for the headless command and the app's dialogs: views as tables, progress.
+
+Every cell is a plain Text (never parsed as markup); core.views has already written it out.
+"""
 
 from __future__ import annotations
 
-import math
+import sys
 from pathlib import Path
 from types import TracebackType
 
-import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from segscope.core.analysis import Segmentation
+from segscope.core.analysis import Prepared, Segmentation
 from segscope.core.charts import charts_text
 from segscope.core.compare import compare_text
 from segscope.core.model import SegmentModel
+from segscope.core.readers import display_name
 from segscope.core.scoring import ScoreResult
 from segscope.core.sweep import KResult, SweepPlan
+from segscope.core.text import one_line
+from segscope.core.views import (
+    View,
+    crosstab_view,
+    drift_view,
+    relevance_view,
+    score_sizes_view,
+    segments_view,
+    sweep_view,
+)
+from segscope.core.words import what_can_be_said
+
+
+def rich_table(view: View, **options: object) -> Table:
+    """A view as a Rich table."""
+    table = Table(title=Text(view.title), title_justify="left", **options)  # type: ignore[arg-type]
+    for column in view.columns:
+        table.add_column(Text(column.header), justify="right" if column.right else "left")
+    keys = view.keys or [str(i) for i in range(len(view.rows))]
+    for key, row in zip(keys, view.cells(), strict=True):
+        style = "bold reverse" if key == view.highlight else "dim" if key in view.dim else None
+        table.add_row(*(Text(v) for v in row), style=style)
+    if view.note:
+        table.caption = Text(view.note)
+        table.caption_justify = "left"
+    return table
 
 
 class ProgressReporter:
-    """A progress bar over the k values of a sweep, on stderr."""
+    """Sweep progress on stderr: a bar on a terminal, one plain line per k otherwise."""
 
     def __init__(self, console: Console) -> None:
+        self._console = console
+        self._bar = console.is_terminal
         self._progress = Progress(
             TextColumn("sweep"),
             BarColumn(),
@@ -32,8 +70,9 @@ class ProgressReporter:
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            disable=not self._bar,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> ProgressReporter:
         self._progress.__enter__()
@@ -48,149 +87,72 @@ class ProgressReporter:
         self._progress.__exit__(exc_type, exc, tb)
 
     def update(self, result: KResult, plan: SweepPlan) -> None:
-        """Advance by one finished k."""
+        """One finished k."""
+        text = f"k={result.k} silhouette {result.silhouette:.3f}"
+        if not self._bar:
+            done = plan.ks.index(result.k) + 1
+            print(f"sweep {done}/{len(plan.ks)}: {text} ({result.seconds:.1f} s)", file=sys.stderr)
+            return
         if self._task is None:
             self._task = self._progress.add_task("", total=len(plan.ks))
-        self._progress.update(
-            self._task, advance=1, description=f"k={result.k} silhouette {result.silhouette:.3f}"
-        )
+        self._progress.update(self._task, advance=1, description=text)
 
 
-def fmt(x: float, digits: int = 3) -> str:
-    """A number for a table cell; blank for NaN."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:,.{digits}f}"
-
-
-def sweep_table(seg: Segmentation) -> Table:
-    t = Table(title="Sweep (computed on the transformed matrix)", title_justify="left")
-    extra = list(seg.results[0].extra) if seg.results else []  # an engine's own figures
-    for col in ("k", "inertia", "silhouette", "Calinski-H.", "Davies-B.", "stability", "seconds"):
-        t.add_column(col, justify="right")
-    for col in extra:
-        t.add_column(col.replace("_", " "), justify="right")
-    for r in seg.results:
-        sil = fmt(r.silhouette)
-        if r.silhouette_sample_size < seg.prepared.rows:
-            sil += f" (n={r.silhouette_sample_size:,})"
-        style = "bold reverse" if r.k == seg.choice.k else None
-        t.add_row(
-            str(r.k),
-            fmt(r.inertia, 1),
-            sil,
-            fmt(r.calinski_harabasz, 1),
-            fmt(r.davies_bouldin),
-            fmt(r.stability, 2),
-            fmt(r.seconds, 2),
-            *(fmt(r.extra.get(c, math.nan)) for c in extra),
-            style=style,
-        )
-    return t
-
-
-def segment_table(seg: Segmentation) -> Table:
-    t = Table(title=f"Segments (k={seg.choice.k})", title_justify="left", show_lines=True)
-    t.add_column("seg", justify="right")
-    t.add_column("customers", justify="right")
-    t.add_column("share", justify="right")
-    t.add_column("stab.", justify="right")
-    t.add_column("what sets it apart")
-    t.add_column("recommendation (heuristic)")
-    for p in seg.profiles:
-        t.add_row(
-            str(p.segment),
-            f"{p.size:,}",
-            f"{p.share:.1%}",
-            fmt(p.stability, 2),
-            p.description,
-            p.recommendation,
-        )
-    return t
-
-
-def relevance_table(seg: Segmentation) -> Table:
-    t = Table(title="Features by how much they separate the segments", title_justify="left")
-    t.add_column("feature")
-    t.add_column("relevance", justify="right")
-    t.add_column("")
-    for r in seg.relevance:
-        t.add_row(
-            r.feature,
-            f"{r.score:.2f}",
-            "separates nothing" if r.weak else "",
-            style="dim" if r.weak else None,
-        )
-    return t
-
-
-def crosstab_table(table: pd.DataFrame) -> Table:
-    """Customers per pair of segments of two k (core.compare.compare_k), with the sentences."""
-    t = Table(
-        title=f"How the segments at {table.index.name} (rows) become {table.columns.name} "
-        "(columns)",
-        title_justify="left",
-        caption="\n".join(compare_text(table)),
-        caption_justify="left",
+def print_prepared(console: Console, prepared: Prepared) -> None:
+    """What the run will use: the file, the customers, the features (before the sweep)."""
+    schema = prepared.schema
+    console.print(
+        Text(
+            f"{one_line(display_name(prepared.source), 80)}: {prepared.rows:,} customers; "
+            f"features: {one_line(', '.join(schema.features), 300)}",
+        ),
+        soft_wrap=True,
     )
-    t.add_column(str(table.index.name), justify="right")
-    for c in table.columns:
-        t.add_column(str(c), justify="right")
-    for seg_no, row in table.iterrows():
-        t.add_row(str(seg_no), *[f"{v:,}" if v else "·" for v in row])
-    return t
 
 
 def print_results(console: Console, seg: Segmentation, written: list[Path | str]) -> None:
     """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
-    console.print(sweep_table(seg))
-    console.print(
-        Text.from_ansi(
-            charts_text(seg.results, seg.choice.knee, seg.choice.k, color=console.is_terminal)
-        )
-    )
+    console.print(rich_table(sweep_view(seg.results, seg.prepared.rows, seg.choice.k)))
+    charts = charts_text(seg.results, seg.choice.knee, seg.choice.k, color=console.is_terminal)
+    console.print(Text.from_ansi(charts))
     console.print(
         Text.assemble(
-            ("chosen k = ", "bold"), (str(seg.choice.k), "bold green"), f"  ({seg.choice.reason})"
+            ("chosen k = ", "bold"),
+            (str(seg.choice.k), "bold green"),
+            f"  ({one_line(seg.choice.reason)})",
         )
     )
     for note in seg.plan.notes():
-        console.print(Text(f"note: {note}", style="dim"))
+        console.print(Text(f"note: {one_line(note)}", style="dim"))
     for w in seg.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"))
-    console.print(segment_table(seg))
-    console.print(relevance_table(seg))
+        console.print(Text(f"warning: {one_line(w)}", style="yellow"))
+    console.print(rich_table(segments_view(seg.profiles), show_lines=True))
+    console.print(Text(what_can_be_said(seg.prepared.frame.meanings), style="dim"))
+    console.print(rich_table(relevance_view(seg.relevance)))
     if seg.comparison is not None:
-        console.print(crosstab_table(seg.comparison))
+        console.print(rich_table(crosstab_view(seg.comparison, compare_text(seg.comparison))))
     folder = Path(written[0]).parent
     inside = [p for p in written if isinstance(p, Path) and p.parent == folder]
-    console.print(Text(f"wrote {len(inside)} files to {folder}", style="bold"), soft_wrap=True)
+    console.print(
+        Text(f"wrote {len(inside)} files to {one_line(folder)}", style="bold"), soft_wrap=True
+    )
     for p in written:
         if p not in inside:  # paths are never wrapped: they are copied from here
-            console.print(Text(f"wrote the labels to {p}", style="bold"), soft_wrap=True)
+            console.print(Text(f"wrote the labels to {one_line(p)}", style="bold"), soft_wrap=True)
 
 
 def print_score(
     console: Console, model: SegmentModel, result: ScoreResult, written: list[Path]
 ) -> None:
     """Segment sizes now against training, and the warnings of a scoring run."""
-    t = Table(title=f"Scored {sum(result.sizes):,} customers (k={model.k})", title_justify="left")
-    for col in ("segment", "customers", "share", "share at training"):
-        t.add_column(col, justify="right")
-    now, then = sum(result.sizes) or 1, sum(model.segment_sizes) or 1
-    for i, n in enumerate(result.sizes):
-        before = model.segment_sizes[i] / then if i < len(model.segment_sizes) else float("nan")
-        t.add_row(str(i + 1), f"{n:,}", f"{n / now:.1%}", f"{before:.1%}")
-    console.print(t)
-    moved = Table(title="Features that moved most since training", title_justify="left")
-    moved.add_column("feature")
-    moved.add_column("moved", justify="right")
-    for name, value in result.moved():
-        moved.add_row(name, f"{value:.2f}")
-    console.print(moved)
+    console.print(rich_table(score_sizes_view(result.sizes, model.segment_sizes)))
+    console.print(rich_table(drift_view(result.moved())))
     console.print(
         Text(f"{result.outliers:,} customers are farther from every segment than 99% of training")
     )
     for w in result.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"))
-    console.print(Text(f"wrote {len(written)} files to {written[0].parent}", style="bold"))
+        console.print(Text(f"warning: {one_line(w)}", style="yellow"))
+    console.print(
+        Text(f"wrote {len(written)} files to {one_line(written[0].parent)}", style="bold"),
+        soft_wrap=True,
+    )

@@ -1,84 +1,63 @@
-"""What the app knows (one Session) and the messages its workers send."""
+"""What the app knows: one Session, changed only on the app's own thread."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from textual.message import Message
-
-from segscope.core.analysis import Options, Prepared, Segmentation
-from segscope.core.io import Tables
+from segscope.core.analysis import Prepared, Segmentation
+from segscope.core.engine import Engine
+from segscope.core.readers import Source
+from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.core.sweep import KResult, SweepPlan
+
+
+@dataclass
+class SweepRun:
+    """A sweep: the engine that ran it, on what data, and the k values finished so far."""
+
+    engine: Engine
+    prepared: Prepared
+    plan: SweepPlan | None = None
+    results: list[KResult] = field(default_factory=list)
 
 
 @dataclass
 class Session:
     """The loaded data, the sweep so far and the segments: the single source of truth."""
 
-    path: Path | None = None
-    loading: Path | None = None  # a file being read
-    tables: Tables | None = None
-    options: Options = field(default_factory=Options)
+    where: EngineSettings = field(default_factory=EngineSettings)
+    choices: DataChoices = field(default_factory=DataChoices)
+    settings: SweepSettings = field(default_factory=SweepSettings)
+    path: Path | None = None  # what is loaded
+    source: Source | None = None
     prepared: Prepared | None = None
-    plan: SweepPlan | None = None
-    results: list[KResult] = field(default_factory=list)
-    segmentation: Segmentation | None = None
+    loading: Path | None = None  # a file being opened
+    problem: str = ""  # what failed last (shown until the next action)
+    preparing: bool = False
+    run: SweepRun | None = None
     sweeping: bool = False
     cancelled: bool = False
+    segmentation: Segmentation | None = None
     exported: list[Path | str] = field(default_factory=list)  # files, or a labels URL
 
-    def reset_results(self) -> None:
+    @property
+    def results(self) -> list[KResult]:
+        return self.run.results if self.run else []
+
+    @property
+    def plan(self) -> SweepPlan | None:
+        return self.run.plan if self.run else None
+
+    def forget_results(self) -> None:
         """Forget the sweep and segments (the data or its roles changed)."""
-        self.plan, self.results, self.segmentation = None, [], None
-        self.cancelled, self.exported = False, []
+        self.run, self.segmentation, self.cancelled, self.exported = None, None, False, []
 
 
-class Loaded(Message):
-    """A file was read and prepared."""
+class SessionApp(Protocol):
+    """What the screens need of the app: the session and its change counter."""
 
-    def __init__(self, path: Path, tables: Tables, prepared: Prepared) -> None:
-        super().__init__()
-        self.path, self.tables, self.prepared = path, tables, prepared
-
-
-class Reprepared(Message):
-    """The customer table was prepared again (sheet or role change)."""
-
-    def __init__(self, prepared: Prepared) -> None:
-        super().__init__()
-        self.prepared = prepared
-
-
-class SweepStarted(Message):
-    """The sweep's plan is made, on the data the engine prepared."""
-
-    def __init__(self, plan: SweepPlan, prepared: Prepared) -> None:
-        super().__init__()
-        self.plan, self.prepared = plan, prepared
-
-
-class SweepStep(Message):
-    """One k of the sweep finished."""
-
-    def __init__(self, result: KResult) -> None:
-        super().__init__()
-        self.result = result
-
-
-class SweepStopped(Message):
-    """The sweep was cancelled; finished rows stay."""
-
-
-class Segmented(Message):
-    """The final model was fitted and the segments profiled."""
-
-    def __init__(self, segmentation: Segmentation) -> None:
-        super().__init__()
-        self.segmentation = segmentation
-
-
-class Exported(Message):
-    def __init__(self, files: list[Path | str]) -> None:
-        super().__init__()
-        self.files = files
+    session: Session
+    version: int
+    initial_path: Path | None  # the file the app was started with

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,40 +25,35 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
 from segscope.core.analysis import (
-    Options,
     Prepared,
     Segmentation,
     finish_segmentation,
     resolve_schema,
     segment_model,
 )
+from segscope.core.choice import choose_k
 from segscope.core.compare import match_to_model, results_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
-from segscope.core.io import URL, Tables, check_output_dir, first_line
-from segscope.core.model import SegmentModel
-from segscope.core.preprocess import fit_preprocessor, prepare, transform
+from segscope.core.features import described
+from segscope.core.outputs import OutputFolder
+from segscope.core.preprocess import fit_preprocessor, transform, typed_features
+from segscope.core.readers import URL, Source, display_name, first_line
 from segscope.core.schema import Schema
 from segscope.core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
-from segscope.core.spark.features import build_customer_table, to_pandas
+from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.spark.features import build_customer_table, spark_plan, to_pandas
 from segscope.core.spark.pipeline import (
     FEATURES,
     SparkPreprocessing,
     fit_spark_preprocessing,
-    spark_prepare,
+    spark_typed_features,
     to_sklearn_centres,
 )
 from segscope.core.spark.session import cancellable, get_session
 from segscope.core.spark.tables import read_spark_tables
-from segscope.core.stability import resample_labels, stability, stability_sample
-from segscope.core.sweep import (
-    KResult,
-    SweepPlan,
-    choose_k,
-    pairwise_euclidean,
-    plan_sweep,
-    silhouette_from_distances,
-    sweep_indices,
-)
+from segscope.core.stability import stability_sample
+from segscope.core.sweep import KResult, SampleScorer, SweepPlan, plan_sweep
+from segscope.core.text import one_line
 
 SAMPLE_ROWS = 5_000  # customers brought to the driver (as the local engine's silhouette sample)
 MAX_ITER = 100  # Lloyd iterations per k (Spark's default of 20 stops short)
@@ -67,48 +62,37 @@ START_ITER = 5
 PICK = "__pick"  # a hash of each customer's row: the same sample whatever the partitioning
 CLUSTER = "__cluster"
 SEGMENT = "segment"
+PREPARE_SEED = 0  # the driver sample is the same every run (as the local preprocessing's)
 
 
 @dataclass
-class SparkPrepared(Prepared):
-    """Prepared data whose full table lives in Spark; `features` and `X` are the driver sample."""
+class SparkData:
+    """What a Spark-prepared data set keeps in Spark: every customer's features and vector."""
 
-    table: Any = None  # Spark DataFrame: key, prepared features, the feature vector
-    spark_prep: SparkPreprocessing | None = None
-    count: int = 0
-    master: str = ""
-    options: Options | None = None  # what it was prepared with
-
-    @property
-    def rows(self) -> int:
-        return self.count
-
-    def feature_names(self) -> list[str]:
-        assert self.spark_prep is not None
-        return list(self.spark_prep.slots)
+    table: Any  # Spark DataFrame: key, typed features, the feature vector
+    preprocessing: SparkPreprocessing
 
 
 @dataclass
-class SparkSegmentation(Segmentation):
-    """Segments whose labels live in Spark (written as Parquet by Spark)."""
+class SparkLabels:
+    """Labels written by Spark as Parquet, beside the output folder or at the labels URI."""
 
-    labelled: Any = None  # Spark DataFrame: key (or the features) and segment
-    labels_uri: str | None = None
+    labelled: Any  # Spark DataFrame: key (or the features) and segment
+    uri: str | None = None
 
-    def write_labels(self, folder: Path, target: Path, force: bool = False) -> list[str]:
-        """Every customer's segment as Parquet, written by Spark beside the output folder
-        (or to the labels URI given), never over existing labels unless `force`."""
-        uri = labels_location(target, self.labels_uri)
+    def write(self, seg: Segmentation, folder: Path, target: Path, force: bool) -> list[str]:
+        """Every customer's segment as Parquet, never over existing labels unless `force`."""
+        uri = labels_location(target, self.uri)
         try:
             self.labelled.write.mode("overwrite" if force else "errorifexists").parquet(uri)
         except Exception as exc:
             if "already exists" in str(exc).lower() or "PATH_ALREADY_EXISTS" in str(exc):
                 raise OutputExists(
-                    f"{uri} already exists. Choose another output or labels location, or allow "
-                    "overwriting (--force)."
+                    f"{one_line(uri, 200)} already exists. Choose another output or labels "
+                    "location, or allow overwriting (--force)."
                 ) from exc
             raise DataError(
-                f"Spark could not write the labels to {uri}: {first_line(exc)}"
+                f"Spark could not write the labels to {one_line(uri, 200)}: {first_line(exc)}"
             ) from exc
         return [uri]
 
@@ -122,110 +106,101 @@ class SparkEngine:
         self.master = master or "local[*]"
         self.labels_uri = labels_uri
 
-    def prepare(
-        self, source: str | Path, options: Options, tables: Tables | None = None
-    ) -> SparkPrepared:
+    @property
+    def identity(self) -> str:
+        return f"spark {self.master}"
+
+    def open(self, location: str) -> Source:
         spark = get_session(self.master)
-        where = Path(str(source)).name
+        with cancellable(spark, "segscope-open", None):
+            return Source(location, read_spark_tables(spark, location), engine=self.identity)
+
+    def prepare(self, source: Source, choices: DataChoices) -> Prepared:
+        spark = get_session(self.master)
         with cancellable(spark, "segscope-prepare", None):
-            named = read_spark_tables(spark, str(source), tables)
-            table, frame = build_customer_table(
-                named,
-                options.customers,
-                options.transactions,
-                options.key,
-                options.use_transactions,
-            )
-            table = table.withColumn(PICK, _pick(table.columns, options.seed)).persist()
-            count = table.count()
+            plan, lookups = spark_plan(source.tables, choices)
+            table, findings = build_customer_table(source.tables, plan, lookups)
+            table = table.withColumn(PICK, _pick(table.columns, PREPARE_SEED)).persist()
+            count = findings.customer_rows
             if count < 3:
                 raise DataError(
-                    f"{where}: only {count} customer(s): segmenting needs at least 3 rows."
+                    f"{display_name(source.location)}: only {count} customer(s): segmenting "
+                    "needs at least 3 rows."
                 )
-            sample = _sample(table, count).drop(PICK)
-            frame.data = to_pandas(sample)
-            schema = resolve_schema(frame, options)
-            features = prepare(frame.data, schema, frame.reference_date)
-            prepared_table = spark_prepare(table, schema, frame.reference_date, keep=[PICK])
-            spark_prep = fit_spark_preprocessing(prepared_table, count, schema, options.weights)
+            frame = described(to_pandas(_sample(table, count).drop(PICK)), plan, findings)
+            schema = resolve_schema(frame, choices)
+            features = typed_features(frame.data, schema, frame.reference_date)
+            typed = spark_typed_features(table, schema, frame.reference_date, keep=[PICK])
+            spark_prep = fit_spark_preprocessing(typed, count, schema, choices.weights)
             keep = [c for c in (schema.key, *schema.features) if c]
-            vectors = spark_prep.transform(prepared_table).select(*keep, FEATURES, PICK).persist()
+            vectors = spark_prep.transform(typed).select(*keep, FEATURES, PICK).persist()
             X = _vectors(_sample(vectors, count))
             table.unpersist()
-        weights = {c: w for c, w in options.weights.items() if c in schema.features}
-        return SparkPrepared(
-            str(source),
+        return Prepared(
+            source.location,
+            self.identity,
+            choices,
+            tuple(source.tables),
             frame,
             schema,
             features,
-            fit_preprocessor(schema, features, options.seed, weights),
+            fit_preprocessor(schema, features, PREPARE_SEED, choices.weights),
             X,
-            weights,
-            table=vectors.drop(PICK),
-            spark_prep=spark_prep,
-            count=count,
-            master=self.master,
-            options=options,
+            count,
+            list(spark_prep.slots),
+            full=SparkData(vectors.drop(PICK), spark_prep),
         )
 
-    def ready(
-        self, prepared: Prepared, source: str | Path, options: Options, tables: Tables | None
-    ) -> SparkPrepared:
-        if isinstance(prepared, SparkPrepared):
-            if prepared.options == options:
-                return prepared
-            prepared.table.unpersist()
-        return self.prepare(source, options, tables)
-
-    def check_outputs(self, target: Path, force: bool) -> None:
-        check_output_dir(target, force)
-        uri = labels_location(target, self.labels_uri)
-        if not force and not URL.match(uri) and Path(uri).exists():
+    def check_outputs(self, folder: OutputFolder) -> None:
+        folder.check()
+        uri = labels_location(folder.target, self.labels_uri)
+        if not folder.force and not URL.match(uri) and Path(uri).exists():
             raise OutputExists(
-                f"{uri} already exists. Choose another output or --labels-uri, or allow "
-                "overwriting (--force)."
+                f"{one_line(uri, 200)} already exists. Choose another output or --labels-uri, or "
+                "allow overwriting (--force)."
             )
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         with cancellable(get_session(self.master), "segscope-compare", None):
-            return _compare(_spark(prepared), results, a, b)
+            return _compare(prepared, results, a, b)
 
     def start_sweep(
         self,
         prepared: Prepared,
-        ks: Sequence[int],
-        seed: int,
+        settings: SweepSettings,
         should_stop: Callable[[], bool] | None = None,
     ) -> tuple[SweepPlan, Iterator[KResult]]:
-        prep = _spark(prepared)
-        sampled = plan_sweep(prep.X, ks, seed)
+        _spark(prepared)
+        sampled = plan_sweep(prepared.X, settings.ks, settings.seed)
         spark = get_session(self.master)
         plan = SweepPlan(
             sampled.ks,
-            prep.rows,
-            prep.rows,
-            len(prep.X),
-            seed,
+            prepared.rows,
+            prepared.rows,
+            len(prepared.X),
+            settings.seed,
             sampled.warnings,
             engine="spark",
             engine_notes=(
-                f"Spark engine on {prep.master} (Spark {spark.version}): features, preprocessing "
-                f"and K-Means on all {prep.rows:,} rows (the best of {STARTS} k-means|| starts "
-                f"after {START_ITER} iterations, seeds from {seed}, run to convergence)",
+                f"Spark engine on {self.master} (Spark {spark.version}): features, preprocessing "
+                f"and K-Means on all {prepared.rows:,} rows (the best of {STARTS} k-means|| "
+                f"starts after {START_ITER} iterations, seeds from {settings.seed}, run to "
+                "convergence)",
                 "silhouette is Euclidean on the driver sample, as the local engine's; "
                 "silhouette_sq_spark is Spark's ClusteringEvaluator (squared Euclidean, all rows), "
                 "a different number",
             ),
         )
-        return plan, self._sweep(prep, plan, should_stop)
+        return plan, self._sweep(prepared, plan, should_stop)
 
     def _sweep(
-        self, prep: SparkPrepared, plan: SweepPlan, should_stop: Callable[[], bool] | None
+        self, prep: Prepared, plan: SweepPlan, should_stop: Callable[[], bool] | None
     ) -> Iterator[KResult]:
         spark = get_session(self.master)
+        data = _spark(prep)
         X = prep.X
-        distances = pairwise_euclidean(X)
         stab_idx = stability_sample(len(X), plan.seed)
+        scorer = SampleScorer(X, X[stab_idx], plan.seed)
         evaluator = ClusteringEvaluator(
             featuresCol=FEATURES, predictionCol=CLUSTER, distanceMeasure="squaredEuclidean"
         )
@@ -234,7 +209,7 @@ class SparkEngine:
                 raise Cancelled()
             started = time.perf_counter()
             with cancellable(spark, f"segscope-k{k}", should_stop):
-                km = fit_spark_kmeans(prep.table, k, plan.seed)
+                km = fit_spark_kmeans(data.table, k, plan.seed)
                 summary = km.summary
                 inertia, sizes = float(summary.trainingCost), list(summary.clusterSizes)
                 if len(sizes) < k:
@@ -244,59 +219,48 @@ class SparkEngine:
                     )
                 squared = float(evaluator.evaluate(summary.predictions))
             labels = pairwise_distances_argmin(X, np.array(km.clusterCenters()))
-            resamples = resample_labels(X[stab_idx], k, plan.seed)
-            ch, db = sweep_indices(X, labels)
-            yield KResult(
-                k=k,
+            yield scorer.result(
+                k,
+                labels,
+                labels,
+                labels[stab_idx],
                 inertia=inertia,
-                silhouette=silhouette_from_distances(distances, labels),
-                silhouette_sample_size=len(X),
-                calinski_harabasz=ch,
-                davies_bouldin=db,
-                stability=stability(labels[stab_idx], resamples),
-                seconds=time.perf_counter() - started,
                 sizes=sizes,
-                labels=labels,
                 model=km,
-                resamples=resamples,
+                started=started,
                 extra={"silhouette_sq_spark": squared},
             )
 
     def segment(
-        self,
-        prepared: Prepared,
-        plan: SweepPlan,
-        results: list[KResult],
-        k: int | None = None,
-        like: SegmentModel | None = None,
-        compare: tuple[int, int] | None = None,
+        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
     ) -> Segmentation:
-        prep = _spark(prepared)
+        data = _spark(prepared)
         spark = get_session(self.master)
-        choice = choose_k(results, k)
+        choice = choose_k(results, settings.k)
         result = next(r for r in results if r.k == choice.k)
         order = size_order(result.sizes)
-        if like is not None:
-            remap = inverse_order(order)
-            frame = prep.frame
-            order = order[
-                match_to_model(
-                    frame.data, frame.reference_date, remap[result.labels], choice.k, like
-                )
-            ]
+        if settings.like is not None:
+            frame = prepared.frame
+            matched = match_to_model(
+                frame.data,
+                frame.reference_date,
+                inverse_order(order)[result.labels],
+                choice.k,
+                settings.like,
+            )
+            order = order[matched]
         remap = inverse_order(order)
         sample_labels = remap[result.labels]
         with cancellable(spark, "segscope-segment", None):
-            comparison = _compare(prep, results, *compare) if compare else None
-            labelled = _label(prep, result.model, remap)
-            stats = spark_segment_stats(labelled, prep.schema)
+            compare = settings.compare
+            comparison = _compare(prepared, results, *compare) if compare else None
+            labelled = _label(data, result.model, remap)
+            stats = spark_segment_stats(labelled, prepared.schema)
         centres = np.array(result.model.clusterCenters())[order]
-        assert prep.spark_prep is not None
-        sk_centres = to_sklearn_centres(centres, prep.spark_prep, prep.preprocessor).astype(
-            np.float32
-        )
+        sk_centres = to_sklearn_centres(centres, data.preprocessing, prepared.preprocessor)
+        sk_centres = sk_centres.astype(np.float32)
         km = KMeans(n_clusters=choice.k, init=sk_centres, n_init=1, max_iter=1).fit(sk_centres)
-        X_sk = transform(prep.preprocessor, prep.features)
+        X_sk = transform(prepared.preprocessor, prepared.features)
         agree = float(np.mean(km.predict(X_sk) == sample_labels))
         plan = dataclasses.replace(
             plan,
@@ -306,14 +270,14 @@ class SparkEngine:
                 f"{len(X_sk):,}-row sample: it gives {agree:.1%} of that sample Spark's segment",
             ),
         )
-        model = segment_model(prep, plan, results, choice.k, km, X_sk, stats)
+        model = segment_model(prepared, plan, results, choice.k, km, X_sk, stats)
         seg = finish_segmentation(
-            prep, plan, results, choice, model, sample_labels, stats, comparison
+            prepared, plan, results, choice, model, sample_labels, stats, comparison
         )
-        key = prep.schema.key
+        key = prepared.schema.key
         out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)
-        fields = {f.name: getattr(seg, f.name) for f in dataclasses.fields(Segmentation)}
-        return SparkSegmentation(**fields, labelled=out, labels_uri=self.labels_uri)
+        seg.labels_out = SparkLabels(out, self.labels_uri)
+        return seg
 
 
 def fit_spark_kmeans(table: Any, k: int, seed: int, starts: int = STARTS) -> Any:
@@ -340,10 +304,10 @@ def labels_location(target: Path, labels_uri: str | None) -> str:
     return labels_uri or str(target.parent / f"{target.name}-labels.parquet")
 
 
-def _spark(prepared: Prepared) -> SparkPrepared:
-    if not isinstance(prepared, SparkPrepared):
+def _spark(prepared: Prepared) -> SparkData:
+    if not isinstance(prepared.full, SparkData):
         raise DataError("the data was prepared by another engine: prepare it with Spark first.")
-    return prepared
+    return prepared.full
 
 
 def _pick(columns: list[str], seed: int) -> Any:
@@ -364,17 +328,17 @@ def _vectors(table: Any) -> np.ndarray:
     return np.ascontiguousarray(np.array(arrays.column("v").to_pylist(), dtype=np.float32))
 
 
-def _label(prep: SparkPrepared, model: Any, remap: np.ndarray) -> Any:
+def _label(data: SparkData, model: Any, remap: np.ndarray) -> Any:
     """Every customer with their segment number (1..k, largest first)."""
     numbers = F.array(*[F.lit(int(s) + 1) for s in remap])
-    predicted = model.setPredictionCol(CLUSTER).transform(prep.table)
+    predicted = model.setPredictionCol(CLUSTER).transform(data.table)
     return predicted.withColumn(SEGMENT, F.element_at(numbers, F.col(CLUSTER) + 1)).drop(CLUSTER)
 
 
-def _compare(prep: SparkPrepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+def _compare(prep: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
     """Customers in each pair of segments of k=a and k=b, counted by Spark."""
     ra, rb = results_for(results, a, b)
-    t = ra.model.setPredictionCol("__a").transform(prep.table)
+    t = ra.model.setPredictionCol("__a").transform(_spark(prep).table)
     t = rb.model.setPredictionCol("__b").transform(t)
     pairs = t.groupBy("__a", "__b").count().collect()
     ma, mb = inverse_order(size_order(ra.sizes)), inverse_order(size_order(rb.sizes))

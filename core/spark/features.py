@@ -1,7 +1,7 @@
-"""One row per customer, built with Spark SQL: lookups joined, the transaction log aggregated.
+"""The feature plan (core.plan) carried out with Spark SQL: lookups joined, the log aggregated.
 
-The same plan as the local engine (core.features decides what to join and what to measure,
-from a small sample of each table); Spark executes it on the whole tables.
+The plan is made from the first rows of each table, as for every engine; Spark runs it on the
+whole tables and reports its Findings. No sentence is written here: core.plan writes them.
 """
 
 from __future__ import annotations
@@ -12,26 +12,22 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from segscope.core.errors import DataError
-from segscope.core.features import (
-    JOIN_PATTERN,
+from segscope.core.plan import (
+    PEEK_ROWS,
     STATUS_MAX_VALUES,
-    CustomerFrame,
+    FeaturePlan,
+    Findings,
     LookupJoin,
-    Measure,
-    aggregate_note,
-    find_key,
-    join_note,
-    name_columns,
+    make_plan,
     pick_tables,
-    plan_lookup_joins,
-    plan_measures,
 )
-from segscope.core.schema import is_datelike
+from segscope.core.settings import DataChoices
 from segscope.core.spark.tables import SparkTables, from_pandas
+from segscope.core.text import quoted
 
-PEEK_ROWS = 2_000  # rows of each table read to the driver to decide what to build
 LOOKUP_LIMIT = 100_000  # a table bigger than this is not a lookup table (lookups go to the driver)
-DATE_FORMATS = (None, "M/d/yyyy", "M/d/yyyy H:mm", "d.M.yyyy")  # tried in turn on text dates
+TEXT_FORMATS = (None, "M/d/yyyy", "M/d/yyyy H:mm", "d.M.yyyy")  # tried in turn on text dates
+MONTH_FORMATS = ("MMM-yyyy", "MMMM-yyyy", "MMM yyyy", "MMMM yyyy", "MMM/yyyy", "MMM-yy", "yyyy-MM")
 NUMERIC_TYPES = ("int", "bigint", "smallint", "tinyint", "double", "float", "decimal", "long")
 
 
@@ -54,78 +50,22 @@ def is_numeric_type(dtype: str) -> bool:
     return dtype.split("(")[0] in NUMERIC_TYPES
 
 
-def build_customer_table(
-    tables: SparkTables,
-    customers: str | None,
-    transactions: str | None,
-    key: str | None,
-    use_transactions: bool,
-) -> tuple[Any, CustomerFrame]:
-    """The customers table in Spark and a CustomerFrame of its decisions (data left empty)."""
+def spark_plan(tables: SparkTables, choices: DataChoices) -> tuple[FeaturePlan, dict[str, Any]]:
+    """The plan, made from a peek at each table (lookups whole: they are small)."""
     peeks = {name: peek(df) for name, df in tables.items()}
-    customers, transactions, key = pick_tables(
-        peeks, customers, transactions, key, use_transactions, noun="table"
-    )
-    base = tables[customers] if customers else None
-    log = tables[transactions] if transactions else None
-    key = key or _find_key(peeks, customers, transactions)
-    lookups = _lookups(tables, peeks, {customers, transactions})
-    decisions: list[str] = []
-    coded: dict[str, str] = {}
-    latest: list[pd.Timestamp] = []
-    if base is not None:
-        if key is not None and key not in base.columns:
-            raise DataError(f"table '{customers}' has no column '{key}'.")
-        if key is not None:
-            dup = base.groupBy(key).count().filter("count > 1").count()
-            if dup:
-                raise DataError(
-                    f"'{key}' repeats for {dup:,} customers of '{customers}': a customer table "
-                    "needs one row per customer. Choose it as the transactions table instead."
-                )
-        base, joins = _join(base, lookups, coded)
-        base = _with_dates(base)
-        rows, latest = _survey(base, joins, customers or "", decisions)
-        decisions.insert(0, f"customers: {rows:,} rows from '{customers}', key '{key}'")
-    log_rows = 0
-    if log is not None:
-        if key is None or key not in log.columns:
-            raise DataError(f"table '{transactions}' has no customer key column '{key}'.")
-        log, joins = _join(log, lookups)
-        log = _with_dates(log)
-        log_rows, dates = _survey(log, joins, transactions or "", decisions, key)
-        latest += dates
-    ref = max(latest) if latest else None
-    labels: dict[str, str] = {}
-    semantics: dict[str, str] = {}
-    if log is not None and key is not None:
-        behaviour, measures = _aggregate(log, key, ref, semantics)
-        labels.update({m.name: m.label for m in measures})
-        decisions.append(aggregate_note(log_rows, transactions or "", key, measures))
-        if base is None:
-            base = behaviour
-            decisions.insert(0, f"customers: {base.count():,} built from the log '{transactions}'")
-        else:
-            base = _attach(base, behaviour, key, ref, measures, decisions)
-    assert base is not None
-    numeric = [c for c, t in base.dtypes if is_numeric_type(t)]
-    name_columns(base.columns, _date_columns(base), numeric, key, ref, labels, semantics, decisions)
-    frame = CustomerFrame(
-        pd.DataFrame(),
-        key,
-        customers,
-        transactions,
-        ref,
-        decisions,
-        labels,
-        semantics,
-        coded,
-    )
-    return base, frame
+    chosen = pick_tables(peeks, choices, noun="table")
+    lookups = _lookups(tables, peeks, {chosen.customers, chosen.transactions})
 
+    def values(column: str) -> list[str]:
+        table = tables.get(chosen.transactions or "")
+        if table is None or column not in table.columns:
+            return sorted({str(v) for lk in lookups.values() if column in lk
+                           for v in lk[column].dropna()})[: STATUS_MAX_VALUES + 1]  # fmt: skip
+        rows = table.select(column).where(F.col(column).isNotNull()).distinct()
+        return sorted(str(r[0]) for r in rows.limit(STATUS_MAX_VALUES + 1).collect())
 
-def _find_key(peeks: dict[str, pd.DataFrame], *names: str | None) -> str | None:
-    return next((k for n in names if n is not None and (k := find_key(peeks[n]))), None)
+    plan = make_plan(peeks, choices, lookups=lookups, values=values, noun="table")
+    return plan, lookups
 
 
 def _lookups(
@@ -141,44 +81,83 @@ def _lookups(
     return out
 
 
-def _join(
-    df: Any, lookups: dict[str, pd.DataFrame], coded: dict[str, str] | None = None
-) -> tuple[Any, list[tuple[LookupJoin, int]]]:
-    """Left-join the lookup tables planned by core.features.plan_lookup_joins (broadcast);
-    also each join with the number of gaps its lookup already had in its first added column."""
+def build_customer_table(
+    tables: SparkTables, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]
+) -> tuple[Any, Findings]:
+    """Carry `plan` out in Spark: the customers table (in Spark) and what was found."""
+    key = plan.key
+    base = tables[plan.customers] if plan.customers else None
+    log = tables[plan.transactions] if plan.transactions else None
+    unmatched: dict[str, int] = {}
+    log_unmatched: dict[str, int] = {}
+    latest: list[pd.Timestamp] = []
+    rows = log_rows = 0
+    if base is not None:
+        _check_unique(base, key, plan.customers)
+        base = _join(base, plan.customer_joins, lookups)
+        base = _with_dates(base, plan.date_columns(plan.customers or ""))
+        rows, latest = _survey(base, plan.customer_joins, lookups, unmatched)
+    if log is not None and key is not None:
+        log = _join(log, plan.log_joins, lookups)
+        log = _with_dates(log, plan.date_columns(plan.transactions or ""))
+        log = log.filter(F.col(key).isNotNull())
+        log_rows, dates = _survey(log, plan.log_joins, lookups, log_unmatched)
+        latest += dates
+    ref = max(latest) if latest else None
+    without = orphans = 0
+    if log is not None and key is not None:
+        behaviour = _aggregate(log, key, plan, ref)
+        if base is None:
+            base = behaviour
+            rows = base.count()
+        else:
+            base, without, orphans = _attach(base, behaviour, key, plan, ref)
+    assert base is not None
+    findings = Findings(rows, log_rows, unmatched, log_unmatched, ref, without, orphans)
+    return base, findings
+
+
+def _check_unique(base: Any, key: str | None, name: str | None) -> None:
+    if key is None:
+        return
+    dup = base.groupBy(key).count().filter("count > 1").count()
+    if dup:
+        raise DataError(
+            f"{quoted(key)} repeats for {dup:,} customers of {quoted(name)}: a customer table "
+            "needs one row per customer. Choose it as the transactions table instead."
+        )
+
+
+def _join(df: Any, joins: tuple[LookupJoin, ...], lookups: dict[str, pd.DataFrame]) -> Any:
+    """Left-join the planned lookups (broadcast), keeping pandas' column order."""
     spark = df.sparkSession
-    done = []
-    for join in plan_lookup_joins(list(df.columns), lookups):
-        lk = lookups[join.lookup][[join.code, *join.extra]]
-        right = from_pandas(spark, lk)
-        right = right.withColumn(join.code, F.col(join.code).cast(dict(df.dtypes)[join.code]))
-        columns = [*df.columns, *join.extra]  # as pandas' merge orders them
-        df = df.join(F.broadcast(right), on=join.code, how="left").select(*columns)
-        done.append((join, int(lk[join.extra[0]].isna().sum())))
-        if coded is not None and join.named:
-            coded[join.code] = join.named
-    return df, done
+    for j in joins:
+        right = from_pandas(spark, lookups[j.lookup][[j.code, *j.extra]])
+        right = right.withColumn(j.code, F.col(j.code).cast(dict(df.dtypes)[j.code]))
+        columns = [*df.columns, *j.extra]
+        df = df.join(F.broadcast(right), on=j.code, how="left").select(*columns)
+    return df
 
 
 def _survey(
     df: Any,
-    joins: list[tuple[LookupJoin, int]],
-    name: str,
-    decisions: list[str],
-    key: str | None = None,
+    joins: tuple[LookupJoin, ...],
+    lookups: dict[str, pd.DataFrame],
+    unmatched: dict[str, int],
 ) -> tuple[int, list[pd.Timestamp]]:
-    """One pass over a table: its rows (with a key, when `key` is given), the codes each join
-    did not find (noted in `decisions`), and the latest value of each date column."""
+    """One pass over a table: its rows, the codes each join did not find (into `unmatched`),
+    and the latest value of each date column."""
     dates = _date_columns(df)
-    aggs = [F.count(F.col(key) if key else F.lit(1)).alias("__rows")]
+    aggs = [F.count(F.lit(1)).alias("__rows")]
     aggs += [
-        F.sum(F.col(join.extra[0]).isNull().cast("int")).alias(f"__gaps{i}")
-        for i, (join, _) in enumerate(joins)
+        F.sum(F.col(j.extra[0]).isNull().cast("int")).alias(f"__gaps{i}")
+        for i, j in enumerate(joins)
     ]
     aggs += [F.max(c).alias(f"__max{i}") for i, c in enumerate(dates)]
     row = to_pandas(df.agg(*aggs)).iloc[0]
-    for i, (join, had) in enumerate(joins):
-        decisions.append(join_note(join, name, int(row[f"__gaps{i}"] or 0) - had))
+    for i, j in enumerate(joins):
+        had = int(lookups[j.lookup][j.extra[0]].isna().sum())
+        unmatched[j.lookup] = int(row[f"__gaps{i}"] or 0) - had
     latest = [pd.Timestamp(row[f"__max{i}"]) for i in range(len(dates))]
     return int(row["__rows"]), [t for t in latest if pd.notna(t)]
 
@@ -187,19 +166,29 @@ def _date_columns(df: Any) -> list[str]:
     return [c for c, t in df.dtypes if t in ("timestamp", "timestamp_ntz", "date")]
 
 
-def _with_dates(df: Any) -> Any:
-    """Text columns that hold dates (judged on the first rows) parsed into timestamps."""
-    sample = peek(df)
-    for col, dtype in df.dtypes:
-        if dtype in ("date", "timestamp_ntz"):
-            df = df.withColumn(col, F.col(col).cast("timestamp"))
-        elif dtype == "string" and is_datelike(sample[col]):
-            parsed = [
-                F.try_to_timestamp(F.col(col), F.lit(f)) if f else F.try_to_timestamp(F.col(col))
-                for f in DATE_FORMATS
-            ]
-            df = df.withColumn(col, F.coalesce(*parsed))
+def _with_dates(df: Any, rules: dict[str, str]) -> Any:
+    """The plan's date columns as timestamps, each read by its rule (core.dates)."""
+    for col, rule in rules.items():
+        if col in df.columns:
+            df = df.withColumn(col, spark_date(F.col(col), rule))
     return df
+
+
+def spark_date(c: Any, rule: str) -> Any:
+    """A column read as timestamps by a core.dates rule (what does not parse: null)."""
+    if rule == "datetime":
+        return c.cast("timestamp")
+    if rule == "yyyymmdd":
+        return F.try_to_timestamp(c.cast("long").cast("string"), F.lit("yyyyMMdd"))
+    if rule == "epoch_s":
+        return F.timestamp_seconds(c.cast("long"))
+    if rule == "epoch_ms":
+        return F.timestamp_millis(c.cast("long"))
+    formats = MONTH_FORMATS if rule == "month" else TEXT_FORMATS
+    text = F.trim(c.cast("string"))
+    return F.coalesce(
+        *[F.try_to_timestamp(text, F.lit(f)) if f else F.try_to_timestamp(text) for f in formats]
+    )
 
 
 def days_before(ref: pd.Timestamp, when: Any) -> Any:
@@ -208,26 +197,17 @@ def days_before(ref: pd.Timestamp, when: Any) -> Any:
     return F.floor(seconds / 86_400).cast("double")
 
 
-def _aggregate(
-    log: Any, key: str, ref: pd.Timestamp | None, semantics: dict[str, str]
-) -> tuple[Any, list[Measure]]:
-    """Behaviour per customer, as planned by core.features.plan_measures, in one Spark job."""
-    log = log.filter(F.col(key).isNotNull())
-    sample = peek(log)
-    texts = [c for c, t in log.dtypes if t == "string" and c != key and c in sample]
-    distinct = {}
-    for col in texts:
-        if sample[col].nunique() <= STATUS_MAX_VALUES:
-            rows = log.select(col).where(F.col(col).isNotNull()).distinct()
-            distinct[col] = sorted(str(r[0]) for r in rows.limit(STATUS_MAX_VALUES + 1).collect())
-    measures = plan_measures(sample, key, ref is not None, semantics, distinct)
+def _aggregate(log: Any, key: str, plan: FeaturePlan, ref: pd.Timestamp | None) -> Any:
+    """Behaviour per customer, as the plan's measures say, in one Spark job."""
     aggs = []
-    for m in measures:
+    for m in plan.measures:
         col = F.col(m.column) if m.column is not None else None
         if m.kind == "count":
             agg = F.count(F.lit(1))
         elif m.kind in ("last", "first"):
-            assert col is not None and ref is not None
+            assert col is not None
+            if ref is None:
+                continue
             agg = days_before(ref, F.max(col) if m.kind == "last" else F.min(col))
         elif m.kind in ("status", "status_rate"):
             assert col is not None
@@ -238,40 +218,31 @@ def _aggregate(
             agg = F.count_distinct(col)
         else:
             assert col is not None
-            clean = F.when(F.abs(col) == float("inf"), None).otherwise(col.cast("double"))
+            number = col.cast("double")
+            clean = F.when(F.isnan(number) | (F.abs(number) == float("inf")), None).otherwise(
+                number
+            )
             agg = F.sum(clean) if m.kind == "sum" else F.avg(clean)
         aggs.append(agg.alias(m.name))
-    return log.groupBy(key).agg(*aggs), measures
+    return log.groupBy(key).agg(*aggs)
 
 
 def _attach(
-    base: Any,
-    behaviour: Any,
-    key: str,
-    ref: pd.Timestamp | None,
-    measures: list[Measure],
-    decisions: list[str],
-) -> Any:
+    base: Any, behaviour: Any, key: str, plan: FeaturePlan, ref: pd.Timestamp | None
+) -> tuple[Any, int, int]:
     """Left-join behaviour onto customers; no transactions: zeros, and days since joining."""
-    key_type = dict(base.dtypes)[key]
-    behaviour = behaviour.withColumn(key, F.col(key).cast(key_type))
+    behaviour = behaviour.withColumn(key, F.col(key).cast(dict(base.dtypes)[key]))
     merged = base.join(behaviour.withColumn("__seen", F.lit(1)), on=key, how="left")
-    joined = next((c for c in _date_columns(base) if JOIN_PATTERN.search(c)), None)
+    joined = plan.join_date
     since_join = days_before(ref, F.col(joined)) if joined and ref is not None else None
-    for m in measures:
+    for m in plan.measures:
+        if m.name not in behaviour.columns:
+            continue
         if m.kind in ("last", "first"):
             if since_join is not None:
                 merged = merged.withColumn(m.name, F.coalesce(F.col(m.name), since_join))
-        else:
+        elif m.kind in ("count", "status", "distinct", "sum"):
             merged = merged.withColumn(m.name, F.coalesce(F.col(m.name), F.lit(0)))
     none = merged.filter(F.col("__seen").isNull()).count()
     orphans = behaviour.join(base.select(key), on=key, how="left_anti").count()
-    if none:
-        how = f"taken from {joined}" if since_join is not None else "left empty (imputed)"
-        decisions.append(
-            f"{none:,} customers have no transactions: counts set to 0, days since "
-            f"last/first transaction {how}"
-        )
-    if orphans:
-        decisions.append(f"{orphans:,} customer keys in the log are not in the customers table")
-    return merged.drop("__seen")
+    return merged.drop("__seen"), none, orphans

@@ -36,10 +36,10 @@ INFREQUENT = "infrequent_sklearn"  # scikit-learn's name for the grouped rare ca
 FEATURES = "features"
 
 
-def spark_prepare(
+def spark_typed_features(
     table: Any, schema: Schema, reference_date: pd.Timestamp | None, keep: Sequence[str] = ()
 ) -> Any:
-    """The key and the feature columns, typed as core.preprocess.prepare types them:
+    """The key and the feature columns, typed as core.preprocess.typed_features types them:
     numbers as doubles (inf -> missing), dates as days before the reference, categories as text."""
     cols = [F.col(schema.key)] if schema.key else []
     types = dict(table.dtypes)
@@ -86,7 +86,7 @@ class SparkPreprocessing:
 def fit_spark_preprocessing(
     table: Any, rows: int, schema: Schema, weights: Mapping[str, float] | None = None
 ) -> SparkPreprocessing:
-    """Fit the preprocessing on every row of `table` (the output of spark_prepare, `rows`
+    """Fit the preprocessing on every row of `table` (the output of spark_typed_features, `rows`
     long)."""
     num, cats = schema.numeric, schema.categorical
     stages: list[Any] = []

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from segscope.core.errors import Cancelled, DataError
-from segscope.core.io import first_line
+from segscope.core.readers import first_line
+from segscope.core.text import one_line
 
 # The JVM's output (Spark's log included) goes to a file: on the terminal it would scribble
 # over the app.
@@ -41,7 +42,7 @@ def spark_message(exc: BaseException) -> str:
         with contextlib.suppress(Exception):
             text = str(java.getMessage() or java.toString())
     lines = text.strip().splitlines()
-    return lines[0][:MESSAGE_CHARS] if lines else type(exc).__name__
+    return one_line(lines[0], MESSAGE_CHARS) if lines else type(exc).__name__
 
 
 def is_local(master: str) -> bool:

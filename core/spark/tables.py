@@ -9,16 +9,17 @@ from typing import Any
 import pyarrow as pa
 
 from segscope.core.errors import DataError
-from segscope.core.io import (
+from segscope.core.readers import (
     URL,
     Tables,
     file_kind,
-    load_tables,
     read_head_text,
+    read_source,
     sniff_delimiter,
     table_name,
 )
 from segscope.core.spark.session import spark_message
+from segscope.core.text import one_line
 
 SparkTables = dict[str, Any]  # table name -> Spark DataFrame
 PART_FILE = re.compile(r"^(part-|_SUCCESS$|_committed|_started|\.)")
@@ -33,11 +34,14 @@ def read_spark_tables(spark: Any, source: str, tables: Tables | None = None) -> 
     """
     if not URL.match(source) and file_kind(Path(source)) == "excel":
         return {
-            name: from_pandas(spark, df) for name, df in (tables or load_tables(source)).items()
+            name: from_pandas(spark, df)
+            for name, df in (tables or read_source(source).tables).items()
         }
     entries = _list(spark, source)
     if entries is None:
-        raise DataError(f"{source}: no such file or folder (as Spark sees it). Check the path.")
+        raise DataError(
+            f"{one_line(source, 200)}: no such file or folder (as Spark sees it). Check the path."
+        )
     if entries and not all(PART_FILE.match(name) or not _kind(name) for name in entries):
         named = {
             table_name(Path(name)): f"{source.rstrip('/')}/{name}"
@@ -65,7 +69,9 @@ def _list(spark: Any, source: str) -> list[str] | None:
             return []
         return sorted(str(s.getPath().getName()) for s in fs.listStatus(path))
     except Exception as exc:  # no file system for the scheme, no access, ...
-        raise DataError(f"{source}: Spark cannot open it ({spark_message(exc)}).") from exc
+        raise DataError(
+            f"{one_line(source, 200)}: Spark cannot open it ({spark_message(exc)})."
+        ) from exc
 
 
 def _kind(name: str) -> str | None:
@@ -97,9 +103,9 @@ def _read_one(spark: Any, uri: str) -> Any:
         raise
     except Exception as exc:  # Spark's AnalysisException, a bad file, ...
         raise DataError(
-            f"{name}: Spark cannot read it as a table ({spark_message(exc)}). Give a Parquet or "
-            "CSV/TSV (.gz) file or folder."
+            f"{one_line(name, 80)}: Spark cannot read it as a table ({spark_message(exc)}). "
+            "Give a Parquet or CSV/TSV (.gz) file or folder."
         ) from exc
     if empty:
-        raise DataError(f"{name} has no rows.")
+        raise DataError(f"{one_line(name, 80)} has no rows.")
     return df.toDF(*[str(c).strip() for c in df.columns])

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
-from segscope.tui.state import Session
-
-if TYPE_CHECKING:
-    from segscope.tui.app import SegscopeApp
+from segscope.tui.state import Session, SessionApp
 
 
 class SessionScreen(Screen[None]):
     """A screen that shows part of the Session and redraws when it changes.
 
+    It reads the session and posts intents (segscope.tui.messages); it never calls the app.
     Text inputs are left with Esc (or Enter) for the screen's HOME widget, so that single-key
     bindings such as 1-4 and q work again.
     """
@@ -25,14 +23,12 @@ class SessionScreen(Screen[None]):
     LEAVE_INPUT = Binding("escape", "leave_input", "Done editing", show=False)
 
     @property
-    def seg_app(self) -> SegscopeApp:
-        from segscope.tui.app import SegscopeApp
-
-        return cast(SegscopeApp, self.app)
+    def state(self) -> SessionApp:
+        return cast(SessionApp, self.app)
 
     @property
     def session(self) -> Session:
-        return self.seg_app.session
+        return self.state.session
 
     def on_mount(self) -> None:
         self.watch(self.app, "version", lambda _: self.sync(), init=False)

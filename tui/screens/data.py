@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,6 +25,8 @@ from textual.widgets import (
 
 from segscope.core.analysis import Prepared
 from segscope.core.schema import FEATURE_ROLES, Role
+from segscope.core.text import one_line, shorten
+from segscope.tui.messages import ChangeChoices, OpenPath
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.files import DataFileTree, PathSuggester
 
@@ -32,7 +35,7 @@ WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
 NONE = "(none)"
 
 
-class RolesTable(DataTable[str]):
+class RolesTable(DataTable[Text]):
     """Every column with its role and reason; keys change the role of the highlighted one."""
 
     BINDINGS = [
@@ -44,21 +47,20 @@ class RolesTable(DataTable[str]):
         Binding("w", "weight", "Weight"),
     ]
 
-    def action_weight(self) -> None:
+    def _column(self) -> str | None:
         if self.row_count == 0:
-            return
-        column = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        screen = self.screen
-        assert isinstance(screen, DataScreen)
-        screen.cycle_weight(column)
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    def action_weight(self) -> None:
+        column = self._column()
+        if column is not None and isinstance(self.screen, DataScreen):
+            self.screen.cycle_weight(column)
 
     def action_role(self, role: str) -> None:
-        if self.row_count == 0:
-            return
-        column = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        screen = self.screen
-        assert isinstance(screen, DataScreen)
-        screen.set_role(column, role)
+        column = self._column()
+        if column is not None and isinstance(self.screen, DataScreen):
+            self.screen.set_role(column, role)
 
 
 class DataScreen(SessionScreen):
@@ -68,8 +70,9 @@ class DataScreen(SessionScreen):
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
         Binding("t", "toggle_tree", "Files"),
-        Binding("r", "focus_roles", "Roles"),
+        Binding("l", "focus_roles", "Columns"),
         Binding("p", "preview", "Preview"),
+        Binding("s", "steps", "Steps"),
         SessionScreen.LEAVE_INPUT,
     ]
 
@@ -105,12 +108,10 @@ class DataScreen(SessionScreen):
 
     def on_mount(self) -> None:
         roles = self.query_one("#roles", DataTable)
-        roles.add_column("column", key="column")
-        roles.add_column("role", key="role")
-        roles.add_column("weight", key="weight")
-        roles.add_column("why", key="why")
+        for key in ("column", "role", "weight", "why"):
+            roles.add_column(key, key=key)
         super().on_mount()
-        if self.seg_app.initial_path is None:
+        if self.state.initial_path is None:
             self.query_one("#tree").focus()
         else:
             self.query_one("#data-body").add_class("-tree-hidden")
@@ -124,10 +125,7 @@ class DataScreen(SessionScreen):
     def action_toggle_tree(self) -> None:
         body = self.query_one("#data-body")
         body.toggle_class("-tree-hidden")
-        if body.has_class("-tree-hidden"):
-            self.query_one("#roles").focus()
-        else:
-            self.query_one("#tree").focus()
+        self.query_one("#roles" if body.has_class("-tree-hidden") else "#tree").focus()
 
     def action_focus_roles(self) -> None:
         self.query_one("#data-tabs", TabbedContent).active = "tab-roles"
@@ -137,120 +135,144 @@ class DataScreen(SessionScreen):
         self.query_one("#data-tabs", TabbedContent).active = "tab-preview"
         self.query_one("#preview").focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "path" and event.value.strip():
-            self.seg_app.load_file(Path(event.value.strip()).expanduser())
-            self.query_one("#data-body").add_class("-tree-hidden")
-            self.action_leave_input()
+    def action_steps(self) -> None:
+        self.query_one("#data-tabs", TabbedContent).active = "tab-steps"
 
-    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#path", Input).value = str(event.path)
-        self.seg_app.load_file(event.path)
+    def _open(self, path: Path) -> None:
+        self.post_message(OpenPath(path))
         self.query_one("#data-body").add_class("-tree-hidden")
         self.query_one("#roles").focus()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "path" and event.value.strip():
+            self._open(Path(event.value.strip()).expanduser())
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#path", Input).value = str(event.path)
+        self._open(event.path)
+
     def on_select_changed(self, event: Select.Changed) -> None:
         s = self.session
-        if s.tables is None or s.prepared is None:
+        if s.prepared is None:
             return
         value = None if event.value is Select.NULL else str(event.value)
-        frame = s.prepared.frame
-        current = (
-            frame.customers_sheet if event.select.id == "customers" else frame.transactions_sheet
-        )
+        plan, choices = s.prepared.frame.plan, s.prepared.choices
+        current = plan.customers if event.select.id == "customers" else plan.transactions
         if value == current:
             return
         if event.select.id == "customers":
-            options = replace(s.options, customers=value, key=None, roles={})
+            choices = replace(choices, customers=value, key=None, roles={})
         else:
-            options = replace(
-                s.options, transactions=value, use_transactions=value is not None, roles={}
-            )
-        if options.customers is None and options.transactions is None:
+            choices = replace(choices, transactions=value, use_transactions=value is not None)
+            choices = replace(choices, roles={}, customers=plan.customers)
+        if choices.customers is None and choices.transactions is None:
             self.notify("Choose a customers or a transactions sheet.", severity="warning")
             return
-        self.seg_app.reprepare(options)
+        self.post_message(ChangeChoices(choices))
 
     def cycle_weight(self, column: str) -> None:
         """Step a feature's weight through 1, 0.5, 0.25, 2 (a weight of 0 is 'exclude')."""
         s = self.session
-        if s.prepared is None or column not in s.prepared.schema.features:
-            self.notify("Only features have a weight.", severity="warning")
+        if s.prepared is None:
             return
-        weights = dict(s.options.weights)
+        if column not in s.prepared.schema.features:
+            self.notify(
+                f"{one_line(column, 40)} is not a feature: only features have a weight.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        weights = dict(s.prepared.choices.weights)
         now = weights.get(column, 1.0)
         steps = WEIGHT_STEPS
         weights[column] = steps[(steps.index(now) + 1) % len(steps)] if now in steps else 1.0
         if weights[column] == 1.0:
             weights.pop(column)
-        self.seg_app.reprepare(replace(s.options, weights=weights))
+        self.post_message(ChangeChoices(replace(s.prepared.choices, weights=weights)))
 
     def set_role(self, column: str, role: str) -> None:
         """Override one column's role ('auto' returns it to the guess) and prepare again."""
         s = self.session
         if s.prepared is None:
             return
-        roles = dict(s.options.roles)
+        choices = s.prepared.choices  # the last choices that worked
+        roles = dict(choices.roles)
         if role == "auto":
             roles.pop(column, None)
         else:
             roles[column] = Role(role)
-        key = column if role == "key" else s.options.key
-        if role != "key" and column == s.options.key:
+        key = column if role == "key" else choices.key
+        if role != "key" and column == choices.key:
             key = None
-        self.seg_app.reprepare(replace(s.options, roles=roles, key=key, features=None))
+        self.post_message(ChangeChoices(replace(choices, roles=roles, key=key, features=None)))
 
     # --- drawing -------------------------------------------------------------------------------
 
     def sync(self) -> None:
         s = self.session
         tabs = self.query_one("#data-tabs")
-        was_loading, tabs.loading = tabs.loading, s.loading is not None  # a spinner while loading
+        was_loading = tabs.loading
+        tabs.loading = s.loading is not None or s.preparing  # a spinner while working
         if was_loading and not tabs.loading and self.focused is None:
             self.query_one("#roles").focus()
+        summary = self.query_one("#data-summary", Static)
         if s.loading is not None:
-            self.query_one("#data-summary", Static).update(f"Loading {s.loading.name}…")
-        if s.prepared is None or s.tables is None or s.path is None or s.prepared is self._shown:
+            summary.update(Text(f"Opening {one_line(s.loading.name, 60)}…"))
+        elif s.problem:
+            summary.update(Text(s.problem, style="bold red"))
+        elif s.prepared is not None and s.path is not None:
+            summary.update(self._summary())
+        if s.prepared is None or s.path is None or s.prepared is self._shown:
             return  # nothing new to show (the sweep also bumps the session's version)
         self._shown = s.prepared
+        self._fill(s.prepared, s.path)
+
+    def _summary(self) -> Text:
+        s = self.session
+        assert s.prepared is not None and s.path is not None
+        schema = s.prepared.schema
+        return Text.assemble(
+            (one_line(s.path.name, 60), "bold"),
+            f": {s.prepared.rows:,} customers · {len(schema.numeric)} numeric + "
+            f"{len(schema.categorical)} categorical features ({len(s.prepared.columns)} columns "
+            f"after one-hot) · key {one_line(s.prepared.frame.key or '(row number)', 40)}",
+        )
+
+    def _fill(self, prepared: Prepared, path: Path) -> None:
         path_input = self.query_one("#path", Input)
         if not path_input.has_focus:
-            path_input.value = str(s.path)
-        frame, schema = s.prepared.frame, s.prepared.schema
-        sheets = list(s.tables)
-        for sid, current in (
-            ("customers", frame.customers_sheet),
-            ("transactions", frame.transactions_sheet),
-        ):
+            path_input.value = str(path)
+        plan, schema = prepared.frame.plan, prepared.schema
+        for sid, current in (("customers", plan.customers), ("transactions", plan.transactions)):
             select = self.query_one(f"#{sid}", Select)
             with select.prevent(Select.Changed):
-                select.set_options([(n, n) for n in sheets])
+                select.set_options([(one_line(n, 40), n) for n in prepared.tables])
                 select.value = current if current is not None else Select.NULL
-            select.disabled = len(sheets) < 2
-        summary = (
-            f"[b]{s.path.name}[/]: {s.prepared.rows:,} customers · "
-            f"{len(schema.numeric)} numeric + {len(schema.categorical)} categorical features "
-            f"({len(s.prepared.feature_names())} columns after one-hot) · key "
-            f"{frame.key or '(row number)'}"
-        )
-        self.query_one("#data-summary", Static).update(summary)
+            select.disabled = len(prepared.tables) < 2
         roles = self.query_one("#roles", DataTable)
         cursor = roles.cursor_row
         roles.clear()
         for col in schema.columns:
             mark = "*" if col.overridden else ""
-            weight = s.prepared.weights.get(col.name, 1.0) if col.role in FEATURE_ROLES else None
-            shown = "" if weight is None else f"{weight:g}"
-            roles.add_row(col.name, col.role.value + mark, shown, col.reason, key=col.name)
+            weight = prepared.weights.get(col.name, 1.0) if col.role in FEATURE_ROLES else None
+            roles.add_row(
+                Text(one_line(col.name)),
+                Text(col.role.value + mark),
+                Text("" if weight is None else f"{weight:g}"),
+                Text(one_line(col.reason)),
+                key=col.name,
+            )
         if roles.row_count:
             roles.move_cursor(row=min(cursor, roles.row_count - 1))
-        self._fill_preview(frame.data)
-        self.query_one("#steps", Static).update("\n".join(f"• {d}" for d in frame.decisions))
+        self._fill_preview(prepared.frame.data)
+        steps = "\n".join(f"• {one_line(d)}" for d in prepared.frame.decisions)
+        self.query_one("#steps", Static).update(Text(steps))
 
     def _fill_preview(self, data: pd.DataFrame) -> None:
         table = self.query_one("#preview", DataTable)
         table.clear(columns=True)
         head = data.head(PREVIEW_ROWS)
-        table.add_columns(*map(str, head.columns))
+        for column in head.columns:
+            table.add_column(Text(one_line(column, 30)))
         for row in head.itertuples(index=False):
-            table.add_row(*("" if pd.isna(v) else str(v)[:24] for v in row))
+            table.add_row(*(Text("" if pd.isna(v) else shorten(one_line(v), 24)) for v in row))

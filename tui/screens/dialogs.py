@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,8 +10,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
+from segscope.core.compare import compare_text
 from segscope.core.segments import SegmentProfile
-from segscope.tui.render import crosstab_table, fmt
+from segscope.core.text import number, one_line
+from segscope.core.views import categories_view, crosstab_view, numbers_view
+from segscope.tui.render import rich_table
 
 HELP = """\
 # segscope keys
@@ -61,7 +63,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Label(Text(self.question))
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no", variant="primary")
@@ -101,49 +103,18 @@ class SegmentDetailScreen(ModalScreen[None]):
             box.border_title = (
                 f"Segment {p.segment} of {self.k}: {p.size:,} customers ({p.share:.1%})"
             )
-            yield Static(Text(p.description, style="bold"))
-            yield Static(Text.assemble(("Recommendation (heuristic): ", "bold"), p.recommendation))
+            yield Static(Text(one_line(p.description), style="bold"))
             yield Static(
-                f"Stability: {fmt(p.stability, 2)} (how well this segment reappears when the data "
-                "is resampled; 1 = always the same customers)"
+                Text.assemble(("Recommendation (heuristic): ", "bold"), one_line(p.recommendation))
             )
-            yield Static(self._numbers())
+            yield Static(
+                f"Stability: {number(p.stability)} (how well this segment reappears when the "
+                "data is resampled; 1 = always the same customers)"
+            )
+            yield Static(rich_table(numbers_view(p), expand=True))
             if p.categories:
-                yield Static(self._categories())
+                yield Static(rich_table(categories_view(p), expand=True))
             yield Label("Esc closes", classes="hint")
-
-    def _numbers(self) -> Table:
-        t = Table(title="Numbers vs the whole base", title_justify="left", expand=True)
-        for col, just in (("feature", "left"), ("segment", "right"), ("median", "right"),
-                          ("all", "right"), ("z", "right")):  # fmt: skip
-            t.add_column(col, justify=just)  # type: ignore[arg-type]
-        for d in sorted(self.profile.numeric, key=lambda d: -abs(d.z)):
-            style = "bold" if abs(d.z) >= 0.4 else "dim"
-            t.add_row(
-                d.label,
-                fmt(d.mean, 2),
-                fmt(d.median, 2),
-                fmt(d.base_mean, 2),
-                f"{d.z:+.2f}",
-                style=style,
-            )
-        return t
-
-    def _categories(self) -> Table:
-        t = Table(title="Categories vs the whole base", title_justify="left", expand=True)
-        for col in ("feature", "category", "segment", "all", "lift"):
-            t.add_column(col, justify="left" if col in ("feature", "category") else "right")
-        for c in sorted(self.profile.categories, key=lambda c: -c.lift)[:12]:
-            style = "bold" if c.lift >= 1.5 and c.share >= 0.25 else None
-            t.add_row(
-                c.label,
-                c.category,
-                f"{c.share:.0%}",
-                f"{c.base_share:.0%}",
-                f"{c.lift:.2f}",
-                style=style,
-            )
-        return t
 
 
 class CompareScreen(ModalScreen[None]):
@@ -158,5 +129,5 @@ class CompareScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="compare") as box:
             box.border_title = f"Compare {self.table.index.name} with {self.table.columns.name}"
-            yield Static(crosstab_table(self.table))
+            yield Static(rich_table(crosstab_view(self.table, compare_text(self.table))))
             yield Label("Esc closes", classes="hint")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from segscope.core.errors import OutputExists
-from segscope.core.io import check_output_dir
+from segscope.core.errors import DataError, OutputExists
+from segscope.core.outputs import OutputFolder
 from segscope.core.report import OUTPUT_FILES, default_out_dir
+from segscope.core.text import one_line
+from segscope.tui.messages import CopySegments, ExportTo
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import ConfirmScreen
 
@@ -47,23 +50,33 @@ class ExportScreen(SessionScreen):
             self.notify("Type an output folder first (e).", severity="warning")
             return
         target = Path(value).expanduser()
+        inputs = [self.session.path] if self.session.path else []
         try:
-            check_output_dir(target, force=False)
+            OutputFolder(target, False, inputs).check()
         except OutputExists:
+            try:
+                OutputFolder(target, True, inputs).check()
+            except OutputExists as exc:
+                self.notify(one_line(exc), title="Not written", severity="error", markup=False)
+                return
 
             def answer(yes: bool | None) -> None:
                 if yes:
-                    self.seg_app.export(target, force=True)
+                    self.post_message(ExportTo(target, True))
 
-            self.app.push_screen(ConfirmScreen(f"{target} is not empty. Overwrite it?"), answer)
+            question = f"{one_line(target, 80)} holds an earlier segscope output. Replace it?"
+            self.app.push_screen(ConfirmScreen(question), answer)
             return
-        self.seg_app.export(target, force=False)
+        except DataError as exc:  # a folder that cannot be written
+            self.notify(one_line(exc), title="Not written", severity="error", markup=False)
+            return
+        self.post_message(ExportTo(target, False))
 
     def action_edit(self) -> None:
         self.query_one("#out-path", Input).focus()
 
     def action_copy(self) -> None:
-        self.seg_app.copy_segments()
+        self.post_message(CopySegments())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "write":
@@ -82,14 +95,12 @@ class ExportScreen(SessionScreen):
         else:
             intro.update(
                 f"Writes {', '.join(OUTPUT_FILES)} for k={seg.choice.k} "
-                f"({seg.prepared.rows:,} customers). Existing folders are never overwritten "
-                "without asking."
+                f"({seg.prepared.rows:,} customers). An earlier output is never replaced "
+                "without asking; other folders never."
             )
         path = self.query_one("#out-path", Input)
         if not path.value and s.path is not None:
             path.value = str(default_out_dir(s.path))
         status = self.query_one("#export-status", Static)
-        if s.exported:
-            status.update("Written:\n" + "\n".join(f"  ✔ {p}" for p in s.exported))
-        else:
-            status.update("")
+        written = "\n".join(f"  ✔ {one_line(p)}" for p in s.exported)
+        status.update(Text("Written:\n" + written) if s.exported else "")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,10 +15,11 @@ from textual.widgets import Button, Input, Label, Static
 from segscope.core.model import SegmentModel
 from segscope.core.report import default_out_dir
 from segscope.core.scoring import ScoreResult
+from segscope.core.text import one_line
+from segscope.core.views import score_sizes_view
+from segscope.tui.messages import ScoreWith
+from segscope.tui.render import rich_table
 from segscope.tui.widgets.files import PathSuggester
-
-if TYPE_CHECKING:
-    from segscope.tui.app import SegscopeApp
 
 
 class PathPrompt(ModalScreen[Path | None]):
@@ -34,7 +33,7 @@ class PathPrompt(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Label(self.question)
+            yield Label(Text(self.question))
             yield Input(self.value, suggester=PathSuggester(), id="answer")
             yield Label("Enter accepts, Tab completes, Esc cancels", classes="hint")
 
@@ -85,22 +84,16 @@ class ScoreScreen(ModalScreen[None]):
         model_path, data_path = Path(model_text).expanduser(), Path(data_text).expanduser()
         target = Path(out_text).expanduser() if out_text else default_out_dir(data_path)
         self.query_one("#score-result", Static).update("Scoring…")
-        cast("SegscopeApp", self.app).score(model_path, data_path, target, self)
+        self.post_message(ScoreWith(model_path, data_path, target))
 
     def show(self, model: SegmentModel, result: ScoreResult, written: list[Path]) -> None:
-        """Called by the app when the scoring worker is done."""
-        t = Table(title=f"{sum(result.sizes):,} customers scored (k={model.k})", expand=True)
-        for col in ("segment", "customers", "share", "at training"):
-            t.add_column(col, justify="right")
-        now, then = sum(result.sizes) or 1, sum(model.segment_sizes) or 1
-        for i, n in enumerate(result.sizes):
-            before = model.segment_sizes[i] / then if i < len(model.segment_sizes) else 0.0
-            t.add_row(str(i + 1), f"{n:,}", f"{n / now:.1%}", f"{before:.1%}")
-        moved = ", ".join(f"{name} {value:.2f}" for name, value in result.moved(4))
+        """The scoring run's result (the app calls this when its worker is done)."""
+        table = rich_table(score_sizes_view(result.sizes, model.segment_sizes), expand=True)
+        moved = ", ".join(f"{one_line(name, 30)} {value:.2f}" for name, value in result.moved(4))
         lines = [
             f"Moved most since training: {moved or 'nothing'}",
             f"Far from every segment: {result.outliers:,}",
-            *[f"⚠ {w}" for w in result.warnings],
-            f"Wrote {', '.join(p.name for p in written)} to {written[0].parent}",
+            *[f"⚠ {one_line(w)}" for w in result.warnings],
+            f"Wrote {', '.join(p.name for p in written)} to {one_line(written[0].parent)}",
         ]
-        self.query_one("#score-result", Static).update(Group(t, Text("\n".join(lines))))
+        self.query_one("#score-result", Static).update(Group(table, Text("\n".join(lines))))

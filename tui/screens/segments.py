@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
-from segscope.tui.render import fmt
+from segscope.core.text import one_line
+from segscope.core.views import segments_view
+from segscope.core.words import what_can_be_said
+from segscope.tui.messages import CopySegments
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import SegmentDetailScreen
+from segscope.tui.widgets.tables import ViewTable
 
 
 class SegmentsScreen(SessionScreen):
     """Who is in each segment and what sets it apart."""
 
+    HOME = "#segments"
     BINDINGS = [
         Binding("enter", "detail", "Detail", show=True, priority=False),
         Binding("c", "copy", "Copy table"),
@@ -22,63 +28,59 @@ class SegmentsScreen(SessionScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="seg-title")
-        yield DataTable(id="segments", cursor_type="row", zebra_stripes=True)
+        yield ViewTable(id="segments", cursor_type="row", zebra_stripes=True)
         yield Static("", id="seg-warnings")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#segments", DataTable)
-        columns = ("seg", "customers", "share", "stab.", "action (heuristic)", "what sets it apart")
-        for label in columns:
-            table.add_column(label, key=label)
         super().on_mount()
-        table.focus()
+        self.query_one("#segments").focus()
 
     def action_detail(self) -> None:
         seg = self.session.segmentation
-        table = self.query_one("#segments", DataTable)
-        if seg is None or table.row_count == 0:
+        key = self.query_one("#segments", ViewTable).current_key()
+        if seg is None or key is None:
             return
-        profile = seg.profiles[table.cursor_row]
+        profile = next(p for p in seg.profiles if str(p.segment) == key)
         self.app.push_screen(SegmentDetailScreen(profile, seg.choice.k))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
         self.action_detail()
 
     def action_copy(self) -> None:
-        self.seg_app.copy_segments()
+        self.post_message(CopySegments())
 
     def sync(self) -> None:
-        seg = self.session.segmentation
-        table = self.query_one("#segments", DataTable)
+        s = self.session
+        seg = s.segmentation
+        table = self.query_one("#segments", ViewTable)
         title = self.query_one("#seg-title", Static)
-        cursor = table.cursor_row
-        table.clear()
         if seg is None:
-            title.update(
-                "No segments yet: load a file (1), then run the sweep (2, then r)."
-                if not self.session.sweeping
-                else "The sweep is running (2 shows it)…"
-            )
+            table.clear()
+            if s.sweeping:
+                message = "The sweep is running (2 shows it)…"
+            elif s.results:
+                message = "No k chosen yet: pick one on the Sweep screen (2, then Enter on a row)."
+            elif s.prepared is not None:
+                message = "No segments yet: run the sweep (2, then r)."
+            else:
+                message = "No segments yet: load a file (1), then run the sweep (2, then r)."
+            title.update(message)
             self.query_one("#seg-warnings", Static).update("")
             return
-        rows = seg.prepared.rows
         title.update(
-            f"[b]{seg.choice.k} segments[/b] of {rows:,} customers · seed {seg.plan.seed} · "
-            f"{seg.choice.reason} · Enter: detail"
-        )
-        for p in seg.profiles:
-            table.add_row(
-                str(p.segment),
-                f"{p.size:,}",
-                f"{p.share:.1%}",
-                fmt(p.stability, 2),
-                p.action,
-                "; ".join(p.standouts(2)) or "average on every feature",
-                key=str(p.segment),
+            Text.assemble(
+                (f"{seg.choice.k} segments", "bold"),
+                f" of {seg.prepared.rows:,} customers · seed {seg.plan.seed} · "
+                f"{one_line(seg.choice.reason)} · Enter: detail",
             )
-        table.move_cursor(row=min(cursor, table.row_count - 1))
-        strong = [f"{r.feature} {r.score:.2f}" for r in seg.relevance if not r.weak]
-        lines = [f"[b]Separates the segments most:[/b] {', '.join(strong[:5]) or 'nothing'}"]
-        lines += [f"[yellow]⚠ {w}[/]" for w in seg.warnings]
-        self.query_one("#seg-warnings", Static).update("\n".join(lines))
+        )
+        table.show(segments_view(seg.profiles))
+        strong = [f"{one_line(r.feature, 30)} {r.score:.2f}" for r in seg.relevance if not r.weak]
+        text = Text.assemble(
+            ("Separates the segments most: ", "bold"), ", ".join(strong[:5]) or "nothing"
+        )
+        text.append(f"\n{what_can_be_said(seg.prepared.frame.meanings)}", style="dim")
+        for w in seg.warnings:
+            text.append(f"\n⚠ {one_line(w)}", style="yellow")
+        self.query_one("#seg-warnings", Static).update(text)

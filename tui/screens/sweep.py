@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 
-from segscope.core import ENGINES
-from segscope.core.errors import DataError
-from segscope.core.sweep import KResult, parse_ks
-from segscope.tui.render import fmt
+from segscope.core.errors import UsageError
+from segscope.core.settings import check_seed, parse_ks
+from segscope.core.text import one_line
+from segscope.core.views import sweep_view
+from segscope.tui.messages import CancelSweep, ChooseK, CompareK, RunSweep, SwitchEngine
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.charts import SweepChart
+from segscope.tui.widgets.tables import ViewTable
+
+
+def ks_text(ks: tuple[int, ...]) -> str:
+    """k values as the user would type them: 2-10, or 3,5,8."""
+    if list(ks) == list(range(ks[0], ks[-1] + 1)):
+        return f"{ks[0]}-{ks[-1]}"
+    return ",".join(map(str, ks))
 
 
 class SweepScreen(SessionScreen):
@@ -44,41 +54,32 @@ class SweepScreen(SessionScreen):
         with Horizontal(id="charts"):
             yield SweepChart("elbow", id="elbow")
             yield SweepChart("silhouette", id="silhouette")
-        yield DataTable(id="ktable", cursor_type="row", zebra_stripes=True)
+        yield ViewTable(id="ktable", cursor_type="row", zebra_stripes=True)
         yield Static("", id="choice")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#ktable", DataTable)
-        columns = ("k", "inertia", "silhouette", "stability", "Calinski-H.", "Davies-B.", "sizes",
-                   "seconds")  # fmt: skip
-        for label in columns:
-            table.add_column(label, key=label)
-        opts = self.session.options
-        ks = list(opts.ks)
-        self.query_one("#ks", Input).value = (
-            f"{ks[0]}-{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
-        )
-        self.query_one("#seed", Input).value = str(opts.seed)
+        settings = self.session.settings
+        self.query_one("#ks", Input).value = ks_text(settings.ks)
+        self.query_one("#seed", Input).value = str(settings.seed)
         super().on_mount()
-        table.focus()
+        self.query_one("#ktable").focus()
 
     # --- actions -------------------------------------------------------------------------------
 
     def action_run(self) -> None:
         try:
             ks = parse_ks(self.query_one("#ks", Input).value)
-            seed = int(self.query_one("#seed", Input).value or 0)
-        except (DataError, ValueError) as exc:
-            self.notify(str(exc), severity="error")
+            seed = check_seed(int(self.query_one("#seed", Input).value or 0))
+        except (UsageError, ValueError) as exc:
+            self.notify(one_line(exc), severity="error", markup=False)
             return
-        self.seg_app.session.options = replace(self.session.options, ks=ks, seed=seed)
-        self.seg_app.start_sweep()
+        self.post_message(RunSweep(replace(self.session.settings, ks=ks, seed=seed, k=None)))
         self.query_one("#ktable").focus()
 
     def action_cancel(self) -> None:
         if self.session.sweeping:
-            self.seg_app.cancel_sweep()
+            self.post_message(CancelSweep())
         else:
             self.action_leave_input()
 
@@ -94,33 +95,28 @@ class SweepScreen(SessionScreen):
         i = ks.index(current) if current in ks else 0
         target = ks[max(0, min(len(ks) - 1, i + delta))]
         if target != current or seg is None:
-            self.seg_app.choose_k(target)
+            self.post_message(ChooseK(target))
 
     def action_compare(self) -> None:
         seg = self.session.segmentation
-        table = self.query_one("#ktable", DataTable)
-        if seg is None or table.row_count == 0:
+        other = self.query_one("#ktable", ViewTable).current_key()
+        if seg is None or other is None:
             self.notify("Run the sweep first (r).", severity="warning")
             return
-        other = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-        if other == seg.choice.k:
+        if int(other) == seg.choice.k:
             self.notify("Move to another k's row, then press x to compare it with the chosen k.")
             return
-        self.seg_app.compare(seg.choice.k, other)
+        self.post_message(CompareK(seg.choice.k, int(other)))
 
     def action_switch_engine(self) -> None:
-        if self.session.sweeping:
-            self.notify("Cancel the sweep first (Esc).", severity="warning")
-            return
-        current = self.session.options.engine
-        self.seg_app.set_engine(ENGINES[(ENGINES.index(current) + 1) % len(ENGINES)])
+        self.post_message(SwitchEngine())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_run()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
         if event.data_table.id == "ktable" and event.row_key.value is not None:
-            self.seg_app.choose_k(int(event.row_key.value))
+            self.post_message(ChooseK(int(event.row_key.value)))
 
     # --- drawing -------------------------------------------------------------------------------
 
@@ -131,11 +127,13 @@ class SweepScreen(SessionScreen):
         knee = seg.choice.knee if seg else None
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=len(plan.ks) if plan else None, progress=len(results))
-        self.query_one("#sweep-status", Static).update(self._status())
-        opts = s.options
-        where = f" {opts.spark_master or 'local[*]'}" if opts.engine == "spark" else ""
-        self.query_one("#engine", Static).update(f"engine [b]{opts.engine}[/b]{where}")
-        self._fill_table(results, chosen)
+        self.query_one("#sweep-status", Static).update(Text(self._status()))
+        where = s.where
+        master = f" {where.spark_master or 'local[*]'}" if where.engine == "spark" else ""
+        engine = Text.assemble("engine ", (where.engine, "bold"), one_line(master, 40))
+        self.query_one("#engine", Static).update(engine)
+        rows = s.prepared.rows if s.prepared else 0
+        self.query_one("#ktable", ViewTable).show(sweep_view(results, rows, chosen))
         with self.app.batch_update():
             self.query_one("#elbow", SweepChart).show(results, knee)
             self.query_one("#silhouette", SweepChart).show(results, chosen)
@@ -146,7 +144,7 @@ class SweepScreen(SessionScreen):
         if s.prepared is None:
             return "Load a file first (1)."
         if s.sweeping and s.plan is None:
-            return f"preparing the data on the {s.options.engine} engine… (Esc cancels)"
+            return f"preparing the data on the {s.where.engine} engine… (Esc cancels)"
         if s.sweeping:
             done = len(s.results)
             total = len(s.plan.ks) if s.plan else 0
@@ -160,44 +158,16 @@ class SweepScreen(SessionScreen):
         notes = s.plan.notes() if s.plan else []
         return "done" + (" · sampled (see below)" if notes else "")
 
-    def _fill_table(self, results: list[KResult], chosen: int | None) -> None:
-        table = self.query_one("#ktable", DataTable)
-        rows = self.session.prepared.rows if self.session.prepared else 0
-        shown = {str(k.value) for k in table.rows}
-        if len(shown) > len(results):
-            table.clear()
-            shown = set()
-        for r in results:
-            sil = fmt(r.silhouette)
-            if r.silhouette_sample_size < rows:
-                sil += f" n={r.silhouette_sample_size:,}"
-            cells = (
-                f"▶ {r.k}" if r.k == chosen else f"  {r.k}",
-                fmt(r.inertia, 1),
-                sil,
-                fmt(r.stability, 2),
-                fmt(r.calinski_harabasz, 1),
-                fmt(r.davies_bouldin),
-                "/".join(map(str, sorted(r.sizes, reverse=True)))[:28],
-                fmt(r.seconds, 2),
-            )
-            if str(r.k) in shown:
-                table.update_cell(str(r.k), "k", cells[0])
-            else:
-                table.add_row(*cells, key=str(r.k))
-        if chosen is not None and str(chosen) in {str(k.value) for k in table.rows}:
-            table.move_cursor(row=table.get_row_index(str(chosen)))
-
-    def _choice_text(self) -> str:
+    def _choice_text(self) -> Text:
         s = self.session
         seg = s.segmentation
-        lines = []
+        text = Text()
         if seg is not None:
-            lines.append(
-                f"[b]k = {seg.choice.k}[/b]: {seg.choice.reason}. "
-                "Enter on a row or +/- picks another k."
-            )
-            lines += [f"[yellow]⚠ {w}[/]" for w in seg.warnings]
+            text.append(f"k = {seg.choice.k}", style="bold")
+            text.append(f": {one_line(seg.choice.reason)}. Enter on a row or +/- picks another k.")
+            for w in seg.warnings:
+                text.append(f"\n⚠ {one_line(w)}", style="yellow")
         if s.plan is not None:
-            lines += [f"[dim]ℹ {n}[/]" for n in s.plan.notes()]
-        return "\n".join(lines)
+            for n in s.plan.notes():
+                text.append(f"\nℹ {one_line(n)}", style="dim")
+        return text

@@ -8,9 +8,7 @@ from pathlib import Path
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree
 
-from segscope.core.io import EXCEL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES
-
-DATA_SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES, ".gz")
+from segscope.core.readers import DATA_SUFFIXES
 
 
 def is_data_file(path: Path) -> bool:

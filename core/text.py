@@ -1,0 +1,110 @@
+"""Text from the data made safe to show, and numbers written one way everywhere.
+
+Anything that came from a file, a path, a database or an option passes `visible()` before it
+reaches a screen, a report or a message: control characters (which could retitle a terminal,
+write its clipboard or blank it) become visible placeholders. Markup is the renderer's concern:
+the CLI and the app render these strings as plain text, never as markup. Cells bound for a
+spreadsheet also pass `spreadsheet_safe()` (OWASP's advice on CSV injection).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# C0 controls (but tab and newline), DEL, C1 controls, and the bidirectional overrides that can
+# make text read differently from what it is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control pictures: ESC becomes ␛
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def visible(value: object) -> str:
+    """`value` as text with every control character replaced by a visible placeholder."""
+    return _CONTROL.sub(_placeholder, str(value))
+
+
+def one_line(value: object, width: int = 0) -> str:
+    """visible(), with newlines and tabs as spaces, cut to `width` characters (0: no cut)."""
+    text = visible(value).replace("\n", " ").replace("\t", " ")
+    return shorten(text, width) if width else text
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, ending in … when cut."""
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def quoted(name: object, width: int = 60) -> str:
+    """A name from the data for a sentence: visible, on one line, short, in quotes."""
+    return f"'{one_line(name, width)}'"
+
+
+def names(items: Iterable[object], shown: int = 4, width: int = 40) -> str:
+    """A few names, quoted, and how many more: a message stays short whatever the table."""
+    items = list(items)
+    text = ", ".join(quoted(n, width) for n in items[:shown])
+    return text + (f" and {len(items) - shown:,} more" if len(items) > shown else "")
+
+
+def number(x: Any) -> str:
+    """A number as segscope writes it everywhere: thousands separated, digits by size.
+
+    Whole numbers as whole numbers (1,234); otherwise 3 decimals under 1, 2 under 10, 1 under
+    1,000 and none above; NaN and None as an en dash.
+    """
+    if x is None or isinstance(x, str):
+        return "–" if x is None else x
+    if isinstance(x, bool | np.bool_):
+        return "yes" if x else "no"
+    value = float(x)
+    if not math.isfinite(value):
+        return "–"
+    if isinstance(x, int | np.integer) or (value.is_integer() and abs(value) >= 1000):
+        return f"{value:,.0f}"
+    size = abs(value)
+    digits = 3 if size < 1 else 2 if size < 10 else 1 if size < 1000 else 0
+    return f"{value:,.{digits}f}"
+
+
+def percent(x: float, digits: int = 1) -> str:
+    """A share (0..1) as a percentage."""
+    return "–" if not math.isfinite(x) else f"{x:.{digits}%}"
+
+
+def signed(x: float) -> str:
+    """A difference with its sign (+0.42, -1.30)."""
+    return "–" if not math.isfinite(x) else f"{x:+.2f}"
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell for a CSV a spreadsheet will open: text is made visible and, when it starts like a
+    formula, prefixed with an apostrophe; numbers (negative ones too) stay numbers."""
+    if not isinstance(value, str):
+        return value
+    text = visible(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells and column names are safe to open in a spreadsheet."""
+    out = frame.copy()
+    out.columns = [spreadsheet_cell(str(c)) for c in frame.columns]
+    for i, column in enumerate(frame.columns):
+        s = frame[column]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out.iloc[:, i] = s.map(spreadsheet_cell).astype(object)
+    return out

@@ -1,0 +1,73 @@
+"""What the app's parts share: the session, running jobs in workers, and saying what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from segscope.core.engine import Engine, LocalEngine, engine_for
+from segscope.core.errors import DataError
+from segscope.core.settings import EngineSettings
+from segscope.core.text import one_line
+from segscope.tui.state import Session
+
+ERROR_TITLES = {
+    "load": "Cannot open this file",
+    "choices": "Cannot make that change",
+    "sweep": "Sweep stopped",
+    "fit": "Cannot fit that k",
+    "export": "Nothing written",
+    "score": "Cannot score",
+    "like": "Cannot use that model",
+    "compare": "Cannot compare",
+    "engine": "Cannot switch engine",
+}
+
+
+class SessionAppBase(App[None]):
+    """An app over one Session: jobs run in thread workers, failures are said, never raised."""
+
+    version: reactive[int] = reactive(0)  # bumped whenever the session changes
+
+    def __init__(self, path: str | Path | None = None, where: EngineSettings | None = None) -> None:
+        super().__init__()
+        self.session = Session(where=where or EngineSettings())
+        self.initial_path = Path(path) if path else None
+
+    def changed(self) -> None:
+        """Tell every screen that the session changed."""
+        self.version += 1
+
+    def work(self, job: Callable[[], None], group: str) -> None:
+        """Run `job` in a thread worker of `group` (a newer job of a group replaces an older)."""
+        self.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
+
+    def engine(self, identity: str | None = None) -> Engine:
+        """The engine the session's settings ask for (or the local one, when it is asked for)."""
+        if identity == LocalEngine.identity:
+            return LocalEngine()
+        return engine_for(self.session.where)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.failed(event.worker.group, event.worker.error)
+
+    def failed(self, group: str, error: BaseException) -> None:
+        """Say what failed, in the session (shown until the next action) and in a toast."""
+        s = self.session
+        s.loading, s.preparing = None, False
+        if group == "sweep":
+            s.sweeping = False
+        if isinstance(error, DataError):
+            message = one_line(error, 400)
+            title = ERROR_TITLES.get(group, "Cannot do that")
+        else:
+            message = one_line(f"{type(error).__name__}: {error}", 400)
+            title = "Unexpected error (the app keeps running)"
+        s.problem = f"{title}: {message}"
+        self.changed()
+        self.notify(message, title=title, severity="error", timeout=12, markup=False)

@@ -1,0 +1,60 @@
+"""The app's part that opens files and prepares them again when the user changes a choice."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from segscope.core.errors import DataError
+from segscope.core.settings import DataChoices
+from segscope.core.text import one_line
+from segscope.tui import jobs
+from segscope.tui.base import SessionAppBase
+from segscope.tui.messages import ChangeChoices, Opened, OpenPath, Reprepared
+
+
+class Loading(SessionAppBase):
+    """OpenPath and ChangeChoices in; Opened and Reprepared back."""
+
+    def on_open_path(self, msg: OpenPath) -> None:
+        s = self.session
+        s.loading, s.problem = msg.path, ""
+        self.changed()
+        try:
+            engine = self.engine()
+        except DataError as exc:
+            self.failed("load", exc)
+            return
+        self.work(
+            partial(jobs.open_file, engine, msg.path, DataChoices(), self.post_message), "load"
+        )
+
+    def on_change_choices(self, msg: ChangeChoices) -> None:
+        s = self.session
+        if s.source is None or s.sweeping:
+            return
+        s.preparing, s.problem = True, ""
+        self.changed()
+        engine = self.engine(s.source.engine)
+        self.work(
+            partial(jobs.reprepare, engine, s.source, msg.choices, self.post_message), "choices"
+        )
+
+    def on_opened(self, msg: Opened) -> None:
+        s = self.session
+        s.path, s.source, s.prepared, s.loading = msg.path, msg.source, msg.prepared, None
+        s.choices = msg.prepared.choices
+        s.forget_results()
+        self.sub_title = one_line(msg.path.name, 60)
+        self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)
+        self.changed()
+
+    def on_reprepared(self, msg: Reprepared) -> None:
+        s = self.session
+        s.prepared, s.choices, s.preparing = msg.prepared, msg.prepared.choices, False
+        if msg.source is not None:
+            s.source = msg.source
+        if s.sweeping and s.run is not None:
+            s.run.prepared = msg.prepared
+        else:
+            s.forget_results()
+        self.changed()
