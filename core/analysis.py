@@ -162,7 +162,8 @@ def resolve_schema(
         unknown = [c for c in choices.features if c not in columns]
         if unknown:
             raise DataError(
-                f"unknown feature column(s) {names(unknown)}. Columns are: {names(columns, 6)}."
+                f"unknown feature column(s) {names(unknown)}. Columns are: "
+                f"{names(map(str, frame.data.columns), 3)}."
             )
         auto = infer_schema(frame.data, frame.key, roles, coded, unusable)
         for col in auto.columns:

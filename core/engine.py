@@ -26,7 +26,7 @@ from segscope.core.analysis import (
 from segscope.core.compare import compare_k
 from segscope.core.errors import DataError
 from segscope.core.outputs import OutputFolder
-from segscope.core.readers import Source, read_source
+from segscope.core.readers import Source, about, read_source
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.core.sweep import KResult, SweepPlan
 from segscope.core.text import quoted
@@ -84,7 +84,8 @@ class LocalEngine:
         return read_source(location)
 
     def prepare(self, source: Source, choices: DataChoices) -> Prepared:
-        return prepare_tables(source, choices)
+        with about(source.location):
+            return prepare_tables(source, choices)
 
     def start_sweep(
         self,
@@ -135,13 +136,14 @@ def analyse(
     """Read, prepare, sweep and segment in one call (the headless command)."""
     settings = settings or SweepSettings()
     engine = engine or LocalEngine()
-    prepared = engine.prepare(engine.open(str(location)), choices or DataChoices())
-    if on_prepared:
-        on_prepared(prepared)
-    plan, results_iter = engine.start_sweep(prepared, settings, should_stop)
-    results = []
-    for r in results_iter:
-        results.append(r)
-        if on_result:
-            on_result(r, plan)
-    return engine.segment(prepared, plan, results, settings)
+    with about(location):
+        prepared = engine.prepare(engine.open(str(location)), choices or DataChoices())
+        if on_prepared:
+            on_prepared(prepared)
+        plan, results_iter = engine.start_sweep(prepared, settings, should_stop)
+        results = []
+        for r in results_iter:
+            results.append(r)
+            if on_result:
+                on_result(r, plan)
+        return engine.segment(prepared, plan, results, settings)

@@ -41,8 +41,8 @@ class Limits:
 
 
 DEFAULTS = {
-    "bytes": (8 * 1024**3, "SEGSCOPE_MAX_BYTES", "bytes"),
-    "cells": (500_000_000, "SEGSCOPE_MAX_CELLS", "cells"),
+    "bytes": (4 * 1024**3, "SEGSCOPE_MAX_BYTES", "bytes"),
+    "cells": (200_000_000, "SEGSCOPE_MAX_CELLS", "cells"),
     "columns": (10_000, "SEGSCOPE_MAX_COLUMNS", "columns"),
     "field": (16 * 1024**2, "SEGSCOPE_MAX_FIELD", "bytes in one line or value"),
 }

@@ -126,6 +126,18 @@ def table_name(p: Path) -> str:
     return name or p.name
 
 
+@contextmanager
+def about(location: str | os.PathLike[str]) -> Iterator[None]:
+    """Every DataError raised inside names `location` (when it does not already)."""
+    try:
+        yield
+    except DataError as exc:
+        name = one_line(display_name(location), 80)
+        if name and name not in str(exc):
+            exc.args = (f"{name}: {exc}",)
+        raise
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an error's text, visible and cut to 160 characters."""
     lines = str(exc).strip().splitlines()
@@ -172,16 +184,19 @@ class _Bounded(io.RawIOBase):
         return n
 
     def _check_lines(self, data: bytes) -> None:
-        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-        if len(newlines) == 0:
-            longest = self._run + len(data)
-            self._run = longest
-        else:
-            gaps = np.diff(newlines) if len(newlines) > 1 else np.zeros(1, dtype=np.int64)
-            longest = max(self._run + int(newlines[0]), int(gaps.max()))
-            self._run = len(data) - int(newlines[-1]) - 1
+        longest, self._run = longest_run(data, b"\n", self._run)
         if longest > self._lim.field.value:
             raise DataError(self._lim.field.exceeded(self._where, "a line is longer"))
+
+
+def longest_run(data: bytes, stop: bytes, carry: int) -> tuple[int, int]:
+    """The longest run of bytes without `stop` in `data`, counting `carry` bytes of a run that
+    began before it; and the run still open at its end."""
+    hits = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == stop[0])
+    if len(hits) == 0:
+        return carry + len(data), carry + len(data)
+    gaps = int(np.diff(hits).max()) - 1 if len(hits) > 1 else 0
+    return max(carry + int(hits[0]), gaps), len(data) - int(hits[-1]) - 1
 
 
 @contextmanager
@@ -356,7 +371,7 @@ def _plain_values(s: pd.Series) -> pd.Series:
 
 def _read_excel(p: Path, lim: Limits) -> Tables:
     where = one_line(p.name, 80)
-    _check_workbook_size(p, lim)
+    _check_workbook(p, lim)
     try:
         with pd.ExcelFile(p, engine="openpyxl") as book:
             tables: Tables = {}
@@ -376,28 +391,51 @@ def _read_excel(p: Path, lim: Limits) -> Tables:
     return tables
 
 
-def _check_workbook_size(p: Path, lim: Limits) -> None:
-    """A workbook is a zip: its declared sizes bound what parsing it can cost."""
+def _check_workbook(p: Path, lim: Limits) -> None:
+    """A workbook is a zip of XML: its declared sizes bound what parsing it costs, and no text
+    in it (a cell, a shared string) may be longer than the field limit."""
     where = one_line(p.name, 80)
     try:
         with zipfile.ZipFile(p) as zf:
-            size = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
+            infos = zf.infolist()
+            size = sum(info.file_size for info in infos)
+            allowed = lim.bytes.value // EXCEL_EXPANSION
+            if size > allowed:
+                raise DataError(
+                    f"{where}: its sheets unpack to {size:,} bytes, over the limit of "
+                    f"{allowed:,} for a workbook (1/{EXCEL_EXPANSION} of {lim.bytes.variable}="
+                    f"{lim.bytes.value}). Save the data as CSV or Parquet, or raise that limit."
+                )
+            for info in infos:
+                if info.filename.endswith(".xml"):
+                    _check_xml_text(zf, info, where, lim)
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise DataError(
             f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
         ) from exc
-    allowed = lim.bytes.value // EXCEL_EXPANSION
-    if size > allowed:
-        raise DataError(
-            f"{where}: its sheets unpack to {size:,} bytes, over the limit of {allowed:,} for a "
-            f"workbook (1/{EXCEL_EXPANSION} of {lim.bytes.variable}={lim.bytes.value}). Save "
-            "the data as CSV or Parquet, or raise that limit."
-        )
+
+
+def _check_xml_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
+    """No run of text between two XML tags is longer than the field limit (streamed)."""
+    run = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(1024 * 1024):
+            longest, run = longest_run(chunk, b"<", run)
+            if longest > lim.field.value:
+                raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
 
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:
     """One sheet within the cell limit; None for an empty sheet."""
+    declared = getattr(book.book[sheet], "max_row", None)  # the sheet's own dimension tag
+    if isinstance(declared, int) and declared > EXCEL_MAX_ROWS:
+        at = f"{where}, sheet {quoted(sheet)}"
+        raise DataError(
+            f"{at} says it has {declared:,} rows, more than Excel allows: it is malformed."
+        )
     header = pd.read_excel(book, sheet_name=sheet, nrows=0)
     columns = max(1, header.shape[1])
     if columns > lim.columns.value:

@@ -169,7 +169,7 @@ def infer_schema(
     unknown = [c for c in forced if c not in set(map(str, df.columns))]
     if unknown:
         raise DataError(
-            f"unknown column(s) {names(unknown)}. Columns are: {names(map(str, df.columns), 6)}."
+            f"unknown column(s) {names(unknown)}. Columns are: {names(map(str, df.columns), 3)}."
         )
     new_keys = [c for c, r in forced.items() if r is Role.KEY]
     if len(new_keys) > 1:

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame
+from segscope.core.features import CustomerFrame, build_customer_frame
 from segscope.core.model import SegmentModel, load_model
 from segscope.core.preprocess import transform, typed_features
-from segscope.core.readers import display_name, read_source
+from segscope.core.readers import about, display_name, read_source
 from segscope.core.settings import DataChoices
-from segscope.core.text import names, quoted
+from segscope.core.text import names, one_line, quoted
 
 
 @dataclass
@@ -35,9 +35,48 @@ class ScoreResult:
 
 def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: str) -> ScoreResult:
     """Label every customer of `tables` with `model`."""
+    frame = _customer_frame(model, tables, display_name(source))
+    features = typed_features(frame.data, model.schema, frame.reference_date)
+    X = transform(model.pipeline.named_steps["preprocess"], features)
+    to_centres = model.pipeline.named_steps["kmeans"].transform(X)
+    segments = to_centres.argmin(axis=1).astype(np.int64) + 1  # what model.predict gives
+    outliers = int((to_centres.min(axis=1) > model.distance_p99).sum())
+    unseen = {}
+    for col, known in model.category_shares.items():
+        count = int((~features[col].dropna().isin(set(known))).sum())
+        if count:
+            unseen[col] = count
+    keys = (
+        frame.data[frame.key]
+        if frame.key
+        else pd.Series(np.arange(1, len(segments) + 1), name="row")
+    )
+    warnings = [
+        f"{one_line(col, 40)}: {n:,} rows have categories not seen in training (scored as none "
+        "of them)"
+        for col, n in unseen.items()
+    ]
+    if outliers > 0.02 * len(segments):
+        warnings.append(
+            f"{outliers:,} customers ({outliers / len(segments):.1%}) are farther from every "
+            "segment than 99% of the training customers were: the model may be out of date"
+        )
+    return ScoreResult(
+        pd.DataFrame({keys.name: keys.to_numpy(), "segment": segments}),
+        unseen,
+        warnings,
+        np.bincount(segments - 1, minlength=model.k).tolist(),
+        drift(model, features),
+        outliers,
+    )
+
+
+def _customer_frame(
+    model: SegmentModel, tables: dict[str, pd.DataFrame], where: str
+) -> CustomerFrame:
+    """The customer table built as at training, with every feature the model needs."""
     customers = model.customers_sheet if model.customers_sheet in tables else None
     transactions = model.transactions_sheet if model.transactions_sheet in tables else None
-    where = display_name(source)
     if model.transactions_sheet and transactions is None and len(tables) > 1:
         raise DataError(
             f"{where}: the model was trained with a {quoted(model.transactions_sheet)} sheet, "
@@ -54,40 +93,7 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
             f"{where} lacks the feature column(s) the model needs: {names(missing)}. Give data "
             "in the layout the model was trained on."
         )
-    features = typed_features(frame.data, model.schema, frame.reference_date)
-    X = transform(model.pipeline.named_steps["preprocess"], features)
-    to_centres = model.pipeline.named_steps["kmeans"].transform(X)
-    segments = to_centres.argmin(axis=1).astype(np.int64) + 1  # what model.predict gives
-    distance = to_centres.min(axis=1)
-    outliers = int((distance > model.distance_p99).sum())
-    unseen = {}
-    for col, known in model.category_shares.items():
-        values = features[col].dropna()
-        count = int((~values.isin(set(known))).sum())
-        if count:
-            unseen[col] = count
-    keys = (
-        frame.data[frame.key]
-        if frame.key
-        else pd.Series(np.arange(1, len(segments) + 1), name="row")
-    )
-    warnings = [
-        f"{col}: {n:,} rows have categories not seen in training (scored as none of them)"
-        for col, n in unseen.items()
-    ]
-    if outliers > 0.02 * len(segments):
-        warnings.append(
-            f"{outliers:,} customers ({outliers / len(segments):.1%}) are farther from every "
-            "segment than 99% of the training customers were: the model may be out of date"
-        )
-    return ScoreResult(
-        pd.DataFrame({keys.name: keys.to_numpy(), "segment": segments}),
-        unseen,
-        warnings,
-        np.bincount(segments - 1, minlength=model.k).tolist(),
-        drift(model, features),
-        outliers,
-    )
+    return frame
 
 
 def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
@@ -112,6 +118,7 @@ def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
 def score_file(model_path: Path, data_path: Path) -> tuple[SegmentModel, ScoreResult]:
     """Load a model and a data file and label the data's customers."""
     model, warnings = load_model(model_path)
-    result = score_tables(model, read_source(data_path).tables, str(data_path))
+    with about(data_path):
+        result = score_tables(model, read_source(data_path).tables, str(data_path))
     result.warnings[:0] = warnings
     return model, result

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 STABILITY_ROWS = 3_000  # resampling runs on at most this many rows
@@ -24,9 +27,12 @@ def resample_labels(
     """The labels that K-Means fitted on bootstrap resamples of X (each its own seed) give X."""
     rng = np.random.default_rng(seed + 104729)
     out = []
-    for i in range(resamples):
-        boot = X[rng.integers(0, len(X), len(X))]
-        out.append(KMeans(n_clusters=k, n_init=2, random_state=seed + 1 + i).fit(boot).predict(X))
+    with warnings.catch_warnings():  # a resample repeats rows: fewer distinct points is expected
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for i in range(resamples):
+            boot = X[rng.integers(0, len(X), len(X))]
+            km = KMeans(n_clusters=k, n_init=2, random_state=seed + 1 + i).fit(boot)
+            out.append(km.predict(X))
     return out
 
 

@@ -147,6 +147,19 @@ def _sweep_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sweep_args(args: list[str]) -> argparse.Namespace:
+    """The sweep's options, checked against each other (a usage error exits 2)."""
+    parser = _sweep_parser()
+    a = parser.parse_args(args)
+    for option, ks in (("--choose", [a.choose]), ("--compare", list(a.compare or ()))):
+        outside = [k for k in ks if k is not None and k not in a.k]
+        if outside:
+            parser.error(
+                f"{option} {outside[0]} is not among the k values swept ({a.k[0]}..{a.k[-1]})"
+            )
+    return a
+
+
 def _engine_arguments(p: argparse.ArgumentParser) -> None:
     spark = p.add_argument_group("Spark (needs the extra: pip install 'segscope[spark]')")
     spark.add_argument(
@@ -198,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] == "sweep":
-            return _guarded(lambda: _run_sweep(_sweep_parser().parse_args(args[1:])))
+            return _guarded(lambda: _run_sweep(_sweep_args(args[1:])))
         if args and args[0] == "score":
             return _guarded(lambda: _run_score(_score_parser().parse_args(args[1:])))
         opts = _app_parser().parse_args(args)

@@ -37,7 +37,7 @@ from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.features import described
 from segscope.core.outputs import OutputFolder
 from segscope.core.preprocess import fit_preprocessor, transform, typed_features
-from segscope.core.readers import URL, Source, display_name, first_line
+from segscope.core.readers import URL, Source, about, display_name, first_line
 from segscope.core.schema import Schema
 from segscope.core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
 from segscope.core.settings import DataChoices, SweepSettings
@@ -117,7 +117,7 @@ class SparkEngine:
 
     def prepare(self, source: Source, choices: DataChoices) -> Prepared:
         spark = get_session(self.master)
-        with cancellable(spark, "segscope-prepare", None):
+        with about(source.location), cancellable(spark, "segscope-prepare", None):
             plan, lookups = spark_plan(source.tables, choices)
             table, findings = build_customer_table(source.tables, plan, lookups)
             table = table.withColumn(PICK, _pick(table.columns, PREPARE_SEED)).persist()

@@ -70,28 +70,11 @@ def get_session(master: str | None = None) -> Any:
     _sessions.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas 3: only small results cross
-        from pyspark import SparkConf, SparkContext
+        from pyspark import SparkContext
         from pyspark.java_gateway import launch_gateway
         from pyspark.sql import SparkSession
 
-        config = Path(tempfile.gettempdir()) / "segscope-log4j2.properties"
-        config.write_text(_LOG4J)
-        java = [f"-Dlog4j.configurationFile={config}"]
-        if is_local(master):  # no native BLAS here: do not let its loader print on the terminal
-            java += [f"-Ddev.ludovic.netlib.{lib}.allowNative=false" for lib in NETLIB]
-        conf = (
-            SparkConf()
-            .setMaster(master)
-            .setAppName("segscope")
-            .set("spark.driver.extraJavaOptions", " ".join(java))
-            .set("spark.sql.session.timeZone", "UTC")
-            .set("spark.sql.execution.arrow.pyspark.enabled", "true")
-        )
-        if is_local(master):
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            cores = os.cpu_count() or 2
-            conf.set("spark.driver.host", "127.0.0.1").set("spark.ui.enabled", "false")
-            conf.set("spark.sql.shuffle.partitions", str(2 * cores))
+        conf = _conf(master)
         try:
             gateway = None  # a JVM started for an earlier master is reused
             if SparkContext._gateway is None:
@@ -101,11 +84,37 @@ def get_session(master: str | None = None) -> Any:
             session = SparkSession.builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start or the master refused us
             raise DataError(
-                f"Spark could not start on {master}: {first_line(exc)}. Spark's log: {LOG_FILE}."
+                f"Spark could not start on {one_line(master, 80)}: {first_line(exc)}. Spark's "
+                f"log: {LOG_FILE}."
             ) from exc
     session.sparkContext.setLogLevel("ERROR")
     _sessions[master] = session
     return session
+
+
+def _conf(master: str) -> Any:
+    """Spark's settings: quiet (log to a file), UTC, Arrow; in local mode, this host only."""
+    from pyspark import SparkConf
+
+    config = Path(tempfile.gettempdir()) / "segscope-log4j2.properties"
+    config.write_text(_LOG4J)
+    java = [f"-Dlog4j.configurationFile={config}"]
+    if is_local(master):  # no native BLAS here: do not let its loader print on the terminal
+        java += [f"-Ddev.ludovic.netlib.{lib}.allowNative=false" for lib in NETLIB]
+    conf = (
+        SparkConf()
+        .setMaster(master)
+        .setAppName("segscope")
+        .set("spark.driver.extraJavaOptions", " ".join(java))
+        .set("spark.sql.session.timeZone", "UTC")
+        .set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    if is_local(master):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        cores = os.cpu_count() or 2
+        conf.set("spark.driver.host", "127.0.0.1").set("spark.ui.enabled", "false")
+        conf.set("spark.sql.shuffle.partitions", str(2 * cores))
+    return conf
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from textual.widgets import (
 
 from segscope.core.analysis import Prepared
 from segscope.core.schema import FEATURE_ROLES, Role
-from segscope.core.text import one_line, shorten
+from segscope.core.text import one_line, shorten, visible
 from segscope.tui.messages import ChangeChoices, OpenPath
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.files import DataFileTree, PathSuggester
@@ -148,7 +148,7 @@ class DataScreen(SessionScreen):
             self._open(Path(event.value.strip()).expanduser())
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#path", Input).value = str(event.path)
+        self.query_one("#path", Input).value = visible(str(event.path))
         self._open(event.path)
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -241,7 +241,7 @@ class DataScreen(SessionScreen):
     def _fill(self, prepared: Prepared, path: Path) -> None:
         path_input = self.query_one("#path", Input)
         if not path_input.has_focus:
-            path_input.value = str(path)
+            path_input.value = visible(str(path))  # a name with control characters, made safe
         plan, schema = prepared.frame.plan, prepared.schema
         for sid, current in (("customers", plan.customers), ("transactions", plan.transactions)):
             select = self.query_one(f"#{sid}", Select)

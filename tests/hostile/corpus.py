@@ -1,0 +1,233 @@
+"""A corpus of hostile and broken inputs, made at test time (small files, deterministic).
+
+Every bug found with a hostile file becomes a case here, so the corpus grows with the bugs.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MARKUP = ["[/]", "[bold red]x[/]", "[link=http://evil.example]click[/link]"]
+ESCAPES = [
+    "\x1b]52;c;ZXZpbA==\x07",  # OSC 52: write the clipboard
+    "\x1b]0;pwned\x07",  # OSC 0: retitle the window
+    "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",  # OSC 8: a hyperlink
+    "\x1b[2J",  # clear the screen
+    "\x9b2J",  # the same, as a C1 control
+]
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+CONTROL = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]]
+
+
+def base_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """A small customer table with two clear groups, to carry hostile names and values."""
+    rng = np.random.default_rng(seed)
+    group = np.arange(n) % 2
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1, n + 1),
+            "spend": np.round(100 + 400 * group + rng.normal(0, 20, n), 2),
+            "visits": np.round(2 + 8 * group + rng.normal(0, 1, n), 1),
+        }
+    )
+
+
+def hostile_text_table(n: int = 60) -> pd.DataFrame:
+    """Column names and values carrying markup, escapes and formulas."""
+    df = base_table(n)
+    words = MARKUP + ESCAPES + FORMULAS
+    df[f"{MARKUP[1]} {ESCAPES[1]}"] = df["spend"] * 1.1  # a numeric feature with a hostile name
+    df[f"{FORMULAS[3]}age"] = df["visits"] + 30
+    df["plan"] = [words[i % len(words)] for i in range(n)]  # hostile categories
+    df["customer_id"] = [f"{FORMULAS[i % 3]}{i}" for i in range(n)]  # hostile keys
+    return df
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """A well-formed CSV: text quoted, so a CR inside a value stays inside it."""
+    path.write_text(df.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC), encoding="utf-8")
+    return path
+
+
+def truncated_gz(path: Path) -> Path:
+    data = gzip.compress(base_table(400).to_csv(index=False).encode())
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def bad_crc_gz(path: Path) -> Path:
+    data = bytearray(gzip.compress(base_table(400).to_csv(index=False).encode()))
+    data[-8] ^= 0xFF  # the CRC32 in the gzip trailer
+    path.write_bytes(bytes(data))
+    return path
+
+
+def huge_numbers_csv(path: Path) -> Path:
+    df = base_table()
+    df["spend"] = df["spend"].where(df.index % 7 != 0, 1e308)
+    df.loc[3, "visits"] = -1.7e308
+    return write_csv(df, path)
+
+
+def spaced_headers_csv(path: Path) -> Path:
+    df = base_table()
+    text = df.to_csv(index=False).replace("spend,visits", " age,age ", 1)
+    path.write_text(text)
+    return path
+
+
+def parquet_with_odd_types(path: Path) -> Path:
+    """Nested, binary, duration and timezone-aware columns beside usable ones."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = base_table()
+    n = len(df)
+    table = pa.table(
+        {
+            "customer_id": df["customer_id"],
+            "spend": df["spend"],
+            "visits": df["visits"],
+            "tags": pa.array([["a", "b"][: i % 3] for i in range(n)], pa.list_(pa.string())),
+            "address": pa.array([{"city": "x", "zip": i} for i in range(n)]),
+            "blob": pa.array([bytes([i % 256]) * 3 for i in range(n)], pa.binary()),
+            "wait": pa.array([i * 3_600_000_000 for i in range(n)], pa.duration("us")),
+            "seen": pa.array(pd.date_range("2024-01-01", periods=n, freq="D", tz="Europe/Berlin")),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def _xlsx(parts: dict[str, bytes], path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _valid_xlsx_parts(df: pd.DataFrame | None = None) -> dict[str, bytes]:
+    buf = io.BytesIO()
+    (df if df is not None else base_table()).to_excel(buf, index=False, engine="openpyxl")
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def malformed_xml_xlsx(path: Path) -> Path:
+    parts = _valid_xlsx_parts()
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"][:300] + b"<row><c"
+    return _xlsx(parts, path)
+
+
+def shared_string_bomb_xlsx(path: Path, size: int = 1_200_000_000) -> Path:
+    """One shared string that unpacks to about `size` bytes (the zip itself stays small)."""
+    parts = _valid_xlsx_parts()
+    head = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" count="1" uniqueCount="1"><si><t>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            if name != "xl/sharedStrings.xml":
+                zf.writestr(name, data)
+        with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(head)
+            block = b"A" * (8 * 1024 * 1024)
+            for _ in range(size // len(block)):
+                fh.write(block)
+            fh.write(b"</t></si></sst>")
+    return path
+
+
+def many_rows_xlsx(path: Path, rows: int = 12_000_000) -> Path:
+    """A sheet whose dimension says it has more rows than Excel allows."""
+    parts = _valid_xlsx_parts()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index("<dimension")
+    end = sheet.index("/>", start) + 2
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet[:start] + f'<dimension ref="A1:C{rows}"/>' + sheet[end:]
+    ).encode()
+    return _xlsx(parts, path)
+
+
+def long_line_csv(path: Path, length: int) -> Path:
+    """A header line of `length` bytes (one enormous column name)."""
+    with path.open("w") as fh:
+        fh.write("customer_id,spend," + "x" * length + "\n")
+        for i in range(10):
+            fh.write(f"{i},{i},{i}\n")
+    return path
+
+
+def long_field_csv(path: Path, length: int) -> Path:
+    """An ordinary table with one field of `length` bytes."""
+    df = base_table(20)
+    text = df.to_csv(index=False).splitlines()
+    text[5] = text[5] + ",x"
+    text[0] = text[0] + ",note"
+    with path.open("w") as fh:
+        fh.write("\n".join(text[:5]) + "\n")
+        fh.write(text[5].removesuffix(",x") + ",")
+        fh.write("y" * length)
+        fh.write("\n" + "\n".join(t + "," for t in text[6:]) + "\n")
+    return path
+
+
+def gzip_bomb(path: Path, size: int) -> Path:
+    """A small .gz that expands to `size` bytes of one long CSV column."""
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(b"customer_id,spend\n")
+        line = b"1,2\n" * 262_144
+        for _ in range(size // len(line)):
+            fh.write(line)
+    return path
+
+
+def model_with_meta(template: Path, path: Path, change: dict[str, object] | None = None,
+                    drop: str | None = None) -> Path:  # fmt: skip
+    """A copy of a model file with its metadata changed."""
+    with zipfile.ZipFile(template) as zf:
+        meta, blob = json.loads(zf.read("meta.json")), zf.read("pipeline.skops")
+    meta.update(change or {})
+    if drop:
+        meta.pop(drop)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("meta.json", json.dumps(meta))
+        zf.writestr("pipeline.skops", blob)
+    return path
+
+
+def model_with_pipeline(template: Path, path: Path, pipeline: object) -> Path:
+    """A copy of a model file with another object where its pipeline was."""
+    import skops.io as sio
+
+    with zipfile.ZipFile(template) as zf:
+        meta = zf.read("meta.json")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("meta.json", meta)
+        zf.writestr("pipeline.skops", sio.dumps(pipeline))
+    return path
+
+
+def metadata_bomb(template: Path, path: Path, size: int = 200_000_000) -> Path:
+    """A model whose meta.json unpacks to `size` bytes."""
+    with zipfile.ZipFile(template) as zf:
+        blob = zf.read("pipeline.skops")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("meta.json", "w", force_zip64=True) as fh:
+            fh.write(b'{"format": "segscope-model", "pad": "')
+            block = b" " * (8 * 1024 * 1024)
+            for _ in range(size // len(block)):
+                fh.write(block)
+            fh.write(b'"}')
+        zf.writestr("pipeline.skops", blob)
+    return path

@@ -1,0 +1,112 @@
+"""Broken files: exit 3 with a short message naming the file, within bounded memory and time;
+or, where the file is usable, a run that says what it left out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .cli import assert_refused, in_process, segscope
+from .corpus import (
+    bad_crc_gz,
+    gzip_bomb,
+    huge_numbers_csv,
+    long_field_csv,
+    long_line_csv,
+    malformed_xml_xlsx,
+    many_rows_xlsx,
+    parquet_with_odd_types,
+    shared_string_bomb_xlsx,
+    spaced_headers_csv,
+    truncated_gz,
+)
+
+BOUNDED_MIB = 1_000  # no broken file may make segscope use more memory than this
+
+
+def _refused(
+    path: Path, tmp_path: Path, *needles: str, env: dict[str, str] | None = None, fresh: bool = True
+) -> None:
+    """Refused; in a fresh process (`fresh`) its peak memory is checked too."""
+    run = segscope if fresh else in_process
+    ran = run("sweep", path, "--k", "2-3", "--out", tmp_path / "out", env=env)
+    assert_refused(ran, path.name, *needles)
+    assert not fresh or ran.peak_mib < BOUNDED_MIB, ran.peak_mib
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_truncated_gzip(tmp_path: Path) -> None:
+    _refused(truncated_gz(tmp_path / "cut.csv.gz"), tmp_path, "broken or cut short", fresh=False)
+
+
+def test_a_gzip_with_a_bad_checksum(tmp_path: Path) -> None:
+    _refused(bad_crc_gz(tmp_path / "crc.csv.gz"), tmp_path, "broken or cut short", fresh=False)
+
+
+def test_a_gzip_that_expands_without_end(tmp_path: Path) -> None:
+    bomb = gzip_bomb(tmp_path / "bomb.csv.gz", 200_000_000)
+    assert bomb.stat().st_size < 1_000_000
+    env = {"SEGSCOPE_MAX_BYTES": str(20_000_000)}
+    _refused(bomb, tmp_path, "SEGSCOPE_MAX_BYTES", env=env)
+
+
+def test_a_header_line_of_many_megabytes(tmp_path: Path) -> None:
+    _refused(long_line_csv(tmp_path / "wide.csv", 20_000_000), tmp_path, "SEGSCOPE_MAX_FIELD")
+
+
+def test_one_field_of_many_megabytes(tmp_path: Path) -> None:
+    _refused(long_field_csv(tmp_path / "field.csv", 20_000_000), tmp_path, "SEGSCOPE_MAX_FIELD")
+
+
+def test_too_many_cells_say_which_limit(tmp_path: Path) -> None:
+    from .corpus import base_table, write_csv
+
+    table = write_csv(base_table(5_000), tmp_path / "rows.csv")
+    env = {"SEGSCOPE_MAX_CELLS": "3000"}
+    _refused(table, tmp_path, "SEGSCOPE_MAX_CELLS=", env=env, fresh=False)
+
+
+def test_malformed_workbook_xml(tmp_path: Path) -> None:
+    path = malformed_xml_xlsx(tmp_path / "broken.xlsx")
+    _refused(path, tmp_path, "not a readable .xlsx", fresh=False)
+
+
+def test_a_shared_string_of_a_gigabyte(tmp_path: Path) -> None:
+    bomb = shared_string_bomb_xlsx(tmp_path / "strings.xlsx", 1_000_000_000)
+    assert bomb.stat().st_size < 10_000_000
+    _refused(bomb, tmp_path, "over the limit", "SEGSCOPE_MAX_BYTES")
+    smaller = shared_string_bomb_xlsx(tmp_path / "string.xlsx", 30_000_000)
+    _refused(smaller, tmp_path, "a cell or string is longer", "SEGSCOPE_MAX_FIELD")
+
+
+def test_a_sheet_of_twelve_million_rows(tmp_path: Path) -> None:
+    path = many_rows_xlsx(tmp_path / "rows.xlsx")
+    _refused(path, tmp_path, "more than Excel allows", fresh=False)
+
+
+def test_numbers_near_the_float_limit(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ran = in_process("sweep", huge_numbers_csv(tmp_path / "big.csv"), "--k", "2-3", "--out", out)
+    assert ran.code == 0, ran.err
+    assert "Traceback" not in ran.text
+
+
+def test_headers_that_differ_only_by_spaces(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ran = in_process("sweep", spaced_headers_csv(tmp_path / "spaced.csv"), "--k", "2", "--out", out)
+    assert ran.code == 0, ran.err
+    numeric = json.loads((out / "summary.json").read_text())["features"]["numeric"]
+    assert sorted(numeric) == ["age", "age.1"]
+
+
+def test_parquet_columns_that_are_not_values(tmp_path: Path) -> None:
+    """Nested and binary columns are left out with their reason; durations become days and
+    timezone-aware dates become UTC; the rest is used."""
+    out = tmp_path / "out"
+    ran = in_process("sweep", parquet_with_odd_types(tmp_path / "odd.parquet"), "--k", "2",
+                   "--out", out)  # fmt: skip
+    assert ran.code == 0, ran.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert "nested" in summary["excluded"]["tags"] and "nested" in summary["excluded"]["address"]
+    assert "binary" in summary["excluded"]["blob"]
+    assert {"spend", "visits", "wait", "seen"} <= set(summary["features"]["numeric"])
