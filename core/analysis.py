@@ -6,6 +6,7 @@ per k -> segment -> Segmentation (model, labels, profiles, the sweep behind the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +19,27 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from segscope.core.choice import Choice, choose_k
-from segscope.core.compare import compare_k, match_to_model
+from segscope.core.compare import (
+    LikeReport,
+    compare_k,
+    earlier_space,
+    like_report,
+    match_to_model,
+)
 from segscope.core.errors import DataError
 from segscope.core.features import CustomerFrame, build_customer_frame
 from segscope.core.model import SegmentModel
 from segscope.core.outputs import write_csv_atomic
-from segscope.core.preprocess import fit_preprocessor, transform, typed_features
+from segscope.core.preprocess import (
+    Gap,
+    fit_preprocessor,
+    gaps_of,
+    missing_shares,
+    transform,
+    typed_features,
+)
 from segscope.core.readers import Source, display_name
+from segscope.core.redundancy import redundant_features
 from segscope.core.relevance import Relevance, feature_relevance, relevance_advice
 from segscope.core.schema import Role, Schema, infer_schema
 from segscope.core.segments import (
@@ -37,7 +52,15 @@ from segscope.core.segments import (
 )
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.stability import segment_stability, stability_sample
-from segscope.core.sweep import KResult, SweepPlan, plan_sweep, run_sweep
+from segscope.core.sweep import (
+    KResult,
+    SweepPlan,
+    pairwise_euclidean,
+    plan_sweep,
+    run_sweep,
+    sample_rows,
+    silhouette_values,
+)
 from segscope.core.text import names, quoted
 from segscope.core.words import describe, recommend
 
@@ -61,6 +84,7 @@ class Prepared:
     X: np.ndarray
     rows: int  # customers
     columns: list[str]  # the transformed matrix's columns
+    gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
     full: Any = None  # the engine's own handle on the whole table (Spark: SparkData)
 
     @property
@@ -99,6 +123,7 @@ class Segmentation:
     advice: list[str] = field(default_factory=list)  # what the relevance check suggests
     comparison: pd.DataFrame | None = None  # customers per pair of segments of two k
     labels_out: LabelsOut = field(default_factory=CsvLabels)
+    like: LikeReport | None = None  # how the segments were numbered like an earlier model's
 
     @property
     def warnings(self) -> list[str]:
@@ -128,8 +153,7 @@ def prepare_tables(
             f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
         )
     unusable = source.unusable.get(frame.plan.customers or "", {})
-    schema = resolve_schema(frame, choices, unusable)
-    features = typed_features(frame.data, schema, frame.reference_date)
+    schema, features = decide_features(frame, choices, unusable)
     pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights)
     return Prepared(
         source.location,
@@ -143,7 +167,25 @@ def prepare_tables(
         transform(pre, features),
         len(features),
         [str(n) for n in pre.get_feature_names_out()],
+        gaps_of(pre, schema, missing_shares(features, schema), len(features)),
     )
+
+
+def decide_features(
+    frame: CustomerFrame, choices: DataChoices, unusable: dict[str, str] | None = None
+) -> tuple[Schema, pd.DataFrame]:
+    """The roles of the customer table's columns and its typed features: inferred, the user's
+    choices applied, and numbers that repeat others left out (unless kept)."""
+    schema = resolve_schema(frame, choices, unusable)
+    features = typed_features(frame.data, schema, frame.reference_date)
+    if choices.keep_redundant:
+        return schema, features
+    prefer = [c for c in frame.meanings.values() if c in schema.numeric]
+    repeated = redundant_features(features[schema.numeric], choices.roles, prefer)
+    if not repeated:
+        return schema, features
+    schema = resolve_schema(frame, choices, {**(unusable or {}), **repeated})
+    return schema, features[[c for c in features.columns if c in schema.features]]
 
 
 def resolve_schema(
@@ -153,6 +195,7 @@ def resolve_schema(
     roles = dict(choices.roles)
     columns = set(map(str, frame.data.columns))
     coded = frame.plan.coded
+    built = {m.name: m.title for m in frame.plan.measures}
     for name, weight in choices.weights.items():
         if name not in columns:
             raise DataError(f"the weight names an unknown column {quoted(name)}.")
@@ -165,13 +208,23 @@ def resolve_schema(
                 f"unknown feature column(s) {names(unknown)}. Columns are: "
                 f"{names(map(str, frame.data.columns), 3)}."
             )
-        auto = infer_schema(frame.data, frame.key, roles, coded, unusable)
+        auto = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
         for col in auto.columns:
             if col.name not in choices.features and col.role is not Role.KEY:
                 roles.setdefault(col.name, Role.IGNORED)
             elif col.name in choices.features and col.role is Role.IGNORED:
                 roles.setdefault(col.name, _forced_feature_role(frame.data[col.name]))
-    return infer_schema(frame.data, frame.key, roles, coded, unusable)
+    schema = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
+    for name, weight in choices.weights.items():
+        if weight and name not in schema.features:
+            instead = (
+                f"weight {quoted(coded[name])} instead" if name in coded else "weight a feature"
+            )
+            raise DataError(
+                f"the weight is for {quoted(name)}, which is not a feature "
+                f"({schema[name].reason}): {instead}, or make it a feature first."
+            )
+    return schema
 
 
 def _forced_feature_role(s: pd.Series) -> Role:
@@ -206,13 +259,40 @@ def segment(
     result = next(r for r in results if r.k == choice.k)
     frame = prepared.frame
     km, labels0 = final_model(prepared.X, result, plan.seed)
+    if km is not result.model:  # refined on every row: show the final fit's figures
+        plan, results = refined(prepared.X, plan, results, km)
+    like = None
     if settings.like is not None:
-        order = match_to_model(frame.data, frame.reference_date, labels0, choice.k, settings.like)
-        renumber(km, order)
+        X_old = earlier_space(frame.data, frame.reference_date, settings.like)
+        renumber(km, match_to_model(X_old, labels0, choice.k, settings.like))
         labels0 = km.labels_
+        where = settings.like_path or "an earlier model"
+        like = like_report(X_old, labels0, choice.k, settings.like, where)
     stats = segment_stats(prepared.features, labels0, prepared.schema)
     model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
-    return finish_segmentation(prepared, plan, results, choice, model, labels0, stats, comparison)
+    seg = finish_segmentation(prepared, plan, results, choice, model, labels0, stats, comparison)
+    seg.like = like
+    return seg
+
+
+def refined(
+    X: np.ndarray, plan: SweepPlan, results: list[KResult], km: KMeans
+) -> tuple[SweepPlan, list[KResult]]:
+    """The sweep with the chosen k's row replaced by the final fit's figures on every row."""
+    k = km.n_clusters
+    _, rows = sample_rows(plan)
+    values = silhouette_values(pairwise_euclidean(X[rows]), km.labels_[rows])
+    final = dataclasses.replace(
+        next(r for r in results if r.k == k),
+        inertia=float(km.inertia_),
+        sizes=np.bincount(km.labels_, minlength=k).tolist(),
+        labels=km.labels_,
+        model=km,
+        silhouette=float(values.mean()),
+        silhouettes=values.astype(np.float32),
+    )
+    refreshed = [final if r.k == k else r for r in results]
+    return dataclasses.replace(plan, refined=k), refreshed
 
 
 def segment_model(

@@ -57,6 +57,27 @@ def choose_k(results: Sequence[KResult], override: int | None = None) -> Choice:
     return Choice(k, best.k, knee, reason, doubt_warnings(results, chosen, best, knee))
 
 
+def near_tie(results: Sequence[KResult], best: KResult) -> str:
+    """A warning when the runner-up's silhouette is within the silhouette's own sampling noise
+    of the best's: two standard errors of their paired difference over the silhouette's rows."""
+    others = [r for r in results if r.k != best.k and np.isfinite(r.silhouette)]
+    if not others or len(best.silhouettes) < 2:
+        return ""
+    second = max(others, key=lambda r: r.silhouette)
+    if len(second.silhouettes) != len(best.silhouettes):
+        return ""
+    diff = (best.silhouettes - second.silhouettes).astype(np.float64)
+    noise = 2 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
+    lead = best.silhouette - second.silhouette
+    if lead >= noise:
+        return ""
+    return (
+        f"k={best.k} and k={second.k} are a near tie: silhouette {best.silhouette:.4f} vs "
+        f"{second.silhouette:.4f}, a lead of {lead:.4f} within the silhouette's sampling "
+        f"noise (±{noise:.4f}); look at both"
+    )
+
+
 def doubt_warnings(
     results: Sequence[KResult], chosen: KResult, best: KResult, knee: int | None
 ) -> list[str]:
@@ -74,6 +95,9 @@ def doubt_warnings(
         )
     if knee is not None and knee != best.k:
         out.append(f"silhouette (k={best.k}) and the elbow (k={knee}) disagree")
+    tie = near_tie(results, best)
+    if tie:
+        out.append(tie)
     if best.silhouette < 0.25:
         out.append(f"weak structure: best silhouette is {best.silhouette:.3f} (under 0.25)")
     if chosen.stability < UNSTABLE:

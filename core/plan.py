@@ -35,7 +35,7 @@ JOIN_PATTERN = re.compile(r"join|signup|sign_up|regist|created|first|since", re.
 MEANING_NAMES = {  # behaviour meaning of a flat table's column, from its name
     "recency": re.compile(r"recency|days_since_last|since_last|last_(visit|purchase|order)", re.I),
     "frequency": re.compile(r"frequency|visits|orders|purchases|transactions", re.I),
-    "monetary": re.compile(r"monetary|spend|spent|revenue|sales|amount", re.I),
+    "monetary": re.compile(r"monetary|spend|spent|revenue|sales", re.I),
     "burn_rate": re.compile(r"(burn|redeem|redemption|coupon).*rate", re.I),
 }
 

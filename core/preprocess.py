@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from segscope.core.dates import parse_dates
 from segscope.core.errors import DataError
 from segscope.core.schema import Role, Schema
-from segscope.core.text import names
+from segscope.core.text import names, number, quoted
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # beyond this (or inf) a number counts as missing
+INDICATOR_SHARE = 0.05  # gaps on this share of rows or more are kept as information
+MISSING_CATEGORY = "(missing)"
 PREPROCESS_ROWS = 200_000  # medians, scales and category shares are learnt on this many rows
 
 
@@ -58,11 +61,26 @@ def typed_features(
     return frame
 
 
-def _numeric() -> Pipeline:
-    return Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+@dataclass(frozen=True)
+class Gap:
+    """The missing values of one feature, and what filled them."""
+
+    missing: int
+    share: float
+    filled: str  # in words: "the median 42", "'(missing)', a category of its own"
+    indicator: bool  # a 0/1 column says where the gaps were
 
 
-def _categorical() -> Pipeline:
+def _numeric(indicator: bool) -> Pipeline:
+    impute: SimpleImputer | FeatureUnion = SimpleImputer(strategy="median")
+    if indicator:  # the value, and a 0/1 column saying where it was missing (whatever the fit saw)
+        gaps = MissingIndicator(features="all")
+        union = [("value", impute), ("gaps", gaps)]
+        impute = FeatureUnion(union, verbose_feature_names_out=False)
+    return Pipeline([("impute", impute), ("scale", StandardScaler())])
+
+
+def _categorical(own_category: bool) -> Pipeline:
     onehot = OneHotEncoder(
         handle_unknown="ignore",
         min_frequency=MIN_CATEGORY_SHARE,
@@ -70,19 +88,36 @@ def _categorical() -> Pipeline:
         sparse_output=False,
         dtype=np.float32,
     )
-    return Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("onehot", onehot)])
+    impute = (
+        SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)
+        if own_category
+        else SimpleImputer(strategy="most_frequent")
+    )
+    return Pipeline([("impute", impute), ("onehot", onehot)])
+
+
+def missing_shares(features: pd.DataFrame, schema: Schema) -> dict[str, float]:
+    """The share of rows each feature is missing on (features with gaps only)."""
+    shares = features[schema.features].isna().mean()
+    return {str(c): float(s) for c, s in shares.items() if s > 0}
 
 
 def build_preprocessor(
-    schema: Schema, weights: Mapping[str, float] | None = None
+    schema: Schema,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
 ) -> ColumnTransformer:
     """One transformer per feature, so each can carry a weight.
 
     Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot (rare
-    categories grouped, unseen ones ignored). A weight multiplies the feature's columns.
+    categories grouped, unseen ones ignored). A feature missing on INDICATOR_SHARE of its rows
+    or more, where the gaps themselves may mean something, keeps that information: a number
+    gets a 0/1 column saying where its gaps were, a category gets '(missing)' as a category of
+    its own. A weight multiplies the feature's columns.
     """
-    parts = [(part_name(c), _numeric(), [c]) for c in schema.numeric]
-    parts += [(part_name(c), _categorical(), [c]) for c in schema.categorical]
+    gaps = {c: s >= INDICATOR_SHARE for c, s in (missing or {}).items()}
+    parts = [(part_name(c), _numeric(gaps.get(c, False)), [c]) for c in schema.numeric]
+    parts += [(part_name(c), _categorical(gaps.get(c, False)), [c]) for c in schema.categorical]
     scaled = {part_name(c): float(w) for c, w in (weights or {}).items() if c in schema.features}
     return ColumnTransformer(
         parts,
@@ -102,12 +137,38 @@ def fit_preprocessor(
     features: pd.DataFrame,
     seed: int,
     weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
 ) -> ColumnTransformer:
-    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that)."""
-    pre = build_preprocessor(schema, weights)
+    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that);
+    `missing` (share per feature) when `features` is a sample of a larger table."""
+    if missing is None:
+        missing = missing_shares(features, schema)
+    pre = build_preprocessor(schema, weights, missing)
     if len(features) > PREPROCESS_ROWS:
         features = features.sample(PREPROCESS_ROWS, random_state=seed)
     return pre.fit(features)
+
+
+def gaps_of(
+    pre: ColumnTransformer, schema: Schema, missing: Mapping[str, float], rows: int
+) -> dict[str, Gap]:
+    """For every feature with missing values (`missing`: share of the `rows`): how many, and
+    what the fitted pipeline fills in."""
+    out = {}
+    for col, share in missing.items():
+        impute = pre.named_transformers_[part_name(col)].named_steps["impute"]
+        indicator = isinstance(impute, FeatureUnion)
+        if indicator:
+            impute = impute.transformer_list[0][1]
+        fill = impute.statistics_[0]
+        if col in schema.numeric:
+            filled = f"the median {number(float(fill))}"
+        elif fill == MISSING_CATEGORY:
+            filled = f"'{MISSING_CATEGORY}', a category of its own"
+        else:
+            filled = f"the most frequent value {quoted(fill, 30)}"
+        out[col] = Gap(round(share * rows), share, filled, indicator)
+    return out
 
 
 def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:

@@ -36,6 +36,7 @@ SUPPORTED = "CSV, TSV (optionally .gz), Parquet or Excel .xlsx"
 EXCEL_MAX_ROWS = 1_048_576  # what Excel itself allows in a sheet
 EXCEL_EXPANSION = 8  # a workbook's XML may hold 1/8 of the byte limit (it grows when parsed)
 _DELIMITERS = [",", ";", "\t", "|"]
+WHITESPACE = r"\s+"  # fields separated by runs of spaces
 _SNIFF_BYTES = 64 * 1024
 URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # hdfs://, s3a://, postgresql://, ...
 
@@ -256,6 +257,9 @@ def sniff_delimiter(sample: str) -> str:
         counts = [ln.count(d) for ln in lines]
         if counts and min(counts) > 0 and min(counts) == max(counts) and counts[0] > best_score:
             best, best_score = d, counts[0]
+    fields = {len(ln.split()) for ln in lines}
+    if best_score == 0 and len(fields) == 1 and fields.pop() > 1:
+        return WHITESPACE  # columns lined up with spaces, as old exports write them
     return best
 
 
@@ -273,7 +277,8 @@ def _read_text(p: Path, lim: Limits) -> pd.DataFrame:
         if not sample.strip():
             raise DataError(f"{where} is empty. Export the table again.")
         sep = "\t" if p.suffixes[0].lower() in (".tsv", ".tab") else sniff_delimiter(sample)
-        columns = sample.split("\n", 1)[0].count(sep) + 1
+        header = sample.split("\n", 1)[0]
+        columns = len(header.split()) if sep == WHITESPACE else header.count(sep) + 1
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))
         rows = lim.cells.value // columns

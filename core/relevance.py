@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.mixture import GaussianMixture
 
 from segscope.core.preprocess import fit_preprocessor, transform
 from segscope.core.schema import ColumnRole, Role, Schema
+from segscope.core.stability import resample_labels, stability, stability_sample
 from segscope.core.sweep import (
     KResult,
     SweepPlan,
@@ -16,8 +18,11 @@ from segscope.core.sweep import (
     pairwise_euclidean,
     silhouette_from_distances,
 )
+from segscope.core.text import names, quoted
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
+CLEARLY = 0.02  # a silhouette this much higher is clearly better
+CHECK_ROWS = 4_000  # the sweep without some features runs on a sample this size
 
 
 @dataclass(frozen=True)
@@ -39,20 +44,26 @@ def feature_relevance(
 ) -> list[Relevance]:
     """Every feature scored by how well the segments separate it, strongest first."""
     names = names or {}
-    seg = pd.Series(labels, index=features.index)
-    out = []
-    for col in schema.numeric:
-        x = features[col].astype("float64")
-        x = x.fillna(x.median())
-        total = float(((x - x.mean()) ** 2).sum())
-        means = x.groupby(seg).transform("mean")
-        between = float(((means - x.mean()) ** 2).sum())
-        score = between / total if total > 0 else 0.0
-        out.append(Relevance(col, names.get(col, col), "numeric", score))
-    for col in schema.categorical:
-        table = pd.crosstab(seg, features[col].fillna("(missing)")).to_numpy(dtype=float)
-        out.append(Relevance(col, names.get(col, col), "categorical", _cramers_v(table)))
+    out = [
+        Relevance(col, names.get(col, col), kind, separation(features[col], labels, kind))
+        for kind, columns in (("numeric", schema.numeric), ("categorical", schema.categorical))
+        for col in columns
+    ]
     return sorted(out, key=lambda r: -r.score)
+
+
+def separation(values: pd.Series, labels: np.ndarray, kind: str) -> float:
+    """How much `labels` separate one feature: eta squared for a number, bias-corrected
+    Cramér's V for a category."""
+    seg = pd.Series(labels, index=values.index)
+    if kind == "categorical":
+        table = pd.crosstab(seg, values.fillna("(missing)")).to_numpy(dtype=float)
+        return _cramers_v(table)
+    x = values.astype("float64")
+    x = x.fillna(x.median())
+    total = float(((x - x.mean()) ** 2).sum())
+    between = float(((x.groupby(seg).transform("mean") - x.mean()) ** 2).sum())
+    return between / total if total > 0 else 0.0
 
 
 def _cramers_v(table: np.ndarray) -> float:
@@ -69,26 +80,24 @@ def _cramers_v(table: np.ndarray) -> float:
     return float(np.sqrt(phi2 / denom)) if denom > 0 else 0.0
 
 
-def weak_features_text(relevance: list[Relevance]) -> str:
-    """One sentence naming the features that separate nothing."""
-    weak = [r for r in relevance if r.weak]
-    names = ", ".join(r.feature for r in weak)
-    verb = "is" if len(weak) == 1 else "are"
-    return (
-        f"{names} {verb} spread the same way in every segment (relevance under {WEAK}): "
-        "consider leaving them out or giving them less weight"
-    )
+@dataclass(frozen=True)
+class Without:
+    """The sweep re-run without some features, on a sample: its best k, silhouette, stability."""
+
+    k: int
+    silhouette: float
+    stability: float
 
 
-def silhouette_without(
+def sweep_without(
     features: pd.DataFrame,
     schema: Schema,
     drop: list[str],
     ks: list[int],
     seed: int,
-    rows: int = 4_000,
-) -> tuple[int, float] | None:
-    """The best-silhouette k (and its silhouette) when `drop` is left out, on a sample."""
+    rows: int = CHECK_ROWS,
+) -> Without | None:
+    """The best-silhouette k, its silhouette and stability when `drop` is left out (a sample)."""
     kept = Schema(
         [
             ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
@@ -101,12 +110,13 @@ def silhouette_without(
     X = transform(fit_preprocessor(kept, sample, seed), sample)
     distances = pairwise_euclidean(X)
     distinct = len(np.unique(X, axis=0))
-    scored = [
-        (k, silhouette_from_distances(distances, fit_kmeans(X, k, seed, 4).labels_))
-        for k in ks
-        if k < distinct
-    ]
-    return max(scored, key=lambda kv: kv[1]) if scored else None
+    fits = {k: fit_kmeans(X, k, seed, 4).labels_ for k in ks if k < distinct}
+    if not fits:
+        return None
+    k = max(fits, key=lambda k: silhouette_from_distances(distances, fits[k]))
+    rows_idx = stability_sample(len(X), seed)
+    agreement = stability(fits[k][rows_idx], resample_labels(X[rows_idx], k, seed))
+    return Without(k, silhouette_from_distances(distances, fits[k]), agreement)
 
 
 def relevance_advice(
@@ -116,17 +126,53 @@ def relevance_advice(
     results: list[KResult],
     relevance: list[Relevance],
 ) -> list[str]:
-    """Name the features that separate nothing, and what leaving them out would change."""
+    """Advice on the features that separate nothing, given only when the sweep without them
+    was run and came out clearly better (higher silhouette, stability no lower): both figures."""
     weak = [r for r in relevance if r.weak]
-    if not weak or len(weak) == len(relevance):
-        return []
-    advice = [weak_features_text(weak)]
-    names = [r.feature for r in weak]
-    alt = silhouette_without(features, schema, names, plan.ks, plan.seed)
+    grouped = [r.feature for r in weak if r.kind == "numeric" and has_groups(features[r.feature])]
+    out = [
+        f"{quoted(c, 30)} separates nothing here, yet its values fall into groups of their own: "
+        "kept (give it more weight to see segments that follow them)"
+        for c in grouped
+    ]
+    weak_names = [r.feature for r in weak if r.feature not in grouped]
+    if not weak_names or len(weak_names) > len(relevance) // 3:
+        return out  # none, or so many that leaving them out would be another analysis
+    alt = sweep_without(features, schema, weak_names, plan.ks, plan.seed)
     best = max(results, key=lambda r: r.silhouette)
-    if alt is not None and alt[0] != best.k:
-        advice.append(
-            f"without {', '.join(names)} the best silhouette is at k={alt[0]} ({alt[1]:.3f}, on a "
-            f"sample) instead of k={best.k} ({best.silhouette:.3f}): they may be hiding structure"
+    if alt is None:
+        return out
+    figures = (
+        f"without them the best is k={alt.k}: silhouette {alt.silhouette:.3f}, stability "
+        f"{alt.stability:.2f} (on a sample), against k={best.k}: {best.silhouette:.3f} and "
+        f"{best.stability:.2f} with them"
+    )
+    shown = names(weak_names, 4, 30)
+    if alt.silhouette >= best.silhouette + CLEARLY and alt.stability >= best.stability - 0.01:
+        out.append(
+            f"{shown} separate nothing (relevance under {WEAK}) and may hide structure: "
+            f"{figures}; consider leaving them out or giving them less weight"
         )
-    return advice
+    return out
+
+
+def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
+    """Whether a number's values fall into two groups with a valley between them: a two-part
+    Gaussian mixture (each part at least 10% of rows) whose means have, between them, a bin of
+    the histogram under 30% of the lower of the two peaks."""
+    x = values.dropna().astype("float64")
+    if len(x) > rows:
+        x = x.sample(rows, random_state=0)
+    if x.nunique() < 20:
+        return False
+    mix = GaussianMixture(2, random_state=0).fit(x.to_numpy().reshape(-1, 1))
+    low, high = np.sort(mix.means_.ravel())
+    if mix.weights_.min() < 0.1:
+        return False
+    counts, edges = np.histogram(x, bins=30, range=tuple(np.quantile(x, [0.01, 0.99])))
+    centres = (edges[:-1] + edges[1:]) / 2
+    between = (centres > low) & (centres < high)
+    if between.sum() < 3:
+        return False
+    peaks = min(counts[centres <= low].max(initial=0), counts[centres >= high].max(initial=0))
+    return bool(counts[between].min() < 0.3 * peaks)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from segscope.core.analysis import Segmentation
 from segscope.core.charts import charts_text
-from segscope.core.compare import compare_text
+from segscope.core.compare import LikeReport, compare_text
 from segscope.core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
 from segscope.core.outputs import OutputFolder, write_csv_atomic, write_text_atomic
 from segscope.core.readers import display_name, local_or_url
@@ -24,6 +24,7 @@ from segscope.core.views import (
     View,
     crosstab_view,
     drift_view,
+    gaps_view,
     relevance_view,
     score_sizes_view,
     segments_view,
@@ -102,6 +103,15 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "transformed_columns": len(prep.columns),
             "excluded": prep.schema.excluded,
             "roles": prep.schema.to_dict(),
+            "gaps": {
+                c: {
+                    "missing": g.missing,
+                    "share": g.share,
+                    "filled_with": g.filled,
+                    "indicator": g.indicator,
+                }
+                for c, g in prep.gaps.items()
+            },
             "decisions": prep.frame.decisions,
             "sampling": {
                 "fit_rows": seg.plan.fit_rows,
@@ -127,10 +137,30 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                 for r in seg.relevance
             ],
             "compare": None if seg.comparison is None else compare_summary(seg.comparison),
+            "numbered_like": None if seg.like is None else like_summary(seg.like),
             "sweep": [r.to_dict() for r in seg.results],
             "versions": versions(),
         }
     )
+
+
+def like_summary(like: LikeReport) -> dict[str, Any]:
+    """How the segments were numbered like an earlier model's (summary.json)."""
+    return {
+        "model": like.model,
+        "earlier_k": like.earlier_k,
+        "agreement": like.agreement,
+        "segments": [
+            {
+                "segment": m.segment,
+                "in_earlier_model": m.earlier,
+                "centre_distance": m.distance if m.earlier else None,
+                "same_as_earlier": m.same,
+            }
+            for m in like.matches
+        ],
+        "text": like.lines(),
+    }
 
 
 def clean(value: Any) -> Any:
@@ -182,10 +212,14 @@ def report_markdown(seg: Segmentation) -> str:
         "",
     ]
     compare = []
+    if seg.like is not None:
+        compare += _section(
+            "Numbered like an earlier model", *[f"- {_md(t)}" for t in seg.like.lines()]
+        )
     if seg.comparison is not None:
         table = seg.comparison
         title = f"How {table.index.name} becomes {table.columns.name}"
-        compare = _view_section(crosstab_view(table, compare_text(table)), title)
+        compare += _view_section(crosstab_view(table, compare_text(table)), title)
     charts = ["```", charts_text(seg.results, choice.knee, choice.k), "```", ""]
     return "\n".join(
         [
@@ -197,6 +231,7 @@ def report_markdown(seg: Segmentation) -> str:
             *compare,
             *_view_section(sweep_view(seg.results, prep.rows, choice.k)),
             *charts,
+            *(_view_section(gaps_view(prep.gaps)) if prep.gaps else []),
             *_section("How the table was built", *[f"- {_md(d)}" for d in prep.frame.decisions]),
         ]
     )

@@ -27,7 +27,15 @@ class Role(str, Enum):
 FEATURE_ROLES = (Role.NUMERIC, Role.CATEGORICAL, Role.DATETIME)
 MAX_CATEGORIES = 50  # more distinct strings than this (and mostly unique) reads as free text
 MAX_FORCED_CATEGORIES = 1000  # a column chosen as categorical with more is an identifier
-
+MAX_ONEHOT_SHOWN = 30  # categories kept apart (core.preprocess.MAX_ONEHOT)
+MOSTLY_MISSING = 0.5  # a column missing on more of its rows is left out (unless chosen)
+FEW_CODES = 20  # whole numbers with at most this many values could be codes or a scale
+SPARSE = 0.25  # ... codes when spread thin over their range (408, 415, 510)
+COUNT_NAME = re.compile(
+    r"count|number_of|num_|^n_|qty|quantit|amount|total|sum|age|year|days|size|length|"
+    r"duration|score|rate|price|income|spend|salary|balance|minutes|calls|visits|orders",
+    re.IGNORECASE,
+)
 KEY_PATTERN = re.compile(
     r"^(customer|cust|client|user|member|account|shopper|buyer)[ _-]?(id|no|nr|number|key|code)?$",
     re.IGNORECASE,
@@ -45,12 +53,13 @@ def is_code_name(name: str) -> bool:
 
 @dataclass(frozen=True)
 class ColumnRole:
-    """A column's role and why it was given."""
+    """A column's role and why it was given (`guess`: the values could be read either way)."""
 
     name: str
     role: Role
     reason: str
     overridden: bool = False
+    guess: bool = False
 
 
 @dataclass
@@ -93,7 +102,12 @@ class Schema:
 
     def to_dict(self) -> dict[str, dict[str, str | bool]]:
         return {
-            c.name: {"role": c.role.value, "reason": c.reason, "overridden": c.overridden}
+            c.name: {
+                "role": c.role.value,
+                "reason": c.reason,
+                "overridden": c.overridden,
+                "guess": c.guess,
+            }
             for c in self.columns
         }
 
@@ -107,13 +121,19 @@ class Schema:
         )
 
 
-def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
-    """Guess one column's role from its name, type and values."""
+def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> ColumnRole:
+    """Guess one column's role from its name, type and values; `built` says what the column
+    was built from (a measure of the transaction log: a number by construction)."""
     non_null = s.dropna()
     if name == key:
         return ColumnRole(name, Role.KEY, "customer key: identifies rows, never a feature")
     if non_null.empty:
         return ColumnRole(name, Role.IGNORED, "all values are empty")
+    missing = 1 - len(non_null) / max(1, len(s))
+    if missing > MOSTLY_MISSING:
+        return ColumnRole(
+            name, Role.IGNORED, f"missing on {missing:.0%} of rows: too few values to compare"
+        )
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         finite = non_null[np.isfinite(non_null.astype(float))]
         if finite.empty:
@@ -124,26 +144,73 @@ def infer_role(name: str, s: pd.Series, key: str | None) -> ColumnRole:
         value = non_null.iloc[0]
         value = value.item() if isinstance(value, np.generic) else value  # 30, not np.int64(30)
         return ColumnRole(name, Role.IGNORED, f"constant: every value is {value!r}")
+    if built:
+        return ColumnRole(name, Role.NUMERIC, f"built from the log: {built}")
     if pd.api.types.is_bool_dtype(s):
         return ColumnRole(name, Role.CATEGORICAL, "true/false flag")
     if pd.api.types.is_datetime64_any_dtype(s):
         return ColumnRole(name, Role.DATETIME, "dates: used as days before the latest date")
     if pd.api.types.is_numeric_dtype(s):
-        integral = bool((non_null.astype(float) % 1 == 0).all())
-        if integral and is_code_name(name):
-            return ColumnRole(
-                name, Role.CATEGORICAL, f"code column ({distinct} codes): labels, not quantities"
-            )
-        if integral and distinct == len(s) and len(s) > 20:
-            return ColumnRole(name, Role.IGNORED, "unique on every row: an identifier")
+        return _number_role(name, non_null.astype(float), distinct, len(s))
+    return _text_role(name, non_null, distinct)
+
+
+def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRole:
+    """Numbers, codes written as numbers, or identifiers."""
+    whole = bool((x % 1 == 0).all())
+    if not whole or COUNT_NAME.search(name):
         return ColumnRole(name, Role.NUMERIC, "numbers")
-    if distinct == len(non_null) and distinct > 10:
-        return ColumnRole(name, Role.IGNORED, "a different value on every row: free text or an ID")
-    if distinct > MAX_CATEGORIES and distinct > 0.5 * len(non_null):
+    if distinct == rows and rows > 20 and (is_code_name(name) or _is_sequence(x)):
+        return ColumnRole(name, Role.IGNORED, "unique on every row: an identifier")
+    if is_code_name(name):
+        if distinct > MAX_FORCED_CATEGORIES:
+            return ColumnRole(name, Role.IGNORED, f"an identifier: {distinct:,} distinct codes")
         return ColumnRole(
-            name, Role.IGNORED, f"free text or identifier: {distinct:,} distinct values"
+            name, Role.CATEGORICAL, f"code column ({distinct} codes): labels, not quantities"
         )
+    if distinct == 2:
+        return ColumnRole(name, Role.NUMERIC, "two values: a flag")
+    span = x.max() - x.min() + 1
+    if 3 <= distinct <= FEW_CODES and distinct < SPARSE * span and _gcd(x - x.min()) == 1:
+        return ColumnRole(
+            name,
+            Role.CATEGORICAL,
+            f"{distinct} whole numbers spread over {int(span):,}: read as codes (a guess)",
+            guess=True,
+        )
+    if distinct <= FEW_CODES:
+        low, high = int(x.min()), int(x.max())
+        return ColumnRole(
+            name,
+            Role.NUMERIC,
+            f"{distinct} whole numbers from {low} to {high}: read as a scale (a guess)",
+            guess=True,
+        )
+    return ColumnRole(name, Role.NUMERIC, "numbers")
+
+
+def _is_sequence(x: pd.Series) -> bool:
+    """Values that count rows up (1, 2, 3, ... in some order): a row number."""
+    return bool(x.max() - x.min() + 1 == len(x))
+
+
+def _gcd(x: pd.Series) -> int:
+    return int(np.gcd.reduce(x.astype(np.int64).to_numpy())) if len(x) else 1
+
+
+def _text_role(name: str, values: pd.Series, distinct: int) -> ColumnRole:
+    """Categories, or names and identifiers (too many different values to compare)."""
+    if distinct == len(values) and distinct > 10:
+        return ColumnRole(name, Role.IGNORED, "a different value on every row: free text or an ID")
     if distinct > MAX_CATEGORIES:
+        common = values.value_counts().head(MAX_ONEHOT_SHOWN).sum() / len(values)
+        if distinct > 0.5 * len(values) or common < 0.5:
+            return ColumnRole(
+                name,
+                Role.IGNORED,
+                f"names or identifiers: {distinct:,} distinct values, the {MAX_ONEHOT_SHOWN} "
+                f"commonest on only {common:.0%} of rows",
+            )
         return ColumnRole(
             name,
             Role.CATEGORICAL,
@@ -157,13 +224,15 @@ def infer_schema(
     key: str | None = None,
     overrides: Mapping[str, Role | str] | None = None,
     coded: Mapping[str, str] | None = None,
-    unusable: Mapping[str, str] | None = None,
+    left_out: Mapping[str, str] | None = None,
+    built: Mapping[str, str] | None = None,
 ) -> Schema:
     """Roles for every column; `overrides` (column -> role) always win.
 
     `coded` maps a code column to the name column joined from its lookup table: the code is
-    then left out, since the name carries the same categories in words. `unusable` names
-    columns the reader could not turn into values (nested, binary), with the reason.
+    then left out, since the name carries the same categories in words. `left_out` names
+    columns to leave out and why (the reader could not read them; they repeat another
+    feature), `built` the columns measured from the transaction log and from what.
     """
     forced = {k: Role(v) for k, v in (overrides or {}).items()}
     unknown = [c for c in forced if c not in set(map(str, df.columns))]
@@ -176,15 +245,19 @@ def infer_schema(
         raise DataError(f"only one key column is allowed, got {names(new_keys)}.")
     if new_keys:
         key = new_keys[0]
+    left_out, built = left_out or {}, built or {}
     cols = []
     for name in map(str, df.columns):
         if name in forced:
             cols.append(_forced_role(name, df[name], forced[name]))
         elif coded and name in coded and name != key:
             cols.append(ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)"))
+        elif name in left_out and name != key:
+            cols.append(ColumnRole(name, Role.IGNORED, left_out[name]))
         else:
-            cols.append(infer_role(name, df[name], key))
-    cols += [ColumnRole(n, Role.IGNORED, why) for n, why in (unusable or {}).items()]
+            cols.append(infer_role(name, df[name], key, built.get(name, "")))
+    present = set(map(str, df.columns))
+    cols += [ColumnRole(n, Role.IGNORED, why) for n, why in left_out.items() if n not in present]
     schema = Schema(cols)
     if not schema.features:
         reasons = [f"{quoted(n, 30)}: {r}" for n, r in schema.excluded.items()]

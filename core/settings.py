@@ -41,6 +41,7 @@ class DataChoices:
     features: tuple[str, ...] | None = None  # keep only these features
     roles: Mapping[str, Role] = field(default_factory=dict)  # column -> role, overriding the guess
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
+    keep_redundant: bool = False  # keep features that repeat others (core.redundancy)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", _frozen(self.roles))

@@ -44,6 +44,7 @@ class KResult:
     model: Any = field(repr=False)  # scikit-learn KMeans, or Spark's KMeansModel
     resamples: list[np.ndarray] = field(repr=False, default_factory=list)  # stability refits
     extra: dict[str, float] = field(default_factory=dict)  # an engine's own figures
+    silhouettes: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))  # per row
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -71,10 +72,16 @@ class SweepPlan:
     warnings: list[str]
     engine: str = "local"
     engine_notes: tuple[str, ...] = ()  # what the engine did differently, in words
+    refined: int | None = None  # the k whose figures come from the final fit on every row
 
     def notes(self) -> list[str]:
         """Plain statements of what was sampled."""
         out = list(self.engine_notes)
+        if self.refined is not None:
+            out.append(
+                f"the row of k={self.refined} shows the final fit on all {self.rows:,} rows "
+                "(its inertia, sizes and silhouette are those of the labels written)"
+            )
         if self.fit_rows < self.rows:
             out.append(
                 f"K-Means fitted on a random sample of {self.fit_rows:,} of {self.rows:,} rows "
@@ -154,10 +161,11 @@ class SampleScorer:
         """One k's KResult: its fit's figures and the shared scores."""
         resamples = resample_labels(self.X_stability, k, self.seed)
         ch, db = sweep_indices(self.X_silhouette, silhouette_labels)
+        values = silhouette_values(self.distances, silhouette_labels)
         return KResult(
             k=k,
             inertia=inertia,
-            silhouette=silhouette_from_distances(self.distances, silhouette_labels),
+            silhouette=float(values.mean()) if len(values) else float("nan"),
             silhouette_sample_size=len(silhouette_labels),
             calinski_harabasz=ch,
             davies_bouldin=db,
@@ -168,7 +176,19 @@ class SampleScorer:
             model=model,
             resamples=resamples,
             extra=extra or {},
+            silhouettes=values.astype(np.float32),
         )
+
+
+def sample_rows(plan: SweepPlan) -> tuple[np.ndarray | None, np.ndarray]:
+    """The rows K-Means fits on (None: all of them) and the silhouette's rows, as the plan says
+    (the same every time for the same plan)."""
+    rng = np.random.default_rng(plan.seed)
+    n = plan.rows
+    fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
+    if plan.silhouette_rows >= n:
+        return fit_idx, np.arange(n)
+    return fit_idx, np.sort(rng.choice(n, plan.silhouette_rows, False))
 
 
 def run_sweep(
@@ -178,14 +198,8 @@ def run_sweep(
 
     Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
     """
-    rng = np.random.default_rng(plan.seed)
     n = plan.rows
-    fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
-    sil_idx = (
-        np.arange(n)
-        if plan.silhouette_rows >= n
-        else np.sort(rng.choice(n, plan.silhouette_rows, False))
-    )
+    fit_idx, sil_idx = sample_rows(plan)
     X_fit = X if fit_idx is None else X[fit_idx]
     stab_idx = stability_sample(n, plan.seed)
     scorer = SampleScorer(X[sil_idx], X[stab_idx], plan.seed)
@@ -235,15 +249,22 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
 
 
 def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette (as scikit-learn's silhouette_score) from a precomputed distance matrix.
+    """Mean silhouette (as scikit-learn's silhouette_score) from a precomputed distance matrix;
+    NaN when there are fewer than two segments."""
+    values = silhouette_values(distances, labels)
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def silhouette_values(distances: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Every row's silhouette (as scikit-learn's silhouette_samples); empty for one segment.
 
     Computed for all segments at once with one matrix product (distances x one-hot labels),
     about four times faster than scikit-learn's row-chunked reduction; the shared distance
-    matrix is what makes every k cheap. NaN when there are fewer than two segments.
+    matrix is what makes every k cheap.
     """
     ids, y = np.unique(labels, return_inverse=True)
     if len(ids) < 2:
-        return float("nan")
+        return np.empty(0)
     n = len(y)
     onehot = np.zeros((n, len(ids)))
     onehot[np.arange(n), y] = 1.0
@@ -254,8 +275,7 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     means = sums / counts
     means[np.arange(n), y] = np.inf
     b = means.min(axis=1)
-    s = np.where(counts[y] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-    return float(s.mean())
+    return np.where(counts[y] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
 
 
 def sweep_indices(X: np.ndarray, labels: np.ndarray) -> tuple[float, float]:

@@ -63,7 +63,7 @@ def names(items: Iterable[object], shown: int = 4, width: int = 40) -> str:
 def number(x: Any) -> str:
     """A number as segscope writes it everywhere: thousands separated, digits by size.
 
-    Whole numbers as whole numbers (1,234); otherwise 3 decimals under 1, 2 under 10, 1 under
+    Whole numbers as whole numbers (1,234; 2); otherwise 3 decimals under 1, 2 under 10, 1 under
     1,000 and none above; NaN and None as an en dash.
     """
     if x is None or isinstance(x, str):
@@ -73,7 +73,7 @@ def number(x: Any) -> str:
     value = float(x)
     if not math.isfinite(value):
         return "–"
-    if isinstance(x, int | np.integer) or (value.is_integer() and abs(value) >= 1000):
+    if isinstance(x, int | np.integer) or value.is_integer():
         return f"{value:,.0f}"
     size = abs(value)
     digits = 3 if size < 1 else 2 if size < 10 else 1 if size < 1000 else 0

@@ -14,7 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from segscope.core.analysis import Prepared
+from segscope.core.preprocess import INDICATOR_SHARE, Gap
 from segscope.core.relevance import Relevance
+from segscope.core.schema import FEATURE_ROLES, MOSTLY_MISSING
 from segscope.core.segments import SegmentProfile
 from segscope.core.sweep import KResult
 from segscope.core.text import number, one_line, percent, signed
@@ -247,4 +250,50 @@ def drift_view(moved: Sequence[tuple[str, float]]) -> View:
         [m[0] for m in moved],
         note="Numbers: shift of the mean in training standard deviations; categories: share of "
         "customers whose category would have to change (total variation distance).",
+    )
+
+
+def roles_view(prepared: Prepared) -> View:
+    """Every column: its role, weight, gaps and why (guesses marked)."""
+    columns = (
+        Column("column", "column", "text"),
+        Column("role", "role", "words"),
+        Column("weight", "weight", "words"),
+        Column("missing", "missing", "words"),
+        Column("why", "why", "text"),
+    )
+    rows = []
+    for col in prepared.schema.columns:
+        mark = "*" if col.overridden else "?" if col.guess else ""
+        feature = col.role in FEATURE_ROLES
+        weight = f"{prepared.weights.get(col.name, 1.0):g}" if feature else ""
+        gap = prepared.gaps.get(col.name)
+        missing = f"{gap.share:.0%}" if gap else ""
+        why = col.reason + (f"; gaps filled with {gap.filled}" if gap else "")
+        why += "; a 0/1 column marks them" if gap and gap.indicator else ""
+        rows.append((col.name, col.role.value + mark, weight, missing, why))
+    return View("Columns", columns, rows, [c.name for c in prepared.schema.columns])
+
+
+def gaps_view(gaps: dict[str, Gap]) -> View:
+    """The features with missing values, and what filled them."""
+    columns = (
+        Column("feature", "feature", "text"),
+        Column("missing", "missing", "int"),
+        Column("share", "share", "percent"),
+        Column("filled", "filled with", "words"),
+        Column("indicator", "0/1 column", "words"),
+    )
+    rows = [
+        (c, g.missing, g.share, g.filled, "yes" if g.indicator else "no") for c, g in gaps.items()
+    ]
+    return View(
+        "Missing values",
+        columns,
+        rows,
+        list(gaps),
+        note=f"A feature missing on {INDICATOR_SHARE:.0%} of rows or more keeps where its gaps "
+        "were (a 0/1 column for a number, a category of its own for a category); a column "
+        f"missing on more than {MOSTLY_MISSING:.0%} of rows is left out unless you choose its "
+        "role.",
     )

@@ -16,7 +16,9 @@ from segscope.core.text import number, percent
 
 NOTABLE_Z = 0.5  # a mean this many SDs from the base's ...
 NOTABLE_CHANGE = 0.2  # ... and, for amounts, at least 20% above or below it
-MULTIPLE = 2.0  # or twice (or half) the base's mean, whatever the spread
+MULTIPLE = 2.0  # or twice (or half) the base's mean, when at least SOME_Z SDs off
+SOME_Z = 0.25
+CLOSE_RATIO = 1.5  # "close to the average": within this factor of the base's mean, and SOME_Z
 NOTABLE_LIFT = 1.5  # a category sets a segment apart at this lift ...
 NOTABLE_SHARE = 0.25  # ... when it also holds this share of the segment
 BEHAVIOUR = {
@@ -39,10 +41,16 @@ def is_notable(d: NumericDiff) -> bool:
     """Whether this difference matters (effect size, not just sign)."""
     ratio = ratio_of(d)
     if ratio is not None and (ratio >= MULTIPLE or ratio <= 1 / MULTIPLE):
-        return True
+        return abs(d.z) >= SOME_Z
     if abs(d.z) < NOTABLE_Z:
         return False
     return ratio is None or abs(ratio - 1) >= NOTABLE_CHANGE
+
+
+def is_average(d: NumericDiff) -> bool:
+    """Whether the segment is close to the base on this number, in spread and in proportion."""
+    ratio = ratio_of(d)
+    return abs(d.z) < SOME_Z and (ratio is None or 1 / CLOSE_RATIO <= ratio <= CLOSE_RATIO)
 
 
 def notable_numbers(p: SegmentProfile) -> list[NumericDiff]:
@@ -51,9 +59,7 @@ def notable_numbers(p: SegmentProfile) -> list[NumericDiff]:
 
 
 def _strength(d: NumericDiff) -> float:
-    ratio = ratio_of(d)
-    multiple = max(ratio, 1 / ratio) if ratio else 1.0
-    return max(abs(d.z), multiple - 1)
+    return abs(d.z)
 
 
 def notable_categories(p: SegmentProfile) -> list[CategoryDiff]:
@@ -80,7 +86,9 @@ def describe(p: SegmentProfile, meanings: dict[str, str]) -> str:
         share = f"{percent(c.share, 0)} vs {percent(c.base_share, 0)}"
         parts.append(f"{c.label}: {lead} {c.category} ({share})")
     if not parts:
-        return "Close to the average customer on every feature"
+        if all(is_average(d) for d in p.numeric):
+            return "Close to the average customer on every feature"
+        return "No single feature sets it clearly apart"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
 
@@ -94,8 +102,13 @@ def _number_words(d: NumericDiff, role: str | None) -> str:
     if role == "tenure":
         return f"{'long-standing' if high else 'newer customers'} ({d.label}: {figures})"
     ratio = ratio_of(d)
-    if ratio is not None and (ratio >= 1.5 or ratio <= 0.67):
-        return f"{d.label} {ratio:.1f}× the average ({figures})"
+    if ratio is not None and ratio >= 1.5:
+        times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+        return f"{d.label} {times}× the average ({figures})"
+    if ratio is not None and ratio < 0.05:
+        return f"{d.label} near zero ({figures})"
+    if ratio is not None and ratio <= 0.67:
+        return f"{d.label} {percent(ratio, 0)} of the average ({figures})"
     return f"{'higher' if high else 'lower'} {d.label} ({figures})"
 
 
@@ -177,7 +190,7 @@ def recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
         return "low-cost reactivation", (
             f"Low activity ({low.figures()}): a low-cost reactivation offer; limit spend here."
         )
-    if not notable_numbers(p) and not notable_categories(p):
+    if all(is_average(d) for d in p.numeric) and not notable_categories(p):
         return "standard campaigns", "Close to the average customer: include in standard campaigns."
     return "see traits", (
         "Its behaviour is close to the average; what sets it apart is in the traits above: "

@@ -27,9 +27,9 @@ MERCHANTS = [f"Merchant {c}" for c in string.ascii_uppercase[:12]]
 
 # name, share, transactions (Poisson mean), burn probability, days since last active, join age
 SHOP_SEGMENTS = [
-    ("loyal redeemers", 0.30, 10.0, 0.80, (0, 60), (500, 1000)),
-    ("coupon collectors", 0.25, 7.0, 0.10, (0, 90), (400, 1000)),
-    ("lapsed", 0.25, 2.5, 0.40, (250, 500), (600, 1000)),
+    ("loyal redeemers", 0.30, 10.0, 0.85, (0, 60), (500, 1000)),
+    ("coupon collectors", 0.25, 8.0, 0.05, (0, 90), (400, 1000)),
+    ("lapsed", 0.25, 2.5, 0.40, (300, 600), (650, 1000)),
     ("newcomers", 0.20, 2.0, 0.50, (0, 45), (20, 150)),
 ]
 

@@ -199,8 +199,7 @@ def test_compare_two_k(
     assert sum(map(sum, comparison["customers"])) == 3000
     assert "## How k=3 becomes k=4" in (out / "report.md").read_text()
     bad = tmp_path / "bad"
-    assert (
-        main(["sweep", str(customers_csv), "--k", "2-5", "--compare", "3,9", "--out", str(bad)])
-        == 3
-    )
-    assert "k=9 was not in the sweep" in capsys.readouterr().err and not bad.exists()
+    args = ["sweep", str(customers_csv), "--k", "2-5", "--compare", "3,9", "--out", str(bad)]
+    assert main(args) == 2  # options that contradict each other: a usage error, before any work
+    assert "--compare 9 is not among the k values swept" in capsys.readouterr().err
+    assert not bad.exists()

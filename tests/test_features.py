@@ -99,3 +99,18 @@ def test_text_dates_in_a_customer_table_become_days(tmp_path: Path) -> None:
     assert pd.api.types.is_datetime64_any_dtype(frame.data["joined_on"])
     assert tables["c"]["joined_on"].dtype != frame.data["joined_on"].dtype  # input untouched
     assert any("days before 2023-09-18" in d for d in frame.decisions)
+
+
+def test_measures_are_named_by_what_they_count(shop_xlsx: Path) -> None:
+    frame = build_customer_frame(load_tables(shop_xlsx))
+    assert frame.title("n_subscribed") == "transactions 'subscribed'"
+    assert frame.title("burned_rate") == "share of transactions 'burned'"
+
+
+def test_a_table_without_a_key_says_so() -> None:
+    table = pd.DataFrame({"spend": [1.0, 2.0, 3.0, 4.0], "visits": [1, 2, 2, 3]})
+    frame = build_customer_frame({"t": table})
+    assert frame.key is None
+    assert (
+        frame.decisions[0] == "customers: 4 rows from 't', no key column (customers are numbered)"
+    )

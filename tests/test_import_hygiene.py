@@ -58,7 +58,7 @@ def test_core_sources_name_no_ui_library() -> None:
 
 def test_every_core_module_is_checked() -> None:
     names = {m.removeprefix("segscope.") for m in MODULES}
-    assert {"core.io", "core.sweep", "core.analysis", "core.report"} <= names
+    assert {"core.readers", "core.sweep", "core.analysis", "core.report"} <= names
     assert {"core.engine", "core.spark", "core.spark.engine"} <= names
 
 

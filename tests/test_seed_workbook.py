@@ -22,7 +22,9 @@ def test_user_workbook_end_to_end(
     data = json.loads(capsys.readouterr().out)
     assert data["rows"] == 1000
     numeric = set(data["features"]["numeric"])
-    assert {"transactions", "days_since_last", "burned_rate", "n_burned", "n_subscribed"} <= numeric
+    assert {"transactions", "days_since_last", "burned_rate", "n_burned"} <= numeric
+    # transactions = burned + subscribed exactly: the subscribed count would count twice
+    assert "exact combination" in data["excluded"]["n_subscribed"]
     assert {"city_id", "gender_id"}.isdisjoint(numeric)  # codes are never scaled as numbers
     assert {"city_name", "gender_name"} <= set(data["features"]["categorical"])
     assert [s["k"] for s in data["sweep"]] == list(range(2, 11))

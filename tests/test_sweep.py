@@ -133,3 +133,40 @@ def test_silhouette_from_distances_equals_scikit_learn(seed: int) -> None:
         expected = silhouette_score(X.astype(np.float64), labels)
         assert sweep_mod.silhouette_from_distances(D, labels) == pytest.approx(expected, abs=1e-9)
     assert np.isnan(sweep_mod.silhouette_from_distances(D, np.zeros(len(X), dtype=int)))
+
+
+def test_the_chosen_ks_row_shows_the_final_fit(
+    monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame
+) -> None:
+    """Above KMEANS_ROWS the sweep fits on a sample; the chosen k is then refined on every row,
+    and its row in the sweep (sweep.csv) shows that final fit: the labels written."""
+    monkeypatch.setattr(sweep_mod, "KMEANS_ROWS", 600)
+    prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
+    plan, it = start_sweep(prep, SweepSettings((3, 4, 5), 0))
+    swept = list(it)
+    seg = segment(prep, plan, swept)
+    row = next(r for r in seg.results if r.k == seg.choice.k)
+    km = seg.model.pipeline.named_steps["kmeans"]
+    assert row.inertia == pytest.approx(float(km.inertia_))
+    assert sorted(row.sizes, reverse=True) == [p.size for p in seg.profiles]
+    assert row.silhouette == pytest.approx(silhouette_score(prep.X, seg.labels), abs=1e-6)
+    assert seg.plan.refined == seg.choice.k
+    assert any(f"row of k={seg.choice.k} shows the final fit" in n for n in seg.plan.notes())
+
+
+def test_a_near_tie_within_the_silhouettes_noise_is_named() -> None:
+    from segscope.core.choice import near_tie
+    from segscope.core.sweep import KResult
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.11, 0.2, 5000)
+
+    def result(k: int, values: np.ndarray) -> KResult:
+        return KResult(k, 1.0, float(values.mean()), len(values), 1.0, 1.0, 1.0, 0.0, [1],
+                       np.zeros(1), None, silhouettes=values.astype(np.float32))  # fmt: skip
+
+    close = [result(4, base), result(5, base - 0.0004 + rng.normal(0, 0.05, 5000))]
+    said = near_tie(close, close[0])
+    assert "k=4 and k=5 are a near tie" in said
+    apart = [result(4, base), result(5, base - 0.05 + rng.normal(0, 0.05, 5000))]
+    assert near_tie(apart, apart[0]) == ""

@@ -49,8 +49,9 @@ def test_noise_features_are_called_out(planted: pd.DataFrame) -> None:
     seg = _run(planted, [3, 4, 5], roles={"planted": Role.IGNORED})
     weak = {r.feature for r in seg.relevance if r.weak}
     assert weak == {"gender_id", "city_id"}
-    called_out = [w for w in seg.warnings if "spread the same way in every segment" in w]
+    called_out = [w for w in seg.warnings if "separate nothing" in w]
     assert len(called_out) == 1 and "city_id" in called_out[0] and "gender_id" in called_out[0]
+    assert "without them the best is k=4" in called_out[0]  # checked before it is given
     strong = {r.feature for r in seg.relevance if r.score > 0.3}
     assert strong == set(INFORMATIVE)
 
@@ -130,11 +131,20 @@ def test_like_keeps_segment_numbers_month_on_month() -> None:
     assert truth1.to_dict() == truth2.to_dict()
     assert adjusted_rand_score(plain.labels, like.labels) == pytest.approx(1.0)
     assert [p.size for p in like.profiles] != sorted((p.size for p in like.profiles), reverse=True)
+    report = like.like  # what the numbering rests on, recorded
+    assert report is not None and report.earlier_k == 4 and report.agreement > 0.95
+    assert [m.segment for m in report.matches] == [1, 2, 3, 4]
+    assert all(m.earlier and m.same > 0.9 and m.distance < 0.5 for m in report.matches)
+    from segscope.core.report import summary
+
+    recorded = summary(like)["numbered_like"]
+    assert recorded["agreement"] > 0.95 and len(recorded["segments"]) == 4
 
 
 def test_noise_demographics_dilute_the_choice_and_it_is_shown(planted: pd.DataFrame) -> None:
     seg = _run(planted, range(2, 9), roles={"planted": Role.IGNORED})
     without = _run(planted, range(2, 9), features=INFORMATIVE)
     assert seg.choice.k < without.choice.k == 4
-    advice = [w for w in seg.warnings if w.startswith("without ")]
-    assert advice and "k=4" in advice[0] and f"instead of k={seg.choice.k}" in advice[0]
+    advice = [w for w in seg.warnings if "may hide structure" in w]
+    assert advice and "without them the best is k=4" in advice[0]
+    assert f"against k={seg.choice.k}" in advice[0]

@@ -33,6 +33,7 @@ from segscope.core.views import (
     View,
     crosstab_view,
     drift_view,
+    gaps_view,
     relevance_view,
     score_sizes_view,
     segments_view,
@@ -129,6 +130,11 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
     console.print(rich_table(segments_view(seg.profiles), show_lines=True))
     console.print(Text(what_can_be_said(seg.prepared.frame.meanings), style="dim"))
     console.print(rich_table(relevance_view(seg.relevance)))
+    if seg.prepared.gaps:
+        console.print(rich_table(gaps_view(seg.prepared.gaps)))
+    if seg.like is not None:
+        for line in seg.like.lines():
+            console.print(Text(one_line(line)))
     if seg.comparison is not None:
         console.print(rich_table(crosstab_view(seg.comparison, compare_text(seg.comparison))))
     folder = Path(written[0]).parent

@@ -27,16 +27,16 @@ from sklearn.metrics import pairwise_distances_argmin
 from segscope.core.analysis import (
     Prepared,
     Segmentation,
+    decide_features,
     finish_segmentation,
-    resolve_schema,
     segment_model,
 )
 from segscope.core.choice import choose_k
-from segscope.core.compare import match_to_model, results_for
+from segscope.core.compare import earlier_space, like_report, match_to_model, results_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.features import described
 from segscope.core.outputs import OutputFolder
-from segscope.core.preprocess import fit_preprocessor, transform, typed_features
+from segscope.core.preprocess import fit_preprocessor, gaps_of, transform
 from segscope.core.readers import URL, Source, about, display_name, first_line
 from segscope.core.schema import Schema
 from segscope.core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
@@ -128,14 +128,14 @@ class SparkEngine:
                     "needs at least 3 rows."
                 )
             frame = described(to_pandas(_sample(table, count).drop(PICK)), plan, findings)
-            schema = resolve_schema(frame, choices)
-            features = typed_features(frame.data, schema, frame.reference_date)
-            typed = spark_typed_features(table, schema, frame.reference_date, keep=[PICK])
-            spark_prep = fit_spark_preprocessing(typed, count, schema, choices.weights)
+            schema, features = decide_features(frame, choices)
+            typed, missing = spark_typed_features(table, schema, frame.reference_date, [PICK])
+            spark_prep = fit_spark_preprocessing(typed, count, schema, choices.weights, missing)
             keep = [c for c in (schema.key, *schema.features) if c]
             vectors = spark_prep.transform(typed).select(*keep, FEATURES, PICK).persist()
             X = _vectors(_sample(vectors, count))
             table.unpersist()
+        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
         return Prepared(
             source.location,
             self.identity,
@@ -144,10 +144,11 @@ class SparkEngine:
             frame,
             schema,
             features,
-            fit_preprocessor(schema, features, PREPARE_SEED, choices.weights),
+            pre,
             X,
             count,
             list(spark_prep.slots),
+            gaps_of(pre, schema, missing, count),
             full=SparkData(vectors.drop(PICK), spark_prep),
         )
 
@@ -239,16 +240,12 @@ class SparkEngine:
         choice = choose_k(results, settings.k)
         result = next(r for r in results if r.k == choice.k)
         order = size_order(result.sizes)
-        if settings.like is not None:
-            frame = prepared.frame
-            matched = match_to_model(
-                frame.data,
-                frame.reference_date,
-                inverse_order(order)[result.labels],
-                choice.k,
-                settings.like,
-            )
-            order = order[matched]
+        like, X_old = settings.like, None
+        if like is not None:
+            X_old = earlier_space(prepared.frame.data, prepared.frame.reference_date, like)
+            order = order[
+                match_to_model(X_old, inverse_order(order)[result.labels], choice.k, like)
+            ]
         remap = inverse_order(order)
         sample_labels = remap[result.labels]
         with cancellable(spark, "segscope-segment", None):
@@ -277,6 +274,9 @@ class SparkEngine:
         key = prepared.schema.key
         out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)
         seg.labels_out = SparkLabels(out, self.labels_uri)
+        if like is not None and X_old is not None:
+            where = settings.like_path or "an earlier model"
+            seg.like = like_report(X_old, sample_labels, choice.k, like, where)
         return seg
 
 

@@ -28,19 +28,29 @@ from pyspark.sql import functions as F
 from sklearn.compose import ColumnTransformer
 
 from segscope.core.errors import DataError
-from segscope.core.preprocess import MAX_ONEHOT, MIN_CATEGORY_SHARE, part_name
+from segscope.core.preprocess import (
+    FLOAT32_MAX,
+    INDICATOR_SHARE,
+    MAX_ONEHOT,
+    MIN_CATEGORY_SHARE,
+    MISSING_CATEGORY,
+    part_name,
+)
 from segscope.core.schema import Role, Schema
 from segscope.core.spark.features import days_before, is_numeric_type, to_pandas
+from segscope.core.text import names, quoted
 
 INFREQUENT = "infrequent_sklearn"  # scikit-learn's name for the grouped rare categories
+INDICATOR = "missingindicator_"  # scikit-learn's name for where a number's gaps were
 FEATURES = "features"
 
 
 def spark_typed_features(
     table: Any, schema: Schema, reference_date: pd.Timestamp | None, keep: Sequence[str] = ()
-) -> Any:
+) -> tuple[Any, dict[str, float]]:
     """The key and the feature columns, typed as core.preprocess.typed_features types them:
-    numbers as doubles (inf -> missing), dates as days before the reference, categories as text."""
+    numbers as doubles (inf -> missing), dates as days before the reference, categories as
+    text; and the share of rows each feature is missing on (those with gaps)."""
     cols = [F.col(schema.key)] if schema.key else []
     types = dict(table.dtypes)
     for col in schema.columns:
@@ -52,20 +62,22 @@ def spark_typed_features(
             cols.append(days_before(ref, c.cast("timestamp")).alias(col.name))
         elif col.role is Role.NUMERIC:
             num = c.cast("double") if is_numeric_type(types[col.name]) else c.try_cast("double")
-            finite = F.when(F.isnan(num) | (F.abs(num) == float("inf")), None).otherwise(num)
-            cols.append(finite.cast("double").alias(col.name))
+            usable = F.isnan(num) | (F.abs(num) > FLOAT32_MAX)
+            cols.append(F.when(usable, None).otherwise(num).cast("double").alias(col.name))
         elif col.role is Role.CATEGORICAL:
             cols.append(c.cast("string").alias(col.name))
     out = table.select(*cols, *keep)
-    if schema.numeric:
-        counts = out.agg(*[F.count(F.col(c)).alias(c) for c in schema.numeric]).first()
-        empty = [c for c in schema.numeric if counts[c] == 0]
-        if empty:
-            raise DataError(
-                f"column(s) {', '.join(empty)} have no usable numbers (all empty or inf). "
-                "Exclude them or fix the data."
-            )
-    return out
+    counts = out.agg(
+        F.count(F.lit(1)).alias("__rows"), *[F.count(F.col(c)).alias(c) for c in schema.features]
+    ).first()
+    empty = [c for c in schema.numeric if counts[c] == 0]
+    if empty:
+        raise DataError(
+            f"column(s) {names(empty)} have no usable numbers (all empty or inf). "
+            "Exclude them or fix the data."
+        )
+    rows = max(1, counts["__rows"])
+    return out, {c: 1 - counts[c] / rows for c in schema.features if counts[c] < rows}
 
 
 @dataclass
@@ -73,9 +85,10 @@ class SparkPreprocessing:
     """The fitted Spark ML pipeline and what each slot of its output vector is."""
 
     model: Any  # pyspark.ml.PipelineModel
-    slots: list[str]  # sklearn-style names: the numeric feature, or feature_category
+    slots: list[str]  # sklearn-style names: the feature, missingindicator_feature, or
+    # feature_category
     owners: list[str]  # the feature each slot belongs to
-    means: dict[str, float]  # per numeric feature, what StandardScaler subtracts ...
+    means: dict[str, float]  # per numeric slot, what StandardScaler subtracts ...
     stds: dict[str, float]  # ... and divides by
     weights: dict[str, float]
 
@@ -84,18 +97,31 @@ class SparkPreprocessing:
 
 
 def fit_spark_preprocessing(
-    table: Any, rows: int, schema: Schema, weights: Mapping[str, float] | None = None
+    table: Any,
+    rows: int,
+    schema: Schema,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
 ) -> SparkPreprocessing:
     """Fit the preprocessing on every row of `table` (the output of spark_typed_features, `rows`
-    long)."""
+    long), keeping where the gaps were as core.preprocess does (`missing`: share per feature)."""
     num, cats = schema.numeric, schema.categorical
+    kept_gaps = {c for c, s in (missing or {}).items() if s >= INDICATOR_SHARE}
+    flagged = [c for c in num if c in kept_gaps]
     stages: list[Any] = []
     parts = []
     if num:
         imputed = [f"__imp_{c}" for c in num]
+        flags = [f"__miss_{c}" for c in flagged]
+        if flags:
+            marks = ", ".join(
+                f"CAST({_quote(c)} IS NULL AS DOUBLE) AS {_quote(m)}"
+                for c, m in zip(flagged, flags, strict=True)
+            )
+            stages.append(SQLTransformer(statement=f"SELECT *, {marks} FROM __THIS__"))
         stages += [
             Imputer(inputCols=num, outputCols=imputed, strategy="median"),
-            VectorAssembler(inputCols=imputed, outputCol="__num"),
+            VectorAssembler(inputCols=[*imputed, *flags], outputCol="__num"),
             StandardScaler(inputCol="__num", outputCol="__num_scaled", withMean=True, withStd=True),
         ]
         parts.append("__num_scaled")
@@ -104,7 +130,7 @@ def fit_spark_preprocessing(
         indexed = [f"__idx_{c}" for c in cats]
         encoded = [f"__ohe_{c}" for c in cats]
         grouping = ", ".join(
-            f"{_grouping_sql(table, rows, c)} AS {_quote(g)}"
+            f"{_grouping_sql(table, rows, c, c in kept_gaps)} AS {_quote(g)}"
             for c, g in zip(cats, grouped, strict=True)
         )
         stages += [
@@ -118,7 +144,7 @@ def fit_spark_preprocessing(
     assembled = "__unweighted" if weighted else FEATURES
     stages.append(VectorAssembler(inputCols=parts, outputCol=assembled))
     fitted = Pipeline(stages=stages).fit(table)
-    slots, owners = _slots(fitted, num, cats)
+    slots, owners = _slots(fitted, num, flagged, cats)
     if weighted:
         scaling = Vectors.dense([weights.get(o, 1.0) for o in owners])
         fitted.stages.append(
@@ -127,23 +153,25 @@ def fit_spark_preprocessing(
     means, stds = {}, {}
     if num:
         scaler: Any = next(s for s in fitted.stages if hasattr(s, "std"))
-        means = dict(zip(num, scaler.mean.toArray().tolist(), strict=True))
-        stds = dict(zip(num, scaler.std.toArray().tolist(), strict=True))
+        numeric_slots = slots[: len(num) + len(flagged)]
+        means = dict(zip(numeric_slots, scaler.mean.toArray().tolist(), strict=True))
+        stds = dict(zip(numeric_slots, scaler.std.toArray().tolist(), strict=True))
     return SparkPreprocessing(fitted, slots, owners, means, stds, weights)
 
 
-def _grouping_sql(table: Any, rows: int, col: str) -> str:
-    """SQL for the column with gaps filled by the most frequent value and rare categories
-    grouped, as scikit-learn's SimpleImputer(most_frequent) + OneHotEncoder(min_frequency,
-    max_categories) do it."""
+def _grouping_sql(table: Any, rows: int, col: str, own_category: bool = False) -> str:
+    """SQL for the column with gaps filled (by the most frequent value, or by '(missing)' as a
+    category of its own) and rare categories grouped, as scikit-learn's SimpleImputer +
+    OneHotEncoder(min_frequency, max_categories) do it."""
     counts = {
         str(r[0]): int(r[1])
         for r in table.groupBy(col).count().where(F.col(col).isNotNull()).collect()
     }
     if not counts:
-        raise DataError(f"column {col} is empty: exclude it or fix the data.")
-    mode = min(counts, key=lambda v: (-counts[v], v))
-    counts[mode] += rows - sum(counts.values())
+        raise DataError(f"column {quoted(col)} is empty: exclude it or fix the data.")
+    gaps = rows - sum(counts.values())
+    mode = MISSING_CATEGORY if own_category else min(counts, key=lambda v: (-counts[v], v))
+    counts[mode] = counts.get(mode, 0) + gaps
     names = sorted(counts)
     size = np.array([counts[v] for v in names])
     rare = size < MIN_CATEGORY_SHARE * rows
@@ -168,9 +196,12 @@ def _literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _slots(fitted: Any, num: list[str], cats: list[str]) -> tuple[list[str], list[str]]:
+def _slots(
+    fitted: Any, num: list[str], flagged: list[str], cats: list[str]
+) -> tuple[list[str], list[str]]:
     """Slot names of the output vector, and the feature each slot belongs to."""
-    names, owners = list(num), list(num)
+    names = [*num, *(f"{INDICATOR}{c}" for c in flagged)]
+    owners = [*num, *flagged]
     if cats:
         indexer = next(s for s in fitted.stages if hasattr(s, "labelsArray"))
         for col, labels in zip(cats, indexer.labelsArray, strict=True):
@@ -189,10 +220,11 @@ def to_sklearn_centres(
     out = np.zeros((len(centres), len(names)))
     for j, (slot, owner) in enumerate(zip(prep.slots, prep.owners, strict=True)):
         if slot in prep.means:
-            w = prep.weights.get(slot, 1.0)
-            scaler = pre.named_transformers_[part_name(slot)].named_steps["scale"]
+            w = prep.weights.get(owner, 1.0)
+            scaler = pre.named_transformers_[part_name(owner)].named_steps["scale"]
+            i = 1 if slot.startswith(INDICATOR) else 0  # [value, where its gaps were]
             raw = centres[:, j] / w * prep.stds[slot] + prep.means[slot]
-            out[:, where[slot]] = (raw - scaler.mean_[0]) / scaler.scale_[0] * w
+            out[:, where[slot]] = (raw - scaler.mean_[i]) / scaler.scale_[i] * w
             continue
         column = slot if slot in where else f"{owner}_{INFREQUENT}"
         if column in where:  # a category scikit-learn groups as rare goes to its rare column

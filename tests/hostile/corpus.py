@@ -30,12 +30,12 @@ CONTROL = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range
 def base_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
     """A small customer table with two clear groups, to carry hostile names and values."""
     rng = np.random.default_rng(seed)
-    group = np.arange(n) % 2
+    group, other = np.arange(n) % 2, (np.arange(n) // 2) % 2
     return pd.DataFrame(
         {
             "customer_id": np.arange(1, n + 1),
             "spend": np.round(100 + 400 * group + rng.normal(0, 20, n), 2),
-            "visits": np.round(2 + 8 * group + rng.normal(0, 1, n), 1),
+            "visits": np.round(2 + 8 * other + rng.normal(0, 1, n), 1),
         }
     )
 
@@ -43,9 +43,10 @@ def base_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
 def hostile_text_table(n: int = 60) -> pd.DataFrame:
     """Column names and values carrying markup, escapes and formulas."""
     df = base_table(n)
+    rng = np.random.default_rng(1)
     words = MARKUP + ESCAPES + FORMULAS
-    df[f"{MARKUP[1]} {ESCAPES[1]}"] = df["spend"] * 1.1  # a numeric feature with a hostile name
-    df[f"{FORMULAS[3]}age"] = df["visits"] + 30
+    df[f"{MARKUP[1]} {ESCAPES[1]}"] = rng.normal(50, 10, n).round(1)  # a hostile feature name
+    df[f"{FORMULAS[3]}age"] = rng.integers(20, 70, n)
     df["plan"] = [words[i % len(words)] for i in range(n)]  # hostile categories
     df["customer_id"] = [f"{FORMULAS[i % 3]}{i}" for i in range(n)]  # hostile keys
     return df
@@ -99,7 +100,9 @@ def parquet_with_odd_types(path: Path) -> Path:
             "tags": pa.array([["a", "b"][: i % 3] for i in range(n)], pa.list_(pa.string())),
             "address": pa.array([{"city": "x", "zip": i} for i in range(n)]),
             "blob": pa.array([bytes([i % 256]) * 3 for i in range(n)], pa.binary()),
-            "wait": pa.array([i * 3_600_000_000 for i in range(n)], pa.duration("us")),
+            "wait": pa.array(
+                [(i * 7919 % 97) * 3_600_000_000 for i in range(n)], pa.duration("us")
+            ),
             "seen": pa.array(pd.date_range("2024-01-01", periods=n, freq="D", tz="Europe/Berlin")),
         }
     )

@@ -24,18 +24,20 @@ from textual.widgets import (
 )
 
 from segscope.core.analysis import Prepared
-from segscope.core.schema import FEATURE_ROLES, Role
+from segscope.core.schema import Role
 from segscope.core.text import one_line, shorten, visible
+from segscope.core.views import roles_view
 from segscope.tui.messages import ChangeChoices, OpenPath
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.files import DataFileTree, PathSuggester
+from segscope.tui.widgets.tables import ViewTable
 
 PREVIEW_ROWS = 50
 WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
 NONE = "(none)"
 
 
-class RolesTable(DataTable[Text]):
+class RolesTable(ViewTable):
     """Every column with its role and reason; keys change the role of the highlighted one."""
 
     BINDINGS = [
@@ -47,18 +49,13 @@ class RolesTable(DataTable[Text]):
         Binding("w", "weight", "Weight"),
     ]
 
-    def _column(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-
     def action_weight(self) -> None:
-        column = self._column()
+        column = self.current_key()
         if column is not None and isinstance(self.screen, DataScreen):
             self.screen.cycle_weight(column)
 
     def action_role(self, role: str) -> None:
-        column = self._column()
+        column = self.current_key()
         if column is not None and isinstance(self.screen, DataScreen):
             self.screen.set_role(column, role)
 
@@ -107,9 +104,6 @@ class DataScreen(SessionScreen):
     _shown: Prepared | None = None  # the prepared table the widgets show
 
     def on_mount(self) -> None:
-        roles = self.query_one("#roles", DataTable)
-        for key in ("column", "role", "weight", "why"):
-            roles.add_column(key, key=key)
         super().on_mount()
         if self.state.initial_path is None:
             self.query_one("#tree").focus()
@@ -242,28 +236,14 @@ class DataScreen(SessionScreen):
         path_input = self.query_one("#path", Input)
         if not path_input.has_focus:
             path_input.value = visible(str(path))  # a name with control characters, made safe
-        plan, schema = prepared.frame.plan, prepared.schema
+        plan = prepared.frame.plan
         for sid, current in (("customers", plan.customers), ("transactions", plan.transactions)):
             select = self.query_one(f"#{sid}", Select)
             with select.prevent(Select.Changed):
                 select.set_options([(one_line(n, 40), n) for n in prepared.tables])
                 select.value = current if current is not None else Select.NULL
             select.disabled = len(prepared.tables) < 2
-        roles = self.query_one("#roles", DataTable)
-        cursor = roles.cursor_row
-        roles.clear()
-        for col in schema.columns:
-            mark = "*" if col.overridden else ""
-            weight = prepared.weights.get(col.name, 1.0) if col.role in FEATURE_ROLES else None
-            roles.add_row(
-                Text(one_line(col.name)),
-                Text(col.role.value + mark),
-                Text("" if weight is None else f"{weight:g}"),
-                Text(one_line(col.reason)),
-                key=col.name,
-            )
-        if roles.row_count:
-            roles.move_cursor(row=min(cursor, roles.row_count - 1))
+        self.query_one("#roles", RolesTable).show(roles_view(prepared))
         self._fill_preview(prepared.frame.data)
         steps = "\n".join(f"• {one_line(d)}" for d in prepared.frame.decisions)
         self.query_one("#steps", Static).update(Text(steps))
