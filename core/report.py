@@ -31,9 +31,18 @@ from segscope.core.views import (
     sweep_view,
 )
 from segscope.core.words import what_can_be_said
+from segscope.core.workbook import write_workbook
 
 MODEL_FILE = "model" + MODEL_SUFFIX
-OUTPUT_FILES = ("labels.csv", "segments.csv", "sweep.csv", "summary.json", "report.md", MODEL_FILE)
+OUTPUT_FILES = (
+    "labels.csv",
+    "segments.csv",
+    "segments.xlsx",
+    "sweep.csv",
+    "summary.json",
+    "report.md",
+    MODEL_FILE,
+)
 SCORE_FILES = ("labels.csv", "score.json", "report.md")
 
 
@@ -247,7 +256,9 @@ def write_outputs(
     files = [n for n in OUTPUT_FILES if n != "labels.csv"]
     with folder.writing(OUTPUT_FILES) as tmp:
         labels = seg.labels_out.write(seg, tmp, folder.target, force)
-        write_csv_atomic(tmp / "segments.csv", profiles_frame(seg))
+        profiles = profiles_frame(seg)
+        write_csv_atomic(tmp / "segments.csv", profiles)
+        write_workbook(seg, tmp / "segments.xlsx", profiles)
         write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)

@@ -79,6 +79,8 @@ def cell(value: Any, kind: str) -> str:
         return signed(value)
     if kind == "sizes":
         return "/".join(f"{int(v):,}" for v in value)
+    if isinstance(value, pd.Timestamp):
+        return str(value.date()) if value == value.normalize() else str(value)
     return one_line(value)
 
 
@@ -297,3 +299,14 @@ def gaps_view(gaps: dict[str, Gap]) -> View:
         f"missing on more than {MOSTLY_MISSING:.0%} of rows is left out unless you choose its "
         "role.",
     )
+
+
+def preview_view(data: pd.DataFrame, rows: int = 200) -> View:
+    """The first rows of the customer table, as they are."""
+    head = data.head(rows)
+    columns = tuple(
+        Column(str(c), str(c), "number" if pd.api.types.is_numeric_dtype(head[c]) else "text")
+        for c in head.columns
+    )
+    values = [tuple(None if pd.isna(v) else v for v in row) for row in head.itertuples(index=False)]
+    return View(f"The first {len(head):,} customers", columns, values)

@@ -36,13 +36,13 @@ class SegscopeApp(Loading, Sweeping, HandingOver):
         "export": ExportScreen,
     }
     DEFAULT_MODE = "data"
-    BINDINGS = [
-        Binding("1", "switch_mode('data')", "Data", id="screen.data"),
-        Binding("2", "switch_mode('sweep')", "Sweep", id="screen.sweep"),
-        Binding("3", "switch_mode('segments')", "Segments", id="screen.segments"),
-        Binding("4", "switch_mode('export')", "Export", id="screen.export"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
-        Binding("q,ctrl+q", "quit_app", "Quit", key_display="q", id="app.quit"),
+    BINDINGS = [  # shown in every screen's top bar (tui.widgets.bar), not in the footer
+        Binding("1", "switch_mode('data')", "Data", show=False, id="screen.data"),
+        Binding("2", "switch_mode('sweep')", "Sweep", show=False, id="screen.sweep"),
+        Binding("3", "switch_mode('segments')", "Segments", show=False, id="screen.segments"),
+        Binding("4", "switch_mode('export')", "Export", show=False, id="screen.export"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", show=False, id="app.help"),
+        Binding("q,ctrl+q", "quit_app", "Quit", key_display="q", show=False, id="app.quit"),
     ]
 
     def on_mount(self) -> None:

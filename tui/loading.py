@@ -6,7 +6,6 @@ from functools import partial
 
 from segscope.core.errors import DataError
 from segscope.core.settings import DataChoices
-from segscope.core.text import one_line
 from segscope.tui import jobs
 from segscope.tui.base import SessionAppBase
 from segscope.tui.messages import ChangeChoices, Opened, OpenPath, Reprepared
@@ -44,7 +43,6 @@ class Loading(SessionAppBase):
         s.path, s.source, s.prepared, s.loading = msg.path, msg.source, msg.prepared, None
         s.choices = msg.prepared.choices
         s.forget_results()
-        self.sub_title = one_line(msg.path.name, 60)
         self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)
         self.changed()
 

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from segscope.tui.state import Session, SessionApp
+from segscope.tui.widgets.bar import AppBar
 
 
 class SessionScreen(Screen[None]):
@@ -31,11 +32,23 @@ class SessionScreen(Screen[None]):
         return self.state.session
 
     def on_mount(self) -> None:
-        self.watch(self.app, "version", lambda _: self.sync(), init=False)
-        self.sync()
+        self.watch(self.app, "version", lambda _: self._redraw(), init=False)
+        self._redraw()
 
     def on_screen_resume(self) -> None:
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._show_bar()
+
+    def _redraw(self) -> None:
+        self._show_bar()
         self.sync()
+
+    def _show_bar(self) -> None:
+        path = self.session.path
+        for bar in self.query(AppBar):
+            bar.show(self.app.current_mode, path.name if path else "", self.size.width)
 
     def sync(self) -> None:
         """Redraw from the session."""

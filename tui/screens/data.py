@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import (
-    DataTable,
     DirectoryTree,
     Footer,
-    Header,
     Input,
     Label,
     Select,
@@ -25,11 +22,12 @@ from textual.widgets import (
 
 from segscope.core.analysis import Prepared
 from segscope.core.schema import Role
-from segscope.core.text import one_line, shorten, visible
-from segscope.core.views import roles_view
+from segscope.core.text import one_line, visible
+from segscope.core.views import preview_view, roles_view
 from segscope.tui.messages import ChangeChoices, OpenPath
 from segscope.tui.screens.base import SessionScreen
-from segscope.tui.widgets.files import DataFileTree, PathSuggester
+from segscope.tui.widgets.bar import AppBar
+from segscope.tui.widgets.files import DataFileTree, PathInput
 from segscope.tui.widgets.tables import ViewTable
 
 PREVIEW_ROWS = 50
@@ -37,17 +35,31 @@ WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
 NONE = "(none)"
 
 
+ROLE_FILTERS = {
+    "all columns": None,
+    "features": ("numeric", "categorical", "datetime"),
+    "numbers": ("numeric", "datetime"),
+    "categories": ("categorical",),
+    "left out": ("ignored", "key"),
+}
+
+
 class RolesTable(ViewTable):
     """Every column with its role and reason; keys change the role of the highlighted one."""
 
-    BINDINGS = [
-        Binding("n", "role('numeric')", "Numeric"),
-        Binding("c", "role('categorical')", "Categorical"),
-        Binding("x", "role('ignored')", "Exclude"),
-        Binding("k", "role('key')", "Key"),
-        Binding("a", "role('auto')", "Auto"),
-        Binding("w", "weight", "Weight"),
+    BINDINGS = [  # the role keys are spelt out on the line above the table
+        Binding("n", "role('numeric')", "Numeric", show=False),
+        Binding("c", "role('categorical')", "Categorical", show=False),
+        Binding("x", "role('ignored')", "Exclude", show=False),
+        Binding("k", "role('key')", "Key", show=False),
+        Binding("a", "role('auto')", "Auto", show=False),
+        Binding("w", "weight", "Weight", show=False),
+        Binding("f", "filter", "Filter"),
     ]
+
+    def action_filter(self) -> None:
+        if isinstance(self.screen, DataScreen):
+            self.screen.next_filter()
 
     def action_weight(self) -> None:
         column = self.current_key()
@@ -67,20 +79,19 @@ class DataScreen(SessionScreen):
     BINDINGS = [
         Binding("o", "focus_path", "Open"),
         Binding("t", "toggle_tree", "Files"),
-        Binding("l", "focus_roles", "Columns"),
+        Binding("l", "focus_roles", "Columns", show=False),
         Binding("p", "preview", "Preview"),
         Binding("s", "steps", "Steps"),
         SessionScreen.LEAVE_INPUT,
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppBar()
         with Horizontal(id="data-body"):
             yield DataFileTree(Path.cwd(), id="tree")
             with Vertical(id="data-main"):
-                yield Input(
+                yield PathInput(
                     placeholder="path to a CSV, TSV, Parquet or .xlsx file; Enter opens it",
-                    suggester=PathSuggester(),
                     id="path",
                 )
                 with Horizontal(id="sheets"):
@@ -94,14 +105,16 @@ class DataScreen(SessionScreen):
                 )
                 with TabbedContent(id="data-tabs"):
                     with TabPane("Columns", id="tab-roles"):
-                        yield RolesTable(id="roles", cursor_type="row", zebra_stripes=True)
+                        yield Static("", id="roles-hint", classes="hint")
+                        yield RolesTable(id="roles")
                     with TabPane("Preview", id="tab-preview"):
-                        yield DataTable(id="preview", zebra_stripes=True)
+                        yield ViewTable(id="preview")
                     with TabPane("Steps", id="tab-steps"):
                         yield Static("", id="steps")
-        yield Footer()
+        yield Footer(compact=True)
 
     _shown: Prepared | None = None  # the prepared table the widgets show
+    _filter = "all columns"  # which columns the roles table shows (f cycles)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -117,9 +130,14 @@ class DataScreen(SessionScreen):
         self.query_one("#path", Input).focus()
 
     def action_toggle_tree(self) -> None:
-        body = self.query_one("#data-body")
-        body.toggle_class("-tree-hidden")
-        self.query_one("#roles" if body.has_class("-tree-hidden") else "#tree").focus()
+        """Show the file tree and go to it; from the tree itself, hide it."""
+        body, tree = self.query_one("#data-body"), self.query_one("#tree")
+        if tree.has_focus:
+            body.add_class("-tree-hidden")
+            self.query_one("#roles").focus()
+        else:
+            body.remove_class("-tree-hidden")
+            tree.focus()
 
     def action_focus_roles(self) -> None:
         self.query_one("#data-tabs", TabbedContent).active = "tab-roles"
@@ -163,6 +181,27 @@ class DataScreen(SessionScreen):
             self.notify("Choose a customers or a transactions sheet.", severity="warning")
             return
         self.post_message(ChangeChoices(choices))
+
+    def next_filter(self) -> None:
+        """Show the next group of columns: all, features, numbers, categories, left out."""
+        names = list(ROLE_FILTERS)
+        self._filter = names[(names.index(self._filter) + 1) % len(names)]
+        if self.session.prepared is not None:
+            self._show_roles(self.session.prepared)
+
+    def _show_roles(self, prepared: Prepared) -> None:
+        view = roles_view(prepared)
+        wanted = ROLE_FILTERS[self._filter]
+        if wanted is not None:
+            kept = [i for i, row in enumerate(view.rows) if str(row[1]).rstrip("*?") in wanted]
+            view.rows = [view.rows[i] for i in kept]
+            view.keys = [view.keys[i] for i in kept]
+        self.query_one("#roles", RolesTable).show(view)
+        hint = (
+            f"n number · c category · k key · x exclude · a auto · w weight · f: "
+            f"{self._filter} · ?=guess *=yours"
+        )
+        self.query_one("#roles-hint", Static).update(hint)
 
     def cycle_weight(self, column: str) -> None:
         """Step a feature's weight through 1, 0.5, 0.25, 2 (a weight of 0 is 'exclude')."""
@@ -243,16 +282,7 @@ class DataScreen(SessionScreen):
                 select.set_options([(one_line(n, 40), n) for n in prepared.tables])
                 select.value = current if current is not None else Select.NULL
             select.disabled = len(prepared.tables) < 2
-        self.query_one("#roles", RolesTable).show(roles_view(prepared))
-        self._fill_preview(prepared.frame.data)
+        self._show_roles(prepared)
+        self.query_one("#preview", ViewTable).show(preview_view(prepared.frame.data))
         steps = "\n".join(f"• {one_line(d)}" for d in prepared.frame.decisions)
         self.query_one("#steps", Static).update(Text(steps))
-
-    def _fill_preview(self, data: pd.DataFrame) -> None:
-        table = self.query_one("#preview", DataTable)
-        table.clear(columns=True)
-        head = data.head(PREVIEW_ROWS)
-        for column in head.columns:
-            table.add_column(Text(one_line(column, 30)))
-        for row in head.itertuples(index=False):
-            table.add_row(*(Text("" if pd.isna(v) else shorten(one_line(v), 24)) for v in row))

@@ -1,4 +1,4 @@
-"""Modal dialogs: a yes/no question, the help text, and a segment's detail."""
+"""Modal dialogs: a yes/no question, the help text, a segment's detail, why this k."""
 
 from __future__ import annotations
 
@@ -10,33 +10,40 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
+from segscope.core.analysis import Segmentation
 from segscope.core.compare import compare_text
 from segscope.core.segments import SegmentProfile
 from segscope.core.text import number, one_line
 from segscope.core.views import categories_view, crosstab_view, numbers_view
+from segscope.core.words import what_can_be_said
 from segscope.tui.render import rich_table
+from segscope.tui.widgets.tables import ViewTable
 
 HELP = """\
 # segscope keys
 
 | key | where | does |
 |---|---|---|
-| `1` `2` `3` `4` | anywhere | Data, Sweep, Segments, Export screens |
+| `1` `2` `3` `4` | anywhere | Data, Sweep, Segments, Export screens (always shown at the top) |
 | `ctrl+p` | anywhere | command palette: every action by name |
 | `?` / `f1` | anywhere | this help |
 | `q` | anywhere | quit (asks while a sweep runs) |
-| `o` / `t` | Data | type a path (Tab completes) / pick in the file tree |
-| `n` `c` `k` `x` `a` | Data, Columns | numeric, categorical, key, exclude, back to auto |
+| `[` / `]` | any table | sort by the column under the cursor, up / down (again: back) |
+| `/`, `>` | any table | search every cell; the next match |
+| `o` / `t` | Data | type a path (Tab completes) / go to the file tree (Backspace: up a folder) |
+| `l` `p` `s` | Data | the Columns, Preview and Steps tabs |
+| `n` `c` `k` `x` `a` | Data, Columns | numeric, categorical, key, exclude, back to the guess |
 | `w` | Data, Columns | step a feature's weight: 1, 0.5, 0.25, 2 |
-| `p` | Data | preview the customer table |
-| `r` | Sweep | run the sweep (k range and seed: `e` edits) |
+| `f` | Data, Columns | show all columns, features, numbers, categories or the left out |
+| `r` | Sweep | run the sweep (`e` edits the k range and seed) |
 | `Esc` | Sweep | cancel the sweep (finished rows stay) |
 | `+` / `-`, Enter | Sweep | choose another k |
 | `x` | Sweep | how the highlighted k splits or merges the chosen one |
+| `i` | Sweep, Segments | why this k: the reason, every warning, what was sampled |
 | `s` | Sweep | switch the engine: this machine, or Spark (`segscope[spark]`) |
 | Enter | Segments | a segment's detail: how it differs, in words |
 | `c` | Segments, Export | copy the segment table (works over SSH) |
-| `w` | Export | write the output folder |
+| `w` | Export | write the output folder (and segments.xlsx) |
 
 Segments are found with K-Means on the standardised numbers and one-hot categories.
 The silhouette (higher is better, 1 at most) measures how well separated they are;
@@ -91,7 +98,7 @@ class HelpScreen(ModalScreen[None]):
 class SegmentDetailScreen(ModalScreen[None]):
     """One segment against the whole base: numbers, categories, words, advice."""
 
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
     def __init__(self, profile: SegmentProfile, k: int) -> None:
         super().__init__()
@@ -111,9 +118,40 @@ class SegmentDetailScreen(ModalScreen[None]):
                 f"Stability: {number(p.stability)} (how well this segment reappears when the "
                 "data is resampled; 1 = always the same customers)"
             )
-            yield Static(rich_table(numbers_view(p), expand=True))
+            yield ViewTable(id="numbers")
             if p.categories:
-                yield Static(rich_table(categories_view(p), expand=True))
+                yield ViewTable(id="categories")
+            yield Label("Esc closes · [ ] sort · / search", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#numbers", ViewTable).show(numbers_view(self.profile))
+        if self.profile.categories:
+            self.query_one("#categories", ViewTable).show(categories_view(self.profile))
+        self.query_one("#numbers").focus()
+
+
+class WhyScreen(ModalScreen[None]):
+    """Why this k: the reason, every warning, what was sampled, what the words rest on."""
+
+    BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
+
+    def __init__(self, seg: Segmentation) -> None:
+        super().__init__()
+        self.seg = seg
+
+    def compose(self) -> ComposeResult:
+        seg = self.seg
+        text = Text.assemble((f"k = {seg.choice.k}", "bold"), f": {one_line(seg.choice.reason)}")
+        for w in seg.warnings:
+            text.append(f"\n\n⚠ {one_line(w)}", style="yellow")
+        for n in seg.plan.notes():
+            text.append(f"\n\nℹ {one_line(n)}", style="dim")
+        text.append(f"\n\n{what_can_be_said(seg.prepared.frame.meanings)}")
+        if seg.like is not None:
+            text.append("\n\n" + "\n".join(one_line(line) for line in seg.like.lines()))
+        with VerticalScroll(classes="dialog wide", id="why") as box:
+            box.border_title = "Why this k"
+            yield Static(text)
             yield Label("Esc closes", classes="hint")
 
 

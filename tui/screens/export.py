@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from segscope.core.errors import DataError, OutputExists
 from segscope.core.outputs import OutputFolder
@@ -17,6 +17,7 @@ from segscope.core.text import one_line
 from segscope.tui.messages import CopySegments, ExportTo
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import ConfirmScreen
+from segscope.tui.widgets.bar import AppBar
 
 
 class ExportScreen(SessionScreen):
@@ -31,14 +32,14 @@ class ExportScreen(SessionScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppBar()
         yield Static("", id="export-intro")
         with Horizontal(id="export-row"):
             yield Label("folder", classes="field-label")
             yield Input(id="out-path")
             yield Button("Write (w)", id="write", variant="primary")
         yield Static("", id="export-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

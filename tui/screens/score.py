@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,10 +15,10 @@ from segscope.core.model import SegmentModel
 from segscope.core.report import default_out_dir
 from segscope.core.scoring import ScoreResult
 from segscope.core.text import one_line
-from segscope.core.views import score_sizes_view
+from segscope.core.views import drift_view, score_sizes_view
 from segscope.tui.messages import ScoreWith
-from segscope.tui.render import rich_table
-from segscope.tui.widgets.files import PathSuggester
+from segscope.tui.widgets.files import PathInput
+from segscope.tui.widgets.tables import ViewTable
 
 
 class PathPrompt(ModalScreen[Path | None]):
@@ -34,7 +33,7 @@ class PathPrompt(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
             yield Label(Text(self.question))
-            yield Input(self.value, suggester=PathSuggester(), id="answer")
+            yield PathInput(self.value, id="answer")
             yield Label("Enter accepts, Tab completes, Esc cancels", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -53,16 +52,20 @@ class ScoreScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog wide", id="score") as box:
             box.border_title = "Score new customers with a saved model"
             yield Label("model file (model.segscope)")
-            yield Input(suggester=PathSuggester(), id="model")
+            yield PathInput(id="model")
             yield Label("customer data (same layout as the training data)")
-            yield Input(suggester=PathSuggester(), id="data")
+            yield PathInput(id="data")
             yield Label("output folder")
             yield Input(id="out")
             yield Button("Score (Enter)", id="go", variant="primary")
             yield Static("", id="score-result")
+            yield ViewTable(id="sizes")
+            yield ViewTable(id="drift")
             yield Label("Esc closes", classes="hint")
 
     def on_mount(self) -> None:
+        for table in self.query(ViewTable):
+            table.display = False
         self.query_one("#model", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -88,12 +91,14 @@ class ScoreScreen(ModalScreen[None]):
 
     def show(self, model: SegmentModel, result: ScoreResult, written: list[Path]) -> None:
         """The scoring run's result (the app calls this when its worker is done)."""
-        table = rich_table(score_sizes_view(result.sizes, model.segment_sizes), expand=True)
-        moved = ", ".join(f"{one_line(name, 30)} {value:.2f}" for name, value in result.moved(4))
+        sizes, drift = self.query_one("#sizes", ViewTable), self.query_one("#drift", ViewTable)
+        sizes.show(score_sizes_view(result.sizes, model.segment_sizes))
+        drift.show(drift_view(result.moved(10)))
+        sizes.display = drift.display = True
         lines = [
-            f"Moved most since training: {moved or 'nothing'}",
             f"Far from every segment: {result.outliers:,}",
             *[f"⚠ {one_line(w)}" for w in result.warnings],
             f"Wrote {', '.join(p.name for p in written)} to {one_line(written[0].parent)}",
         ]
-        self.query_one("#score-result", Static).update(Group(table, Text("\n".join(lines))))
+        self.query_one("#score-result", Static).update(Text("\n".join(lines)))
+        sizes.focus()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from segscope.core.text import one_line
 from segscope.core.views import segments_view
-from segscope.core.words import what_can_be_said
 from segscope.tui.messages import CopySegments
 from segscope.tui.screens.base import SessionScreen
-from segscope.tui.screens.dialogs import SegmentDetailScreen
+from segscope.tui.screens.dialogs import SegmentDetailScreen, WhyScreen
+from segscope.tui.widgets.bar import AppBar
 from segscope.tui.widgets.tables import ViewTable
 
 
@@ -22,15 +22,16 @@ class SegmentsScreen(SessionScreen):
     HOME = "#segments"
     BINDINGS = [
         Binding("enter", "detail", "Detail", show=True, priority=False),
-        Binding("c", "copy", "Copy table"),
+        Binding("c", "copy", "Copy"),
+        Binding("i", "why", "Why"),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppBar()
         yield Static("", id="seg-title")
-        yield ViewTable(id="segments", cursor_type="row", zebra_stripes=True)
+        yield ViewTable(id="segments")
         yield Static("", id="seg-warnings")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -44,8 +45,13 @@ class SegmentsScreen(SessionScreen):
         profile = next(p for p in seg.profiles if str(p.segment) == key)
         self.app.push_screen(SegmentDetailScreen(profile, seg.choice.k))
 
-    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
+    def on_view_table_picked(self, event: ViewTable.Picked) -> None:
         self.action_detail()
+
+    def action_why(self) -> None:
+        seg = self.session.segmentation
+        if seg is not None:
+            self.app.push_screen(WhyScreen(seg))
 
     def action_copy(self) -> None:
         self.post_message(CopySegments())
@@ -77,10 +83,10 @@ class SegmentsScreen(SessionScreen):
         )
         table.show(segments_view(seg.profiles))
         strong = [f"{one_line(r.feature, 30)} {r.score:.2f}" for r in seg.relevance if not r.weak]
-        text = Text.assemble(
-            ("Separates the segments most: ", "bold"), ", ".join(strong[:5]) or "nothing"
-        )
-        text.append(f"\n{what_can_be_said(seg.prepared.frame.meanings)}", style="dim")
-        for w in seg.warnings:
-            text.append(f"\n⚠ {one_line(w)}", style="yellow")
+        text = Text.assemble(("Separates most: ", "bold"), ", ".join(strong[:5]) or "nothing")
+        count = len(seg.warnings)
+        if count:
+            text.append(f"\n⚠ {count} warning{'s' if count > 1 else ''}", style="yellow")
+            text.append(f": {one_line(seg.warnings[0], 200)}", style="yellow")
+        text.append("\ni: why this k, every warning, what the words rest on", style="dim")
         self.query_one("#seg-warnings", Static).update(text)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from segscope.core.errors import UsageError
 from segscope.core.settings import check_seed, parse_ks
@@ -16,6 +16,8 @@ from segscope.core.text import one_line
 from segscope.core.views import sweep_view
 from segscope.tui.messages import CancelSweep, ChooseK, CompareK, RunSweep, SwitchEngine
 from segscope.tui.screens.base import SessionScreen
+from segscope.tui.screens.dialogs import WhyScreen
+from segscope.tui.widgets.bar import AppBar
 from segscope.tui.widgets.charts import SweepChart
 from segscope.tui.widgets.tables import ViewTable
 
@@ -32,17 +34,18 @@ class SweepScreen(SessionScreen):
 
     HOME = "#ktable"
     BINDINGS = [
-        Binding("r", "run", "Run sweep"),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("plus,equals_sign,right_square_bracket", "step(1)", "k+1", key_display="+"),
-        Binding("minus,left_square_bracket", "step(-1)", "k-1", key_display="-"),
-        Binding("e", "edit", "Edit k/seed"),
-        Binding("x", "compare", "Compare k"),
+        Binding("r", "run", "Run"),
+        Binding("escape", "cancel", "Cancel", show=False),  # the status line says Esc cancels
+        Binding("plus,equals_sign", "step(1)", "k", key_display="+ -"),
+        Binding("minus", "step(-1)", "k-1", show=False),
+        Binding("e", "edit", "Edit k"),
+        Binding("x", "compare", "Compare"),
+        Binding("i", "why", "Why"),
         Binding("s", "switch_engine", "Engine"),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppBar()
         with Horizontal(id="sweep-controls"):
             yield Label("k", classes="field-label")
             yield Input(id="ks", classes="small")
@@ -54,9 +57,9 @@ class SweepScreen(SessionScreen):
         with Horizontal(id="charts"):
             yield SweepChart("elbow", id="elbow")
             yield SweepChart("silhouette", id="silhouette")
-        yield ViewTable(id="ktable", cursor_type="row", zebra_stripes=True)
+        yield ViewTable(id="ktable")
         yield Static("", id="choice")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         settings = self.session.settings
@@ -114,9 +117,15 @@ class SweepScreen(SessionScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_run()
 
-    def on_data_table_row_selected(self, event: ViewTable.RowSelected) -> None:
-        if event.data_table.id == "ktable" and event.row_key.value is not None:
-            self.post_message(ChooseK(int(event.row_key.value)))
+    def on_view_table_picked(self, event: ViewTable.Picked) -> None:
+        self.post_message(ChooseK(int(event.key)))
+
+    def action_why(self) -> None:
+        seg = self.session.segmentation
+        if seg is None:
+            self.notify("Run the sweep first (r).", severity="warning")
+            return
+        self.app.push_screen(WhyScreen(seg))
 
     # --- drawing -------------------------------------------------------------------------------
 
@@ -126,7 +135,9 @@ class SweepScreen(SessionScreen):
         chosen = seg.choice.k if seg else None
         knee = seg.choice.knee if seg else None
         bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=len(plan.ks) if plan else None, progress=len(results))
+        bar.display = s.sweeping or bool(results)  # no idle animation before the first run
+        if plan is not None:
+            bar.update(total=len(plan.ks), progress=len(results))
         self.query_one("#sweep-status", Static).update(Text(self._status()))
         where = s.where
         master = f" {where.spark_master or 'local[*]'}" if where.engine == "spark" else ""
@@ -159,15 +170,12 @@ class SweepScreen(SessionScreen):
         return "done" + (" · sampled (see below)" if notes else "")
 
     def _choice_text(self) -> Text:
-        s = self.session
-        seg = s.segmentation
-        text = Text()
-        if seg is not None:
-            text.append(f"k = {seg.choice.k}", style="bold")
-            text.append(f": {one_line(seg.choice.reason)}. Enter on a row or +/- picks another k.")
-            for w in seg.warnings:
-                text.append(f"\n⚠ {one_line(w)}", style="yellow")
-        if s.plan is not None:
-            for n in s.plan.notes():
-                text.append(f"\nℹ {one_line(n)}", style="dim")
+        """One line: the chosen k and why, and how many warnings (i shows them all)."""
+        seg = self.session.segmentation
+        if seg is None:
+            return Text("Enter on a row or +/- picks a k; i explains the choice.", style="dim")
+        text = Text.assemble((f"k = {seg.choice.k}", "bold"), f": {one_line(seg.choice.reason)}")
+        count = len(seg.warnings)
+        if count:
+            text.append(f" · ⚠ {count} warning{'s' if count > 1 else ''} (i)", style="yellow")
         return text

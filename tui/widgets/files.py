@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text, TextType
+from textual.binding import Binding
 from textual.suggester import Suggester
-from textual.widgets import DirectoryTree
+from textual.widgets import DirectoryTree, Input
 
 from segscope.core.readers import DATA_SUFFIXES
 from segscope.core.text import visible
@@ -19,7 +21,14 @@ def is_data_file(path: Path) -> bool:
 
 class DataFileTree(DirectoryTree):
     """A directory tree that lists folders and the files segscope can read; names are shown
-    literally (control characters made visible)."""
+    literally (control characters made visible). Backspace goes up a folder."""
+
+    BINDINGS = [Binding("backspace", "up", "Up a folder", key_display="⌫")]
+
+    def action_up(self) -> None:
+        parent = Path(self.path).resolve().parent
+        if parent != Path(self.path).resolve():
+            self.path = parent
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or is_data_file(p))]
@@ -50,3 +59,21 @@ class PathSuggester(Suggester):
             if p.is_dir() or is_data_file(p):
                 return value + p.name[len(prefix) :] + ("/" if p.is_dir() else "")
         return None
+
+
+class PathInput(Input):
+    """A path input: Tab takes the suggested completion (Right does too); with nothing to
+    complete, Tab moves on as usual. The path already there stays when it gets the focus."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+
+    def __init__(self, value: str = "", **kwargs: Any) -> None:
+        super().__init__(value, suggester=PathSuggester(), select_on_focus=False, **kwargs)
+
+    def action_complete(self) -> None:
+        suggestion = self._suggestion
+        if suggestion and suggestion != self.value and suggestion.startswith(self.value):
+            self.value = suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
