@@ -18,6 +18,7 @@ from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from segscope.core.centres import assign
 from segscope.core.choice import Choice, choose_k
 from segscope.core.compare import (
     LikeReport,
@@ -28,6 +29,7 @@ from segscope.core.compare import (
 )
 from segscope.core.errors import DataError
 from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.locations import display_name
 from segscope.core.model import SegmentModel
 from segscope.core.outputs import write_csv_atomic
 from segscope.core.preprocess import (
@@ -38,10 +40,11 @@ from segscope.core.preprocess import (
     transform,
     typed_features,
 )
-from segscope.core.readers import Source, display_name
+from segscope.core.readers import Source
 from segscope.core.redundancy import redundant_features
 from segscope.core.relevance import Relevance, feature_relevance, relevance_advice
-from segscope.core.schema import Role, Schema, infer_schema
+from segscope.core.roles import Role, Schema
+from segscope.core.schema import infer_schema
 from segscope.core.segments import (
     SegmentProfile,
     SegmentStats,
@@ -62,10 +65,11 @@ from segscope.core.sweep import (
     silhouette_values,
 )
 from segscope.core.text import names, quoted
+from segscope.core.timings import Timings
 from segscope.core.words import describe, recommend
 
 LOCAL = "local"
-PREPARE_SEED = 0  # the preprocessing's own sample (above 200,000 rows) is the same every run
+PREPARE_SEED = 0  # the preprocessing's own sample (above 50,000 rows) is the same every run
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Prepared:
     columns: list[str]  # the transformed matrix's columns
     gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
     full: Any = None  # the engine's own handle on the whole table (Spark: SparkData)
+    timings: Timings = field(default_factory=Timings)  # reading and preparing it
 
     @property
     def weights(self) -> dict[str, float]:
@@ -124,6 +129,7 @@ class Segmentation:
     comparison: pd.DataFrame | None = None  # customers per pair of segments of two k
     labels_out: LabelsOut = field(default_factory=CsvLabels)
     like: LikeReport | None = None  # how the segments were numbered like an earlier model's
+    timings: Timings = field(default_factory=Timings)  # every stage from reading to labels
 
     @property
     def warnings(self) -> list[str]:
@@ -146,15 +152,20 @@ def prepare_tables(
     if not isinstance(source, Source):
         source = Source("", dict(source))
     choices = choices or DataChoices()
-    frame = build_customer_frame(source.tables, choices)
-    where = f"{display_name(source.location)}: " if source.location else ""
-    if len(frame.data) < 3:
-        raise DataError(
-            f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
-        )
-    unusable = source.unusable.get(frame.plan.customers or "", {})
-    schema, features = decide_features(frame, choices, unusable)
-    pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights)
+    timings = source.timings.then()
+    with timings.stage("features"):
+        frame = build_customer_frame(source.tables, choices)
+        where = f"{display_name(source.location)}: " if source.location else ""
+        if len(frame.data) < 3:
+            raise DataError(
+                f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
+            )
+        unusable = source.unusable.get(frame.plan.customers or "", {})
+        schema, features = decide_features(frame, choices, unusable)
+    with timings.stage("preprocess"):
+        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights)
+        X = transform(pre, features)
+        gaps = gaps_of(pre, schema, missing_shares(features, schema), len(features))
     return Prepared(
         source.location,
         LOCAL,
@@ -164,10 +175,11 @@ def prepare_tables(
         schema,
         features,
         pre,
-        transform(pre, features),
+        X,
         len(features),
         [str(n) for n in pre.get_feature_names_out()],
-        gaps_of(pre, schema, missing_shares(features, schema), len(features)),
+        gaps,
+        timings=timings,
     )
 
 
@@ -254,25 +266,37 @@ def segment(
     centre); with settings.compare, the segments of those two k are cross-tabulated.
     """
     settings = settings or SweepSettings()
+    timings = sweep_timings(prepared, plan, results)
     choice = choose_k(results, settings.k)
     comparison = compare_k(results, *settings.compare) if settings.compare else None
     result = next(r for r in results if r.k == choice.k)
     frame = prepared.frame
-    km, labels0 = final_model(prepared.X, result, plan.seed)
-    if km is not result.model:  # refined on every row: show the final fit's figures
-        plan, results = refined(prepared.X, plan, results, km)
-    like = None
-    if settings.like is not None:
-        X_old = earlier_space(frame.data, frame.reference_date, settings.like)
-        renumber(km, match_to_model(X_old, labels0, choice.k, settings.like))
-        labels0 = km.labels_
-        where = settings.like_path or "an earlier model"
-        like = like_report(X_old, labels0, choice.k, settings.like, where)
-    stats = segment_stats(prepared.features, labels0, prepared.schema)
-    model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
-    seg = finish_segmentation(prepared, plan, results, choice, model, labels0, stats, comparison)
+    with timings.stage("final fit"):
+        km, labels0 = final_model(prepared.X, result, plan.seed)
+        if km is not result.model:  # refined on every row: show the final fit's figures
+            plan, results = refined(prepared.X, plan, results, km)
+        like = None
+        if settings.like is not None:
+            X_old = earlier_space(frame.data, frame.reference_date, settings.like)
+            renumber(km, match_to_model(X_old, labels0, choice.k, settings.like))
+            labels0 = km.labels_
+            where = settings.like_path or "an earlier model"
+            like = like_report(X_old, labels0, choice.k, settings.like, where)
+        stats = segment_stats(prepared.features, labels0, prepared.schema)
+        model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
+    seg = finish_segmentation(
+        prepared, plan, results, choice, model, labels0, stats, comparison, timings
+    )
     seg.like = like
     return seg
+
+
+def sweep_timings(prepared: Prepared, plan: SweepPlan, results: list[KResult]) -> Timings:
+    """The preparation's timings with the sweep's: from its plan to its last k."""
+    timings = prepared.timings.then(plan.threads)
+    if results:
+        timings.add("sweep", max(r.finished for r in results) - plan.started)
+    return timings
 
 
 def refined(
@@ -324,7 +348,7 @@ def segment_model(
             c: {str(v): float(s) for v, s in stats.base_shares[c].items()}
             for c in schema.categorical
         },
-        distance_p99=float(np.percentile(km.transform(X).min(axis=1), 99)),
+        distance_p99=float(np.percentile(assign(X, km.cluster_centers_).distances, 99)),
         weights=dict(prepared.weights),
         metrics=[r.to_dict() for r in results],
     )
@@ -339,21 +363,35 @@ def finish_segmentation(
     labels0: np.ndarray,
     stats: SegmentStats,
     comparison: pd.DataFrame | None = None,
+    timings: Timings | None = None,
 ) -> Segmentation:
     """Profiles and words from `stats`; stability and relevance from `labels0` (0-based, one
     per row of prepared.features: every customer, or the Spark engine's driver sample)."""
     frame, schema = prepared.frame, prepared.schema
+    timings = timings or sweep_timings(prepared, plan, results)
     profiles = profile_segments(stats, schema, frame.titles)
     result = next(r for r in results if r.k == choice.k)
-    stab_idx = stability_sample(len(labels0), plan.seed)
-    per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
+    with timings.stage("stability"):
+        stab_idx = stability_sample(len(labels0), plan.seed)
+        per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
     for p in profiles:
         p.stability = per_segment[p.segment - 1]
         p.description = describe(p, frame.meanings)
         p.action, p.recommendation = recommend(p, frame.meanings)
-    relevance = feature_relevance(prepared.features, labels0, schema, frame.titles)
-    advice = relevance_advice(prepared.features, schema, plan, results, relevance)
+    with timings.stage("relevance"):
+        relevance = feature_relevance(prepared.features, labels0, schema, frame.titles)
+        advice = relevance_advice(prepared.features, schema, plan, results, relevance)
     labels = labels0.astype(np.int64) + 1
     return Segmentation(
-        prepared, plan, results, choice, model, labels, profiles, relevance, advice, comparison
+        prepared,
+        plan,
+        results,
+        choice,
+        model,
+        labels,
+        profiles,
+        relevance,
+        advice,
+        comparison,
+        timings=timings,
     )

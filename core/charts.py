@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from segscope.core.sweep import KResult
 from segscope.core.text import number
+
+if TYPE_CHECKING:
+    from segscope.core.sweep import KResult
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -57,7 +57,7 @@ def draw_elbow(plt: Any, results: Sequence[KResult], knee: int | None = None) ->
 
 def draw_silhouette(plt: Any, results: Sequence[KResult], chosen: int | None = None) -> None:
     """Silhouette vs k on a plotext-like `plt`, the chosen k marked."""
-    pts = [(r.k, r.silhouette) for r in results if np.isfinite(r.silhouette)]
+    pts = [(r.k, r.silhouette) for r in results if math.isfinite(r.silhouette)]
     title = "Silhouette vs k" + (f" (chosen k={chosen})" if chosen else "")
     _draw(plt, [k for k, _ in pts], [s for _, s in pts], title, chosen, "green")
 

@@ -37,24 +37,6 @@ def compare_k(results: list[KResult], a: int, b: int) -> pd.DataFrame:
     )
 
 
-def compare_text(table: pd.DataFrame) -> list[str]:
-    """Plain sentences: which segments split, which merge."""
-    a, b = table.index.name, table.columns.name
-    lines = []
-    for seg, row in table.iterrows():
-        parts = row[row > 0.1 * row.sum()]
-        if len(parts) > 1:
-            into = ", ".join(f"{b} segment {c} ({n:,})" for c, n in parts.items())
-            lines.append(f"{a} segment {seg} splits into {into}")
-    for seg, col in table.items():
-        parts = col[col > 0.1 * col.sum()]
-        if len(parts) > 1:
-            lines.append(
-                f"{b} segment {seg} merges {', '.join(f'{a} segment {r}' for r in parts.index)}"
-            )
-    return lines or [f"the segments of {a} and {b} match one to one"]
-
-
 @dataclass(frozen=True)
 class Matched:
     """One segment of this run and the earlier model's segment whose number it took."""

@@ -25,8 +25,9 @@ from segscope.core.analysis import (
 )
 from segscope.core.compare import compare_k
 from segscope.core.errors import DataError
+from segscope.core.locations import about
 from segscope.core.outputs import OutputFolder
-from segscope.core.readers import Source, about, read_source
+from segscope.core.readers import Source, read_source
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.core.sweep import KResult, SweepPlan
 from segscope.core.text import quoted

@@ -19,14 +19,13 @@ from sklearn.pipeline import Pipeline
 
 from segscope.core.errors import DataError
 from segscope.core.limits import MAX_K, MAX_SEED
+from segscope.core.locations import first_line
 from segscope.core.outputs import write_bytes_atomic
-from segscope.core.readers import first_line
-from segscope.core.schema import Schema
+from segscope.core.roles import Schema
 from segscope.core.text import names, one_line
 
 FORMAT = "segscope-model"
 FORMAT_VERSION = 1
-MODEL_SUFFIX = ".segscope"
 TRUSTED_TYPES = [
     "numpy.dtype"
 ]  # the only non-default type a Pipeline(ColumnTransformer+KMeans) holds

@@ -10,21 +10,46 @@ appeared while the work ran.
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from segscope.core import __version__
 from segscope.core.errors import DataError, OutputExists
+from segscope.core.locations import display_name
 from segscope.core.text import one_line, spreadsheet_safe
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 MARK = ".segscope-output"
+MODEL_SUFFIX = ".segscope"
+MODEL_FILE = "model" + MODEL_SUFFIX
+OUTPUT_FILES = (
+    "labels.csv",
+    "segments.csv",
+    "segments.xlsx",
+    "sweep.csv",
+    "summary.json",
+    "report.md",
+    MODEL_FILE,
+)
+SCORE_FILES = ("labels.csv", "score.json", "report.md")
+
+
+def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
+    """'segscope-<input name>-<timestamp>' in the current folder."""
+    stem = re.sub(r"\W+", "-", display_name(str(source)).split(".")[0]).strip("-") or "data"
+    return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
 
 
 def current_umask() -> int:
@@ -63,7 +88,30 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
     """Atomically write a table as CSV, safe to open in a spreadsheet (core.text)."""
-    write_text_atomic(path, spreadsheet_safe(frame).to_csv(index=False))
+    write_bytes_atomic(path, csv_bytes(spreadsheet_safe(frame)))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV. Whole numbers and text only (labels.csv, a million rows of them): the
+    header by Python's csv module, the rows by Arrow's writer, several times faster; anything
+    else (decimals, dates, flags) by pandas' writer, which writes them as people read them."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
+
+    plain = [is_integer_dtype(t) or is_object_dtype(t) or is_string_dtype(t) for t in frame.dtypes]
+    if not all(plain):
+        return frame.to_csv(index=False).encode("utf-8")
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame.to_csv(index=False).encode("utf-8")
+    body = io.BytesIO()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    pacsv.write_csv(table, body, options)
+    return header.getvalue().encode("utf-8") + body.getvalue()
 
 
 class OutputFolder:

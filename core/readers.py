@@ -10,7 +10,6 @@ import csv
 import gzip
 import io
 import os
-import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -24,21 +23,23 @@ import pandas as pd
 
 from segscope.core.errors import DataError
 from segscope.core.limits import Limits, limits
+from segscope.core.locations import (
+    SUPPORTED,
+    display_name,
+    file_kind,
+    first_line,
+    table_name,
+)
 from segscope.core.text import one_line, quoted
+from segscope.core.timings import Timings
 
 Tables = dict[str, pd.DataFrame]
 
-TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".tab")
-PARQUET_SUFFIXES = (".parquet", ".pq")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-DATA_SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES, ".gz")
-SUPPORTED = "CSV, TSV (optionally .gz), Parquet or Excel .xlsx"
 EXCEL_MAX_ROWS = 1_048_576  # what Excel itself allows in a sheet
 EXCEL_EXPANSION = 8  # a workbook's XML may hold 1/8 of the byte limit (it grows when parsed)
 _DELIMITERS = [",", ";", "\t", "|"]
 WHITESPACE = r"\s+"  # fields separated by runs of spaces
 _SNIFF_BYTES = 64 * 1024
-URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # hdfs://, s3a://, postgresql://, ...
 
 
 @dataclass
@@ -49,22 +50,12 @@ class Source:
     tables: dict[str, Any]  # name -> pandas DataFrame (or an engine's own table)
     unusable: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> why
     engine: str = "local"  # the engine that opened it (see Engine.identity)
+    timings: Timings = field(default_factory=Timings)  # the time it took to read
 
     @property
     def name(self) -> str:
         """The location's last part, for messages and titles."""
         return display_name(self.location)
-
-
-def display_name(location: str | os.PathLike[str]) -> str:
-    """A location's file name (a URL stays whole), as a reader would name it."""
-    text = str(location)
-    return text if URL.match(text) else (Path(text).name or text)
-
-
-def local_or_url(location: str) -> Path | str:
-    """A local path as a Path; a URL (which Path would mangle) as it is."""
-    return location if URL.match(location) else Path(location)
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:
@@ -79,70 +70,26 @@ def read_source(path: str | os.PathLike[str]) -> Source:
         raise DataError(f"{where} is not a regular file. Give a {SUPPORTED} file.")
     if p.stat().st_size == 0:
         raise DataError(f"{where} is empty (0 bytes). Export the table again.")
-    kind = file_kind(p)
-    lim = limits()
-    unusable: dict[str, dict[str, str]] = {}
-    if kind == "excel":
-        tables = _read_excel(p, lim)
-    elif kind == "parquet":
-        frame, dropped = _read_parquet(p, lim)
-        tables = {table_name(p): frame}
-        unusable = {table_name(p): dropped} if dropped else {}
-    elif kind == "text":
-        tables = {table_name(p): _read_text(p, lim)}
-    else:
-        raise DataError(f"{where}: unsupported file type {quoted(p.suffix)}. Use {SUPPORTED}.")
-    for name, df in tables.items():
-        if df.empty:
-            at = f"{where}, sheet {quoted(name)}" if kind == "excel" else where
-            raise DataError(f"{at} has a header but no rows.")
-    return Source(str(path), tables, unusable)
-
-
-def file_kind(p: Path) -> str:
-    """'text', 'parquet', 'excel' or 'unknown', from the name (ignoring a trailing .gz)."""
-    suffixes = [s.lower() for s in p.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-        return "text" if not suffixes or suffixes[-1] in TEXT_SUFFIXES else "unknown"
-    last = suffixes[-1] if suffixes else ""
-    if last in EXCEL_SUFFIXES:
-        return "excel"
-    if last in PARQUET_SUFFIXES:
-        return "parquet"
-    if last in TEXT_SUFFIXES:
-        return "text"
-    if last == ".xls":
-        raise DataError(
-            f"{one_line(p.name, 80)}: old .xls workbooks are not supported. Save it as .xlsx."
-        )
-    return "unknown"
-
-
-def table_name(p: Path) -> str:
-    """A file's name without its suffixes (customers.csv.gz -> customers): its table's name."""
-    name = p.name
-    for suffix in reversed(p.suffixes):
-        name = name.removesuffix(suffix)
-    return name or p.name
-
-
-@contextmanager
-def about(location: str | os.PathLike[str]) -> Iterator[None]:
-    """Every DataError raised inside names `location` (when it does not already)."""
-    try:
-        yield
-    except DataError as exc:
-        name = one_line(display_name(location), 80)
-        if name and name not in str(exc):
-            exc.args = (f"{name}: {exc}",)
-        raise
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error's text, visible and cut to 160 characters."""
-    lines = str(exc).strip().splitlines()
-    return one_line(lines[0], 160) if lines else type(exc).__name__
+    timings = Timings()
+    with timings.stage("load"):
+        kind = file_kind(p)
+        lim = limits()
+        unusable: dict[str, dict[str, str]] = {}
+        if kind == "excel":
+            tables = _read_excel(p, lim)
+        elif kind == "parquet":
+            frame, dropped = _read_parquet(p, lim)
+            tables = {table_name(p): frame}
+            unusable = {table_name(p): dropped} if dropped else {}
+        elif kind == "text":
+            tables = {table_name(p): _read_text(p, lim)}
+        else:
+            raise DataError(f"{where}: unsupported file type {quoted(p.suffix)}. Use {SUPPORTED}.")
+        for name, df in tables.items():
+            if df.empty:
+                at = f"{where}, sheet {quoted(name)}" if kind == "excel" else where
+                raise DataError(f"{at} has a header but no rows.")
+    return Source(str(path), tables, unusable, timings=timings)
 
 
 def unique_names(columns: list[object]) -> list[str]:

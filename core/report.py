@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,17 @@ import pandas as pd
 
 from segscope.core.analysis import Segmentation
 from segscope.core.charts import charts_text
-from segscope.core.compare import LikeReport, compare_text
-from segscope.core.model import MODEL_SUFFIX, SegmentModel, save_model, versions
-from segscope.core.outputs import OutputFolder, write_csv_atomic, write_text_atomic
-from segscope.core.readers import display_name, local_or_url
+from segscope.core.compare import LikeReport
+from segscope.core.locations import display_name, local_or_url
+from segscope.core.model import SegmentModel, save_model, versions
+from segscope.core.outputs import (
+    MODEL_FILE,
+    OUTPUT_FILES,
+    SCORE_FILES,
+    OutputFolder,
+    write_csv_atomic,
+    write_text_atomic,
+)
 from segscope.core.scoring import ScoreResult
 from segscope.core.text import visible
 from segscope.core.views import (
@@ -30,26 +35,12 @@ from segscope.core.views import (
     segments_view,
     sweep_view,
 )
-from segscope.core.words import what_can_be_said
+from segscope.core.words import compare_text, what_can_be_said
 from segscope.core.workbook import write_workbook
 
-MODEL_FILE = "model" + MODEL_SUFFIX
-OUTPUT_FILES = (
-    "labels.csv",
-    "segments.csv",
-    "segments.xlsx",
-    "sweep.csv",
-    "summary.json",
-    "report.md",
-    MODEL_FILE,
-)
-SCORE_FILES = ("labels.csv", "score.json", "report.md")
-
-
-def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
-    """'segscope-<input name>-<timestamp>' in the current folder."""
-    stem = re.sub(r"\W+", "-", display_name(str(source)).split(".")[0]).strip("-") or "data"
-    return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
+# What choosing k and writing the outputs import (kneed, skops, xlsxwriter: about a second):
+# a caller that knows outputs will be written may import them while the sweep runs.
+END_OF_RUN_LIBRARIES = ("kneed", "skops.io", "xlsxwriter")
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:
@@ -148,6 +139,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "compare": None if seg.comparison is None else compare_summary(seg.comparison),
             "numbered_like": None if seg.like is None else like_summary(seg.like),
             "sweep": [r.to_dict() for r in seg.results],
+            "timings": seg.timings.to_dict(),
             "versions": versions(),
         }
     )
@@ -255,15 +247,16 @@ def write_outputs(
     folder = OutputFolder(target, force, inputs)
     files = [n for n in OUTPUT_FILES if n != "labels.csv"]
     with folder.writing(OUTPUT_FILES) as tmp:
-        labels = seg.labels_out.write(seg, tmp, folder.target, force)
-        profiles = profiles_frame(seg)
-        write_csv_atomic(tmp / "segments.csv", profiles)
-        write_workbook(seg, tmp / "segments.xlsx", profiles)
-        write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
+        with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
+            labels = seg.labels_out.write(seg, tmp, folder.target, force)
+            profiles = profiles_frame(seg)
+            write_csv_atomic(tmp / "segments.csv", profiles)
+            write_workbook(seg, tmp / "segments.xlsx", profiles)
+            write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
+            write_text_atomic(tmp / "report.md", report_markdown(seg))
+            save_model(seg.model, tmp / MODEL_FILE)
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
-        write_text_atomic(tmp / "report.md", report_markdown(seg))
-        save_model(seg.model, tmp / MODEL_FILE)
     return [*(folder.target / n for n in files), *map(local_or_url, labels)]
 
 

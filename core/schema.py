@@ -1,30 +1,18 @@
-"""Column roles: which columns are the key, features (numeric or categorical), dates, or ignored."""
+"""Inferring column roles from values and names: which columns are the key, features (numeric or
+categorical), dates, or ignored, and why."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 import pandas as pd
 
 from segscope.core.errors import DataError
+from segscope.core.roles import FEATURE_ROLES, ColumnRole, Role, Schema
 from segscope.core.text import names, quoted
 
-
-class Role(str, Enum):
-    """What a column is used for."""
-
-    KEY = "key"
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
-    DATETIME = "datetime"
-    IGNORED = "ignored"
-
-
-FEATURE_ROLES = (Role.NUMERIC, Role.CATEGORICAL, Role.DATETIME)
 MAX_CATEGORIES = 50  # more distinct strings than this (and mostly unique) reads as free text
 MAX_FORCED_CATEGORIES = 1000  # a column chosen as categorical with more is an identifier
 MAX_ONEHOT_SHOWN = 30  # categories kept apart (core.preprocess.MAX_ONEHOT)
@@ -49,76 +37,6 @@ CAMEL_CODE = re.compile(r"[a-z](Id|ID|Code|No|Nr|Key|Type)$")  # movieId, statio
 def is_code_name(name: str) -> bool:
     """A name that says the column holds codes or identifiers (city_id, movieId, zip)."""
     return bool(CODE_PATTERN.search(name) or CAMEL_CODE.search(name))
-
-
-@dataclass(frozen=True)
-class ColumnRole:
-    """A column's role and why it was given (`guess`: the values could be read either way)."""
-
-    name: str
-    role: Role
-    reason: str
-    overridden: bool = False
-    guess: bool = False
-
-
-@dataclass
-class Schema:
-    """The role of every column of a customer table."""
-
-    columns: list[ColumnRole] = field(default_factory=list)
-
-    def __getitem__(self, name: str) -> ColumnRole:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    def with_roles(self, *roles: Role) -> list[str]:
-        """Column names having any of `roles`."""
-        return [c.name for c in self.columns if c.role in roles]
-
-    @property
-    def key(self) -> str | None:
-        keys = self.with_roles(Role.KEY)
-        return keys[0] if keys else None
-
-    @property
-    def numeric(self) -> list[str]:
-        """Features scaled as numbers (dates included: they become days)."""
-        return self.with_roles(Role.NUMERIC, Role.DATETIME)
-
-    @property
-    def categorical(self) -> list[str]:
-        return self.with_roles(Role.CATEGORICAL)
-
-    @property
-    def features(self) -> list[str]:
-        return self.with_roles(*FEATURE_ROLES)
-
-    @property
-    def excluded(self) -> dict[str, str]:
-        return {c.name: c.reason for c in self.columns if c.role in (Role.IGNORED, Role.KEY)}
-
-    def to_dict(self) -> dict[str, dict[str, str | bool]]:
-        return {
-            c.name: {
-                "role": c.role.value,
-                "reason": c.reason,
-                "overridden": c.overridden,
-                "guess": c.guess,
-            }
-            for c in self.columns
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, dict[str, str | bool]]) -> Schema:
-        return cls(
-            [
-                ColumnRole(name, Role(str(d["role"])), str(d["reason"]), bool(d.get("overridden")))
-                for name, d in data.items()
-            ]
-        )
 
 
 def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> ColumnRole:

@@ -10,9 +10,10 @@ import pandas as pd
 
 from segscope.core.errors import DataError
 from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.locations import about, display_name
 from segscope.core.model import SegmentModel, load_model
 from segscope.core.preprocess import transform, typed_features
-from segscope.core.readers import about, display_name, read_source
+from segscope.core.readers import read_source
 from segscope.core.settings import DataChoices
 from segscope.core.text import names, one_line, quoted
 

@@ -11,19 +11,19 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from segscope.core.schema import Schema
+from segscope.core.centres import refine
+from segscope.core.roles import Schema
 from segscope.core.sweep import KResult
 
 
 def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
     """The K-Means for the chosen k on all rows, segments renumbered 0.. by size (largest first).
 
-    A sweep that fitted on a sample is refined on all rows from its centres.
+    A sweep that fitted on a sample is refined on all rows from its centres (core.centres).
     """
     km = result.model
     if len(result.labels) != getattr(km, "labels_", np.empty(0)).shape[0]:
-        km = KMeans(n_clusters=result.k, init=km.cluster_centers_, n_init=1, random_state=seed)
-        km.fit(X)
+        km = refine(X, km.cluster_centers_, seed)
     renumber(km, by_size(km.labels_, result.k))
     return km, km.labels_
 
@@ -117,11 +117,30 @@ class SegmentStats:
 TOP_CATEGORIES = 5  # categories kept per segment and feature
 
 
+def category_counts(values: pd.Series, labels: np.ndarray) -> pd.DataFrame:
+    """Customers per segment (rows: 0-based labels present) and category (columns, in order of
+    first appearance; missing values left out): one pass, whatever the number of segments."""
+    codes, categories = pd.factorize(values)
+    kept = codes >= 0
+    m = max(len(categories), 1)
+    k = int(labels.max()) + 1 if len(labels) else 0
+    flat = np.bincount(labels[kept].astype(np.int64) * m + codes[kept], minlength=k * m)
+    table = pd.DataFrame(flat.reshape(k, m)[:, : len(categories)], columns=categories)
+    return table.loc[np.bincount(labels, minlength=k) > 0]
+
+
+def _shares(counts: pd.Series) -> pd.Series:
+    """Counts as shares, largest first (ties in order of first appearance)."""
+    counts = counts[counts > 0]
+    return (counts / counts.sum()).sort_values(ascending=False, kind="stable")
+
+
 def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
     """SegmentStats of the prepared feature frame; `labels` are 0-based."""
     seg = pd.Series(labels + 1, index=features.index, name="segment")
     num = features[schema.numeric].astype("float64")
     sizes = {int(s): int(n) for s, n in seg.value_counts().sort_index().items()}
+    tables = {c: category_counts(features[c], labels) for c in schema.categorical}
     return SegmentStats(
         rows=len(features),
         sizes=sizes,
@@ -129,12 +148,9 @@ def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) ->
         medians=num.groupby(seg).median(),
         base_mean=num.mean(),
         base_std=num.std(ddof=0),
-        base_shares={c: features[c].value_counts(normalize=True) for c in schema.categorical},
+        base_shares={c: _shares(t.sum(axis=0)) for c, t in tables.items()},
         shares={
-            s: {
-                c: features.loc[seg == s, c].value_counts(normalize=True).head(TOP_CATEGORIES)
-                for c in schema.categorical
-            }
+            s: {c: _shares(t.loc[s - 1]).head(TOP_CATEGORIES) for c, t in tables.items()}
             for s in sizes
         },
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from segscope.core import DEFAULT_SEED
 from segscope.core.errors import UsageError
 from segscope.core.limits import MAX_K, MAX_SEED
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 
 if TYPE_CHECKING:
     from segscope.core.model import SegmentModel

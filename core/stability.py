@@ -9,7 +9,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
-STABILITY_ROWS = 3_000  # resampling runs on at most this many rows
+STABILITY_ROWS = 2_000  # resampling runs on at most this many rows
 RESAMPLES = 5  # fits per k: each on a bootstrap resample, with its own seed
 UNSTABLE = 0.8  # mean adjusted Rand index below this reads as unstable
 

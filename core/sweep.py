@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.metrics.pairwise import euclidean_distances
 
+from segscope.core.centres import assign, row_squares
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.stability import (
     STABILITY_ROWS,
@@ -19,6 +19,7 @@ from segscope.core.stability import (
     stability,
     stability_sample,
 )
+from segscope.core.threads import in_parallel, thread_count
 
 KMEANS_ROWS = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
 SILHOUETTE_LIMIT = 5_000  # silhouette is exact up to this many rows; above, on one shared sample
@@ -45,6 +46,7 @@ class KResult:
     resamples: list[np.ndarray] = field(repr=False, default_factory=list)  # stability refits
     extra: dict[str, float] = field(default_factory=dict)  # an engine's own figures
     silhouettes: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))  # per row
+    finished: float = field(default_factory=time.monotonic)  # when it was done
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -73,6 +75,8 @@ class SweepPlan:
     engine: str = "local"
     engine_notes: tuple[str, ...] = ()  # what the engine did differently, in words
     refined: int | None = None  # the k whose figures come from the final fit on every row
+    threads: int = 1  # the threads the k values are fitted on (core.threads)
+    started: float = field(default_factory=time.monotonic)  # when the sweep was planned
 
     def notes(self) -> list[str]:
         """Plain statements of what was sampled."""
@@ -120,7 +124,15 @@ def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
         )
     if not kept:
         kept = [cap]
-    return SweepPlan(kept, n, min(n, KMEANS_ROWS), min(n, SILHOUETTE_LIMIT), seed, warnings)
+    return SweepPlan(
+        kept,
+        n,
+        min(n, KMEANS_ROWS),
+        min(n, SILHOUETTE_LIMIT),
+        seed,
+        warnings,
+        threads=thread_count(len(kept)),
+    )
 
 
 def _distinct_rows(X: np.ndarray, enough: int, seed: int) -> int:
@@ -194,7 +206,8 @@ def sample_rows(plan: SweepPlan) -> tuple[np.ndarray | None, np.ndarray]:
 def run_sweep(
     X: np.ndarray, plan: SweepPlan, should_stop: Callable[[], bool] | None = None
 ) -> Iterator[KResult]:
-    """Fit K-Means for each k of `plan`, yielding each k's scores as soon as it is done.
+    """Fit K-Means for each k of `plan` (several k at once, on core.threads' pool), yielding each
+    k's scores in order as soon as they are done.
 
     Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
     """
@@ -203,19 +216,23 @@ def run_sweep(
     X_fit = X if fit_idx is None else X[fit_idx]
     stab_idx = stability_sample(n, plan.seed)
     scorer = SampleScorer(X[sil_idx], X[stab_idx], plan.seed)
-    for k in plan.ks:
+    squares = None if fit_idx is None else row_squares(X)
+
+    def stop() -> None:
         if should_stop and should_stop():
             raise Cancelled()
+
+    def one_k(k: int) -> KResult:
+        stop()
         started = time.perf_counter()
         km = fit_kmeans(X_fit, k, plan.seed, N_INIT)
         if fit_idx is None:
             labels, inertia = km.labels_, float(km.inertia_)
-        else:
-            labels = km.predict(X)
-            inertia = float(-km.score(X))
-        if should_stop and should_stop():
-            raise Cancelled()
-        yield scorer.result(
+        else:  # every row to its nearest centre (this k's task is one thread of the pool)
+            every = assign(X, km.cluster_centers_, threads=1, squares=squares)
+            labels, inertia = every.labels, every.inertia
+        stop()
+        return scorer.result(
             k,
             labels,
             labels[sil_idx],
@@ -226,10 +243,25 @@ def run_sweep(
             started=started,
         )
 
+    results = in_parallel(one_k, plan.ks, plan.threads)
+    try:
+        for result in results:
+            stop()
+            yield result
+    finally:
+        results.close()
+
 
 def pairwise_euclidean(X: np.ndarray) -> np.ndarray:
-    """All pairwise Euclidean distances of X's rows, in float64, with an exact zero diagonal."""
-    distances = euclidean_distances(X.astype(np.float64))
+    """All pairwise Euclidean distances of X's rows, in float64, with an exact zero diagonal
+    (scikit-learn's formula, |x|² + |y|² - 2x·y, as one matrix product of X widened by the
+    squared norms and ones: the n×n array is written once, then square-rooted in place)."""
+    X = X.astype(np.float64)
+    squares = np.einsum("ij,ij->i", X, X)[:, None]
+    ones = np.ones_like(squares)
+    distances = np.hstack([-2.0 * X, squares, ones]) @ np.hstack([X, ones, squares]).T
+    np.maximum(distances, 0.0, out=distances)
+    np.sqrt(distances, out=distances)
     np.fill_diagonal(distances, 0.0)
     return distances
 

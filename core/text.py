@@ -10,12 +10,13 @@ spreadsheet also pass `spreadsheet_safe()` (OWASP's advice on CSV injection).
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 # C0 controls (but tab and newline), DEL, C1 controls, and the bidirectional overrides that can
 # make text read differently from what it is.
@@ -68,12 +69,12 @@ def number(x: Any) -> str:
     """
     if x is None or isinstance(x, str):
         return "–" if x is None else x
-    if isinstance(x, bool | np.bool_):
+    if isinstance(x, bool) or getattr(getattr(x, "dtype", None), "kind", "") == "b":
         return "yes" if x else "no"
     value = float(x)
     if not math.isfinite(value):
         return "–"
-    if isinstance(x, int | np.integer) or value.is_integer():
+    if isinstance(x, numbers.Integral) or value.is_integer():
         return f"{value:,.0f}"
     size = abs(value)
     digits = 3 if size < 1 else 2 if size < 10 else 1 if size < 1000 else 0
@@ -101,10 +102,12 @@ def spreadsheet_cell(value: object) -> object:
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells and column names are safe to open in a spreadsheet."""
+    from pandas.api.types import is_string_dtype
+
     out = frame.copy()
     out.columns = [spreadsheet_cell(str(c)) for c in frame.columns]
     for i, column in enumerate(frame.columns):
         s = frame[column]
-        if s.dtype == object or pd.api.types.is_string_dtype(s):
+        if s.dtype == object or is_string_dtype(s):
             out.iloc[:, i] = s.map(spreadsheet_cell).astype(object)
     return out

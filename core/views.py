@@ -10,18 +10,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from segscope.core.analysis import Prepared
-from segscope.core.preprocess import INDICATOR_SHARE, Gap
-from segscope.core.relevance import Relevance
-from segscope.core.schema import FEATURE_ROLES, MOSTLY_MISSING
-from segscope.core.segments import SegmentProfile
-from segscope.core.sweep import KResult
+from segscope.core.roles import FEATURE_ROLES
 from segscope.core.text import number, one_line, percent, signed
 from segscope.core.words import notable_categories, standouts
+
+if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are imported
+    import pandas as pd
+
+    from segscope.core.analysis import Prepared
+    from segscope.core.preprocess import Gap
+    from segscope.core.relevance import Relevance
+    from segscope.core.segments import SegmentProfile
+    from segscope.core.sweep import KResult
+    from segscope.core.timings import Timings
 
 NUMBERS = ("int", "number", "score2", "score3", "percent", "signed", "sizes")
 
@@ -33,6 +37,9 @@ class Column:
     key: str
     header: str
     kind: str = "text"  # text (from the data), words (ours), or one of NUMBERS
+
+    def __post_init__(self) -> None:  # a header can be a column's name from the data
+        object.__setattr__(self, "header", one_line(self.header))
 
     @property
     def right(self) -> bool:
@@ -58,6 +65,8 @@ class View:
 
     def frame(self) -> pd.DataFrame:
         """The raw values under the headers (for a spreadsheet)."""
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=[c.header for c in self.columns])
 
 
@@ -79,8 +88,8 @@ def cell(value: Any, kind: str) -> str:
         return signed(value)
     if kind == "sizes":
         return "/".join(f"{int(v):,}" for v in value)
-    if isinstance(value, pd.Timestamp):
-        return str(value.date()) if value == value.normalize() else str(value)
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return str(value.date()) if value.time() == time(0) else str(value)
     return one_line(value)
 
 
@@ -279,6 +288,9 @@ def roles_view(prepared: Prepared) -> View:
 
 def gaps_view(gaps: dict[str, Gap]) -> View:
     """The features with missing values, and what filled them."""
+    from segscope.core.preprocess import INDICATOR_SHARE
+    from segscope.core.schema import MOSTLY_MISSING
+
     columns = (
         Column("feature", "feature", "text"),
         Column("missing", "missing", "int"),
@@ -303,6 +315,8 @@ def gaps_view(gaps: dict[str, Gap]) -> View:
 
 def preview_view(data: pd.DataFrame, rows: int = 200) -> View:
     """The first rows of the customer table, as they are."""
+    import pandas as pd
+
     head = data.head(rows)
     columns = tuple(
         Column(str(c), str(c), "number" if pd.api.types.is_numeric_dtype(head[c]) else "text")
@@ -310,3 +324,10 @@ def preview_view(data: pd.DataFrame, rows: int = 200) -> View:
     )
     values = [tuple(None if pd.isna(v) else v for v in row) for row in head.itertuples(index=False)]
     return View(f"The first {len(head):,} customers", columns, values)
+
+
+def timings_line(timings: Timings) -> str:
+    """Where the time went, in one line: the total, the threads and each stage."""
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.seconds.items())
+    threads = f"{timings.threads} thread{'s' if timings.threads != 1 else ''}"
+    return f"Done in {timings.total:.1f} s on {threads} ({stages})."

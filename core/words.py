@@ -10,9 +10,14 @@ behaviour the data holds (recency, frequency, spend, coupon redemption, tenure) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from segscope.core.segments import CategoryDiff, NumericDiff, SegmentProfile
 from segscope.core.text import number, percent
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segscope.core.segments import CategoryDiff, NumericDiff, SegmentProfile
 
 NOTABLE_Z = 0.5  # a mean this many SDs from the base's ...
 NOTABLE_CHANGE = 0.2  # ... and, for amounts, at least 20% above or below it
@@ -209,3 +214,21 @@ def what_can_be_said(meanings: dict[str, str]) -> str:
         )
     text = f"The suggestions rest on {', '.join(have)}"
     return text + (f"; the data says nothing of {', '.join(lack)}." if lack else ".")
+
+
+def compare_text(table: pd.DataFrame) -> list[str]:
+    """Plain sentences: which segments split, which merge."""
+    a, b = table.index.name, table.columns.name
+    lines = []
+    for seg, row in table.iterrows():
+        parts = row[row > 0.1 * row.sum()]
+        if len(parts) > 1:
+            into = ", ".join(f"{b} segment {c} ({n:,})" for c, n in parts.items())
+            lines.append(f"{a} segment {seg} splits into {into}")
+    for seg, col in table.items():
+        parts = col[col > 0.1 * col.sum()]
+        if len(parts) > 1:
+            lines.append(
+                f"{b} segment {seg} merges {', '.join(f'{a} segment {r}' for r in parts.index)}"
+            )
+    return lines or [f"the segments of {a} and {b} match one to one"]

@@ -12,9 +12,8 @@ import pytest
 from sklearn.metrics import silhouette_score
 
 from segscope.core.analysis import prepare_tables
-from segscope.core.outputs import MARK
+from segscope.core.outputs import MARK, OUTPUT_FILES
 from segscope.core.readers import read_source
-from segscope.core.report import OUTPUT_FILES
 from segscope.tui.cli import main
 
 SUMMARY_SWEEP_KEYS = {

@@ -16,7 +16,7 @@ from segscope.core.engine import analyse
 from segscope.core.errors import DataError
 from segscope.core.features import build_customer_frame
 from segscope.core.readers import read_source
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.words import is_average, notable_categories, ratio_of
 

@@ -8,7 +8,8 @@ import pytest
 
 from segscope.core.errors import DataError
 from segscope.core.features import build_customer_frame
-from segscope.core.schema import Role, infer_schema
+from segscope.core.roles import Role
+from segscope.core.schema import infer_schema
 
 
 def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:

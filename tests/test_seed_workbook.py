@@ -9,7 +9,7 @@ import pytest
 
 from segscope.core.analysis import prepare_tables
 from segscope.core.readers import read_source
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.tui.cli import main
 
 

@@ -16,7 +16,7 @@ from segscope.core.engine import Engine, analyse, engine_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.readers import read_source
 from segscope.core.report import write_outputs
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.core.scoring import score_tables
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.tui.cli import main

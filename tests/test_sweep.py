@@ -11,7 +11,7 @@ from segscope.core import sweep as sweep_mod
 from segscope.core.analysis import prepare_tables, segment, start_sweep
 from segscope.core.choice import choose_k
 from segscope.core.errors import Cancelled, DataError, UsageError
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings, parse_ks
 from segscope.core.sweep import plan_sweep, run_sweep
 

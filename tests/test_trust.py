@@ -9,12 +9,13 @@ from sklearn.metrics import adjusted_rand_score
 
 from sample_data.generate import planted_customers
 from segscope.core.analysis import prepare_tables, segment, start_sweep
-from segscope.core.compare import compare_k, compare_text
+from segscope.core.compare import compare_k
 from segscope.core.errors import DataError
 from segscope.core.relevance import feature_relevance
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.core.scoring import score_tables
 from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.words import compare_text
 
 INFORMATIVE = [
     "age",

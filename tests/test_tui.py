@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from segscope.core.engine import LocalEngine, analyse
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens.dialogs import HelpScreen, SegmentDetailScreen
 

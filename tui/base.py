@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from segscope.core.engine import Engine, LocalEngine, engine_for
 from segscope.core.errors import DataError
 from segscope.core.settings import EngineSettings
 from segscope.core.text import one_line
+from segscope.tui.messages import StageStarted
 from segscope.tui.state import Session
+
+if TYPE_CHECKING:
+    from segscope.core.engine import Engine
 
 ERROR_TITLES = {
     "load": "Cannot open this file",
@@ -47,10 +51,18 @@ class SessionAppBase(App[None]):
         self.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
 
     def engine(self, identity: str | None = None) -> Engine:
-        """The engine the session's settings ask for (or the local one, when it is asked for)."""
+        """The engine the session's settings ask for (or the local one, when it is asked for).
+
+        It imports the engines (pandas, scikit-learn): the first call belongs in a worker."""
+        from segscope.core.engine import LocalEngine, engine_for
+
         if identity == LocalEngine.identity:
             return LocalEngine()
         return engine_for(self.session.where)
+
+    def on_stage_started(self, msg: StageStarted) -> None:
+        self.session.stage = msg.name
+        self.changed()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

@@ -21,6 +21,13 @@ from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import MAX_K, MAX_WEIGHT
 from segscope.core.settings import check_seed, parse_ks
 from segscope.core.text import one_line
+from segscope.core.threads import (
+    THREADS_ENV,
+    one_native_thread_by_default,
+    parse_threads,
+    set_thread_cap,
+    thread_cap,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -144,6 +151,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
     _engine_arguments(p)
+    _threads_argument(p)
     return p
 
 
@@ -181,6 +189,16 @@ def _engine_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _threads_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        type=_argument(lambda text: parse_threads(text, "--threads")),
+        metavar="N",
+        help=f"use at most N threads (default: ${THREADS_ENV}, else the cores other processes "
+        "leave free)",
+    )
+
+
 def _score_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="segscope score", description="Label new customers with a saved model, headless."
@@ -190,6 +208,7 @@ def _score_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
+    _threads_argument(p)
     return p
 
 
@@ -203,18 +222,25 @@ def _app_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="open the app with this file loaded")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     _engine_arguments(p)
+    _threads_argument(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
+    one_native_thread_by_default()  # before numpy loads: segscope's own pool does the parallel work
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        thread_cap()
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    try:
         if args and args[0] == "sweep":
-            return _guarded(lambda: _run_sweep(_sweep_args(args[1:])))
+            return _guarded(lambda: _run_sweep(_threads(_sweep_args(args[1:]))))
         if args and args[0] == "score":
-            return _guarded(lambda: _run_score(_score_parser().parse_args(args[1:])))
-        opts = _app_parser().parse_args(args)
+            return _guarded(lambda: _run_score(_threads(_score_parser().parse_args(args[1:]))))
+        opts = _threads(_app_parser().parse_args(args))
     except SystemExit as exc:  # argparse: --help exits 0, a usage error 2
         return int(exc.code or 0)
     if opts.version:
@@ -231,6 +257,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     where = EngineSettings(opts.engine, opts.spark_master, opts.labels_uri)
     SegscopeApp(path=opts.path, where=where).run()
     return EXIT_OK
+
+
+def _threads(a: argparse.Namespace) -> argparse.Namespace:
+    """Apply --threads (a cap on every pool segscope starts)."""
+    if a.threads is not None:
+        set_thread_cap(a.threads)
+    return a
 
 
 def _guarded(run: Callable[[], int]) -> int:
@@ -269,11 +302,17 @@ def _run_sweep(a: argparse.Namespace) -> int:
 
     from segscope.core.engine import analyse, engine_for
     from segscope.core.model import load_model
-    from segscope.core.outputs import OutputFolder
-    from segscope.core.report import default_out_dir, summary, write_outputs
-    from segscope.core.schema import Role
+    from segscope.core.outputs import OutputFolder, default_out_dir
+    from segscope.core.report import END_OF_RUN_LIBRARIES, summary, write_outputs
+    from segscope.core.roles import Role
     from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
-    from segscope.tui.render import ProgressReporter, print_prepared, print_results
+    from segscope.core.threads import import_in_background
+    from segscope.tui.render import (
+        ProgressReporter,
+        print_prepared,
+        print_results,
+        print_timings,
+    )
 
     roles = {c: Role.CATEGORICAL for c in a.categorical}
     roles.update({c: Role.NUMERIC for c in a.numeric})
@@ -297,6 +336,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     engine.check_outputs(folder)
     err = Console(stderr=True)
+    import_in_background(*END_OF_RUN_LIBRARIES)  # loaded while the sweep runs
     with ProgressReporter(err) as progress:
         seg = analyse(
             a.path,
@@ -307,6 +347,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
             on_result=progress.update,
         )
     written = write_outputs(seg, folder.target, a.force, inputs)
+    print_timings(err, seg.timings)
     if a.json:
         data = summary(seg)
         data["output"] = str(folder.target)
@@ -319,8 +360,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
 def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from segscope.core.outputs import OutputFolder
-    from segscope.core.report import default_out_dir, write_score_outputs
+    from segscope.core.outputs import OutputFolder, default_out_dir
+    from segscope.core.report import write_score_outputs
     from segscope.core.scoring import score_file
     from segscope.tui.render import print_score
 

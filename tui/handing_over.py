@@ -6,7 +6,6 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from segscope.core.report import profiles_frame
 from segscope.core.text import one_line
 from segscope.tui import jobs
 from segscope.tui.base import SessionAppBase
@@ -48,6 +47,8 @@ class HandingOver(SessionAppBase):
         if seg is None:
             self.notify("No segments yet.", severity="warning")
             return
+        from segscope.core.report import profiles_frame
+
         self.copy_to_clipboard(profiles_frame(seg)[COPIED].to_csv(sep="\t", index=False))
         self.notify(f"Copied {len(seg.profiles)} segments to the clipboard.")
 

@@ -1,23 +1,21 @@
 """The app's long work, run in thread workers: each job reads its inputs, calls the engine and
-posts its result as a message (tui.messages); none touches the session or a widget."""
+posts its result as a message (tui.messages); none touches the session or a widget. The engine
+and the writers are imported by the jobs, in their threads: the first screen never waits for
+pandas or scikit-learn."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from segscope.core.analysis import Prepared, Segmentation
-from segscope.core.engine import Engine, needs_preparing
 from segscope.core.errors import Cancelled
-from segscope.core.model import load_model
-from segscope.core.readers import Source
-from segscope.core.report import write_outputs, write_score_outputs
-from segscope.core.scoring import score_file
 from segscope.core.settings import DataChoices, SweepSettings
-from segscope.core.sweep import KResult
+from segscope.core.timings import stages_to
 from segscope.tui.messages import (
     Compared,
     Exported,
@@ -26,24 +24,43 @@ from segscope.tui.messages import (
     Reprepared,
     Scored,
     Segmented,
+    StageStarted,
     SweepStarted,
     SweepStep,
     SweepStopped,
 )
 from segscope.tui.state import SweepRun
 
+if TYPE_CHECKING:
+    from segscope.core.analysis import Prepared, Segmentation
+    from segscope.core.engine import Engine
+    from segscope.core.readers import Source
+    from segscope.core.sweep import KResult
+
 Post = Callable[[Message], object]
 
 
-def open_file(engine: Engine, path: Path, choices: DataChoices, post: Post) -> None:
-    """Read a file and prepare its customer table."""
-    source = engine.open(str(path))
-    post(Opened(path, source, engine.prepare(source, choices)))
+def said(post: Post, stage: str) -> None:
+    """Tell the app that a stage of the work began."""
+    post(StageStarted(stage))
+
+
+def open_file(
+    make_engine: Callable[[], Engine], path: Path, choices: DataChoices, post: Post
+) -> None:
+    """Read a file and prepare its customer table (on the engine made here, off the UI thread)."""
+    with stages_to(partial(said, post)):
+        engine = make_engine()
+        source = engine.open(str(path))
+        prepared = engine.prepare(source, choices)
+    post(Opened(path, source, prepared))
 
 
 def reprepare(engine: Engine, source: Source, choices: DataChoices, post: Post) -> None:
     """Prepare the loaded tables again with other choices."""
-    post(Reprepared(engine.prepare(source, choices)))
+    with stages_to(partial(said, post)):
+        prepared = engine.prepare(source, choices)
+    post(Reprepared(prepared))
 
 
 def sweep(
@@ -57,15 +74,18 @@ def sweep(
 ) -> None:
     """Sweep k on `engine` (preparing there first if the data was prepared elsewhere), then
     segment with the best k; the worker's cancellation stops it between steps."""
+    from segscope.core.engine import needs_preparing
+
     worker = get_current_worker()
 
     def stop() -> bool:  # asked from this thread and from the engine's own watcher threads
         return worker.is_cancelled
 
     if needs_preparing(prepared, engine, choices):
-        if source.engine != engine.identity:
-            source = engine.open(str(path))
-        prepared = engine.prepare(source, choices)
+        with stages_to(partial(said, post)):
+            if source.engine != engine.identity:
+                source = engine.open(str(path))
+            prepared = engine.prepare(source, choices)
         post(Reprepared(prepared, source))
     if stop():
         post(SweepStopped())
@@ -82,13 +102,17 @@ def sweep(
     except Cancelled:
         post(SweepStopped())
         return
-    post(Segmented(engine.segment(prepared, plan, done, settings)))
+    with stages_to(partial(said, post)):
+        segmentation = engine.segment(prepared, plan, done, settings)
+    post(Segmented(segmentation))
 
 
 def fit(run: SweepRun, settings: SweepSettings, post: Post) -> None:
     """Segment with another k of a finished (or cancelled) sweep."""
     assert run.plan is not None
-    post(Segmented(run.engine.segment(run.prepared, run.plan, list(run.results), settings)))
+    with stages_to(partial(said, post)):
+        segmentation = run.engine.segment(run.prepared, run.plan, list(run.results), settings)
+    post(Segmented(segmentation))
 
 
 def compare(run: SweepRun, a: int, b: int, post: Post) -> None:
@@ -98,11 +122,16 @@ def compare(run: SweepRun, a: int, b: int, post: Post) -> None:
 
 def export(seg: Segmentation, target: Path, force: bool, inputs: list[Path], post: Post) -> None:
     """Write the output folder."""
+    from segscope.core.report import write_outputs
+
     post(Exported(write_outputs(seg, target, force, inputs)))
 
 
 def score(model_path: Path, data: Path, target: Path, post: Post) -> None:
     """Label a file with a saved model and write the scoring outputs."""
+    from segscope.core.report import write_score_outputs
+    from segscope.core.scoring import score_file
+
     model, result = score_file(model_path, data)
     written = write_score_outputs(model, result, str(data), target, inputs=[data, model_path])
     post(Scored(model, result, written))
@@ -110,5 +139,7 @@ def score(model_path: Path, data: Path, target: Path, post: Post) -> None:
 
 def load_like(path: Path, post: Post) -> None:
     """Read a saved model to number segments like it."""
+    from segscope.core.model import load_model
+
     model, warnings = load_model(path)
     post(LikeLoaded(model, path, warnings))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from segscope.core.errors import DataError
 from segscope.core.settings import DataChoices
 from segscope.tui import jobs
 from segscope.tui.base import SessionAppBase
@@ -16,22 +15,17 @@ class Loading(SessionAppBase):
 
     def on_open_path(self, msg: OpenPath) -> None:
         s = self.session
-        s.loading, s.problem = msg.path, ""
+        s.loading, s.problem, s.stage = msg.path, "", ""
         self.changed()
-        try:
-            engine = self.engine()
-        except DataError as exc:
-            self.failed("load", exc)
-            return
         self.work(
-            partial(jobs.open_file, engine, msg.path, DataChoices(), self.post_message), "load"
+            partial(jobs.open_file, self.engine, msg.path, DataChoices(), self.post_message), "load"
         )
 
     def on_change_choices(self, msg: ChangeChoices) -> None:
         s = self.session
         if s.source is None or s.sweeping:
             return
-        s.preparing, s.problem = True, ""
+        s.preparing, s.problem, s.stage = True, "", ""
         self.changed()
         engine = self.engine(s.source.engine)
         self.work(

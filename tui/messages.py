@@ -7,16 +7,20 @@ touch the session or a widget: they post a result, which the app applies on its 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from textual.message import Message
 
-from segscope.core.analysis import Prepared, Segmentation
-from segscope.core.model import SegmentModel
-from segscope.core.readers import Source
-from segscope.core.scoring import ScoreResult
-from segscope.core.settings import DataChoices, SweepSettings
-from segscope.core.sweep import KResult, SweepPlan
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segscope.core.analysis import Prepared, Segmentation
+    from segscope.core.model import SegmentModel
+    from segscope.core.readers import Source
+    from segscope.core.scoring import ScoreResult
+    from segscope.core.settings import DataChoices, SweepSettings
+    from segscope.core.sweep import KResult, SweepPlan
+
 
 # --- intents (screens -> app) ------------------------------------------------------------------
 
@@ -90,6 +94,14 @@ class ScoreWith(Message):
 
 
 # --- results (workers -> app) ------------------------------------------------------------------
+
+
+class StageStarted(Message):
+    """A stage of the work began (core.timings.STAGES: load, features, ... write)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
 
 class Opened(Message):

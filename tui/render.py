@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -21,13 +22,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from segscope.core.analysis import Prepared, Segmentation
 from segscope.core.charts import charts_text
-from segscope.core.compare import compare_text
-from segscope.core.model import SegmentModel
-from segscope.core.readers import display_name
-from segscope.core.scoring import ScoreResult
-from segscope.core.sweep import KResult, SweepPlan
+from segscope.core.locations import display_name
 from segscope.core.text import one_line
 from segscope.core.views import (
     View,
@@ -38,8 +34,16 @@ from segscope.core.views import (
     score_sizes_view,
     segments_view,
     sweep_view,
+    timings_line,
 )
-from segscope.core.words import what_can_be_said
+from segscope.core.words import compare_text, what_can_be_said
+
+if TYPE_CHECKING:
+    from segscope.core.analysis import Prepared, Segmentation
+    from segscope.core.model import SegmentModel
+    from segscope.core.scoring import ScoreResult
+    from segscope.core.sweep import KResult, SweepPlan
+    from segscope.core.timings import Timings
 
 
 def rich_table(view: View, **options: object) -> Table:
@@ -109,6 +113,11 @@ def print_prepared(console: Console, prepared: Prepared) -> None:
         ),
         soft_wrap=True,
     )
+
+
+def print_timings(console: Console, timings: Timings) -> None:
+    """The run's total time and its stages (on stderr, after the outputs are written)."""
+    console.print(Text(timings_line(timings), style="dim"), soft_wrap=True)
 
 
 def print_results(console: Console, seg: Segmentation, written: list[Path | str]) -> None:

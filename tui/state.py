@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from segscope.core.analysis import Prepared, Segmentation
-from segscope.core.engine import Engine
-from segscope.core.readers import Source
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
-from segscope.core.sweep import KResult, SweepPlan
+
+if TYPE_CHECKING:
+    from segscope.core.analysis import Prepared, Segmentation
+    from segscope.core.engine import Engine
+    from segscope.core.readers import Source
+    from segscope.core.sweep import KResult, SweepPlan
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Session:
     prepared: Prepared | None = None
     loading: Path | None = None  # a file being opened
     problem: str = ""  # what failed last (shown until the next action)
+    stage: str = ""  # the stage of the work running now (core.timings.STAGES)
     preparing: bool = False
     run: SweepRun | None = None
     sweeping: bool = False

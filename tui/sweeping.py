@@ -6,7 +6,6 @@ from dataclasses import replace
 from functools import partial
 
 from segscope.core import ENGINES
-from segscope.core.engine import engine_for
 from segscope.core.errors import DataError
 from segscope.core.text import one_line
 from segscope.tui import jobs
@@ -47,7 +46,7 @@ class Sweeping(SessionAppBase):
             return
         s.settings = msg.settings
         s.forget_results()
-        s.run, s.sweeping, s.problem = SweepRun(engine, s.prepared), True, ""
+        s.run, s.sweeping, s.problem, s.stage = SweepRun(engine, s.prepared), True, "", ""
         self._pending_k = None
         self.changed()
         job = partial(
@@ -89,6 +88,8 @@ class Sweeping(SessionAppBase):
             return
         name = ENGINES[(ENGINES.index(s.where.engine) + 1) % len(ENGINES)]
         where = replace(s.where, engine=name)
+        from segscope.core.engine import engine_for
+
         try:
             engine_for(where)
         except DataError as exc:

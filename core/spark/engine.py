@@ -30,15 +30,17 @@ from segscope.core.analysis import (
     decide_features,
     finish_segmentation,
     segment_model,
+    sweep_timings,
 )
 from segscope.core.choice import choose_k
 from segscope.core.compare import earlier_space, like_report, match_to_model, results_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.features import described
+from segscope.core.locations import URL, about, display_name, first_line
 from segscope.core.outputs import OutputFolder
 from segscope.core.preprocess import fit_preprocessor, gaps_of, transform
-from segscope.core.readers import URL, Source, about, display_name, first_line
-from segscope.core.schema import Schema
+from segscope.core.readers import Source
+from segscope.core.roles import Schema
 from segscope.core.segments import TOP_CATEGORIES, SegmentStats, inverse_order, size_order
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.spark.features import build_customer_table, spark_plan, to_pandas
@@ -54,6 +56,7 @@ from segscope.core.spark.tables import read_spark_tables
 from segscope.core.stability import stability_sample
 from segscope.core.sweep import KResult, SampleScorer, SweepPlan, plan_sweep
 from segscope.core.text import one_line
+from segscope.core.timings import Timings
 
 SAMPLE_ROWS = 5_000  # customers brought to the driver (as the local engine's silhouette sample)
 MAX_ITER = 100  # Lloyd iterations per k (Spark's default of 20 stops short)
@@ -112,12 +115,16 @@ class SparkEngine:
 
     def open(self, location: str) -> Source:
         spark = get_session(self.master)
-        with cancellable(spark, "segscope-open", None):
-            return Source(location, read_spark_tables(spark, location), engine=self.identity)
+        timings = Timings()
+        with timings.stage("load"), cancellable(spark, "segscope-open", None):
+            tables = read_spark_tables(spark, location)
+        return Source(location, tables, engine=self.identity, timings=timings)
 
     def prepare(self, source: Source, choices: DataChoices) -> Prepared:
         spark = get_session(self.master)
-        with about(source.location), cancellable(spark, "segscope-prepare", None):
+        timings = source.timings.then()
+        stage = timings.stage("features")  # Spark computes lazily: features and preprocessing
+        with stage, about(source.location), cancellable(spark, "segscope-prepare", None):
             plan, lookups = spark_plan(source.tables, choices)
             table, findings = build_customer_table(source.tables, plan, lookups)
             table = table.withColumn(PICK, _pick(table.columns, PREPARE_SEED)).persist()
@@ -150,6 +157,7 @@ class SparkEngine:
             list(spark_prep.slots),
             gaps_of(pre, schema, missing, count),
             full=SparkData(vectors.drop(PICK), spark_prep),
+            timings=timings,
         )
 
     def check_outputs(self, folder: OutputFolder) -> None:
@@ -237,39 +245,42 @@ class SparkEngine:
     ) -> Segmentation:
         data = _spark(prepared)
         spark = get_session(self.master)
-        choice = choose_k(results, settings.k)
-        result = next(r for r in results if r.k == choice.k)
-        order = size_order(result.sizes)
-        like, X_old = settings.like, None
-        if like is not None:
-            X_old = earlier_space(prepared.frame.data, prepared.frame.reference_date, like)
-            order = order[
-                match_to_model(X_old, inverse_order(order)[result.labels], choice.k, like)
-            ]
-        remap = inverse_order(order)
-        sample_labels = remap[result.labels]
-        with cancellable(spark, "segscope-segment", None):
-            compare = settings.compare
-            comparison = _compare(prepared, results, *compare) if compare else None
-            labelled = _label(data, result.model, remap)
-            stats = spark_segment_stats(labelled, prepared.schema)
-        centres = np.array(result.model.clusterCenters())[order]
-        sk_centres = to_sklearn_centres(centres, data.preprocessing, prepared.preprocessor)
-        sk_centres = sk_centres.astype(np.float32)
-        km = KMeans(n_clusters=choice.k, init=sk_centres, n_init=1, max_iter=1).fit(sk_centres)
-        X_sk = transform(prepared.preprocessor, prepared.features)
-        agree = float(np.mean(km.predict(X_sk) == sample_labels))
-        plan = dataclasses.replace(
-            plan,
-            engine_notes=(
-                *plan.engine_notes,
-                f"the saved model is Spark's centres in a scikit-learn pipeline learnt on the "
-                f"{len(X_sk):,}-row sample: it gives {agree:.1%} of that sample Spark's segment",
-            ),
-        )
-        model = segment_model(prepared, plan, results, choice.k, km, X_sk, stats)
+        timings = sweep_timings(prepared, plan, results)
+        with timings.stage("final fit"):
+            choice = choose_k(results, settings.k)
+            result = next(r for r in results if r.k == choice.k)
+            order = size_order(result.sizes)
+            like, X_old = settings.like, None
+            if like is not None:
+                X_old = earlier_space(prepared.frame.data, prepared.frame.reference_date, like)
+                order = order[
+                    match_to_model(X_old, inverse_order(order)[result.labels], choice.k, like)
+                ]
+            remap = inverse_order(order)
+            sample_labels = remap[result.labels]
+            with cancellable(spark, "segscope-segment", None):
+                compare = settings.compare
+                comparison = _compare(prepared, results, *compare) if compare else None
+                labelled = _label(data, result.model, remap)
+                stats = spark_segment_stats(labelled, prepared.schema)
+            centres = np.array(result.model.clusterCenters())[order]
+            sk_centres = to_sklearn_centres(centres, data.preprocessing, prepared.preprocessor)
+            sk_centres = sk_centres.astype(np.float32)
+            km = KMeans(n_clusters=choice.k, init=sk_centres, n_init=1, max_iter=1).fit(sk_centres)
+            X_sk = transform(prepared.preprocessor, prepared.features)
+            agree = float(np.mean(km.predict(X_sk) == sample_labels))
+            plan = dataclasses.replace(
+                plan,
+                engine_notes=(
+                    *plan.engine_notes,
+                    f"the saved model is Spark's centres in a scikit-learn pipeline learnt on "
+                    f"the {len(X_sk):,}-row sample: it gives {agree:.1%} of that sample Spark's "
+                    "segment",
+                ),
+            )
+            model = segment_model(prepared, plan, results, choice.k, km, X_sk, stats)
         seg = finish_segmentation(
-            prepared, plan, results, choice, model, sample_labels, stats, comparison
+            prepared, plan, results, choice, model, sample_labels, stats, comparison, timings
         )
         key = prepared.schema.key
         out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)

@@ -36,7 +36,7 @@ from segscope.core.preprocess import (
     MISSING_CATEGORY,
     part_name,
 )
-from segscope.core.schema import Role, Schema
+from segscope.core.roles import Role, Schema
 from segscope.core.spark.features import days_before, is_numeric_type, to_pandas
 from segscope.core.text import names, quoted
 

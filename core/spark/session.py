@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from segscope.core.errors import Cancelled, DataError
-from segscope.core.readers import first_line
+from segscope.core.locations import first_line
 from segscope.core.text import one_line
 
 # The JVM's output (Spark's log included) goes to a file: on the terminal it would scribble

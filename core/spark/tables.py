@@ -9,15 +9,8 @@ from typing import Any
 import pyarrow as pa
 
 from segscope.core.errors import DataError
-from segscope.core.readers import (
-    URL,
-    Tables,
-    file_kind,
-    read_head_text,
-    read_source,
-    sniff_delimiter,
-    table_name,
-)
+from segscope.core.locations import URL, file_kind, table_name
+from segscope.core.readers import Tables, read_head_text, read_source, sniff_delimiter
 from segscope.core.spark.session import spark_message
 from segscope.core.text import one_line
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import (
     DirectoryTree,
     Footer,
@@ -20,8 +22,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from segscope.core.analysis import Prepared
-from segscope.core.schema import Role
+from segscope.core.roles import Role
 from segscope.core.text import one_line, visible
 from segscope.core.views import preview_view, roles_view
 from segscope.tui.messages import ChangeChoices, OpenPath
@@ -29,6 +30,9 @@ from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.bar import AppBar
 from segscope.tui.widgets.files import DataFileTree, PathInput
 from segscope.tui.widgets.tables import ViewTable
+
+if TYPE_CHECKING:
+    from segscope.core.analysis import Prepared
 
 PREVIEW_ROWS = 50
 WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
@@ -115,6 +119,7 @@ class DataScreen(SessionScreen):
 
     _shown: Prepared | None = None  # the prepared table the widgets show
     _filter = "all columns"  # which columns the roles table shows (f cycles)
+    _focus_before: Widget | None = None  # where the focus was when work covered the tabs
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -245,12 +250,18 @@ class DataScreen(SessionScreen):
         s = self.session
         tabs = self.query_one("#data-tabs")
         was_loading = tabs.loading
+        if not was_loading:
+            self._focus_before = self.focused
         tabs.loading = s.loading is not None or s.preparing  # a spinner while working
-        if was_loading and not tabs.loading and self.focused is None:
-            self.query_one("#roles").focus()
+        if was_loading and not tabs.loading:  # the focus goes back where it was
+            before = self._focus_before
+            if before is None or not before.is_attached:
+                before = self.query_one("#roles")
+            before.focus()
         summary = self.query_one("#data-summary", Static)
         if s.loading is not None:
-            summary.update(Text(f"Opening {one_line(s.loading.name, 60)}…"))
+            stage = f": {s.stage}" if s.stage else ""
+            summary.update(Text(f"Opening {one_line(s.loading.name, 60)}{stage}…"))
         elif s.problem:
             summary.update(Text(s.problem, style="bold red"))
         elif s.prepared is not None and s.path is not None:

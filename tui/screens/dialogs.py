@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,14 +11,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Markdown, Static
 
-from segscope.core.analysis import Segmentation
-from segscope.core.compare import compare_text
-from segscope.core.segments import SegmentProfile
 from segscope.core.text import number, one_line
 from segscope.core.views import categories_view, crosstab_view, numbers_view
-from segscope.core.words import what_can_be_said
+from segscope.core.words import compare_text, what_can_be_said
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segscope.core.analysis import Segmentation
+    from segscope.core.segments import SegmentProfile
 
 HELP = """\
 # segscope keys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,14 +12,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from segscope.core.model import SegmentModel
-from segscope.core.report import default_out_dir
-from segscope.core.scoring import ScoreResult
+from segscope.core.outputs import default_out_dir
 from segscope.core.text import one_line
 from segscope.core.views import drift_view, score_sizes_view
 from segscope.tui.messages import ScoreWith
 from segscope.tui.widgets.files import PathInput
 from segscope.tui.widgets.tables import ViewTable
+
+if TYPE_CHECKING:
+    from segscope.core.model import SegmentModel
+    from segscope.core.scoring import ScoreResult
 
 
 class PathPrompt(ModalScreen[Path | None]):

@@ -155,12 +155,12 @@ class SweepScreen(SessionScreen):
         if s.prepared is None:
             return "Load a file first (1)."
         if s.sweeping and s.plan is None:
-            return f"preparing the data on the {s.where.engine} engine… (Esc cancels)"
+            return f"{s.stage or 'preparing'} on the {s.where.engine} engine… (Esc cancels)"
         if s.sweeping:
             done = len(s.results)
             total = len(s.plan.ks) if s.plan else 0
             if total and done == total:
-                return f"profiling the segments of all {s.prepared.rows:,} customers…"
+                return f"{s.stage or 'final fit'}: segments of all {s.prepared.rows:,} customers…"
             return f"sweeping… {done}/{total} (Esc cancels)"
         if s.cancelled:
             return f"cancelled after {len(s.results)} k; r runs again"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual_plotext import PlotextPlot
 
 from segscope.core.charts import draw_elbow, draw_silhouette
-from segscope.core.sweep import KResult
+
+if TYPE_CHECKING:
+    from segscope.core.sweep import KResult
 
 
 class SweepChart(PlotextPlot):

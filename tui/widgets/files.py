@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input
 
-from segscope.core.readers import DATA_SUFFIXES
+from segscope.core.locations import DATA_SUFFIXES
 from segscope.core.text import visible
 
 

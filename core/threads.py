@@ -1,0 +1,206 @@
+"""How many threads segscope's work may use on a shared machine, and running work on them.
+
+segscope parallelises its own work (the k values of a sweep, bootstrap refits, blocks of rows)
+over a pool of Python threads, and every piece of work runs with one native thread (OpenMP,
+BLAS). So results never depend on the number of threads (every fit is single-threaded, and
+blocks of rows have fixed bounds), and no native pool spins while other processes wait for a
+core. The pool's size is the smallest of: the pieces of work, the cores this process may use
+(affinity and a cgroup quota), the cores other processes left free (measured from /proc/stat
+since the last measurement) and SEGSCOPE_THREADS (or the CLI's --threads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from segscope.core.errors import UsageError
+
+THREADS_ENV = "SEGSCOPE_THREADS"
+NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+MIN_WINDOW = 0.1  # seconds: the shortest interval the free cores are measured over
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def one_native_thread_by_default() -> None:
+    """Make one native thread the default for OpenMP and BLAS (before numpy is imported): what
+    the CLI and the app do first, so that only segscope's own pool runs in parallel."""
+    for name in NATIVE_POOLS:
+        os.environ[name] = "1"
+
+
+def parse_threads(text: str, where: str = THREADS_ENV) -> int:
+    """A thread cap: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{where} must be a whole number of threads, at least 1 (got {text!r}).")
+    return value
+
+
+_cap: int | None = None
+
+
+def set_thread_cap(threads: int | None) -> None:
+    """Cap segscope's threads (None: SEGSCOPE_THREADS, or no cap)."""
+    global _cap
+    _cap = threads
+
+
+def thread_cap() -> int | None:
+    """The cap asked for, if any (--threads, else SEGSCOPE_THREADS)."""
+    if _cap is not None:
+        return _cap
+    text = os.environ.get(THREADS_ENV, "").strip()
+    return parse_threads(text) if text else None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its affinity, within a cgroup CPU quota."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_quota()
+    return max(1, min(cores or 1, quota or cores or 1))
+
+
+def _cgroup_quota() -> int | None:
+    try:
+        limit, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return None if limit == "max" else max(1, math.ceil(int(limit) / int(period)))
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """Busy and total time of the usable cores, and this process's own, at one moment (ticks)."""
+
+    busy: int
+    total: int
+    own: int
+    at: float
+
+
+def cpu_sample() -> CpuSample | None:
+    """A reading of /proc/stat and /proc/self/stat (None where there is no /proc)."""
+    try:
+        stat = Path("/proc/stat").read_text().splitlines()
+        own_fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    busy = total = 0
+    for line in stat:
+        name, *fields = line.split()
+        if not name.startswith("cpu") or name == "cpu":
+            continue
+        if usable is not None and int(name[3:]) not in usable:
+            continue
+        ticks = [int(f) for f in fields[:8]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        busy += sum(ticks) - idle
+        total += sum(ticks)
+    own = int(own_fields[11]) + int(own_fields[12])  # utime and stime, every thread
+    return CpuSample(busy, total, own, time.monotonic())
+
+
+_last = cpu_sample()
+_lock = threading.Lock()
+
+
+def free_cores() -> float:
+    """The usable cores other processes left idle since the last measurement (at least
+    MIN_WINDOW seconds: waits for the rest of it); every usable core where /proc is missing."""
+    global _last
+    with _lock:
+        before = _last
+        if before is not None and time.monotonic() - before.at < MIN_WINDOW:
+            time.sleep(MIN_WINDOW - (time.monotonic() - before.at))
+        now = cpu_sample()
+        _last = now
+    cores = usable_cores()
+    if before is None or now is None or now.total <= before.total:
+        return float(cores)
+    others = (now.busy - before.busy) - (now.own - before.own)
+    busy_share = min(1.0, max(0.0, others / (now.total - before.total)))
+    return cores * (1.0 - busy_share)
+
+
+def thread_count(tasks: int) -> int:
+    """Threads for `tasks` independent pieces of work, on this machine as it is now."""
+    free = max(1, math.floor(free_cores() + 0.5))
+    return max(1, min(tasks, usable_cores(), free, thread_cap() or tasks))
+
+
+@cache
+def _controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_native_thread(blas: bool = True) -> Iterator[None]:
+    """Run the block with one OpenMP thread (in this thread) and, with `blas`, one BLAS thread
+    (process-wide: set it around a whole parallel section, not in each piece)."""
+    with _controller().limit(limits=1, user_api="openmp"):
+        if blas:
+            with _controller().limit(limits=1, user_api="blas"):
+                yield
+        else:
+            yield
+
+
+def import_in_background(*modules: str) -> threading.Thread:
+    """Import `modules` on a thread of their own while other work runs (the libraries the end of
+    a run needs, so that it does not wait for them); a missing one is left to its first use."""
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="segscope-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def in_parallel(
+    work: Callable[[T], R], items: Iterable[T], threads: int | None = None
+) -> Generator[R, None, None]:
+    """work(item) for every item, in order, as each becomes ready: on `threads` threads (None:
+    thread_count), each with one native thread. Closing the iterator early cancels the rest."""
+    todo = list(items)
+    n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
+    if n <= 1:
+        with one_native_thread():
+            for item in todo:
+                yield work(item)
+        return
+
+    def task(item: T) -> R:
+        with one_native_thread(blas=False):
+            return work(item)
+
+    with one_native_thread(), ThreadPoolExecutor(n, thread_name_prefix="segscope") as pool:
+        futures: list[Future[R]] = [pool.submit(task, item) for item in todo]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
