@@ -6,7 +6,10 @@ tui.handing_over (the intents and results of each), tui.commands (the palette).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from importlib import import_module
+from pathlib import Path
+from typing import cast
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -18,22 +21,29 @@ from segscope.tui.loading import Loading
 from segscope.tui.messages import OpenPath
 from segscope.tui.screens.data import DataScreen
 from segscope.tui.screens.dialogs import ConfirmScreen, HelpScreen
-from segscope.tui.screens.export import ExportScreen
-from segscope.tui.screens.segments import SegmentsScreen
-from segscope.tui.screens.sweep import SweepScreen
 from segscope.tui.sweeping import Sweeping
+
+
+def later(module: str, name: str) -> Callable[[], Screen]:
+    """A screen made when first shown: its module (charts, tables) is imported then, so that
+    the first screen does not wait for it."""
+
+    def make() -> Screen:
+        return cast(Screen, getattr(import_module(f"segscope.tui.screens.{module}"), name)())
+
+    return make
 
 
 class SegscopeApp(Loading, Sweeping, HandingOver):
     """Customer segmentation with K-Means, from the keyboard."""
 
     TITLE = "segscope"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it
     MODES = {
         "data": DataScreen,
-        "sweep": SweepScreen,
-        "segments": SegmentsScreen,
-        "export": ExportScreen,
+        "sweep": later("sweep", "SweepScreen"),
+        "segments": later("segments", "SegmentsScreen"),
+        "export": later("export", "ExportScreen"),
     }
     DEFAULT_MODE = "data"
     BINDINGS = [  # shown in every screen's top bar (tui.widgets.bar), not in the footer

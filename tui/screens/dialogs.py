@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Markdown, Static
+from textual.widgets import Button, Label, Static
 
 from segscope.core.text import number, one_line
 from segscope.core.views import categories_view, crosstab_view, numbers_view
@@ -96,6 +96,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
+            from textual.widgets import Markdown  # markdown-it: loaded when help is asked for
+
             yield Markdown(HELP)
 
 

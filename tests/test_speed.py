@@ -1,0 +1,120 @@
+"""Speed without changing answers: the thread pool, the refinement over every row, and where the
+time goes. No timing is asserted here (`make bench` measures speed); these check that the fast
+paths give the same results as the plain ones and say what they did."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+
+from sample_data.generate import planted_customers
+from segscope.core import sweep, threads
+from segscope.core.centres import assign, refine
+from segscope.core.engine import analyse
+from segscope.core.roles import Role
+from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.timings import STAGES
+from segscope.tui.app import SegscopeApp
+from segscope.tui.messages import StageStarted
+
+from .hostile.cli import segscope
+from .tui_helpers import wait_until
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def cap() -> Iterator[None]:
+    yield
+    threads.set_thread_cap(None)
+
+
+def _labels(
+    path: Path, cap: int, choices: DataChoices | None = None, k: int | None = None
+) -> np.ndarray:
+    threads.set_thread_cap(cap)
+    seg = analyse(path, choices, SweepSettings(ks=(2, 3, 4, 5), k=k))
+    assert seg.timings.threads <= cap
+    return seg.labels
+
+
+def test_labels_do_not_depend_on_the_thread_count(cap: None) -> None:
+    real = DATA / "credit_data.csv.gz"  # real credit data: 4,454 customers
+    assert np.array_equal(_labels(real, 1), _labels(real, 2))
+
+
+def test_a_sampled_sweep_refined_over_every_row_is_the_same_on_any_threads(
+    cap: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sweep, "KMEANS_ROWS", 3_000)  # fit on a sample, then refine on all
+    table = planted_customers(n=12_000, k=4, seed=5)
+    path = tmp_path / "planted.csv"
+    table.to_csv(path, index=False)
+    choices = DataChoices(roles={"planted": Role.IGNORED})
+    one, two = _labels(path, 1, choices, k=4), _labels(path, 2, choices, k=4)
+    assert np.array_equal(one, two)
+    assert adjusted_rand_score(table["planted"], one) > 0.9  # the planted segments, found
+
+
+def test_refining_reaches_what_scikit_learn_reaches_from_the_same_start() -> None:
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 3, size=(5, 6))
+    X = (centres[rng.integers(0, 5, 200_000)] + rng.normal(0, 1, (200_000, 6))).astype(np.float32)
+    start = X[rng.choice(len(X), 5, replace=False)].astype(np.float64)
+    ours = refine(X, start, seed=0, threads=2)
+    theirs = KMeans(5, init=start, n_init=1, random_state=0).fit(X)
+    assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-3)
+    assert adjusted_rand_score(theirs.labels_, ours.labels_) > 0.99
+    assert np.array_equal(ours.predict(X[:1000]), ours.labels_[:1000])  # a usable model
+    again = assign(X, ours.cluster_centers_, threads=1)
+    assert np.array_equal(again.labels, ours.labels_)
+    assert again.inertia == pytest.approx(ours.inertia_, rel=1e-6)
+
+
+def test_thread_count_follows_the_cap_and_the_work(cap: None) -> None:
+    threads.set_thread_cap(1)
+    assert threads.thread_count(9) == 1
+    threads.set_thread_cap(None)
+    assert threads.thread_count(1) == 1
+    assert 1 <= threads.thread_count(9) <= threads.usable_cores()
+
+
+def test_a_thread_cap_that_cannot_work_is_a_usage_error(shop_xlsx: Path) -> None:
+    ran = segscope("sweep", shop_xlsx, "--threads", "0")
+    assert ran.code == 2 and "--threads" in ran.err
+    ran = segscope("sweep", shop_xlsx, env={"SEGSCOPE_THREADS": "many"})
+    assert ran.code == 2 and "SEGSCOPE_THREADS" in ran.err and "Traceback" not in ran.err
+
+
+def test_summary_says_where_the_time_went(shop_xlsx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ran = segscope("sweep", shop_xlsx, "--out", out, "--threads", "1", "--k", "3-5")
+    assert ran.code == 0, ran.err
+    timings = json.loads((out / "summary.json").read_text())["timings"]
+    assert list(timings["seconds"]) == list(STAGES)  # every stage, in order
+    assert all(s >= 0 for s in timings["seconds"].values())
+    assert timings["total"] == pytest.approx(sum(timings["seconds"].values()), abs=0.01)
+    assert timings["threads"] == 1
+    assert "Done in" in ran.err and "on 1 thread" in ran.err
+
+
+async def test_the_app_says_each_stage_as_it_runs(shop_xlsx: Path) -> None:
+    said: list[str] = []
+
+    class Listening(SegscopeApp):
+        def on_stage_started(self, msg: StageStarted) -> None:  # the app's own handler runs too
+            said.append(msg.name)
+
+    app = Listening(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.session.prepared is not None)
+        await pilot.press("2", "r")
+        await wait_until(pilot, lambda: app.session.segmentation is not None)
+    assert said[:3] == ["load", "features", "preprocess"]
+    assert {"final fit", "stability", "relevance"} <= set(said)
