@@ -1,12 +1,12 @@
 # Every target bootstraps .venv itself: a fresh machine needs only python3 and make.
-# `make run` installs what the app needs; `make test` and `make lint` add the test, lint and
-# Spark extras.
+# `make run` installs what the app needs; `make test` and `make lint` add the test, lint,
+# Spark and database extras.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/shop.xlsx
 PIP := $(BIN)/python -m pip install -qq --disable-pip-version-check
-DEV_EXTRAS := test,lint,spark
+DEV_EXTRAS := test,lint,spark,db
 
 .PHONY: run test lint bench bench-spark sample clean
 

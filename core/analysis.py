@@ -28,7 +28,7 @@ from segscope.core.compare import (
     match_to_model,
 )
 from segscope.core.errors import DataError
-from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.features import CustomerFrame, source_frame
 from segscope.core.locations import display_name
 from segscope.core.model import SegmentModel
 from segscope.core.outputs import write_csv_atomic
@@ -154,13 +154,13 @@ def prepare_tables(
     choices = choices or DataChoices()
     timings = source.timings.then()
     with timings.stage("features"):
-        frame = build_customer_frame(source.tables, choices)
+        frame, unusable_in = source_frame(source, choices)
         where = f"{display_name(source.location)}: " if source.location else ""
         if len(frame.data) < 3:
             raise DataError(
                 f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
             )
-        unusable = source.unusable.get(frame.plan.customers or "", {})
+        unusable = unusable_in.get(frame.plan.customers or "", {})
         schema, features = decide_features(frame, choices, unusable)
     with timings.stage("preprocess"):
         pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights)

@@ -18,7 +18,7 @@ from segscope.core.plan import (
     decision_lines,
     make_plan,
 )
-from segscope.core.readers import Tables
+from segscope.core.readers import Source, Tables
 from segscope.core.settings import DataChoices
 from segscope.core.text import quoted
 
@@ -64,6 +64,21 @@ def build_customer_frame(tables: Tables, choices: DataChoices | None = None) -> 
     return execute_plan(tables, make_plan(tables, choices, values=_values(tables)))
 
 
+def source_frame(
+    source: Source, choices: DataChoices
+) -> tuple[CustomerFrame, dict[str, dict[str, str]]]:
+    """The customer frame of a source, and the columns of its tables that cannot be used: the
+    plan carried out by pandas on a file's tables, by the database on a database's."""
+    if source.database is not None:
+        from segscope.core.sql_features import database_frame
+
+        return database_frame(source.database, choices)
+    if choices.query is not None:
+        raise DataError("a query (--query) reads from a database: give a PostgreSQL URL or a "
+                        "DuckDB file.")  # fmt: skip
+    return build_customer_frame(source.tables, choices), source.unusable
+
+
 def _values(tables: Tables) -> Values:
     """A log column's distinct values over the whole table it comes from."""
 
@@ -83,14 +98,14 @@ def execute_plan(tables: Tables, plan: FeaturePlan) -> CustomerFrame:
     key = plan.key
     unmatched: dict[str, int] = {}
     if base is not None:
-        _check_unique(base, key, plan.customers)
+        check_unique(base, key, plan.customers)
         base = _join(base, plan.customer_joins, tables, unmatched)
-        base = _with_dates(base, plan.date_columns(plan.customers or ""))
+        base = with_dates(base, plan.date_columns(plan.customers or ""))
     log_unmatched: dict[str, int] = {}
     log_rows = 0
     if log is not None:
         log = _join(log, plan.log_joins, tables, log_unmatched)
-        log = _with_dates(log, plan.date_columns(plan.transactions or ""))
+        log = with_dates(log, plan.date_columns(plan.transactions or ""))
         log = log[log[key].notna()]
         log_rows = len(log)
     ref = _reference_date([d for d in (base, log) if d is not None])
@@ -100,7 +115,7 @@ def execute_plan(tables: Tables, plan: FeaturePlan) -> CustomerFrame:
         if base is None:
             base = behaviour.reset_index()
         else:
-            base, without, orphans = _attach(base, behaviour, key, plan, ref)
+            base, without, orphans = attach(base, behaviour, key, plan, ref)
     assert base is not None
     findings = Findings(
         customer_rows=len(base),
@@ -114,7 +129,7 @@ def execute_plan(tables: Tables, plan: FeaturePlan) -> CustomerFrame:
     return described(base, plan, findings)
 
 
-def _check_unique(base: pd.DataFrame, key: str | None, sheet: str | None) -> None:
+def check_unique(base: pd.DataFrame, key: str | None, sheet: str | None) -> None:
     if key is not None and not base[key].is_unique:
         dup = int(base[key].duplicated().sum())
         raise DataError(
@@ -138,7 +153,7 @@ def _join(
     return df
 
 
-def _with_dates(df: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
+def with_dates(df: pd.DataFrame, rules: dict[str, str]) -> pd.DataFrame:
     """A copy of `df` with its date columns parsed by their rule (the input is never changed)."""
     parsed = {c: parse_dates(df[c], r) for c, r in rules.items() if c in df and r != "datetime"}
     return df.assign(**parsed) if parsed else df
@@ -184,7 +199,7 @@ def aggregate(
     return out
 
 
-def _attach(
+def attach(
     base: pd.DataFrame,
     behaviour: pd.DataFrame,
     key: str,

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from segscope.core.errors import DataError
 from segscope.core.text import one_line
@@ -18,12 +19,40 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 DATA_SUFFIXES = (*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES, ".gz")
 SUPPORTED = "CSV, TSV (optionally .gz), Parquet or Excel .xlsx"
 URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")  # hdfs://, s3a://, postgresql://, ...
+POSTGRES_URL = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
+DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+GLOB_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".csv.gz", ".tsv.gz")
 
 
 def display_name(location: str | os.PathLike[str]) -> str:
-    """A location's file name (a URL stays whole), as a reader would name it."""
+    """A location's file name (a URL stays whole, its password masked), as a reader names it."""
     text = str(location)
-    return text if URL.match(text) else (Path(text).name or text)
+    return masked(text) if URL.match(text) else (Path(text).name or text)
+
+
+def masked(location: str) -> str:
+    """`location` with any password in it replaced by ***."""
+    if not POSTGRES_URL.match(location):
+        return location
+    parts = urlsplit(location)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        f"{k}=***" if k.lower() == "password" else urlencode([(k, v)])
+        for k, v in parse_qsl(parts.query)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def secrets(location: str) -> list[str]:
+    """The passwords written in `location` (to scrub from any message)."""
+    if not POSTGRES_URL.match(location):
+        return []
+    parts = urlsplit(location)
+    found = [parts.password, unquote(parts.password)] if parts.password else []
+    return found + [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
 
 
 def local_or_url(location: str) -> Path | str:
@@ -75,3 +104,14 @@ def first_line(exc: BaseException) -> str:
     """The first line of an error's text, visible and cut to 160 characters."""
     lines = str(exc).strip().splitlines()
     return one_line(lines[0], 160) if lines else type(exc).__name__
+
+
+def database_kind(location: str) -> str | None:
+    """'postgresql', 'duckdb' (a DuckDB file) or 'glob' (files through DuckDB); None otherwise."""
+    if POSTGRES_URL.match(location):
+        return "postgresql"
+    if location.lower().endswith(DUCKDB_SUFFIXES):
+        return "duckdb"
+    if any(c in location for c in "*?[") and location.lower().endswith(GLOB_SUFFIXES):
+        return "glob"
+    return None

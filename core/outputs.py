@@ -22,10 +22,11 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from segscope.core import __version__
 from segscope.core.errors import DataError, OutputExists
-from segscope.core.locations import display_name
+from segscope.core.locations import POSTGRES_URL, display_name
 from segscope.core.text import one_line, spreadsheet_safe
 
 if TYPE_CHECKING:
@@ -47,8 +48,11 @@ SCORE_FILES = ("labels.csv", "score.json", "report.md")
 
 
 def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
-    """'segscope-<input name>-<timestamp>' in the current folder."""
-    stem = re.sub(r"\W+", "-", display_name(str(source)).split(".")[0]).strip("-") or "data"
+    """'segscope-<input name>-<timestamp>' in the current folder (a database: its name)."""
+    name = display_name(str(source))
+    if POSTGRES_URL.match(name):
+        name = urlsplit(name).path.strip("/") or "database"
+    stem = re.sub(r"\W+", "-", name.split(".")[0]).strip("-") or "data"
     return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
 
 

@@ -267,7 +267,7 @@ def plan_lookup_joins(columns: list[str], lookups: Tables) -> tuple[LookupJoin, 
     changed = True
     while changed:
         changed = False
-        for lname, lk in lookups.items():
+        for lname, lk in sorted(lookups.items()):  # by name: the same whatever lists them
             if any(j.lookup == lname for j in plan):
                 continue
             code = next(

@@ -25,6 +25,7 @@ from segscope.core.errors import DataError
 from segscope.core.limits import Limits, limits
 from segscope.core.locations import (
     SUPPORTED,
+    database_kind,
     display_name,
     file_kind,
     first_line,
@@ -51,6 +52,7 @@ class Source:
     unusable: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> why
     engine: str = "local"  # the engine that opened it (see Engine.identity)
     timings: Timings = field(default_factory=Timings)  # the time it took to read
+    database: Any = None  # an open core.database.Database, when the location is a database
 
     @property
     def name(self) -> str:
@@ -59,7 +61,10 @@ class Source:
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:
-    """Read a file into named tables: one for a text or Parquet file, every sheet of a workbook."""
+    """Read a file into named tables: one for a text or Parquet file, every sheet of a workbook;
+    a database (core.database) is connected to and its tables listed, not read."""
+    if database_kind(str(path)):
+        return _open_database(str(path))
     p = Path(path)
     where = one_line(p.name or p, 80)
     if not p.exists():
@@ -90,6 +95,17 @@ def read_source(path: str | os.PathLike[str]) -> Source:
                 at = f"{where}, sheet {quoted(name)}" if kind == "excel" else where
                 raise DataError(f"{at} has a header but no rows.")
     return Source(str(path), tables, unusable, timings=timings)
+
+
+def _open_database(location: str) -> Source:
+    from segscope.core.database import open_database
+
+    timings = Timings()
+    with timings.stage("load"):
+        db = open_database(location)
+    if not db.tables:
+        raise DataError(f"{db.location} has no tables this user can read.")
+    return Source(db.location, dict(db.tables), timings=timings, database=db)
 
 
 def unique_names(columns: list[object]) -> list[str]:
@@ -265,7 +281,6 @@ def _parse_text(p: Path, lim: Limits, sep: str, encoding: str, rows: int) -> pd.
 
 def _read_parquet(p: Path, lim: Limits) -> tuple[pd.DataFrame, dict[str, str]]:
     """The table, with columns pandas cannot use as values left out (and why)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     where = one_line(p.name, 80)
@@ -284,19 +299,47 @@ def _read_parquet(p: Path, lim: Limits) -> tuple[pd.DataFrame, dict[str, str]]:
             f"{where} is not a readable Parquet file ({first_line(exc)}). "
             "Check the file or export it again."
         ) from exc
+    return arrow_frame(table)
+
+
+def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+    """An Arrow table (a Parquet file's, a database's result) as pandas, with the columns that
+    cannot be used as values left out (and why): dates as dates, decimals as numbers."""
+    import pyarrow as pa
+
     dropped: dict[str, str] = {}
-    kept = []
-    for column in table.schema:
-        why = _unusable_type(column.type, pa)
+    columns, names = [], []
+    for spec, raw in zip(table.schema, table.columns, strict=True):
+        column = _plain_arrow(raw, pa)
+        why = _unusable_type(column.type, pa) or (
+            "JSON documents: not usable as a feature"
+            if str(getattr(spec.type, "extension_name", "")) == "arrow.json"
+            else None
+        )
         if why:
-            dropped[column.name] = why
+            dropped[spec.name] = why
         else:
-            kept.append(column.name)
-    frame = table.select(kept).to_pandas()
+            columns.append(column)
+            names.append(spec.name)
+    frame = pa.table(columns, names=names).to_pandas(date_as_object=False)
     for col in frame.columns:
         frame[col] = _plain_values(frame[col])
     frame.columns = unique_names(list(frame.columns))
     return frame, dropped
+
+
+def _plain_arrow(column: Any, pa: Any) -> Any:
+    """A column with a database's own types made plain: decimals (and PostgreSQL's numeric,
+    which arrives as text) as numbers, other database types as their text."""
+    t = column.type
+    if isinstance(t, pa.ExtensionType):
+        storage = pa.chunked_array([c.storage for c in column.chunks], type=t.storage_type)
+        if getattr(t, "type_name", "") == "numeric":
+            return storage.cast(pa.float64())
+        return storage if not pa.types.is_nested(storage.type) else column
+    if pa.types.is_decimal(t):
+        return column.cast(pa.float64())
+    return column
 
 
 def _unusable_type(t: Any, pa: Any) -> str | None:

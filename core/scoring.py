@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from segscope.core.errors import DataError
-from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.features import CustomerFrame, source_frame
 from segscope.core.locations import about, display_name
 from segscope.core.model import SegmentModel, load_model
 from segscope.core.preprocess import transform, typed_features
-from segscope.core.readers import read_source
+from segscope.core.readers import Source, read_source
 from segscope.core.settings import DataChoices
 from segscope.core.text import names, one_line, quoted
 
@@ -34,9 +34,12 @@ class ScoreResult:
         return sorted(self.drift.items(), key=lambda kv: -kv[1])[:n]
 
 
-def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: str) -> ScoreResult:
-    """Label every customer of `tables` with `model`."""
-    frame = _customer_frame(model, tables, display_name(source))
+def score_tables(
+    model: SegmentModel, tables: Source | dict[str, pd.DataFrame], source: str
+) -> ScoreResult:
+    """Label every customer of `tables` (a file's, or a database's) with `model`."""
+    read = tables if isinstance(tables, Source) else Source(source, dict(tables))
+    frame = _customer_frame(model, read, display_name(source))
     features = typed_features(frame.data, model.schema, frame.reference_date)
     X = transform(model.pipeline.named_steps["preprocess"], features)
     to_centres = model.pipeline.named_steps["kmeans"].transform(X)
@@ -72,10 +75,9 @@ def score_tables(model: SegmentModel, tables: dict[str, pd.DataFrame], source: s
     )
 
 
-def _customer_frame(
-    model: SegmentModel, tables: dict[str, pd.DataFrame], where: str
-) -> CustomerFrame:
+def _customer_frame(model: SegmentModel, source: Source, where: str) -> CustomerFrame:
     """The customer table built as at training, with every feature the model needs."""
+    tables = source.tables
     customers = model.customers_sheet if model.customers_sheet in tables else None
     transactions = model.transactions_sheet if model.transactions_sheet in tables else None
     if model.transactions_sheet and transactions is None and len(tables) > 1:
@@ -87,7 +89,7 @@ def _customer_frame(
         only = next(iter(tables))
         customers, transactions = (None, only) if model.transactions_sheet else (only, None)
     choices = DataChoices(customers=customers, transactions=transactions, key=model.key)
-    frame = build_customer_frame(tables, choices)
+    frame = source_frame(source, choices)[0]
     missing = [c for c in model.schema.features if c not in frame.data.columns]
     if missing:
         raise DataError(
@@ -120,6 +122,6 @@ def score_file(model_path: Path, data_path: Path) -> tuple[SegmentModel, ScoreRe
     """Load a model and a data file and label the data's customers."""
     model, warnings = load_model(model_path)
     with about(data_path):
-        result = score_tables(model, read_source(data_path).tables, str(data_path))
+        result = score_tables(model, read_source(data_path), str(data_path))
     result.warnings[:0] = warnings
     return model, result

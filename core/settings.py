@@ -42,6 +42,7 @@ class DataChoices:
     roles: Mapping[str, Role] = field(default_factory=dict)  # column -> role, overriding the guess
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
     keep_redundant: bool = False  # keep features that repeat others (core.redundancy)
+    query: str | None = None  # a database's customers as the result of this SELECT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", _frozen(self.roles))

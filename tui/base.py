@@ -40,7 +40,7 @@ class SessionAppBase(App[None]):
     def __init__(self, path: str | Path | None = None, where: EngineSettings | None = None) -> None:
         super().__init__()
         self.session = Session(where=where or EngineSettings())
-        self.initial_path = Path(path) if path else None
+        self.initial_path = str(path) if path else None
 
     def changed(self) -> None:
         """Tell every screen that the session changed."""

@@ -19,6 +19,7 @@ from types import FrameType
 from segscope.core import DEFAULT_SEED, ENGINES
 from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import MAX_K, MAX_WEIGHT
+from segscope.core.locations import database_kind
 from segscope.core.settings import check_seed, parse_ks
 from segscope.core.text import one_line
 from segscope.core.threads import (
@@ -108,7 +109,10 @@ def _sweep_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "path",
-        help="customer data: CSV/TSV (.gz), Parquet or .xlsx; with --engine spark also a folder "
+        help="customer data: CSV/TSV (.gz), Parquet or .xlsx; a database: "
+        "postgresql://user@host/db (password from PGPASSWORD, ~/.pgpass or a service file), a "
+        "DuckDB file (.duckdb) or "
+        "Parquet/CSV files through DuckDB ('lake/*.parquet'); with --engine spark also a folder "
         "of tables or any URL Spark reads (hdfs://, s3a://, ...)",
     )
     p.add_argument("--sheet", help="the customers sheet or table (default: guessed)")
@@ -148,8 +152,21 @@ def _sweep_parser() -> argparse.ArgumentParser:
         "--like", type=Path, metavar="MODEL", help="number segments to match an earlier model"
     )
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
-    p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier segscope output folder (or labels table)",
+    )
     p.add_argument("--json", action="store_true", help="print summary.json only, on stdout")
+    db = p.add_argument_group("Databases (needs the extra: pip install 'segscope[db]')")
+    db.add_argument(
+        "--query", metavar="SQL", help="the customers as the result of this SELECT (read-only)"
+    )
+    db.add_argument(
+        "--labels-table",
+        metavar="NAME",
+        help="also write the labels into this new table of the database (one transaction)",
+    )
     _engine_arguments(p)
     _threads_argument(p)
     return p
@@ -159,6 +176,9 @@ def _sweep_args(args: list[str]) -> argparse.Namespace:
     """The sweep's options, checked against each other (a usage error exits 2)."""
     parser = _sweep_parser()
     a = parser.parse_args(args)
+    if (a.query or a.labels_table) and not database_kind(a.path):
+        option = "--query" if a.query else "--labels-table"
+        parser.error(f"{option} needs a database: a postgresql:// URL or a DuckDB file")
     for option, ks in (("--choose", [a.choose]), ("--compare", list(a.compare or ()))):
         outside = [k for k in ks if k is not None and k not in a.k]
         if outside:
@@ -248,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"segscope {__version__}")
         return EXIT_OK
-    if opts.path and not Path(opts.path).exists():
+    if opts.path and not database_kind(opts.path) and not Path(opts.path).exists():
         print(f"segscope: {one_line(opts.path, 200)}: no such file.", file=sys.stderr)
         return EXIT_DATA
     from segscope.core.settings import EngineSettings
@@ -278,6 +298,9 @@ def _guarded(run: Callable[[], int]) -> int:
     except DataError as exc:
         _error(str(exc))
         return EXIT_DATA
+    except UsageError as exc:  # an environment variable's value that cannot work
+        _error(str(exc))
+        return EXIT_USAGE
     except MemoryError:
         _error("ran out of memory. Use fewer rows or columns, or a machine with more memory.")
         return EXIT_DATA
@@ -300,6 +323,7 @@ def _error(message: str) -> None:
 def _run_sweep(a: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from segscope.core.database import check_labels_table, write_labels
     from segscope.core.engine import analyse, engine_for
     from segscope.core.model import load_model
     from segscope.core.outputs import OutputFolder, default_out_dir
@@ -326,6 +350,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
         features=a.features,
         roles=roles,
         weights=weights,
+        query=a.query,
     )
     like = load_model(a.like)[0] if a.like else None
     settings = SweepSettings(
@@ -335,6 +360,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
     inputs = [Path(a.path), *([a.like] if a.like else [])]
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     engine.check_outputs(folder)
+    if a.labels_table:
+        check_labels_table(a.path, a.labels_table, a.force)
     err = Console(stderr=True)
     import_in_background(*END_OF_RUN_LIBRARIES)  # loaded while the sweep runs
     with ProgressReporter(err) as progress:
@@ -347,6 +374,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
             on_result=progress.update,
         )
     written = write_outputs(seg, folder.target, a.force, inputs)
+    if a.labels_table:
+        written.append(write_labels(a.path, a.labels_table, seg.labels_frame(), a.force))
     print_timings(err, seg.timings)
     if a.json:
         data = summary(seg)

@@ -32,7 +32,7 @@ class HandingOver(SessionAppBase):
         if s.segmentation is None:
             self.notify("Nothing to export yet: run a sweep (screen 2).", severity="warning")
             return
-        inputs = [s.path] if s.path else []
+        inputs = s.inputs
         job = partial(jobs.export, s.segmentation, msg.target, msg.force, inputs, self.post_message)
         self.work(job, "export")
 

@@ -46,14 +46,15 @@ def said(post: Post, stage: str) -> None:
 
 
 def open_file(
-    make_engine: Callable[[], Engine], path: Path, choices: DataChoices, post: Post
+    make_engine: Callable[[], Engine], location: str, choices: DataChoices, post: Post
 ) -> None:
-    """Read a file and prepare its customer table (on the engine made here, off the UI thread)."""
+    """Read a file (or open a database) and prepare its customer table (on the engine made
+    here, off the UI thread)."""
     with stages_to(partial(said, post)):
         engine = make_engine()
-        source = engine.open(str(path))
+        source = engine.open(location)
         prepared = engine.prepare(source, choices)
-    post(Opened(path, source, prepared))
+    post(Opened(location, source, prepared))
 
 
 def reprepare(engine: Engine, source: Source, choices: DataChoices, post: Post) -> None:
@@ -65,7 +66,7 @@ def reprepare(engine: Engine, source: Source, choices: DataChoices, post: Post) 
 
 def sweep(
     engine: Engine,
-    path: Path,
+    location: str,
     source: Source,
     prepared: Prepared,
     choices: DataChoices,
@@ -84,7 +85,7 @@ def sweep(
     if needs_preparing(prepared, engine, choices):
         with stages_to(partial(said, post)):
             if source.engine != engine.identity:
-                source = engine.open(str(path))
+                source = engine.open(location)
             prepared = engine.prepare(source, choices)
         post(Reprepared(prepared, source))
     if stop():

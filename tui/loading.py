@@ -15,10 +15,11 @@ class Loading(SessionAppBase):
 
     def on_open_path(self, msg: OpenPath) -> None:
         s = self.session
-        s.loading, s.problem, s.stage = msg.path, "", ""
+        s.loading, s.problem, s.stage = msg.location, "", ""
         self.changed()
         self.work(
-            partial(jobs.open_file, self.engine, msg.path, DataChoices(), self.post_message), "load"
+            partial(jobs.open_file, self.engine, msg.location, DataChoices(), self.post_message),
+            "load",
         )
 
     def on_change_choices(self, msg: ChangeChoices) -> None:
@@ -34,7 +35,8 @@ class Loading(SessionAppBase):
 
     def on_opened(self, msg: Opened) -> None:
         s = self.session
-        s.path, s.source, s.prepared, s.loading = msg.path, msg.source, msg.prepared, None
+        s.location, s.source, s.prepared = msg.location, msg.source, msg.prepared
+        s.loading = None
         s.choices = msg.prepared.choices
         s.forget_results()
         self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)

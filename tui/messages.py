@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 
 
 class OpenPath(Message):
-    """Open a file."""
+    """Open a file or a database (a path, or a URL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, location: str) -> None:
         super().__init__()
-        self.path = path
+        self.location = location
 
 
 class ChangeChoices(Message):
@@ -107,9 +107,9 @@ class StageStarted(Message):
 class Opened(Message):
     """A file was read and prepared."""
 
-    def __init__(self, path: Path, source: Source, prepared: Prepared) -> None:
+    def __init__(self, location: str, source: Source, prepared: Prepared) -> None:
         super().__init__()
-        self.path, self.source, self.prepared = path, source, prepared
+        self.location, self.source, self.prepared = location, source, prepared
 
 
 class Reprepared(Message):

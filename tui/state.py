@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from segscope.core.locations import database_kind, display_name
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 
 if TYPE_CHECKING:
@@ -32,10 +33,10 @@ class Session:
     where: EngineSettings = field(default_factory=EngineSettings)
     choices: DataChoices = field(default_factory=DataChoices)
     settings: SweepSettings = field(default_factory=SweepSettings)
-    path: Path | None = None  # what is loaded
+    location: str | None = None  # what is loaded: a file's path or a database's URL
     source: Source | None = None
     prepared: Prepared | None = None
-    loading: Path | None = None  # a file being opened
+    loading: str | None = None  # a location being opened
     problem: str = ""  # what failed last (shown until the next action)
     stage: str = ""  # the stage of the work running now (core.timings.STAGES)
     preparing: bool = False
@@ -44,6 +45,16 @@ class Session:
     cancelled: bool = False
     segmentation: Segmentation | None = None
     exported: list[Path | str] = field(default_factory=list)  # files, or a labels URL
+
+    @property
+    def name(self) -> str:
+        """What is loaded, as it is shown (a URL's password masked)."""
+        return display_name(self.location) if self.location else ""
+
+    @property
+    def inputs(self) -> list[Path]:
+        """The loaded file (outputs never replace it); a database is not a file."""
+        return [Path(self.location)] if self.location and not database_kind(self.location) else []
 
     @property
     def results(self) -> list[KResult]:
@@ -63,4 +74,4 @@ class SessionApp(Protocol):
 
     session: Session
     version: int
-    initial_path: Path | None  # the file the app was started with
+    initial_path: str | None  # the location the app was started with

@@ -33,7 +33,7 @@ class Sweeping(SessionAppBase):
 
     def on_run_sweep(self, msg: RunSweep) -> None:
         s = self.session
-        if s.prepared is None or s.source is None or s.path is None:
+        if s.prepared is None or s.source is None or s.location is None:
             self.notify("Load a file first (screen 1).", severity="warning")
             return
         if s.sweeping:
@@ -52,7 +52,7 @@ class Sweeping(SessionAppBase):
         job = partial(
             jobs.sweep,
             engine,
-            s.path,
+            s.location,
             s.source,
             s.prepared,
             s.choices,

@@ -36,7 +36,7 @@ from segscope.core.choice import choose_k
 from segscope.core.compare import earlier_space, like_report, match_to_model, results_for
 from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.features import described
-from segscope.core.locations import URL, about, display_name, first_line
+from segscope.core.locations import URL, about, database_kind, display_name, first_line
 from segscope.core.outputs import OutputFolder
 from segscope.core.preprocess import fit_preprocessor, gaps_of, transform
 from segscope.core.readers import Source
@@ -114,6 +114,11 @@ class SparkEngine:
         return f"spark {self.master}"
 
     def open(self, location: str) -> Source:
+        if database_kind(location):
+            raise DataError(
+                f"{display_name(location)}: the Spark engine reads files; a database is read by "
+                "the local engine (--engine local), which lets the database aggregate the log."
+            )
         spark = get_session(self.master)
         timings = Timings()
         with timings.stage("load"), cancellable(spark, "segscope-open", None):

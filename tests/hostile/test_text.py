@@ -158,7 +158,7 @@ async def test_the_app_shows_data_text_literally(hostile_csv: Path, tmp_path: Pa
         await pilot.press("w")
         await wait_until(pilot, lambda: bool(s.exported))
         await pilot.press("1")
-        app.post_message(OpenPath(bad))  # as the file tree opens it
+        app.post_message(OpenPath(str(bad)))  # as the file tree opens it
         await wait_until(pilot, lambda: bool(s.problem))
         screens.append(app.export_screenshot())
         assert app.is_running

@@ -46,9 +46,8 @@ class SessionScreen(Screen[None]):
         self.sync()
 
     def _show_bar(self) -> None:
-        path = self.session.path
         for bar in self.query(AppBar):
-            bar.show(self.app.current_mode, path.name if path else "", self.size.width)
+            bar.show(self.app.current_mode, self.session.name, self.size.width)
 
     def sync(self) -> None:
         """Redraw from the session."""

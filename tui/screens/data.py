@@ -22,6 +22,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from segscope.core.locations import database_kind, display_name, masked
 from segscope.core.roles import Role
 from segscope.core.text import one_line, visible
 from segscope.core.views import preview_view, roles_view
@@ -155,18 +156,19 @@ class DataScreen(SessionScreen):
     def action_steps(self) -> None:
         self.query_one("#data-tabs", TabbedContent).active = "tab-steps"
 
-    def _open(self, path: Path) -> None:
-        self.post_message(OpenPath(path))
+    def _open(self, location: str) -> None:
+        self.post_message(OpenPath(location))
         self.query_one("#data-body").add_class("-tree-hidden")
         self.query_one("#roles").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "path" and event.value.strip():
-            self._open(Path(event.value.strip()).expanduser())
+        value = event.value.strip()
+        if event.input.id == "path" and value:
+            self._open(value if database_kind(value) else str(Path(value).expanduser()))
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#path", Input).value = visible(str(event.path))
-        self._open(event.path)
+        self._open(str(event.path))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         s = self.session
@@ -261,31 +263,31 @@ class DataScreen(SessionScreen):
         summary = self.query_one("#data-summary", Static)
         if s.loading is not None:
             stage = f": {s.stage}" if s.stage else ""
-            summary.update(Text(f"Opening {one_line(s.loading.name, 60)}{stage}…"))
+            summary.update(Text(f"Opening {one_line(display_name(s.loading), 60)}{stage}…"))
         elif s.problem:
             summary.update(Text(s.problem, style="bold red"))
-        elif s.prepared is not None and s.path is not None:
+        elif s.prepared is not None and s.location is not None:
             summary.update(self._summary())
-        if s.prepared is None or s.path is None or s.prepared is self._shown:
+        if s.prepared is None or s.location is None or s.prepared is self._shown:
             return  # nothing new to show (the sweep also bumps the session's version)
         self._shown = s.prepared
-        self._fill(s.prepared, s.path)
+        self._fill(s.prepared, s.location)
 
     def _summary(self) -> Text:
         s = self.session
-        assert s.prepared is not None and s.path is not None
+        assert s.prepared is not None and s.location is not None
         schema = s.prepared.schema
         return Text.assemble(
-            (one_line(s.path.name, 60), "bold"),
+            (one_line(s.name, 60), "bold"),
             f": {s.prepared.rows:,} customers · {len(schema.numeric)} numeric + "
             f"{len(schema.categorical)} categorical features ({len(s.prepared.columns)} columns "
             f"after one-hot) · key {one_line(s.prepared.frame.key or '(row number)', 40)}",
         )
 
-    def _fill(self, prepared: Prepared, path: Path) -> None:
+    def _fill(self, prepared: Prepared, location: str) -> None:
         path_input = self.query_one("#path", Input)
         if not path_input.has_focus:
-            path_input.value = visible(str(path))  # a name with control characters, made safe
+            path_input.value = visible(masked(location))  # no password, no control characters
         plan = prepared.frame.plan
         for sid, current in (("customers", plan.customers), ("transactions", plan.transactions)):
             select = self.query_one(f"#{sid}", Select)

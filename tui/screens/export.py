@@ -50,7 +50,7 @@ class ExportScreen(SessionScreen):
             self.notify("Type an output folder first (e).", severity="warning")
             return
         target = Path(value).expanduser()
-        inputs = [self.session.path] if self.session.path else []
+        inputs = self.session.inputs
         try:
             OutputFolder(target, False, inputs).check()
         except OutputExists:
@@ -99,8 +99,8 @@ class ExportScreen(SessionScreen):
                 "without asking; other folders never."
             )
         path = self.query_one("#out-path", Input)
-        if not path.value and s.path is not None:
-            path.value = str(default_out_dir(s.path))
+        if not path.value and s.location is not None:
+            path.value = str(default_out_dir(s.location))
         status = self.query_one("#export-status", Static)
         written = "\n".join(f"  ✔ {one_line(p)}" for p in s.exported)
         status.update(Text("Written:\n" + written) if s.exported else "")

@@ -1,0 +1,272 @@
+"""One row per customer in the database: the feature plan (core.plan) carried out as SQL.
+
+The plan is made from a peek at each table, as for every engine. The database joins the
+lookups and aggregates the transaction log per customer; only the peeks, the small lookup
+tables, the customers and one aggregated row per customer come back. Dates are read where
+pandas reads them (core.dates), from the extremes the database finds. The Findings are those
+the pandas executor finds; core.plan writes the sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pandas as pd
+
+from segscope.core.database import QUERY_TABLE, Database, ident, literal
+from segscope.core.dates import parse_dates
+from segscope.core.errors import DataError
+from segscope.core.features import CustomerFrame, attach, check_unique, described, with_dates
+from segscope.core.plan import (
+    PEEK_ROWS,
+    STATUS_MAX_VALUES,
+    FeaturePlan,
+    Findings,
+    LookupJoin,
+    make_plan,
+    pick_tables,
+)
+from segscope.core.settings import DataChoices
+
+LOOKUP_LIMIT = 100_000  # a table bigger than this is not a lookup table (lookups come back)
+ORDERED_RULES = ("datetime", "yyyymmdd", "epoch_s", "epoch_ms")  # the extremes are the dates'
+
+
+def database_frame(
+    db: Database, choices: DataChoices
+) -> tuple[CustomerFrame, dict[str, dict[str, str]]]:
+    """The customer frame the plan builds, and the columns of each table that cannot be used.
+    With a query among the choices, its result is the customers table (unless one is named)."""
+    if choices.query is not None:
+        db.add_query(choices.query)
+        if choices.customers is None:
+            choices = replace(choices, customers=QUERY_TABLE)
+    peeks: dict[str, pd.DataFrame] = {}
+    unusable: dict[str, dict[str, str]] = {}
+    chosen_names = {choices.customers, choices.transactions}
+    for name in db.tables:
+        try:
+            peeks[name], dropped = db.peek(name, PEEK_ROWS)
+        except DataError:
+            if name in chosen_names:
+                raise
+            continue  # a table this user may not read plays no part unless it is asked for
+        if dropped:
+            unusable[name] = dropped
+    chosen = pick_tables(peeks, choices, noun="table")
+    lookups = _lookups(db, peeks, {chosen.customers, chosen.transactions})
+
+    def values(column: str) -> list[str]:
+        log = chosen.transactions
+        if log is None or column not in peeks[log].columns:
+            found = {str(v) for lk in lookups.values() if column in lk for v in lk[column].dropna()}
+            return sorted(found)[: STATUS_MAX_VALUES + 1]
+        sql = (
+            f"SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS v FROM {db.tables[log].sql} AS t "
+            f"WHERE {ident(column)} IS NOT NULL LIMIT {STATUS_MAX_VALUES + 1}"
+        )
+        return sorted(str(v) for v in db.frame(sql, log)["v"])
+
+    plan = make_plan(peeks, choices, lookups=lookups, values=values, noun="table")
+    return execute(db, plan, lookups), unusable
+
+
+def _lookups(
+    db: Database, peeks: dict[str, pd.DataFrame], skip: set[str | None]
+) -> dict[str, pd.DataFrame]:
+    """The small tables, whole (they only map codes to names)."""
+    out = {}
+    for name, peek in peeks.items():
+        if name in skip:
+            continue
+        if len(peek) < PEEK_ROWS:
+            out[name] = peek
+        elif db.count(name) <= LOOKUP_LIMIT:
+            out[name] = db.peek(name, LOOKUP_LIMIT)[0]
+    return out
+
+
+def execute(db: Database, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]) -> CustomerFrame:
+    """Carry `plan` out in the database."""
+    key = plan.key
+    base = None
+    unmatched: dict[str, int] = {}
+    if plan.customers is not None:
+        sql = _joined(db, plan.customers, plan.customer_joins, "c")
+        order = f" ORDER BY {ident(key)}" if key else ""  # rows in one order, run after run
+        base = db.frame(f"SELECT * FROM ({sql}) AS customers_joined{order}", plan.customers)
+        check_unique(base, key, plan.customers)
+        for j in plan.customer_joins:
+            first = j.extra[0]
+            found = int(base[first].isna().sum()) - int(lookups[j.lookup][first].isna().sum())
+            unmatched[j.lookup] = found
+        base = with_dates(base, plan.date_columns(plan.customers))
+    log_rows = 0
+    log_unmatched: dict[str, int] = {}
+    behaviour = None
+    dates: list[pd.Timestamp] = []
+    if plan.transactions is not None and key is not None:
+        log_sql = _joined(db, plan.transactions, plan.log_joins, "t")
+        log_rows, log_unmatched = _log_counts(db, plan, log_sql, lookups)
+        dates = _log_date_maxima(db, plan, log_sql)
+    frames = [base] if base is not None else []
+    ref = _reference_date(frames, dates)
+    if plan.transactions is not None and key is not None:
+        behaviour = _aggregate(db, plan, _joined(db, plan.transactions, plan.log_joins, "t"), ref)
+    without = orphans = 0
+    if behaviour is not None and key is not None:
+        if base is None:
+            base = behaviour.reset_index()
+        else:
+            base, without, orphans = attach(base, behaviour, key, plan, ref)
+    if base is None:
+        raise DataError(f"{db.location}: nothing to segment: choose the customers table.")
+    findings = Findings(
+        customer_rows=len(base),
+        log_rows=log_rows,
+        unmatched=unmatched,
+        log_unmatched=log_unmatched,
+        reference_date=ref,
+        without_transactions=without,
+        orphans=orphans,
+    )
+    return described(base, plan, findings)
+
+
+def _joined(db: Database, table: str, joins: Sequence[LookupJoin], alias: str) -> str:
+    """SELECT of `table` with the planned lookups left-joined (each on its code column, found
+    in the table or in a lookup joined before it)."""
+    holder = {c: alias for c in _columns(db, table)}
+    selects = [f"{alias}.*"]
+    froms = f"{db.tables[table].sql} AS {alias}"
+    for i, j in enumerate(joins):
+        a = f"j{i}"
+        froms += (
+            f" LEFT JOIN {db.tables[j.lookup].sql} AS {a} "
+            f"ON {holder[j.code]}.{ident(j.code)} = {a}.{ident(j.code)}"
+        )
+        selects += [f"{a}.{ident(c)}" for c in j.extra]
+        holder.update({c: a for c in j.extra})
+    return f"SELECT {', '.join(selects)} FROM {froms}"
+
+
+def _columns(db: Database, table: str) -> list[str]:
+    return list(db.frame(f"SELECT * FROM {db.tables[table].sql} AS t LIMIT 0", table).columns)
+
+
+def _log_counts(
+    db: Database, plan: FeaturePlan, log_sql: str, lookups: dict[str, pd.DataFrame]
+) -> tuple[int, dict[str, int]]:
+    """Rows of the log with a key, and the codes each log lookup did not find."""
+    parts = [f"COUNT(*) FILTER (WHERE {ident(plan.key or '')} IS NOT NULL) AS rows"]
+    parts += [
+        f"SUM(CASE WHEN {ident(j.extra[0])} IS NULL THEN 1 ELSE 0 END) AS {ident(f'miss{i}')}"
+        for i, j in enumerate(plan.log_joins)
+    ]
+    row = db.frame(f"SELECT {', '.join(parts)} FROM ({log_sql}) AS log", plan.transactions or "")
+    missing = {
+        j.lookup: int(row[f"miss{i}"].iloc[0] or 0)
+        - int(lookups[j.lookup][j.extra[0]].isna().sum())
+        for i, j in enumerate(plan.log_joins)
+    }
+    return int(row["rows"].iloc[0]), missing
+
+
+def _log_date_maxima(db: Database, plan: FeaturePlan, log_sql: str) -> list[pd.Timestamp]:
+    """The latest date of each date column of the log (as pandas reads it)."""
+    out = []
+    keyed = f"FROM ({log_sql}) AS log WHERE {ident(plan.key or '')} IS NOT NULL"
+    for column, rule in plan.date_columns(plan.transactions or "").items():
+        c = ident(column)
+        if rule in ORDERED_RULES:
+            sql = f"SELECT MAX({c}) AS v {keyed}"
+        else:
+            sql = f"SELECT DISTINCT {c} AS v {keyed} AND {c} IS NOT NULL"
+        when = parse_dates(db.frame(sql, plan.transactions or "")["v"], rule).max()
+        if pd.notna(when):
+            out.append(pd.Timestamp(when))
+    return out
+
+
+def _reference_date(frames: list[pd.DataFrame], maxima: list[pd.Timestamp]) -> pd.Timestamp | None:
+    found = list(maxima) + [
+        df[c].max()
+        for df in frames
+        for c in df.columns
+        if pd.api.types.is_datetime64_any_dtype(df[c]) and df[c].notna().any()
+    ]
+    return pd.Timestamp(max(found)) if found else None
+
+
+def _float(dialect: str) -> str:
+    return "DOUBLE PRECISION" if dialect == "postgres" else "DOUBLE"
+
+
+def _number(column: str, dialect: str) -> str:
+    """A log column as a finite number (infinities and NaN are missing, as pandas reads them)."""
+    x = f"CAST({ident(column)} AS {_float(dialect)})"
+    return f"NULLIF(NULLIF(NULLIF({x}, 'Infinity'), '-Infinity'), 'NaN')"
+
+
+def _double(aggregate: str, value: str, db: Database) -> str:
+    """An aggregate as a double (PostgreSQL's AVG of numbers is an exact numeric)."""
+    return f"CAST({aggregate}({value}) AS {_float(db.dialect)})"
+
+
+def _aggregate(
+    db: Database, plan: FeaturePlan, log_sql: str, ref: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Behaviour per customer (indexed by key), the plan's measures computed by the database."""
+    key = plan.key or ""
+    log = plan.transactions or ""
+    rules = plan.date_columns(log)
+    parts = [f"{ident(key)} AS {ident(key)}"]
+    later: list[tuple[str, str, str]] = []  # (measure, kind, column): dates read in pandas
+    for m in plan.measures:
+        name, col = ident(m.name), ident(m.column or "")
+        if m.kind == "count":
+            parts.append(f"COUNT(*) AS {name}")
+        elif m.kind in ("last", "first"):
+            if ref is None:
+                continue
+            if rules.get(m.column or "") in ORDERED_RULES:
+                parts.append(f"{'MAX' if m.kind == 'last' else 'MIN'}({col}) AS {name}")
+            later.append((m.name, m.kind, m.column or ""))
+        elif m.kind in ("status", "status_rate"):
+            hit = f"CAST({col} AS VARCHAR) = {literal(m.value or '')}"
+            if m.kind == "status":
+                parts.append(f"CAST(SUM(CASE WHEN {hit} THEN 1 ELSE 0 END) AS BIGINT) AS {name}")
+            else:
+                rate = _double("AVG", f"CASE WHEN {hit} THEN 1.0 ELSE 0.0 END", db)
+                parts.append(f"{rate} AS {name}")
+        elif m.kind == "distinct":
+            parts.append(f"CAST(COUNT(DISTINCT {col}) AS BIGINT) AS {name}")
+        elif m.kind == "mean" and m.name.startswith("share_"):
+            share = f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END"
+            parts.append(f"{_double('AVG', share, db)} AS {name}")
+        else:
+            number = _number(m.column or "", db.dialect)
+            parts.append(f"{_double('SUM' if m.kind == 'sum' else 'AVG', number, db)} AS {name}")
+    sql = (
+        f"SELECT {', '.join(parts)} FROM ({log_sql}) AS log WHERE {ident(key)} IS NOT NULL "
+        f"GROUP BY {ident(key)} ORDER BY {ident(key)}"
+    )
+    out = db.frame(sql, log).set_index(key)
+    for name, kind, column in later:
+        rule = rules.get(column, "text")
+        if rule in ORDERED_RULES:
+            when = parse_dates(out[name], rule)
+        else:  # dates written as text: each customer's distinct dates, read as pandas reads them
+            pairs = db.frame(
+                f"SELECT {ident(key)} AS k, {ident(column)} AS v FROM ({log_sql}) AS log "
+                f"WHERE {ident(key)} IS NOT NULL AND {ident(column)} IS NOT NULL "
+                f"GROUP BY {ident(key)}, {ident(column)}",
+                log,
+            )
+            parsed = parse_dates(pairs["v"], rule).groupby(pairs["k"])
+            when = (parsed.max() if kind == "last" else parsed.min()).reindex(out.index)
+        assert ref is not None
+        out[name] = (ref - pd.to_datetime(when)).dt.days.astype(float)
+    ordered = [m.name for m in plan.measures if m.name in out.columns]
+    return out[ordered]
