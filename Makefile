@@ -32,7 +32,7 @@ run: $(VENV)/.app
 	$(BIN)/segscope $(SAMPLE)
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.dev .typecheck/segscope
 	$(BIN)/ruff check core tui tests benchmarks sample_data

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from benchmarks import databases
 from benchmarks.measure import table
 
 HERE = Path(__file__).parent
@@ -73,7 +74,7 @@ def timed(cmd: list[str], out: Path | None = None) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, out, stdout)
 
 
-def segscope(data: Path, work: Path, *options: str) -> Run:
+def segscope(data: Path | str, work: Path, *options: str) -> Run:
     out = Path(tempfile.mkdtemp(dir=work)) / "out"
     return timed([SEGSCOPE, "sweep", str(data), "--out", str(out), *options], out)
 
@@ -275,6 +276,15 @@ def main() -> None:
                 )
             data.unlink()
         lines += ["", *notes, ""]
+
+        # --- a database's tables, the log aggregated there -----------------------------------
+        def located(location: str) -> tuple[float, bytes]:
+            run = segscope(location, work)
+            return run.seconds, (run.out / "labels.csv").read_bytes()  # type: ignore[operator]
+
+        db_lines, db_checks = databases.lines_for(work, located)
+        lines += db_lines
+        checks.update(db_checks)
 
         # --- the app during a 1M-row sweep ------------------------------------------------
         if not quick:

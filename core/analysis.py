@@ -27,8 +27,9 @@ from segscope.core.compare import (
     like_report,
     match_to_model,
 )
+from segscope.core.customers import source_frame
 from segscope.core.errors import DataError
-from segscope.core.features import CustomerFrame, source_frame
+from segscope.core.features import CustomerFrame
 from segscope.core.locations import display_name
 from segscope.core.model import SegmentModel
 from segscope.core.outputs import write_csv_atomic

@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from segscope.core.arrow_tables import arrow_frame
 from segscope.core.errors import DataError, OutputExists, UsageError
+from segscope.core.limits import whole_number
 from segscope.core.locations import database_kind, first_line, masked, secrets
 from segscope.core.text import one_line, quoted
 
@@ -83,14 +85,10 @@ class Database:
 
     def frame(self, sql: str, what: str = "") -> pd.DataFrame:
         """The result of `sql` as pandas (columns that cannot be values left out)."""
-        from segscope.core.readers import arrow_frame
-
         return arrow_frame(self.arrow(sql, what))[0]
 
     def peek(self, name: str, rows: int) -> tuple[pd.DataFrame, dict[str, str]]:
         """The first `rows` rows of a table, and its columns that cannot be used (and why)."""
-        from segscope.core.readers import arrow_frame
-
         table = self.tables[name]
         return arrow_frame(self.arrow(f"SELECT * FROM {table.sql} AS t LIMIT {int(rows)}", name))
 
@@ -145,15 +143,7 @@ def _said(exc: BaseException) -> str:
 def timeout() -> int:
     """Seconds a statement may run (SEGSCOPE_DB_TIMEOUT, default DEFAULT_TIMEOUT)."""
     text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UsageError(f"{TIMEOUT_ENV} must be a whole number of seconds, at least 1.")
-    return value
+    return whole_number(text, TIMEOUT_ENV, "seconds") if text else DEFAULT_TIMEOUT
 
 
 def open_database(location: str, write: bool = False) -> Database:
@@ -201,11 +191,17 @@ def _postgres(location: str, write: bool) -> Database:
         "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND n.nspname = ANY (current_schemas(false)) "
         "ORDER BY 1, 2"
     ).to_pylist()
+    _add_tables(db, rows)
+    return db
+
+
+def _add_tables(db: Database, rows: list[dict[str, str]]) -> None:
+    """The tables listed as (table_schema, table_name): named alone when they share a schema,
+    as schema.table otherwise."""
     schemas = {r["table_schema"] for r in rows}
     for r in rows:
         name = r["table_name"] if len(schemas) == 1 else f"{r['table_schema']}.{r['table_name']}"
         db.tables[name] = Table(name, f"{ident(r['table_schema'])}.{ident(r['table_name'])}")
-    return db
 
 
 def _duckdb_file(location: str, write: bool) -> Database:
@@ -221,10 +217,7 @@ def _duckdb_file(location: str, write: bool) -> Database:
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = current_database() ORDER BY table_schema, table_name"
     ).to_pylist()
-    schemas = {r["table_schema"] for r in rows}
-    for r in rows:
-        name = r["table_name"] if len(schemas) == 1 else f"{r['table_schema']}.{r['table_name']}"
-        db.tables[name] = Table(name, f"{ident(r['table_schema'])}.{ident(r['table_name'])}")
+    _add_tables(db, rows)
     return db
 
 

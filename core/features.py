@@ -18,7 +18,7 @@ from segscope.core.plan import (
     decision_lines,
     make_plan,
 )
-from segscope.core.readers import Source, Tables
+from segscope.core.readers import Tables
 from segscope.core.settings import DataChoices
 from segscope.core.text import quoted
 
@@ -62,21 +62,6 @@ def build_customer_frame(tables: Tables, choices: DataChoices | None = None) -> 
     """Plan from the tables and carry the plan out on them."""
     choices = choices or DataChoices()
     return execute_plan(tables, make_plan(tables, choices, values=_values(tables)))
-
-
-def source_frame(
-    source: Source, choices: DataChoices
-) -> tuple[CustomerFrame, dict[str, dict[str, str]]]:
-    """The customer frame of a source, and the columns of its tables that cannot be used: the
-    plan carried out by pandas on a file's tables, by the database on a database's."""
-    if source.database is not None:
-        from segscope.core.sql_features import database_frame
-
-        return database_frame(source.database, choices)
-    if choices.query is not None:
-        raise DataError("a query (--query) reads from a database: give a PostgreSQL URL or a "
-                        "DuckDB file.")  # fmt: skip
-    return build_customer_frame(source.tables, choices), source.unusable
 
 
 def _values(tables: Tables) -> Values:

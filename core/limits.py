@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from segscope.core.errors import UsageError
+
 MAX_K = 50  # the largest k swept: more segments than marketing can act on
 MAX_SEED = 2**32 - 1  # what numpy and scikit-learn accept as a seed
 MAX_WEIGHT = 100.0  # a feature's weight: 0 (left out) to this
@@ -56,3 +58,14 @@ def limits() -> Limits:
         value = int(text) if text.isdigit() and int(text) > 0 else default
         out[name] = Limit(value, variable, what)
     return Limits(**out)
+
+
+def whole_number(text: str, name: str, unit: str) -> int:
+    """`text` as a whole number of at least 1, or a usage error naming `name` and the `unit`."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{name} must be a whole number of {unit}, at least 1 (got {text!r}).")
+    return value

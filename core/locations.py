@@ -107,11 +107,17 @@ def first_line(exc: BaseException) -> str:
 
 
 def database_kind(location: str) -> str | None:
-    """'postgresql', 'duckdb' (a DuckDB file) or 'glob' (files through DuckDB); None otherwise."""
+    """'postgresql', 'duckdb' (a DuckDB file) or 'glob' (files through DuckDB); None otherwise.
+
+    A glob is a name with * ? or [ that is not itself an existing file."""
     if POSTGRES_URL.match(location):
         return "postgresql"
     if location.lower().endswith(DUCKDB_SUFFIXES):
         return "duckdb"
-    if any(c in location for c in "*?[") and location.lower().endswith(GLOB_SUFFIXES):
+    if (
+        any(c in location for c in "*?[")
+        and location.lower().endswith(GLOB_SUFFIXES)
+        and not Path(location).exists()  # a file whose name holds [ or * is that file
+    ):
         return "glob"
     return None

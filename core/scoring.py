@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segscope.core.customers import source_frame
 from segscope.core.errors import DataError
-from segscope.core.features import CustomerFrame, source_frame
+from segscope.core.features import CustomerFrame
 from segscope.core.locations import about, display_name
 from segscope.core.model import SegmentModel, load_model
 from segscope.core.preprocess import transform, typed_features

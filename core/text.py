@@ -111,3 +111,18 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if s.dtype == object or is_string_dtype(s):
             out.iloc[:, i] = s.map(spreadsheet_cell).astype(object)
     return out
+
+
+def unique_names(columns: list[object]) -> list[str]:
+    """Column names trimmed, made unique as pandas does for repeated ones (age, age.1)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for c in columns:
+        name = str(c).strip() or "unnamed"
+        base, n = name, 0
+        while name in seen:
+            n += 1
+            name = f"{base}.{n}"
+        seen.add(name)
+        out.append(name)
+    return out

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from segscope.core.errors import UsageError
+from segscope.core.limits import whole_number
 
 THREADS_ENV = "SEGSCOPE_THREADS"
 NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -44,13 +44,7 @@ def one_native_thread_by_default() -> None:
 
 def parse_threads(text: str, where: str = THREADS_ENV) -> int:
     """A thread cap: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UsageError(f"{where} must be a whole number of threads, at least 1 (got {text!r}).")
-    return value
+    return whole_number(text, where, "threads")
 
 
 _cap: int | None = None

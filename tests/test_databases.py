@@ -16,6 +16,7 @@ import pytest
 
 from segscope.core.engine import analyse
 from segscope.core.readers import read_source
+from segscope.core.settings import SweepSettings
 from segscope.tui.app import SegscopeApp
 
 from .databases import (
@@ -30,6 +31,8 @@ from .databases import (
 )
 from .hostile.cli import segscope
 from .tui_helpers import wait_until
+
+ONE_K = SweepSettings((4,))  # where the k does not matter: one k, not the whole sweep
 
 DATA = Path(__file__).parent / "data"
 pytest.importorskip("duckdb", reason="the 'db' extra is not installed")
@@ -114,6 +117,15 @@ def test_a_real_log_is_aggregated_in_the_database_as_pandas_aggregates_it(
         )
 
 
+def _rows(url: str, table: str) -> int:
+    """How many rows a table of a PostgreSQL database holds."""
+    import adbc_driver_postgresql.dbapi as pg
+
+    with pg.connect(url) as con, con.cursor() as cur:
+        cur.execute(f'SELECT COUNT(*) FROM "{table}"')
+        return int(cur.fetchone()[0])  # type: ignore[index]
+
+
 def _frame(location: str | Path):  # type: ignore[no-untyped-def]
     from segscope.core.engine import LocalEngine
     from segscope.core.settings import DataChoices
@@ -124,7 +136,7 @@ def _frame(location: str | Path):  # type: ignore[no-untyped-def]
 
 def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    ran = segscope("sweep", shop_pg, "--out", out, "--labels-table", "segments_2026")
+    ran = segscope("sweep", shop_pg, "--out", out, "--labels-table", "segments_2026", "--k", "4")
     assert ran.code == 0, ran.err
     labels = pd.read_csv(out / "labels.csv")
 
@@ -134,24 +146,44 @@ def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: P
         cur.execute('SELECT * FROM "segments_2026" ORDER BY customer_id')
         table = cur.fetch_arrow_table().to_pandas()
     assert table["segment"].tolist() == labels.sort_values("customer_id")["segment"].tolist()
-    again = segscope("sweep", shop_pg, "--out", tmp_path / "o2", "--labels-table", "segments_2026")
+    again = segscope(
+        "sweep", shop_pg, "--out", tmp_path / "o2", "--labels-table", "segments_2026", "--k", "4"
+    )
     assert again.code == 3 and "already exists" in again.err
     assert not (tmp_path / "o2").exists()  # refused before any work
     forced = segscope(
-        "sweep", shop_pg, "--out", tmp_path / "o3", "--labels-table", "segments_2026", "--force"
+        "sweep",
+        shop_pg,
+        "--out",
+        tmp_path / "o3",
+        "--labels-table",
+        "segments_2026",
+        "--force",
+        "--k",
+        "4",
     )
     assert forced.code == 0, forced.err  # segscope's own table is replaced
     foreign = segscope(
-        "sweep", shop_pg, "--out", tmp_path / "o4", "--labels-table", "customers", "--force"
+        "sweep",
+        shop_pg,
+        "--out",
+        tmp_path / "o4",
+        "--labels-table",
+        "customers",
+        "--force",
+        "--k",
+        "4",
     )
     assert foreign.code == 3 and "not written by segscope" in foreign.err
-    assert len(analyse(shop_pg).prepared.frame.data) == 2000  # the customers are untouched
+    assert _rows(shop_pg, "customers") == 2000  # the customers are untouched
 
 
 def test_labels_go_into_a_duckdb_file(shop_duckdb: Path, tmp_path: Path) -> None:
     import duckdb
 
-    ran = segscope("sweep", shop_duckdb, "--out", tmp_path / "o", "--labels-table", "seg")
+    ran = segscope(
+        "sweep", shop_duckdb, "--out", tmp_path / "o", "--labels-table", "seg", "--k", "4"
+    )
     assert ran.code == 0, ran.err
     with duckdb.connect(str(shop_duckdb), read_only=True) as con:
         counts = con.sql("SELECT COUNT(*), COUNT(DISTINCT segment) FROM seg").fetchall()[0]
@@ -201,11 +233,11 @@ def test_the_password_comes_from_pgpass_and_not_the_command_line(
 def test_what_cannot_be_read_is_said_in_a_line(
     shop_pg: str, args: list[str], said: str, tmp_path: Path
 ) -> None:
-    ran = segscope("sweep", shop_pg, "--out", tmp_path / "o", *args)
+    ran = segscope("sweep", shop_pg, "--out", tmp_path / "o", *args, "--k", "4")
     assert ran.code == 3, ran.err
     assert said in ran.err and "Traceback" not in ran.text
     assert len(ran.err.strip().splitlines()) <= 3
-    assert len(analyse(shop_pg).prepared.frame.data) == 2000  # nothing was deleted
+    assert _rows(shop_pg, "customers") == 2000  # nothing was deleted
 
 
 def test_a_refused_table_a_dead_server_and_a_timeout_are_said(
@@ -214,7 +246,9 @@ def test_a_refused_table_a_dead_server_and_a_timeout_are_said(
     run_sql(shop_pg, f"REVOKE SELECT ON transactions FROM {ANALYST}")
     try:
         url = server.url("shop", ANALYST, ANALYST_PASSWORD)
-        ran = segscope("sweep", url, "--sheet", "customers", "--transactions", "transactions")
+        ran = segscope(
+            "sweep", url, "--sheet", "customers", "--transactions", "transactions", "--k", "4"
+        )
         assert ran.code == 3 and "transactions" in ran.err and "permission denied" in ran.err
     finally:
         run_sql(shop_pg, f"GRANT SELECT ON transactions TO {ANALYST}")
@@ -234,14 +268,16 @@ def test_names_are_quoted_never_pasted(server: Server, shop_tables: dict) -> Non
     weird = 'we"ird; DROP TABLE customers; --'
     customers = shop_tables["customers"].rename(columns={"join_date": 'joined "when"'})
     load_postgres(url, {weird: customers, "customers": customers.head(10)})
-    seg = analyse(url, _choices(customers=weird))
+    seg = analyse(url, _choices(customers=weird), ONE_K)
     assert seg.prepared.rows == 2000
-    assert analyse(url, _choices(customers="customers")).prepared.rows == 10  # still there
+    assert _rows(url, "customers") == 10  # still there
 
 
 def test_a_query_gives_the_customers(shop_pg: str) -> None:
     seg = analyse(
-        shop_pg, _choices(query="SELECT * FROM customers WHERE city_id <= 10", customers="query")
+        shop_pg,
+        _choices(query="SELECT * FROM customers WHERE city_id <= 10", customers="query"),
+        ONE_K,
     )
     assert seg.prepared.frame.plan.customers == "query"
     assert seg.prepared.rows == int((read_source_customers()["city_id"] <= 10).sum())

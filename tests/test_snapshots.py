@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from segscope.core import sweep as sweep_mod
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens import export as export_mod
+from segscope.tui.screens.dialogs import CompareScreen, HelpScreen
 
 from .tui_helpers import swept, wait_until
 
@@ -87,3 +88,31 @@ def test_segment_detail(snap_compare, size: tuple[int, int]) -> None:  # type: i
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_export_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(_app(), terminal_size=size, run_before=_then("4"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot[None]) -> None:
+        await _loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_why_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_then("3", "i"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_compare_screen(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot[None]) -> None:
+        await _swept(pilot)
+        await pilot.press("down", "x")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=size, run_before=run)

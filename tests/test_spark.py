@@ -25,7 +25,7 @@ pytest.importorskip("pyspark", reason="the spark extra is not installed")
 pytestmark = pytest.mark.spark
 
 MASTER = "local[2]"
-KS = range(2, 7)
+KS = range(3, 6)  # around the sample's k=4: each k costs Spark several seconds
 
 
 def spark_engine() -> Engine:
@@ -130,7 +130,8 @@ def test_codes_stay_categories_and_rare_ones_are_grouped(planted_csv: Path) -> N
     assert ours == theirs
     assert spark.choice.k == local.choice.k
     sil = {r.k: r.silhouette for r in local.results}
-    assert abs(spark.results[spark.choice.k - 2].silhouette - sil[spark.choice.k]) <= 0.02
+    ours_sil = {r.k: r.silhouette for r in spark.results}
+    assert abs(ours_sil[spark.choice.k] - sil[spark.choice.k]) <= 0.02
 
 
 def test_outputs_and_labels_parquet(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -173,5 +174,8 @@ class CompareScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="compare") as box:
             box.border_title = f"Compare {self.table.index.name} with {self.table.columns.name}"
-            yield Static(rich_table(crosstab_view(self.table, compare_text(self.table))))
+            view = crosstab_view(self.table, compare_text(self.table))
+            yield Static(Text(view.title))  # title and sentences as wide as the dialog
+            yield Static(rich_table(replace(view, title="", note="")))
+            yield Static(Text(view.note))
             yield Label("Esc closes", classes="hint")

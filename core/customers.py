@@ -1,0 +1,23 @@
+"""A source's customer frame: the feature plan carried out by pandas on a file's tables, by the
+database itself on a database's (core.sql_features)."""
+
+from __future__ import annotations
+
+from segscope.core.errors import DataError
+from segscope.core.features import CustomerFrame, build_customer_frame
+from segscope.core.readers import Source
+from segscope.core.settings import DataChoices
+from segscope.core.sql_features import database_frame
+
+
+def source_frame(
+    source: Source, choices: DataChoices
+) -> tuple[CustomerFrame, dict[str, dict[str, str]]]:
+    """The customer frame of a source, and the columns of its tables that cannot be used: the
+    plan carried out by pandas on a file's tables, by the database on a database's."""
+    if source.database is not None:
+        return database_frame(source.database, choices)
+    if choices.query is not None:
+        raise DataError("a query (--query) reads from a database: give a PostgreSQL URL or a "
+                        "DuckDB file.")  # fmt: skip
+    return build_customer_frame(source.tables, choices), source.unusable
