@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are impo
     from segscope.core.sweep import KResult
     from segscope.core.timings import Timings
 
-NUMBERS = ("int", "number", "score2", "score3", "percent", "signed", "sizes")
+NUMBERS = ("int", "number", "score2", "score3", "percent", "signed")  # right-aligned
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
         Column("stability", "stability", "score2"),
         Column("calinski_harabasz", "Calinski-H.", "number"),
         Column("davies_bouldin", "Davies-B.", "score2"),
-        Column("sizes", "sizes", "sizes"),
         Column("seconds", "seconds", "score2"),
+        Column("sizes", "sizes", "sizes"),  # last: the longest
         *(Column(e, e.replace("_", " "), "score3") for e in extra),
     )
     data = [
@@ -120,8 +120,8 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
             r.stability,
             r.calinski_harabasz,
             r.davies_bouldin,
-            sorted(r.sizes, reverse=True),
             r.seconds,
+            sorted(r.sizes, reverse=True),
             *(r.extra.get(e) for e in extra),
         )  # fmt: skip
         for r in results

@@ -51,6 +51,17 @@ async def test_o_keeps_the_last_path(shop_xlsx: Path) -> None:
         assert app.screen.query_one("#path", Input).value == str(shop_xlsx) + "x"
 
 
+async def test_a_sweep_asked_for_while_loading_starts_when_ready(shop_xlsx: Path) -> None:
+    """`make run`, 2, r at once: the sweep waits for the file instead of being refused."""
+    app = SegscopeApp(shop_xlsx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("2", "r")
+        assert app.session.prepared is None and app.session.queued is not None
+        assert "starts when shop.xlsx is ready" in _messages(app)
+        await wait_until(pilot, lambda: app.session.segmentation is not None)
+        assert app.session.queued is None and app.session.segmentation.choice.k == 4
+
+
 async def test_a_refused_role_change_is_refused_alone(customers_csv: Path, tmp_path: Path) -> None:
     table = tmp_path / "people.csv"
     rows = [f"{i},{i % 7},{['north', 'south', 'east'][i % 3]},{i * 3 % 11}" for i in range(60)]

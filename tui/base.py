@@ -71,7 +71,7 @@ class SessionAppBase(App[None]):
     def failed(self, group: str, error: BaseException) -> None:
         """Say what failed, in the session (shown until the next action) and in a toast."""
         s = self.session
-        s.loading, s.preparing = None, False
+        s.loading, s.preparing, s.queued = None, False, None
         if group == "sweep":
             s.sweeping = False
         if isinstance(error, DataError):

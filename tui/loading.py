@@ -7,7 +7,7 @@ from functools import partial
 from segscope.core.settings import DataChoices
 from segscope.tui import jobs
 from segscope.tui.base import SessionAppBase
-from segscope.tui.messages import ChangeChoices, Opened, OpenPath, Reprepared
+from segscope.tui.messages import ChangeChoices, Opened, OpenPath, Reprepared, RunSweep
 
 
 class Loading(SessionAppBase):
@@ -39,8 +39,10 @@ class Loading(SessionAppBase):
         s.loading = None
         s.choices = msg.prepared.choices
         s.forget_results()
-        self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)
+        if s.queued is None:
+            self.notify(f"{msg.prepared.rows:,} customers loaded. Press 2, then r.", timeout=4)
         self.changed()
+        self.run_queued()
 
     def on_reprepared(self, msg: Reprepared) -> None:
         s = self.session
@@ -52,3 +54,10 @@ class Loading(SessionAppBase):
         else:
             s.forget_results()
         self.changed()
+        self.run_queued()
+
+    def run_queued(self) -> None:
+        """The sweep asked for while the data was loading, now that it is ready."""
+        settings, self.session.queued = self.session.queued, None
+        if settings is not None:
+            self.post_message(RunSweep(settings))

@@ -40,6 +40,7 @@ class Session:
     problem: str = ""  # what failed last (shown until the next action)
     stage: str = ""  # the stage of the work running now (core.timings.STAGES)
     preparing: bool = False
+    queued: SweepSettings | None = None  # a sweep asked for while the data was still loading
     run: SweepRun | None = None
     sweeping: bool = False
     cancelled: bool = False

@@ -7,6 +7,7 @@ from functools import partial
 
 from segscope.core import ENGINES
 from segscope.core.errors import DataError
+from segscope.core.locations import display_name
 from segscope.core.text import one_line
 from segscope.tui import jobs
 from segscope.tui.base import SessionAppBase
@@ -33,6 +34,10 @@ class Sweeping(SessionAppBase):
 
     def on_run_sweep(self, msg: RunSweep) -> None:
         s = self.session
+        if s.loading or s.preparing:  # asked for early: it starts when the data is ready
+            s.queued = msg.settings
+            self.notify(f"The sweep starts when {display_name(s.loading or s.name)} is ready.")
+            return
         if s.prepared is None or s.source is None or s.location is None:
             self.notify("Load a file first (screen 1).", severity="warning")
             return

@@ -96,7 +96,8 @@ class DataScreen(SessionScreen):
             yield DataFileTree(Path.cwd(), id="tree")
             with Vertical(id="data-main"):
                 yield PathInput(
-                    placeholder="path to a CSV, TSV, Parquet or .xlsx file; Enter opens it",
+                    placeholder="a CSV, TSV, Parquet or .xlsx file, a .duckdb file or a "
+                    "postgresql:// URL; Enter opens it",
                     id="path",
                 )
                 with Horizontal(id="sheets"):
