@@ -29,6 +29,8 @@ from segscope.core.plan import (
 )
 from segscope.core.settings import DataChoices
 
+VALUES_SCAN = 100_000  # leading rows of the log looked at first for a column's distinct values
+
 LOOKUP_LIMIT = 100_000  # a table bigger than this is not a lookup table (lookups come back)
 ORDERED_RULES = ("datetime", "yyyymmdd", "epoch_s", "epoch_ms")  # the extremes are the dates'
 
@@ -62,11 +64,17 @@ def database_frame(
         if log is None or column not in peeks[log].columns:
             found = {str(v) for lk in lookups.values() if column in lk for v in lk[column].dropna()}
             return sorted(found)[: STATUS_MAX_VALUES + 1]
-        sql = (
-            f"SELECT DISTINCT CAST({ident(column)} AS VARCHAR) AS v FROM {db.tables[log].sql} AS t "
-            f"WHERE {ident(column)} IS NOT NULL LIMIT {STATUS_MAX_VALUES + 1}"
-        )
-        return sorted(str(v) for v in db.frame(sql, log)["v"])
+        # First the leading rows: more values than a status has there settles it, without the
+        # database reading a large table through; only a column with few values there is read
+        # whole (cheap: few groups).
+        rows = f"{db.tables[log].sql} AS t WHERE {ident(column)} IS NOT NULL"
+        text = f"CAST({ident(column)} AS VARCHAR)"
+        many = STATUS_MAX_VALUES + 1
+        lead = f"SELECT DISTINCT v FROM (SELECT {text} AS v FROM {rows} LIMIT {VALUES_SCAN}) AS s"
+        found = db.frame(f"{lead} LIMIT {many}", log)["v"]
+        if len(found) < many:
+            found = db.frame(f"SELECT DISTINCT {text} AS v FROM {rows} LIMIT {many}", log)["v"]
+        return sorted(str(v) for v in found)
 
     plan = make_plan(peeks, choices, lookups=lookups, values=values, noun="table")
     return execute(db, plan, lookups), unusable
@@ -108,8 +116,7 @@ def execute(db: Database, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]) -
     dates: list[pd.Timestamp] = []
     if plan.transactions is not None and key is not None:
         log_sql = _joined(db, plan.transactions, plan.log_joins, "t")
-        log_rows, log_unmatched = _log_counts(db, plan, log_sql, lookups)
-        dates = _log_date_maxima(db, plan, log_sql)
+        log_rows, log_unmatched, dates = _log_survey(db, plan, log_sql, lookups)
     frames = [base] if base is not None else []
     ref = _reference_date(frames, dates)
     if plan.transactions is not None and key is not None:
@@ -155,14 +162,23 @@ def _columns(db: Database, table: str) -> list[str]:
     return list(db.frame(f"SELECT * FROM {db.tables[table].sql} AS t LIMIT 0", table).columns)
 
 
-def _log_counts(
+def _log_survey(
     db: Database, plan: FeaturePlan, log_sql: str, lookups: dict[str, pd.DataFrame]
-) -> tuple[int, dict[str, int]]:
-    """Rows of the log with a key, and the codes each log lookup did not find."""
-    parts = [f"COUNT(*) FILTER (WHERE {ident(plan.key or '')} IS NOT NULL) AS rows"]
+) -> tuple[int, dict[str, int], list[pd.Timestamp]]:
+    """In one pass over the log: its rows with a key, the codes each log lookup did not find,
+    and the latest date of each date column (as pandas reads it; a date held as text is read
+    from its distinct values, in a query of its own)."""
+    keyed = ident(plan.key or "")
+    parts = [f"COUNT(*) FILTER (WHERE {keyed} IS NOT NULL) AS rows"]
     parts += [
         f"SUM(CASE WHEN {ident(j.extra[0])} IS NULL THEN 1 ELSE 0 END) AS {ident(f'miss{i}')}"
         for i, j in enumerate(plan.log_joins)
+    ]
+    dates = plan.date_columns(plan.transactions or "")
+    ordered = [c for c, rule in dates.items() if rule in ORDERED_RULES]
+    parts += [
+        f"MAX(CASE WHEN {keyed} IS NOT NULL THEN {ident(c)} END) AS {ident(f'max{i}')}"
+        for i, c in enumerate(ordered)
     ]
     row = db.frame(f"SELECT {', '.join(parts)} FROM ({log_sql}) AS log", plan.transactions or "")
     missing = {
@@ -170,23 +186,14 @@ def _log_counts(
         - int(lookups[j.lookup][j.extra[0]].isna().sum())
         for i, j in enumerate(plan.log_joins)
     }
-    return int(row["rows"].iloc[0]), missing
-
-
-def _log_date_maxima(db: Database, plan: FeaturePlan, log_sql: str) -> list[pd.Timestamp]:
-    """The latest date of each date column of the log (as pandas reads it)."""
-    out = []
-    keyed = f"FROM ({log_sql}) AS log WHERE {ident(plan.key or '')} IS NOT NULL"
-    for column, rule in plan.date_columns(plan.transactions or "").items():
-        c = ident(column)
-        if rule in ORDERED_RULES:
-            sql = f"SELECT MAX({c}) AS v {keyed}"
-        else:
-            sql = f"SELECT DISTINCT {c} AS v {keyed} AND {c} IS NOT NULL"
-        when = parse_dates(db.frame(sql, plan.transactions or "")["v"], rule).max()
-        if pd.notna(when):
-            out.append(pd.Timestamp(when))
-    return out
+    latest = [parse_dates(row[f"max{i}"], dates[c]).max() for i, c in enumerate(ordered)]
+    for column, rule in dates.items():
+        if column not in ordered:
+            c = ident(column)
+            sql = f"SELECT DISTINCT {c} AS v FROM ({log_sql}) AS log WHERE {keyed} IS NOT NULL "
+            found = db.frame(sql + f"AND {c} IS NOT NULL", plan.transactions or "")["v"]
+            latest.append(parse_dates(found, rule).max())
+    return int(row["rows"].iloc[0]), missing, [pd.Timestamp(d) for d in latest if pd.notna(d)]
 
 
 def _reference_date(frames: list[pd.DataFrame], maxima: list[pd.Timestamp]) -> pd.Timestamp | None:
