@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from pathlib import Path
 
@@ -51,13 +52,26 @@ async def test_o_keeps_the_last_path(shop_xlsx: Path) -> None:
         assert app.screen.query_one("#path", Input).value == str(shop_xlsx) + "x"
 
 
-async def test_a_sweep_asked_for_while_loading_starts_when_ready(shop_xlsx: Path) -> None:
+async def test_a_sweep_asked_for_while_loading_starts_when_ready(
+    shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`make run`, 2, r at once: the sweep waits for the file instead of being refused."""
+    from segscope.tui import jobs
+
+    pressed = threading.Event()
+    real_open = jobs.open_file
+
+    def open_after_the_keys(*args, **kwargs):  # type: ignore[no-untyped-def]
+        pressed.wait(30)  # the file is still loading when r arrives, however fast the machine
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "open_file", open_after_the_keys)
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("2", "r")
         assert app.session.prepared is None and app.session.queued is not None
         assert "starts when shop.xlsx is ready" in _messages(app)
+        pressed.set()
         await wait_until(pilot, lambda: app.session.segmentation is not None)
         assert app.session.queued is None and app.session.segmentation.choice.k == 4
 
