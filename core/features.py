@@ -94,14 +94,29 @@ def execute_plan(tables: Tables, plan: FeaturePlan) -> CustomerFrame:
         log = log[log[key].notna()]
         log_rows = len(log)
     ref = _reference_date([d for d in (base, log) if d is not None])
+    behaviour = aggregate(log, key, plan, ref) if log is not None and key is not None else None
+    return combined(base, behaviour, plan, ref, log_rows, unmatched, log_unmatched)
+
+
+def combined(
+    base: pd.DataFrame | None,
+    behaviour: pd.DataFrame | None,
+    plan: FeaturePlan,
+    ref: pd.Timestamp | None,
+    log_rows: int,
+    unmatched: dict[str, int],
+    log_unmatched: dict[str, int],
+) -> CustomerFrame:
+    """The last step of every executor: the customers and the log's measures per customer as
+    one frame, described with what was found on the way."""
     without = orphans = 0
-    if log is not None and key is not None:
-        behaviour = aggregate(log, key, plan, ref)
+    if behaviour is not None and plan.key is not None:
         if base is None:
             base = behaviour.reset_index()
         else:
-            base, without, orphans = attach(base, behaviour, key, plan, ref)
-    assert base is not None
+            base, without, orphans = attach(base, behaviour, plan.key, plan, ref)
+    if base is None:
+        raise DataError("nothing to segment: choose the customers table.")
     findings = Findings(
         customer_rows=len(base),
         log_rows=log_rows,

@@ -17,12 +17,11 @@ import pandas as pd
 from segscope.core.database import QUERY_TABLE, Database, ident, literal
 from segscope.core.dates import parse_dates
 from segscope.core.errors import DataError
-from segscope.core.features import CustomerFrame, attach, check_unique, described, with_dates
+from segscope.core.features import CustomerFrame, check_unique, combined, with_dates
 from segscope.core.plan import (
     PEEK_ROWS,
     STATUS_MAX_VALUES,
     FeaturePlan,
-    Findings,
     LookupJoin,
     make_plan,
     pick_tables,
@@ -114,31 +113,14 @@ def execute(db: Database, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]) -
     log_unmatched: dict[str, int] = {}
     behaviour = None
     dates: list[pd.Timestamp] = []
+    log_sql = None
     if plan.transactions is not None and key is not None:
         log_sql = _joined(db, plan.transactions, plan.log_joins, "t")
         log_rows, log_unmatched, dates = _log_survey(db, plan, log_sql, lookups)
-    frames = [base] if base is not None else []
-    ref = _reference_date(frames, dates)
-    if plan.transactions is not None and key is not None:
-        behaviour = _aggregate(db, plan, _joined(db, plan.transactions, plan.log_joins, "t"), ref)
-    without = orphans = 0
-    if behaviour is not None and key is not None:
-        if base is None:
-            base = behaviour.reset_index()
-        else:
-            base, without, orphans = attach(base, behaviour, key, plan, ref)
-    if base is None:
-        raise DataError(f"{db.location}: nothing to segment: choose the customers table.")
-    findings = Findings(
-        customer_rows=len(base),
-        log_rows=log_rows,
-        unmatched=unmatched,
-        log_unmatched=log_unmatched,
-        reference_date=ref,
-        without_transactions=without,
-        orphans=orphans,
-    )
-    return described(base, plan, findings)
+    ref = _reference_date([base] if base is not None else [], dates)
+    if log_sql is not None:
+        behaviour = _aggregate(db, plan, log_sql, ref)
+    return combined(base, behaviour, plan, ref, log_rows, unmatched, log_unmatched)
 
 
 def _joined(db: Database, table: str, joins: Sequence[LookupJoin], alias: str) -> str:

@@ -10,13 +10,12 @@ import openpyxl
 import pytest
 from textual.widgets import Input, Static
 
-from segscope.core.engine import LocalEngine
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens.data import RolesTable
 from segscope.tui.widgets.tables import ViewTable
 
 from .hostile.cli import segscope
-from .tui_helpers import swept, wait_until
+from .tui_helpers import hold_sweep_after_two, swept, wait_until
 
 
 def _messages(app: SegscopeApp) -> str:
@@ -120,23 +119,8 @@ async def test_a_failed_open_says_so_until_the_next_action(shop_xlsx: Path, tmp_
 async def test_the_first_pick_after_a_cancel_is_kept(
     shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
 
-    gate = threading.Event()
-    real = LocalEngine.start_sweep
-
-    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(self, *args, **kwargs)
-
-        def slow():  # type: ignore[no-untyped-def]
-            for i, r in enumerate(results):
-                yield r
-                if i == 1:
-                    gate.wait(30)
-
-        return plan, slow()
-
-    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
+    gate = hold_sweep_after_two(monkeypatch)
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +14,7 @@ from segscope.core.roles import Role
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens.dialogs import HelpScreen, SegmentDetailScreen
 
-from .tui_helpers import swept, wait_until
+from .tui_helpers import hold_sweep_after_two, swept, wait_until
 
 
 def _messages(app: SegscopeApp) -> str:
@@ -66,21 +64,7 @@ async def test_change_k_with_plus_and_minus(shop_xlsx: Path) -> None:
 
 
 async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    gate = threading.Event()
-    real = LocalEngine.start_sweep
-
-    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(self, *args, **kwargs)
-
-        def slow() -> Iterator:  # type: ignore[type-arg]
-            for i, r in enumerate(results):
-                yield r
-                if i == 1:
-                    gate.wait(30)
-
-        return plan, slow()
-
-    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
+    gate = hold_sweep_after_two(monkeypatch)
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
+import pytest
 from textual.pilot import Pilot
+
+from segscope.core.engine import LocalEngine
 
 
 async def wait_until(
@@ -25,3 +29,24 @@ async def swept(pilot: Pilot[None]) -> None:
     await wait_until(pilot, lambda: s.prepared is not None)
     await pilot.press("2", "r")
     await wait_until(pilot, lambda: s.segmentation is not None)
+
+
+def hold_sweep_after_two(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make every local sweep stop after its second k until the returned event is set: a sweep
+    caught in the middle, whatever the machine's speed."""
+    gate = threading.Event()
+    real = LocalEngine.start_sweep
+
+    def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, results = real(self, *args, **kwargs)
+
+        def slow() -> Iterator:  # type: ignore[type-arg]
+            for i, r in enumerate(results):
+                yield r
+                if i == 1:
+                    gate.wait(30)
+
+        return plan, slow()
+
+    monkeypatch.setattr(LocalEngine, "start_sweep", gated)
+    return gate
