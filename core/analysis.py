@@ -45,6 +45,7 @@ from segscope.core.readers import Source
 from segscope.core.redundancy import redundant_features
 from segscope.core.relevance import Relevance, feature_relevance, relevance_advice
 from segscope.core.roles import Role, Schema
+from segscope.core.sampling import row_sample
 from segscope.core.schema import infer_schema
 from segscope.core.segments import (
     SegmentProfile,
@@ -164,9 +165,10 @@ def prepare_tables(
         unusable = unusable_in.get(frame.plan.customers or "", {})
         schema, features = decide_features(frame, choices, unusable)
     with timings.stage("preprocess"):
-        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights)
+        missing = missing_shares(features, schema)
+        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
         X = transform(pre, features)
-        gaps = gaps_of(pre, schema, missing_shares(features, schema), len(features))
+        gaps = gaps_of(pre, schema, missing, len(features))
     return Prepared(
         source.location,
         LOCAL,
@@ -283,6 +285,7 @@ def segment(
             labels0 = km.labels_
             where = settings.like_path or "an earlier model"
             like = like_report(X_old, labels0, choice.k, settings.like, where)
+    with timings.stage("profiles"):
         stats = segment_stats(prepared.features, labels0, prepared.schema)
         model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
     seg = finish_segmentation(
@@ -349,10 +352,20 @@ def segment_model(
             c: {str(v): float(s) for v, s in stats.base_shares[c].items()}
             for c in schema.categorical
         },
-        distance_p99=float(np.percentile(assign(X, km.cluster_centers_).distances, 99)),
+        distance_p99=distance_p99(X, km.cluster_centers_),
         weights=dict(prepared.weights),
         metrics=[r.to_dict() for r in results],
     )
+
+
+P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this many rows
+
+
+def distance_p99(X: np.ndarray, centres: np.ndarray) -> float:
+    """The 99th percentile of the rows' distances to their nearest centre (on a fixed random
+    sample of P99_ROWS rows in larger tables): what scoring calls far from every segment."""
+    rows = row_sample(len(X), P99_ROWS, 0)
+    return float(np.percentile(assign(X[rows] if len(rows) < len(X) else X, centres).distances, 99))
 
 
 def finish_segmentation(

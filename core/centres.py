@@ -8,8 +8,9 @@ segscope's pool runs them on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -28,8 +29,13 @@ class Assignment:
     """Every row's nearest centre and the sum of squared distances to it (the inertia)."""
 
     labels: np.ndarray  # int32, one per row
-    distances: np.ndarray  # float32: each row's distance to its centre
+    squared: np.ndarray = field(repr=False)  # float32: each row's squared distance to its centre
     inertia: float
+
+    @property
+    def distances(self) -> np.ndarray:
+        """Each row's distance to its centre (float32)."""
+        return np.sqrt(self.squared)
 
 
 def _blocks(n: int) -> list[slice]:
@@ -44,13 +50,13 @@ def row_squares(X: np.ndarray) -> np.ndarray:
 def _nearest(
     block: np.ndarray, centres: np.ndarray, squares: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and squared distances of one block's rows (their `squares`) to the nearest
-    centre: |x|² + |c|² - 2x·c, the centre-dependent part as one matrix product."""
+    """Labels and squared distances (float64) of one block's rows (their `squares`) to the
+    nearest centre: |x|² + |c|² - 2x·c, the centre-dependent part as one matrix product."""
     d2 = block @ (-2.0 * centres).T
     d2 += np.einsum("ij,ij->i", centres, centres)
-    labels = d2.argmin(axis=1).astype(np.int32)
-    best = d2[np.arange(len(block)), labels] + squares
-    return labels, np.maximum(best, 0.0)
+    labels = d2.argmin(axis=1)
+    best = np.take_along_axis(d2, labels[:, None], axis=1)[:, 0] + squares
+    return labels, np.maximum(best, 0.0, out=best)
 
 
 def assign(
@@ -62,11 +68,17 @@ def assign(
     """Every row of X to its nearest centre (blocks on `threads` threads; None: as many as
     core.threads allows). `squares`: X's row_squares, when they are known already."""
     c = centres.astype(X.dtype)
-    sq = row_squares(X) if squares is None else squares
-    parts = list(in_parallel(lambda s: _nearest(X[s], c, sq[s]), _blocks(len(X)), threads))
-    labels = np.concatenate([p[0] for p in parts])
-    d2 = np.concatenate([p[1] for p in parts])
-    return Assignment(labels, np.sqrt(d2).astype(np.float32), float(d2.sum(dtype=np.float64)))
+    labels = np.empty(len(X), dtype=np.int32)
+    squared = np.empty(len(X), dtype=np.float32)
+
+    def block(rows: slice) -> float:
+        sq = row_squares(X[rows]) if squares is None else squares[rows]
+        labels[rows], best = _nearest(X[rows], c, sq)
+        squared[rows] = best
+        return float(best.sum())
+
+    inertia = math.fsum(in_parallel(block, _blocks(len(X)), threads))
+    return Assignment(labels, squared, inertia)
 
 
 def _block_sums(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import platform
@@ -93,8 +94,17 @@ def save_model(model: SegmentModel, path: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meta.json", json.dumps(model.meta(), indent=2, default=str))
-        zf.writestr("pipeline.skops", sio.dumps(model.pipeline))
+        zf.writestr("pipeline.skops", sio.dumps(_without_labels(model.pipeline)))
     write_bytes_atomic(path, buf.getvalue())
+
+
+def _without_labels(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with a K-Means that does not carry the training rows' labels (scoring
+    predicts; the labels are in labels.csv): a model file's size does not grow with the rows."""
+    km = copy.copy(pipeline.named_steps["kmeans"])
+    if hasattr(km, "labels_"):
+        del km.labels_
+    return Pipeline([("preprocess", pipeline.named_steps["preprocess"]), ("kmeans", km)])
 
 
 def load_model(path: Path) -> tuple[SegmentModel, list[str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from segscope.core.dates import parse_dates
 from segscope.core.errors import DataError
 from segscope.core.roles import Role, Schema
+from segscope.core.sampling import row_sample
 from segscope.core.text import names, number, quoted
 from segscope.core.threads import in_parallel
 
@@ -154,7 +156,7 @@ def fit_preprocessor(
         missing = missing_shares(features, schema)
     pre = build_preprocessor(schema, weights, missing)
     if len(features) > PREPROCESS_ROWS:
-        features = features.sample(PREPROCESS_ROWS, random_state=seed)
+        features = features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)]
     return pre.fit(features)
 
 
@@ -184,16 +186,66 @@ TRANSFORM_ROWS = 100_000  # larger tables are transformed in blocks of this many
 
 
 def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
-    """The transformed matrix as C-contiguous float32, as K-Means and silhouette want it (large
-    tables block by block on core.threads' pool, written into one array)."""
+    """The transformed matrix as C-contiguous float32, as K-Means and silhouette want it.
+
+    Large tables are transformed block by block on core.threads' pool, each block written into
+    one array. A category's part turns each value into the same columns wherever it appears, so
+    it is transformed once per distinct value and its rows look their value up (the same numbers
+    as transforming every row, without handling millions of strings).
+    """
     n = len(features)
     if n <= TRANSFORM_ROWS:
         return np.ascontiguousarray(pre.transform(features), dtype=np.float32)
+    weights = pre.transformer_weights or {}
+    parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
+    width = sum(p.width for p in parts)
+    out = np.empty((n, width), dtype=np.float32)
+    bounds = np.cumsum([0, *(p.width for p in parts)])
+
+    def block(rows: slice) -> None:
+        for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True):
+            out[rows, start:stop] = part.rows(features, rows)
+
     blocks = [slice(i, min(i + TRANSFORM_ROWS, n)) for i in range(0, n, TRANSFORM_ROWS)]
-    parts = in_parallel(lambda rows: pre.transform(features.iloc[rows]), blocks)
-    first = next(parts)
-    out = np.empty((n, first.shape[1]), dtype=np.float32)
-    out[blocks[0]] = first
-    for rows, part in zip(blocks[1:], parts, strict=True):
-        out[rows] = part
+    for _ in in_parallel(block, blocks):
+        pass
     return out
+
+
+def _fitted(pre: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:
+    """The fitted ColumnTransformer's parts that make columns, in its output order."""
+    return [
+        (name, t, list(cols))
+        for name, t, cols in pre.transformers_
+        if not (isinstance(t, str) and t == "drop") and len(cols)
+    ]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One fitted part of the preprocessing and how its rows are made."""
+
+    transformer: Any
+    columns: list[str]
+    weight: float
+    width: int
+    table: np.ndarray | None = None  # a category's columns per distinct value (missing last)
+    codes: np.ndarray | None = None  # each row's distinct value (-1: missing)
+
+    @classmethod
+    def of(cls, t: Any, columns: list[str], weight: float, features: pd.DataFrame) -> _Part:
+        first = features.iloc[:1][columns]
+        width = int(np.asarray(t.transform(first)).shape[1])
+        values = features[columns[0]]
+        if len(columns) > 1 or pd.api.types.is_numeric_dtype(values):
+            return cls(t, columns, weight, width)
+        codes, uniques = pd.factorize(values)
+        distinct = pd.DataFrame({columns[0]: [*uniques, np.nan]}, dtype=object)
+        table = np.asarray(t.transform(distinct), dtype=np.float32) * np.float32(weight)
+        return cls(t, columns, weight, width, table, codes)
+
+    def rows(self, features: pd.DataFrame, rows: slice) -> np.ndarray:
+        if self.table is not None and self.codes is not None:
+            return self.table[self.codes[rows]]  # -1 (missing) is the table's last row
+        values = np.asarray(self.transformer.transform(features.iloc[rows][self.columns]))
+        return values * self.weight if self.weight != 1.0 else values

@@ -13,6 +13,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from segscope.core.sampling import row_sample
 from segscope.core.text import names
 
 CLOSE = 0.95  # |correlation| from which two features carry the same information
@@ -33,7 +34,7 @@ def redundant_features(
     taken in the table's order.
     """
     if len(numbers) > SAMPLE_ROWS:
-        numbers = numbers.sample(SAMPLE_ROWS, random_state=seed)
+        numbers = numbers.iloc[row_sample(len(numbers), SAMPLE_ROWS, seed)]
     z = _standardised(numbers)
     order = [c for c in z.columns if c in keep or c in prefer]
     order += [c for c in z.columns if c not in order]

@@ -10,6 +10,7 @@ from sklearn.mixture import GaussianMixture
 
 from segscope.core.preprocess import MISSING_CATEGORY, fit_preprocessor, transform
 from segscope.core.roles import ColumnRole, Role, Schema
+from segscope.core.sampling import row_sample
 from segscope.core.segments import category_counts
 from segscope.core.stability import resample_labels, stability, stability_sample
 from segscope.core.sweep import (
@@ -49,7 +50,7 @@ def feature_relevance(
     a fixed random sample of RELEVANCE_ROWS customers in larger tables)."""
     names = names or {}
     if len(features) > RELEVANCE_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(len(features), RELEVANCE_ROWS, False))
+        rows = row_sample(len(features), RELEVANCE_ROWS, 0)
         features, labels = features.iloc[rows], labels[rows]
     out = [
         Relevance(col, names.get(col, col), kind, separation(features[col], labels, kind))
@@ -113,7 +114,7 @@ def sweep_without(
     )
     if not kept.features:
         return None
-    sample = features.sample(min(rows, len(features)), random_state=seed)
+    sample = features.iloc[row_sample(len(features), rows, seed)]
     X = transform(fit_preprocessor(kept, sample, seed), sample)
     distances = pairwise_euclidean(X)
     distinct = len(np.unique(X, axis=0))
@@ -174,7 +175,7 @@ def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     the histogram under 30% of the lower of the two peaks."""
     x = values.dropna().astype("float64")
     if len(x) > rows:
-        x = x.sample(rows, random_state=0)
+        x = x.iloc[row_sample(len(x), rows, 0)]
     if x.nunique() < 20:
         return False
     mix = GaussianMixture(2, random_state=0).fit(x.to_numpy().reshape(-1, 1))

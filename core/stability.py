@@ -9,6 +9,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
+from segscope.core.sampling import row_sample
+
 STABILITY_ROWS = 2_000  # resampling runs on at most this many rows
 RESAMPLES = 5  # fits per k: each on a bootstrap resample, with its own seed
 UNSTABLE = 0.8  # mean adjusted Rand index below this reads as unstable
@@ -16,9 +18,7 @@ UNSTABLE = 0.8  # mean adjusted Rand index below this reads as unstable
 
 def stability_sample(n: int, seed: int, rows: int = STABILITY_ROWS) -> np.ndarray:
     """The rows every stability check of a run is measured on (the same for every k)."""
-    if n <= rows:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed + 7919).choice(n, rows, replace=False))
+    return row_sample(n, rows, seed + 7919)
 
 
 def resample_labels(

@@ -19,6 +19,7 @@ STAGES = (
     "preprocess",
     "sweep",
     "final fit",
+    "profiles",
     "stability",
     "relevance",
     "write",
