@@ -250,7 +250,7 @@ def main() -> None:
                 checks["1M rows ≥ 6× faster than the baseline"] = (speed >= 6, f"{speed:.1f}×")
                 checks["1M: same k as the baseline, ARI no worse"] = (
                     k_ours == k_base and ari_ours >= ari_base - 1e-9,
-                    f"k {k_base} / {k_ours}, ARI {ari_base:.3f} / {ari_ours:.3f}",
+                    f"k {k_base} / {k_ours}, ARI {ari_base:.4f} / {ari_ours:.4f}",
                 )
                 checks["1M: peak memory ≤ 1.5 GiB"] = (
                     mine.peak_mib <= 1536,

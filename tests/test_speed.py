@@ -118,3 +118,26 @@ async def test_the_app_says_each_stage_as_it_runs(shop_xlsx: Path) -> None:
         await wait_until(pilot, lambda: app.session.segmentation is not None)
     assert said[:3] == ["load", "features", "preprocess"]
     assert {"final fit", "stability", "relevance"} <= set(said)
+
+
+def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() -> None:
+    """Above TRANSFORM_ROWS the matrix is built in blocks and a category's part once per distinct
+    value: the numbers must be scikit-learn's own, weights, gaps and unseen values included."""
+    from segscope.core.analysis import prepare_tables
+    from segscope.core.preprocess import TRANSFORM_ROWS, transform
+    from segscope.core.readers import read_source
+
+    weights = {"Job": 2.5, "Age": 0.5}
+    prepared = prepare_tables(
+        read_source(DATA / "credit_data.csv.gz"), DataChoices(weights=weights)
+    )
+    copies = TRANSFORM_ROWS // len(prepared.features) + 2
+    big = prepared.features.sample(frac=copies, replace=True, random_state=0).reset_index(drop=True)
+    big.loc[::7, "Home"] = np.nan  # a category's gaps
+    big.loc[::11, "Job"] = "never seen"  # a value the fit never saw
+    big.loc[::13, "Income"] = np.nan  # a number's gaps (Income keeps a 0/1 column for them)
+    assert len(big) > TRANSFORM_ROWS
+    ours = transform(prepared.preprocessor, big)
+    theirs = np.ascontiguousarray(prepared.preprocessor.transform(big), dtype=np.float32)
+    assert ours.flags.c_contiguous and ours.dtype == np.float32
+    assert np.array_equal(ours, theirs)
