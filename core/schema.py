@@ -12,6 +12,7 @@ import pandas as pd
 from segscope.core.errors import DataError
 from segscope.core.roles import FEATURE_ROLES, ColumnRole, Role, Schema
 from segscope.core.text import names, quoted
+from segscope.core.threads import column_threads, in_parallel
 
 MAX_CATEGORIES = 50  # more distinct strings than this (and mostly unique) reads as free text
 MAX_FORCED_CATEGORIES = 1000  # a column chosen as categorical with more is an identifier
@@ -164,16 +165,17 @@ def infer_schema(
     if new_keys:
         key = new_keys[0]
     left_out, built = left_out or {}, built or {}
-    cols = []
-    for name in map(str, df.columns):
+
+    def role(name: str) -> ColumnRole:
         if name in forced:
-            cols.append(_forced_role(name, df[name], forced[name]))
-        elif coded and name in coded and name != key:
-            cols.append(ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)"))
-        elif name in left_out and name != key:
-            cols.append(ColumnRole(name, Role.IGNORED, left_out[name]))
-        else:
-            cols.append(infer_role(name, df[name], key, built.get(name, "")))
+            return _forced_role(name, df[name], forced[name])
+        if coded and name in coded and name != key:
+            return ColumnRole(name, Role.IGNORED, f"code for {coded[name]} (same categories)")
+        if name in left_out and name != key:
+            return ColumnRole(name, Role.IGNORED, left_out[name])
+        return infer_role(name, df[name], key, built.get(name, ""))
+
+    cols = list(in_parallel(role, list(map(str, df.columns)), column_threads(len(df))))
     present = set(map(str, df.columns))
     cols += [ColumnRole(n, Role.IGNORED, why) for n, why in left_out.items() if n not in present]
     schema = Schema(cols)

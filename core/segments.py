@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans
 from segscope.core.centres import refine
 from segscope.core.roles import Schema
 from segscope.core.sweep import KResult
+from segscope.core.threads import column_threads, in_parallel
 
 
 def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
@@ -136,18 +137,33 @@ def _shares(counts: pd.Series) -> pd.Series:
 
 
 def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
-    """SegmentStats of the prepared feature frame; `labels` are 0-based."""
+    """SegmentStats of the prepared feature frame; `labels` are 0-based. Each feature's figures
+    are computed on their own (side by side on a long table)."""
     seg = pd.Series(labels + 1, index=features.index, name="segment")
-    num = features[schema.numeric].astype("float64")
     sizes = {int(s): int(n) for s, n in seg.value_counts().sort_index().items()}
-    tables = {c: category_counts(features[c], labels) for c in schema.categorical}
+    threads = column_threads(len(features))
+
+    def numbers(column: str) -> tuple[pd.Series, pd.Series, float, float]:
+        x = features[column].astype("float64")
+        by = x.groupby(seg)
+        return by.mean(), by.median(), float(x.mean()), float(x.std(ddof=0))
+
+    figures = dict(zip(schema.numeric, in_parallel(numbers, schema.numeric, threads), strict=True))
+
+    def counts(column: str) -> pd.DataFrame:
+        return category_counts(features[column], labels)
+
+    tables = dict(
+        zip(schema.categorical, in_parallel(counts, schema.categorical, threads), strict=True)
+    )
+    index = pd.Index(list(sizes), name="segment")
     return SegmentStats(
         rows=len(features),
         sizes=sizes,
-        means=num.groupby(seg).mean(),
-        medians=num.groupby(seg).median(),
-        base_mean=num.mean(),
-        base_std=num.std(ddof=0),
+        means=pd.DataFrame({c: f[0] for c, f in figures.items()}, index=index),
+        medians=pd.DataFrame({c: f[1] for c, f in figures.items()}, index=index),
+        base_mean=pd.Series({c: f[2] for c, f in figures.items()}, dtype="float64"),
+        base_std=pd.Series({c: f[3] for c, f in figures.items()}, dtype="float64"),
         base_shares={c: _shares(t.sum(axis=0)) for c, t in tables.items()},
         shares={
             s: {c: _shares(t.loc[s - 1]).head(TOP_CATEGORIES) for c, t in tables.items()}

@@ -30,6 +30,7 @@ from segscope.core.limits import whole_number
 THREADS_ENV = "SEGSCOPE_THREADS"
 NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 MIN_WINDOW = 0.1  # seconds: the shortest interval the free cores are measured over
+PARALLEL_ROWS = 200_000  # per-column work runs side by side on tables this long (below: one thread)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -138,6 +139,12 @@ def thread_count(tasks: int) -> int:
     """Threads for `tasks` independent pieces of work, on this machine as it is now."""
     free = max(1, math.floor(free_cores() + 0.5))
     return max(1, min(tasks, usable_cores(), free, thread_cap() or tasks))
+
+
+def column_threads(rows: int) -> int | None:
+    """Threads for per-column work on a table of `rows` rows: the pool (None) when it is long
+    enough to gain from it, else one."""
+    return None if rows >= PARALLEL_ROWS else 1
 
 
 @cache
