@@ -364,8 +364,8 @@ P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this
 def distance_p99(X: np.ndarray, centres: np.ndarray) -> float:
     """The 99th percentile of the rows' distances to their nearest centre (on a fixed random
     sample of P99_ROWS rows in larger tables): what scoring calls far from every segment."""
-    rows = row_sample(len(X), P99_ROWS, 0)
-    return float(np.percentile(assign(X[rows] if len(rows) < len(X) else X, centres).distances, 99))
+    sample = X if len(X) <= P99_ROWS else X[row_sample(len(X), P99_ROWS, 0)]
+    return float(np.percentile(assign(sample, centres).distances, 99))
 
 
 def finish_segmentation(

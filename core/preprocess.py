@@ -198,9 +198,8 @@ def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
         return np.ascontiguousarray(pre.transform(features), dtype=np.float32)
     weights = pre.transformer_weights or {}
     parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
-    width = sum(p.width for p in parts)
-    out = np.empty((n, width), dtype=np.float32)
     bounds = np.cumsum([0, *(p.width for p in parts)])
+    out = np.empty((n, bounds[-1]), dtype=np.float32)
 
     def block(rows: slice) -> None:
         for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True):
@@ -234,15 +233,14 @@ class _Part:
 
     @classmethod
     def of(cls, t: Any, columns: list[str], weight: float, features: pd.DataFrame) -> _Part:
-        first = features.iloc[:1][columns]
-        width = int(np.asarray(t.transform(first)).shape[1])
         values = features[columns[0]]
         if len(columns) > 1 or pd.api.types.is_numeric_dtype(values):
-            return cls(t, columns, weight, width)
+            width = np.asarray(t.transform(features.iloc[:1][columns])).shape[1]
+            return cls(t, columns, weight, int(width))
         codes, uniques = pd.factorize(values)
         distinct = pd.DataFrame({columns[0]: [*uniques, np.nan]}, dtype=object)
         table = np.asarray(t.transform(distinct), dtype=np.float32) * np.float32(weight)
-        return cls(t, columns, weight, width, table, codes)
+        return cls(t, columns, weight, table.shape[1], table, codes)
 
     def rows(self, features: pd.DataFrame, rows: slice) -> np.ndarray:
         if self.table is not None and self.codes is not None:
