@@ -77,12 +77,20 @@ def test_refining_reaches_what_scikit_learn_reaches_from_the_same_start() -> Non
     assert again.inertia == pytest.approx(ours.inertia_, rel=1e-6)
 
 
-def test_thread_count_follows_the_cap_and_the_work(cap: None) -> None:
-    threads.set_thread_cap(1)
-    assert threads.thread_count(9) == 1
+def test_thread_count_follows_the_cap_the_work_and_the_free_cores(
+    cap: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(threads, "usable_cores", lambda: 4)
+    monkeypatch.setattr(threads, "free_cores", lambda: 4.0)  # a quiet machine
+    assert threads.thread_count(9) == 4  # every core
+    assert threads.thread_count(3) == 3  # no more threads than pieces of work
+    threads.set_thread_cap(2)
+    assert threads.thread_count(9) == 2  # --threads / SEGSCOPE_THREADS
     threads.set_thread_cap(None)
-    assert threads.thread_count(1) == 1
-    assert 1 <= threads.thread_count(9) <= threads.usable_cores()
+    monkeypatch.setattr(threads, "free_cores", lambda: 1.2)  # other processes hold ~3 cores
+    assert threads.thread_count(9) == 1
+    monkeypatch.setattr(threads, "free_cores", lambda: 0.0)  # every core busy: still one
+    assert threads.thread_count(9) == 1
 
 
 def test_a_thread_cap_that_cannot_work_is_a_usage_error(shop_xlsx: Path) -> None:

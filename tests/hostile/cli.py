@@ -85,7 +85,8 @@ def assert_refused(ran: Ran, *needles: str) -> None:
     assert ran.code == 3, (ran.code, ran.err[-2000:])
     assert "Traceback" not in ran.text
     lines = ran.err.strip().splitlines()
-    assert 1 <= len(lines) <= 3, ran.err
+    assert lines and lines[-1].startswith("segscope: "), ran.err  # the refusal, said last
+    assert len(lines) <= 3, ran.err
     for needle in needles:
         assert needle in ran.err, (needle, ran.err)
 
