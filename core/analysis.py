@@ -165,7 +165,7 @@ def prepare_tables(
         unusable = unusable_in.get(frame.plan.customers or "", {})
         schema, features = decide_features(frame, choices, unusable)
     with timings.stage("preprocess"):
-        missing = missing_shares(features, schema)
+        missing = missing_shares(features, schema, frame.data)
         pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
         X = transform(pre, features)
         gaps = gaps_of(pre, schema, missing, len(features))

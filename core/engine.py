@@ -133,12 +133,15 @@ def analyse(
     on_prepared: Callable[[Prepared], None] | None = None,
     on_result: Callable[[KResult, SweepPlan], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    opened: Callable[[], Source] | None = None,
 ) -> Segmentation:
-    """Read, prepare, sweep and segment in one call (the headless command)."""
+    """Read, prepare, sweep and segment in one call (the headless command); `opened`: the
+    location already being read (core.readers.read_ahead), for the local engine."""
     settings = settings or SweepSettings()
     engine = engine or LocalEngine()
     with about(location):
-        prepared = engine.prepare(engine.open(str(location)), choices or DataChoices())
+        source = opened() if opened else engine.open(str(location))
+        prepared = engine.prepare(source, choices or DataChoices())
         if on_prepared:
             on_prepared(prepared)
         plan, results_iter = engine.start_sweep(prepared, settings, should_stop)

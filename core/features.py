@@ -14,6 +14,7 @@ from segscope.core.plan import (
     Findings,
     LookupJoin,
     Values,
+    all_different,
     column_meanings,
     decision_lines,
     make_plan,
@@ -130,7 +131,7 @@ def combined(
 
 
 def check_unique(base: pd.DataFrame, key: str | None, sheet: str | None) -> None:
-    if key is not None and not base[key].is_unique:
+    if key is not None and not all_different(base[key]):
         dup = int(base[key].duplicated().sum())
         raise DataError(
             f"{quoted(key)} repeats on {dup:,} rows of {quoted(sheet)}: a customer table needs one "

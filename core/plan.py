@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from segscope.core.dates import RULE_WORDS, date_rule, parse_dates
@@ -147,7 +148,7 @@ def guess_sheets(tables: Tables) -> SheetGuess:
         if key is None:
             continue
         named = 0 if re.search(r"customer|client|member|user", name, re.I) else 1
-        if df[key].is_unique:
+        if all_different(df[key]):
             customers.append((named, name, key))
         elif any(date_rule(str(c), df[c]) for c in df.columns if c != key):
             tx_named = re.search(r"transaction|order|purchase|sale|event|log|rating", name, re.I)
@@ -166,6 +167,16 @@ def guess_sheets(tables: Tables) -> SheetGuess:
     found = cust or log
     assert found is not None
     return SheetGuess(cust[0] if cust else None, log[0] if log else None, found[1])
+
+
+def all_different(values: pd.Series) -> bool:
+    """Whether no value repeats: at once for numbers in increasing order (keys usually are),
+    else by hashing every value."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        v = values.to_numpy()
+        if bool((v[1:] > v[:-1]).all()):  # NaN compares False: hashed below
+            return True
+    return bool(values.is_unique)
 
 
 def pick_tables(tables: Tables, choices: DataChoices, noun: str = "sheet") -> SheetGuess:
@@ -274,7 +285,7 @@ def plan_lookup_joins(columns: list[str], lookups: Tables) -> tuple[LookupJoin, 
                 (
                     str(c)
                     for c in lk.columns
-                    if str(c).endswith("_id") and str(c) in have and lk[c].is_unique
+                    if str(c).endswith("_id") and str(c) in have and all_different(lk[c])
                 ),
                 None,
             )

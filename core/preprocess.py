@@ -107,10 +107,18 @@ def _categorical(own_category: bool) -> Pipeline:
     return Pipeline([("impute", impute), ("onehot", onehot)])
 
 
-def missing_shares(features: pd.DataFrame, schema: Schema) -> dict[str, float]:
-    """The share of rows each feature is missing on (features with gaps only)."""
-    shares = features[schema.features].isna().mean()
-    return {str(c): float(s) for c, s in shares.items() if s > 0}
+def missing_shares(
+    features: pd.DataFrame, schema: Schema, raw: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """The share of rows each feature is missing on (features with gaps only). With `raw`, the
+    table `features` were typed from, a category's gaps are counted on its own values: the same
+    gaps (see as_text), without looking at millions of text cells."""
+    own = [c for c in schema.categorical if raw is not None and c in raw.columns]
+    shares = {
+        **features[[c for c in schema.features if c not in own]].isna().mean().to_dict(),
+        **(raw[own].isna().mean().to_dict() if raw is not None else {}),
+    }
+    return {str(c): float(shares[c]) for c in schema.features if shares[c] > 0}
 
 
 def build_preprocessor(

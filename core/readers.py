@@ -12,7 +12,7 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from segscope.core.locations import (
     table_name,
 )
 from segscope.core.text import one_line, quoted, unique_names
+from segscope.core.threads import in_background
 from segscope.core.timings import Timings
 
 Tables = dict[str, pd.DataFrame]
@@ -59,6 +60,21 @@ class Source:
     def name(self) -> str:
         """The location's last part, for messages and titles."""
         return display_name(self.location)
+
+
+def read_ahead(location: str | os.PathLike[str]) -> Callable[[], Source] | None:
+    """Start reading a text or Parquet file on a thread of its own, while the caller loads what
+    the rest of the run needs; call the result for the Source (or the error reading it raised).
+    None for a workbook or a database: read_source reads them when asked."""
+    try:
+        kind = None if database_kind(str(location)) else file_kind(Path(location))
+    except DataError:
+        return None  # read_source says why, when asked
+    if kind == "parquet":
+        import pyarrow.parquet  # noqa: F401  (here, so that the reading thread imports nothing)
+    elif kind != "text":
+        return None
+    return in_background(lambda: read_source(location), "segscope-read")
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:

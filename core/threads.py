@@ -166,7 +166,22 @@ def one_native_thread(blas: bool = True) -> Iterator[None]:
             yield
 
 
-def import_in_background(*modules: str) -> threading.Thread:
+def in_background(work: Callable[[], T], name: str) -> Callable[[], T]:
+    """Start `work` on a thread of its own (a daemon: leaving does not wait for it) and give a
+    function that waits for it and returns its result, or raises what it raised."""
+    done: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # handed over: the caller raises it
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done.result
+
+
+def import_in_background(*modules: str) -> None:
     """Import `modules` on a thread of their own while other work runs (the libraries the end of
     a run needs, so that it does not wait for them); a missing one is left to its first use."""
 
@@ -175,9 +190,7 @@ def import_in_background(*modules: str) -> threading.Thread:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
 
-    thread = threading.Thread(target=load, name="segscope-imports", daemon=True)
-    thread.start()
-    return thread
+    in_background(load, "segscope-imports")
 
 
 def in_parallel(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
@@ -27,6 +28,7 @@ from .hostile.cli import segscope
 from .tui_helpers import wait_until
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -149,3 +151,73 @@ def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() ->
     theirs = np.ascontiguousarray(prepared.preprocessor.transform(big), dtype=np.float32)
     assert ours.flags.c_contiguous and ours.dtype == np.float32
     assert np.array_equal(ours, theirs)
+
+
+REAL_TABLES = sorted(p for p in DATA.iterdir() if p.name.endswith((".csv.gz", ".txt")))
+
+
+def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:
+    """all_different (a quick look when numbers increase) says what pandas' is_unique says, on
+    every column of the real tables: as stored, sorted, and sorted with one value repeated."""
+    from segscope.core.plan import all_different
+    from segscope.core.readers import read_source
+
+    checked = 0
+    for path in REAL_TABLES:
+        for table in read_source(path).tables.values():
+            for name in table.columns:
+                column = table[name]
+                ordered = column.sort_values(ignore_index=True)
+                repeated = pd.concat([ordered, ordered.iloc[-1:]], ignore_index=True)
+                for s in (column, ordered, repeated):
+                    assert all_different(s) == s.is_unique, (path.name, name)
+                assert not all_different(repeated)
+                checked += 1
+    assert checked > 100
+
+
+def test_gaps_counted_on_the_table_are_the_typed_features_gaps() -> None:
+    """A category's gaps are counted on its own values (quick when they are codes): the shares
+    must be those of the typed features, on real tables with gaps in numbers and in text."""
+    from segscope.core.analysis import decide_features
+    from segscope.core.customers import source_frame
+    from segscope.core.preprocess import missing_shares
+    from segscope.core.readers import read_source
+
+    with_gaps = 0
+    for path in REAL_TABLES:
+        frame, _ = source_frame(read_source(path), DataChoices())
+        schema, features = decide_features(frame, DataChoices())
+        shares = missing_shares(features, schema, frame.data)
+        assert shares == missing_shares(features, schema), path.name
+        with_gaps += any(c in shares for c in schema.categorical)
+    assert with_gaps >= 1
+
+
+def test_a_file_read_ahead_is_the_file_read(tmp_path: Path) -> None:
+    """read_ahead reads a text or Parquet file on its own thread: the same tables as
+    read_source, and the same refusal for a bad file; a workbook is left to read_source."""
+    from segscope.core.errors import DataError
+    from segscope.core.readers import read_ahead, read_source
+
+    credit = DATA / "credit_data.csv.gz"
+    parquet = tmp_path / "credit.parquet"
+    read_source(credit).tables["credit_data"].to_parquet(parquet)
+    for path in (credit, parquet):
+        opened = read_ahead(path)
+        assert opened is not None
+        ahead, now = opened().tables, read_source(path).tables
+        assert list(ahead) == list(now)
+        for name in now:
+            pd.testing.assert_frame_equal(ahead[name], now[name])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n1,2\n\x00\x01\x02")
+    opened = read_ahead(bad)
+    assert opened is not None
+    with pytest.raises(DataError) as ahead_error:
+        opened()
+    with pytest.raises(DataError) as now_error:
+        read_source(bad)
+    assert str(ahead_error.value) == str(now_error.value)
+    assert read_ahead(ROOT / "sample_data" / "shop.xlsx") is None
+    assert read_ahead(tmp_path / "missing.csv") is not None  # refused when asked, as read_source

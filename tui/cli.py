@@ -321,6 +321,10 @@ def _error(message: str) -> None:
 
 
 def _run_sweep(a: argparse.Namespace) -> int:
+    from segscope.core.readers import read_ahead
+
+    # the file is read while scikit-learn and the rest load (seconds, on a large table)
+    opened = read_ahead(a.path) if a.engine == "local" else None
     from rich.console import Console
 
     from segscope.core.database import check_labels_table, write_labels
@@ -372,6 +376,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
             engine,
             on_prepared=lambda prepared: print_prepared(err, prepared),
             on_result=progress.update,
+            opened=opened,
         )
     written = write_outputs(seg, folder.target, a.force, inputs)
     if a.labels_table:
