@@ -112,10 +112,11 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):
         return frame.to_csv(index=False).encode("utf-8")
-    body = io.BytesIO()
+    out = io.BytesIO(header.getvalue().encode("utf-8"))
+    out.seek(0, io.SEEK_END)
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    pacsv.write_csv(table, body, options)
-    return header.getvalue().encode("utf-8") + body.getvalue()
+    pacsv.write_csv(table, out, options)
+    return out.getvalue()
 
 
 class OutputFolder:

@@ -104,7 +104,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells and column names are safe to open in a spreadsheet."""
     from pandas.api.types import is_string_dtype
 
-    out = frame.copy()
+    out = frame.copy(deep=False)  # a column changed below is copied then (copy on write)
     out.columns = [spreadsheet_cell(str(c)) for c in frame.columns]
     for i, column in enumerate(frame.columns):
         s = frame[column]
