@@ -22,8 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,16 @@ def spinners(n: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
 
 
+def taking_turns(*runs: Callable[[], Run], repeats: int = REPEATS) -> list[list[Run]]:
+    """Each of `runs` `repeats` times, taking turns (ABCABC...): a machine whose speed drifts
+    over minutes then weighs on each alike. One list of results per run."""
+    out: list[list[Run]] = [[] for _ in runs]
+    for _ in range(repeats):
+        for results, run in zip(out, runs, strict=True):
+            results.append(run())
+    return out
+
+
 def machine() -> list[str]:
     import numpy
     import sklearn
@@ -167,18 +179,21 @@ def main() -> None:
         checks["app's first screen within 1 s"] = (screen_s <= 1.0, f"{screen_s:.2f} s")
 
         # --- a small real table, quiet and busy -------------------------------------------
-        small_seg = [segscope(SMALL, work) for _ in range(REPEATS)]
-        small_base = [baseline(SMALL, work) for _ in range(REPEATS)]
+        def crowded() -> Run:
+            others = spinners(2)
+            try:
+                return segscope(SMALL, work)
+            finally:
+                for p in others:
+                    p.kill()
+                    p.wait()
+
+        small_seg, small_base, busy = taking_turns(
+            partial(segscope, SMALL, work), partial(baseline, SMALL, work), crowded
+        )
         quiet = seconds(small_seg)
         ratio = seconds(small_base) / quiet
         checks["small table no slower than the baseline"] = (ratio >= 1.0, f"{ratio:.2f}×")
-        others = spinners(2)
-        try:
-            busy = [segscope(SMALL, work) for _ in range(REPEATS)]
-        finally:
-            for p in others:
-                p.kill()
-                p.wait()
         slowdown = seconds(busy) / quiet
         checks["busy machine: at most 2× the quiet time"] = (slowdown <= 2.0, f"{slowdown:.2f}×")
         one = segscope(SMALL, work, "--threads", "1")
@@ -229,11 +244,11 @@ def main() -> None:
                 frame.to_csv(data, index=False)
             del frame
             repeats = 1 if n == BIG else REPEATS
-            ours = [segscope(data, work, "--exclude", "planted") for _ in range(repeats)]
-            base = [
-                baseline(data, work, "--key", "customer_id", "--drop", "planted")
-                for _ in range(repeats)
-            ]
+            ours, base = taking_turns(
+                partial(segscope, data, work, "--exclude", "planted"),
+                partial(baseline, data, work, "--key", "customer_id", "--drop", "planted"),
+                repeats=repeats,
+            )
             mine, theirs = median_run(ours), median_run(base)
             k_ours = mine.summary()["k"]
             k_base = json.loads(theirs.stdout.strip().splitlines()[-1])["k"]
