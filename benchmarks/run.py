@@ -197,7 +197,7 @@ def main() -> None:
         slowdown = seconds(busy) / quiet
         checks["busy machine: at most 2× the quiet time"] = (slowdown <= 2.0, f"{slowdown:.2f}×")
         one = segscope(SMALL, work, "--threads", "1")
-        same_small = (one.out / "labels.csv").read_bytes() == (
+        same_small = (one.out / "labels.csv").read_bytes() == (  # type: ignore[operator]
             median_run(small_seg).out / "labels.csv"  # type: ignore[operator]
         ).read_bytes()
         lines += [
