@@ -10,7 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
-def start_server(binaries: Path) -> Iterator[Server]:
+def start_server(binaries: Path) -> Generator[Server, None, None]:
     """initdb a cluster in a temporary folder, start it, yield it, stop it and remove it."""
     folder = Path(tempfile.mkdtemp(prefix="segscope-pg-"))
     if os.geteuid() == 0:
