@@ -6,6 +6,7 @@ limits of core.limits are checked while reading, so nothing grows without bound.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -43,6 +44,7 @@ EXCEL_EXPANSION = 8  # a workbook's XML may hold 1/8 of the byte limit (it grows
 _DELIMITERS = [",", ";", "\t", "|"]
 WHITESPACE = r"\s+"  # fields separated by runs of spaces
 _SNIFF_BYTES = 64 * 1024
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # tried in turn on a text file's head
 
 
 @dataclass
@@ -70,9 +72,16 @@ def read_ahead(location: str | os.PathLike[str]) -> Callable[[], Source] | None:
         kind = None if database_kind(str(location)) else file_kind(Path(location))
     except DataError:
         return None  # read_source says why, when asked
+    # Imported here, what reading the file would import: the reading thread then imports at most
+    # a part of pyarrow that pandas asks for, which loading scikit-learn never imports (a test
+    # checks), so the two threads never wait on each other's imports.
     if kind == "parquet":
-        import pyarrow.parquet  # noqa: F401  (here, so that the reading thread imports nothing)
-    elif kind != "text":
+        import pyarrow.dataset  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    elif kind == "text":
+        for encoding in ENCODINGS:
+            codecs.lookup(encoding)
+    else:
         return None
     return in_background(lambda: read_source(location), "segscope-read")
 
@@ -189,7 +198,7 @@ def _read_errors(p: Path) -> Iterator[None]:
 
 def _decode(head: bytes) -> tuple[str, str]:
     """Pick an encoding from the file's head: UTF-8 (with or without BOM), else cp1252/latin-1."""
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+    for enc in ENCODINGS:
         try:
             text = head.decode(enc)
         except UnicodeDecodeError as exc:

@@ -129,3 +129,22 @@ def test_no_import_circle_anywhere() -> None:
             if imported.startswith("segscope.") and graph.find_shortest_chain(imported, module):
                 circles.append((module, imported))
     assert circles == []
+
+
+def test_the_file_read_ahead_and_the_engine_import_different_modules() -> None:
+    """The command reads its file on one thread while the engine loads on another: the reader
+    imports only pandas' and pyarrow's modules (and what read_ahead imports first), and loading
+    the engine must add none of them, or the two threads could wait on each other's imports."""
+    code = (
+        "import sys\n"
+        "from segscope.core.readers import read_ahead\n"
+        "before = set(sys.modules)\n"
+        "import segscope.core.engine, segscope.core.report\n"
+        "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    added = out.stdout.split()
+    assert any(m.startswith("sklearn") for m in added)  # the engine was loaded here
+    shared = [m for m in added if m.split(".")[0] in ("pandas", "pyarrow")]
+    assert shared == []
