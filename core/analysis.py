@@ -18,6 +18,7 @@ from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from segscope.core import LOCAL
 from segscope.core.centres import assign
 from segscope.core.choice import Choice, choose_k
 from segscope.core.compare import (
@@ -70,7 +71,6 @@ from segscope.core.text import names, quoted
 from segscope.core.timings import Timings
 from segscope.core.words import describe, recommend
 
-LOCAL = "local"
 PREPARE_SEED = 0  # the preprocessing's own sample (above 50,000 rows) is the same every run
 
 

@@ -113,12 +113,12 @@ def missing_shares(
     """The share of rows each feature is missing on (features with gaps only). With `raw`, the
     table `features` were typed from, a category's gaps are counted on its own values: the same
     gaps (see as_text), without looking at millions of text cells."""
-    own = [c for c in schema.categorical if raw is not None and c in raw.columns]
+    own = raw if raw is not None else features
+    categories = set(schema.categorical)
     shares = {
-        **features[[c for c in schema.features if c not in own]].isna().mean().to_dict(),
-        **(raw[own].isna().mean().to_dict() if raw is not None else {}),
+        c: float((own if c in categories else features)[c].isna().mean()) for c in schema.features
     }
-    return {str(c): float(shares[c]) for c in schema.features if shares[c] > 0}
+    return {str(c): s for c, s in shares.items() if s > 0}
 
 
 def build_preprocessor(

@@ -22,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from segscope.core import LOCAL
 from segscope.core.arrow_tables import arrow_frame
 from segscope.core.errors import DataError
 from segscope.core.limits import Limits, limits
@@ -54,7 +55,7 @@ class Source:
     location: str
     tables: dict[str, Any]  # name -> pandas DataFrame (or an engine's own table)
     unusable: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> why
-    engine: str = "local"  # the engine that opened it (see Engine.identity)
+    engine: str = LOCAL  # the engine that opened it (see Engine.identity)
     timings: Timings = field(default_factory=Timings)  # the time it took to read
     database: Any = None  # an open core.database.Database, when the location is a database
 

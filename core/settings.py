@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from segscope.core import DEFAULT_SEED
+from segscope.core import DEFAULT_SEED, LOCAL
 from segscope.core.errors import UsageError
 from segscope.core.limits import MAX_K, MAX_SEED
 from segscope.core.roles import Role
@@ -70,7 +70,7 @@ class SweepSettings:
 class EngineSettings:
     """Where the work runs: this machine ("local") or Spark."""
 
-    engine: str = "local"
+    engine: str = LOCAL
     spark_master: str | None = None  # Spark master URL (default: local[*])
     labels_uri: str | None = None  # Spark: where the labels go (default: beside the output)
 

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
+from segscope.core import LOCAL
 from segscope.core.centres import assign, row_squares
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.stability import (
@@ -72,7 +73,7 @@ class SweepPlan:
     silhouette_rows: int
     seed: int
     warnings: list[str]
-    engine: str = "local"
+    engine: str = LOCAL
     engine_notes: tuple[str, ...] = ()  # what the engine did differently, in words
     refined: int | None = None  # the k whose figures come from the final fit on every row
     threads: int = 1  # the threads the k values are fitted on (core.threads)

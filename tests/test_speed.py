@@ -24,11 +24,10 @@ from segscope.core.timings import STAGES
 from segscope.tui.app import SegscopeApp
 from segscope.tui.messages import StageStarted
 
-from .hostile.cli import segscope
+from .hostile.cli import ROOT, segscope
 from .tui_helpers import wait_until
 
 DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture

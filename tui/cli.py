@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from segscope.core import DEFAULT_SEED, ENGINES
+from segscope.core import DEFAULT_SEED, ENGINES, LOCAL
 from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import MAX_K, MAX_WEIGHT
 from segscope.core.locations import database_kind
@@ -193,7 +193,7 @@ def _engine_arguments(p: argparse.ArgumentParser) -> None:
     spark.add_argument(
         "--engine",
         choices=ENGINES,
-        default="local",
+        default=LOCAL,
         help="where the work runs: this machine (local, default) or Spark",
     )
     spark.add_argument(
@@ -324,7 +324,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from segscope.core.readers import read_ahead
 
     # the file is read while scikit-learn and the rest load (seconds, on a large table)
-    opened = read_ahead(a.path) if a.engine == "local" else None
+    opened = read_ahead(a.path) if a.engine == LOCAL else None
     from rich.console import Console
 
     from segscope.core.database import check_labels_table, write_labels
