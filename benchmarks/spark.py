@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.measure import KS, table
-from segscope.core.analysis import Segmentation
-from segscope.core.engine import engine_for
+from segscope.core.engines.interface import engine_for
+from segscope.core.engines.results import Segmentation
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 
 HERE = Path(__file__).parent
@@ -36,7 +36,7 @@ def labels(seg: Segmentation, key: str) -> pd.Series:
 
 
 def measure(n: int) -> dict[str, Any]:
-    from segscope.core.spark.session import get_session
+    from segscope.core.engines.spark.session import get_session
 
     started = time.perf_counter()
     spark = get_session(MASTER)

@@ -11,4 +11,4 @@ if __name__ != "segscope.core":
 __version__ = "0.1.0"
 DEFAULT_SEED = 42
 LOCAL = "local"  # the engine on this machine (pandas and scikit-learn)
-ENGINES = (LOCAL, "spark")  # where the work runs: this machine, or Spark (segscope.core.engine)
+ENGINES = (LOCAL, "spark")  # where the work runs: this machine, or Spark (segscope.core.engines)

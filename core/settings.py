@@ -20,7 +20,7 @@ from segscope.core.limits import MAX_K, MAX_SEED
 from segscope.core.roles import Role
 
 if TYPE_CHECKING:
-    from segscope.core.model import SegmentModel
+    from segscope.core.models.model import SegmentModel
 
 DEFAULT_KS = tuple(range(2, 11))
 _EMPTY: Mapping[str, object] = MappingProxyType({})
@@ -41,7 +41,7 @@ class DataChoices:
     features: tuple[str, ...] | None = None  # keep only these features
     roles: Mapping[str, Role] = field(default_factory=dict)  # column -> role, overriding the guess
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
-    keep_redundant: bool = False  # keep features that repeat others (core.redundancy)
+    keep_redundant: bool = False  # keep features that repeat others (preparing.redundancy)
     query: str | None = None  # a database's customers as the result of this SELECT
 
     def __post_init__(self) -> None:

@@ -126,3 +126,12 @@ def unique_names(columns: list[object]) -> list[str]:
         seen.add(name)
         out.append(name)
     return out
+
+
+def plural(noun: str) -> str:
+    """English plural of a simple noun (branch -> branches, city -> cities)."""
+    if re.search(r"(s|sh|ch|x|z)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"

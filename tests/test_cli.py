@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import silhouette_score
 
-from segscope.core.analysis import prepare_tables
-from segscope.core.outputs import MARK, OUTPUT_FILES
-from segscope.core.readers import read_source
+from segscope.core.engines.local import prepare_tables
+from segscope.core.files import MARK, OUTPUT_FILES
+from segscope.core.sources.reading import read_source
 from segscope.tui.cli import main
 
 SUMMARY_SWEEP_KEYS = {

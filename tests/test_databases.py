@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segscope.core.engine import analyse
-from segscope.core.readers import read_source
+from segscope.core.engines.interface import analyse
 from segscope.core.settings import SweepSettings
+from segscope.core.sources.reading import read_source
 from segscope.tui.app import SegscopeApp
 
 from .databases import (
@@ -127,7 +127,7 @@ def _rows(url: str, table: str) -> int:
 
 
 def _frame(location: str | Path):  # type: ignore[no-untyped-def]
-    from segscope.core.engine import LocalEngine
+    from segscope.core.engines.local import LocalEngine
     from segscope.core.settings import DataChoices
 
     engine = LocalEngine()

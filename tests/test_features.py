@@ -9,10 +9,10 @@ import pytest
 
 from sample_data.generate import shop_tables
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame
-from segscope.core.plan import guess_sheets
-from segscope.core.readers import read_source
+from segscope.core.features.pandas_executor import build_customer_frame
+from segscope.core.features.tables import guess_sheets
 from segscope.core.settings import DataChoices
+from segscope.core.sources.reading import read_source
 
 
 def load_tables(path: Path) -> dict[str, pd.DataFrame]:

@@ -87,8 +87,10 @@ def test_core_sources_name_no_ui_library() -> None:
 
 def test_every_core_module_is_checked() -> None:
     names = {m.removeprefix("segscope.") for m in MODULES}
-    assert {"core.readers", "core.sweep", "core.analysis", "core.report"} <= names
-    assert {"core.engine", "core.spark", "core.spark.engine"} <= names
+    stages = ("sources", "features", "preparing", "clustering", "describing", "models")
+    assert {f"core.{stage}" for stage in stages} <= names
+    assert {"core.sources.reading", "core.clustering.sweep", "core.engines.local"} <= names
+    assert {"core.engines.spark", "core.engines.spark.engine", "core.outputs.folders"} <= names
 
 
 @pytest.mark.parametrize("name", ["core", "tui", "core.io", "tui.cli"])
@@ -102,8 +104,8 @@ def test_the_folders_are_not_importable_under_their_own_names(name: str) -> None
 def test_every_loaded_module_has_one_name() -> None:
     """After the whole app is imported, each source file is loaded under one module name."""
     code = (
-        "import sys, segscope.tui.app, segscope.tui.cli, segscope.core.engine, "
-        "segscope.core.report\n"
+        "import sys, segscope.tui.app, segscope.tui.cli, segscope.core.engines.interface, "
+        "segscope.core.outputs.folders\n"
         "files = {}\n"
         "for name, m in list(sys.modules.items()):\n"
         "    f = getattr(m, '__file__', None)\n"
@@ -137,9 +139,9 @@ def test_the_file_read_ahead_and_the_engine_import_different_modules() -> None:
     the engine must add none of them, or the two threads could wait on each other's imports."""
     code = (
         "import sys\n"
-        "from segscope.core.readers import read_ahead\n"
+        "from segscope.core.sources.reading import read_ahead\n"
         "before = set(sys.modules)\n"
-        "import segscope.core.engine, segscope.core.report\n"
+        "import segscope.core.engines.interface, segscope.core.outputs.folders\n"
         "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
     )
     out = run_python(code)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from segscope.core.errors import DataError, OutputExists
-from segscope.core.outputs import OutputFolder, write_text_atomic
-from segscope.core.readers import read_source
+from segscope.core.files import OutputFolder, write_text_atomic
+from segscope.core.sources.reading import read_source
 
 
 def load_tables(path: Path) -> dict[str, pd.DataFrame]:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segscope.core.analysis import prepare_tables, segment, start_sweep
+from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame
-from segscope.core.model import load_model, save_model
-from segscope.core.preprocess import typed_features
-from segscope.core.readers import read_source
-from segscope.core.scoring import score_tables
+from segscope.core.features.pandas_executor import build_customer_frame
+from segscope.core.models.model import load_model, save_model
+from segscope.core.models.scoring import score_tables
+from segscope.core.preparing.preprocess import typed_features
 from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.sources.reading import read_source
 
 
 def load_tables(path: Path) -> dict[str, pd.DataFrame]:

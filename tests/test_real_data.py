@@ -10,15 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segscope.core.analysis import Prepared, Segmentation, prepare_tables, segment, start_sweep
-from segscope.core.dates import date_rule
-from segscope.core.engine import analyse
+from segscope.core.describing.words import is_average, notable_categories, ratio_of
+from segscope.core.engines.interface import analyse
+from segscope.core.engines.local import prepare_tables, segment, start_sweep
+from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame
-from segscope.core.readers import read_source
+from segscope.core.features.dates import date_rule
+from segscope.core.features.pandas_executor import build_customer_frame
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
-from segscope.core.words import is_average, notable_categories, ratio_of
+from segscope.core.sources.reading import read_source
 
 DATA = Path(__file__).parent / "data"
 KS = SweepSettings(tuple(range(2, 7)))
@@ -198,7 +199,7 @@ def test_every_sentence_rests_on_a_feature_and_a_difference_that_matters(name: s
 
 def test_data_without_coupons_or_spend_says_what_it_cannot_judge() -> None:
     seg = segmented("movielens_ratings.csv.gz")
-    from segscope.core.words import what_can_be_said
+    from segscope.core.describing.words import what_can_be_said
 
     said = what_can_be_said(seg.prepared.frame.meanings)
     assert "says nothing of how much they spend, how often they redeem coupons" in said

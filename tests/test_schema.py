@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from segscope.core.errors import DataError
-from segscope.core.features import build_customer_frame
+from segscope.core.features.pandas_executor import build_customer_frame
+from segscope.core.preparing.schema import infer_schema
 from segscope.core.roles import Role
-from segscope.core.schema import infer_schema
 
 
 def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:

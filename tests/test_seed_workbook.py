@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from segscope.core.analysis import prepare_tables
-from segscope.core.readers import read_source
+from segscope.core.engines.local import prepare_tables
 from segscope.core.roles import Role
+from segscope.core.sources.reading import read_source
 from segscope.tui.cli import main
 
 

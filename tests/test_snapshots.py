@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from textual.pilot import Pilot
 
-from segscope.core import sweep as sweep_mod
+from segscope.core.clustering import sweep as sweep_mod
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens import export as export_mod
 from segscope.tui.screens.dialogs import CompareScreen, HelpScreen

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segscope.core.analysis import Segmentation
-from segscope.core.engine import Engine, analyse, engine_for
+from segscope.core.engines.interface import Engine, analyse, engine_for
+from segscope.core.engines.results import Segmentation
 from segscope.core.errors import Cancelled, DataError, OutputExists
-from segscope.core.readers import read_source
-from segscope.core.report import write_outputs
+from segscope.core.models.scoring import score_tables
+from segscope.core.outputs.folders import write_outputs
 from segscope.core.roles import Role
-from segscope.core.scoring import score_tables
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
+from segscope.core.sources.reading import read_source
 from segscope.tui.cli import main
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed")
@@ -290,7 +290,7 @@ def test_existing_labels_are_refused_before_any_work(
 def test_without_java_the_engine_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from segscope.core.spark.session import get_session
+    from segscope.core.engines.spark.session import get_session
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.delenv("JAVA_HOME", raising=False)
@@ -341,7 +341,7 @@ async def test_the_app_prepares_through_its_engine(
     k range and numbering like a model never prepare again."""
     from textual.widgets import Input
 
-    from segscope.core.spark.engine import SparkEngine
+    from segscope.core.engines.spark.engine import SparkEngine
     from segscope.tui.app import SegscopeApp
     from tests.tui_helpers import wait_until
 

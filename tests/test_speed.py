@@ -15,9 +15,10 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from sample_data.generate import planted_customers
-from segscope.core import sweep, threads
-from segscope.core.centres import assign, refine
-from segscope.core.engine import analyse
+from segscope.core import threads
+from segscope.core.clustering import sweep
+from segscope.core.clustering.centres import assign, refine
+from segscope.core.engines.interface import analyse
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.timings import STAGES
@@ -132,9 +133,9 @@ async def test_the_app_says_each_stage_as_it_runs(shop_xlsx: Path) -> None:
 def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() -> None:
     """Above TRANSFORM_ROWS the matrix is built in blocks and a category's part once per distinct
     value: the numbers must be scikit-learn's own, weights, gaps and unseen values included."""
-    from segscope.core.analysis import prepare_tables
-    from segscope.core.preprocess import TRANSFORM_ROWS, transform
-    from segscope.core.readers import read_source
+    from segscope.core.engines.local import prepare_tables
+    from segscope.core.preparing.preprocess import TRANSFORM_ROWS, transform
+    from segscope.core.sources.reading import read_source
 
     weights = {"Job": 2.5, "Age": 0.5}
     prepared = prepare_tables(
@@ -158,8 +159,8 @@ REAL_TABLES = sorted(p for p in DATA.iterdir() if p.name.endswith((".csv.gz", ".
 def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:
     """all_different (a quick look when numbers increase) says what pandas' is_unique says, on
     every column of the real tables: as stored, sorted, and sorted with one value repeated."""
-    from segscope.core.plan import all_different
-    from segscope.core.readers import read_source
+    from segscope.core.features.tables import all_different
+    from segscope.core.sources.reading import read_source
 
     checked = 0
     for path in REAL_TABLES:
@@ -178,10 +179,10 @@ def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:
 def test_gaps_counted_on_the_table_are_the_typed_features_gaps() -> None:
     """A category's gaps are counted on its own values (quick when they are codes): the shares
     must be those of the typed features, on real tables with gaps in numbers and in text."""
-    from segscope.core.analysis import decide_features
-    from segscope.core.customers import source_frame
-    from segscope.core.preprocess import missing_shares
-    from segscope.core.readers import read_source
+    from segscope.core.features.executors import source_frame
+    from segscope.core.preparing.choosing import decide_features
+    from segscope.core.preparing.preprocess import missing_shares
+    from segscope.core.sources.reading import read_source
 
     with_gaps = 0
     for path in REAL_TABLES:
@@ -197,7 +198,7 @@ def test_a_file_read_ahead_is_the_file_read(tmp_path: Path) -> None:
     """read_ahead reads a text or Parquet file on its own thread: the same tables as
     read_source, and the same refusal for a bad file; a workbook is left to read_source."""
     from segscope.core.errors import DataError
-    from segscope.core.readers import read_ahead, read_source
+    from segscope.core.sources.reading import read_ahead, read_source
 
     credit = DATA / "credit_data.csv.gz"
     parquet = tmp_path / "credit.parquet"

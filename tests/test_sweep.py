@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from segscope.core import sweep as sweep_mod
-from segscope.core.analysis import prepare_tables, segment, start_sweep
-from segscope.core.choice import choose_k
+from segscope.core.clustering import sweep as sweep_mod
+from segscope.core.clustering.choice import choose_k
+from segscope.core.clustering.sweep import plan_sweep, run_sweep
+from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import Cancelled, DataError, UsageError
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings, parse_ks
-from segscope.core.sweep import plan_sweep, run_sweep
 
 
 def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -155,8 +155,8 @@ def test_the_chosen_ks_row_shows_the_final_fit(
 
 
 def test_a_near_tie_within_the_silhouettes_noise_is_named() -> None:
-    from segscope.core.choice import near_tie
-    from segscope.core.sweep import KResult
+    from segscope.core.clustering.choice import near_tie
+    from segscope.core.clustering.sweep import KResult
 
     rng = np.random.default_rng(0)
     base = rng.normal(0.11, 0.2, 5000)

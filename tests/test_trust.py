@@ -8,14 +8,14 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from sample_data.generate import planted_customers
-from segscope.core.analysis import prepare_tables, segment, start_sweep
-from segscope.core.compare import compare_k
+from segscope.core.clustering.crosstab import compare_k
+from segscope.core.describing.relevance import feature_relevance
+from segscope.core.describing.words import compare_text
+from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import DataError
-from segscope.core.relevance import feature_relevance
+from segscope.core.models.scoring import score_tables
 from segscope.core.roles import Role
-from segscope.core.scoring import score_tables
 from segscope.core.settings import DataChoices, SweepSettings
-from segscope.core.words import compare_text
 
 INFORMATIVE = [
     "age",
@@ -66,7 +66,7 @@ def test_relevance_scores_follow_the_data() -> None:
             "cat": np.r_[["a"] * 100, ["b"] * 100],
         }
     )
-    from segscope.core.schema import infer_schema
+    from segscope.core.preparing.schema import infer_schema
 
     rel = {r.feature: r.score for r in feature_relevance(df, labels, infer_schema(df))}
     assert rel["separated"] == pytest.approx(1.0)
@@ -136,7 +136,7 @@ def test_like_keeps_segment_numbers_month_on_month() -> None:
     assert report is not None and report.earlier_k == 4 and report.agreement > 0.95
     assert [m.segment for m in report.matches] == [1, 2, 3, 4]
     assert all(m.earlier and m.same > 0.9 and m.distance < 0.5 for m in report.matches)
-    from segscope.core.report import summary
+    from segscope.core.outputs.summary import summary
 
     recorded = summary(like)["numbered_like"]
     assert recorded["agreement"] > 0.95 and len(recorded["segments"]) == 4

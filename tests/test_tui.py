@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from textual.widgets import DataTable, Input
 
-from segscope.core.engine import LocalEngine, analyse
+from segscope.core.engines.interface import analyse
+from segscope.core.engines.local import LocalEngine
 from segscope.core.roles import Role
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens.dialogs import HelpScreen, SegmentDetailScreen
@@ -169,7 +170,7 @@ async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Pat
 
 
 async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_path: Path) -> None:
-    from segscope.core.report import write_outputs
+    from segscope.core.outputs.folders import write_outputs
     from segscope.core.settings import SweepSettings
     from segscope.tui.messages import LikeLoaded
     from segscope.tui.screens.dialogs import CompareScreen

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from textual.pilot import Pilot
 
-from segscope.core.engine import LocalEngine
+from segscope.core.engines.local import LocalEngine
 
 
 async def wait_until(

@@ -17,7 +17,7 @@ from segscope.tui.messages import StageStarted
 from segscope.tui.state import Session
 
 if TYPE_CHECKING:
-    from segscope.core.engine import Engine
+    from segscope.core.engines.interface import Engine
 
 ERROR_TITLES = {
     "load": "Cannot open this file",
@@ -54,7 +54,8 @@ class SessionAppBase(App[None]):
         """The engine the session's settings ask for (or the local one, when it is asked for).
 
         It imports the engines (pandas, scikit-learn): the first call belongs in a worker."""
-        from segscope.core.engine import LocalEngine, engine_for
+        from segscope.core.engines.interface import engine_for
+        from segscope.core.engines.local import LocalEngine
 
         if identity == LocalEngine.identity:
             return LocalEngine()

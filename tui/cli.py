@@ -321,17 +321,18 @@ def _error(message: str) -> None:
 
 
 def _run_sweep(a: argparse.Namespace) -> int:
-    from segscope.core.readers import read_ahead
+    from segscope.core.sources.reading import read_ahead
 
     # the file is read while scikit-learn and the rest load (seconds, on a large table)
     opened = read_ahead(a.path) if a.engine == LOCAL else None
     from rich.console import Console
 
-    from segscope.core.database import check_labels_table, write_labels
-    from segscope.core.engine import analyse, engine_for
-    from segscope.core.model import load_model
-    from segscope.core.outputs import OutputFolder, default_out_dir
-    from segscope.core.report import END_OF_RUN_LIBRARIES, summary, write_outputs
+    from segscope.core.engines.interface import analyse, engine_for
+    from segscope.core.files import OutputFolder, default_out_dir
+    from segscope.core.models.model import load_model
+    from segscope.core.outputs.folders import END_OF_RUN_LIBRARIES, write_outputs
+    from segscope.core.outputs.labels_table import check_labels_table, write_labels
+    from segscope.core.outputs.summary import summary
     from segscope.core.roles import Role
     from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
     from segscope.core.threads import import_in_background
@@ -394,9 +395,9 @@ def _run_sweep(a: argparse.Namespace) -> int:
 def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from segscope.core.outputs import OutputFolder, default_out_dir
-    from segscope.core.report import write_score_outputs
-    from segscope.core.scoring import score_file
+    from segscope.core.files import OutputFolder, default_out_dir
+    from segscope.core.models.scoring import score_file
+    from segscope.core.outputs.folders import write_score_outputs
     from segscope.tui.render import print_score
 
     inputs = [a.path, a.model]

@@ -47,7 +47,7 @@ class HandingOver(SessionAppBase):
         if seg is None:
             self.notify("No segments yet.", severity="warning")
             return
-        from segscope.core.report import profiles_frame
+        from segscope.core.outputs.folders import profiles_frame
 
         self.copy_to_clipboard(profiles_frame(seg)[COPIED].to_csv(sep="\t", index=False))
         self.notify(f"Copied {len(seg.profiles)} segments to the clipboard.")

@@ -32,10 +32,10 @@ from segscope.tui.messages import (
 from segscope.tui.state import SweepRun
 
 if TYPE_CHECKING:
-    from segscope.core.analysis import Prepared, Segmentation
-    from segscope.core.engine import Engine
-    from segscope.core.readers import Source
-    from segscope.core.sweep import KResult
+    from segscope.core.clustering.sweep import KResult
+    from segscope.core.engines.interface import Engine
+    from segscope.core.engines.results import Prepared, Segmentation
+    from segscope.core.sources.reading import Source
 
 Post = Callable[[Message], object]
 
@@ -75,7 +75,7 @@ def sweep(
 ) -> None:
     """Sweep k on `engine` (preparing there first if the data was prepared elsewhere), then
     segment with the best k; the worker's cancellation stops it between steps."""
-    from segscope.core.engine import needs_preparing
+    from segscope.core.engines.interface import needs_preparing
 
     worker = get_current_worker()
 
@@ -123,15 +123,15 @@ def compare(run: SweepRun, a: int, b: int, post: Post) -> None:
 
 def export(seg: Segmentation, target: Path, force: bool, inputs: list[Path], post: Post) -> None:
     """Write the output folder."""
-    from segscope.core.report import write_outputs
+    from segscope.core.outputs.folders import write_outputs
 
     post(Exported(write_outputs(seg, target, force, inputs)))
 
 
 def score(model_path: Path, data: Path, target: Path, post: Post) -> None:
     """Label a file with a saved model and write the scoring outputs."""
-    from segscope.core.report import write_score_outputs
-    from segscope.core.scoring import score_file
+    from segscope.core.models.scoring import score_file
+    from segscope.core.outputs.folders import write_score_outputs
 
     model, result = score_file(model_path, data)
     written = write_score_outputs(model, result, str(data), target, inputs=[data, model_path])
@@ -140,7 +140,7 @@ def score(model_path: Path, data: Path, target: Path, post: Post) -> None:
 
 def load_like(path: Path, post: Post) -> None:
     """Read a saved model to number segments like it."""
-    from segscope.core.model import load_model
+    from segscope.core.models.model import load_model
 
     model, warnings = load_model(path)
     post(LikeLoaded(model, path, warnings))

@@ -14,12 +14,12 @@ from textual.message import Message
 if TYPE_CHECKING:
     import pandas as pd
 
-    from segscope.core.analysis import Prepared, Segmentation
-    from segscope.core.model import SegmentModel
-    from segscope.core.readers import Source
-    from segscope.core.scoring import ScoreResult
+    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.engines.results import Prepared, Segmentation
+    from segscope.core.models.model import SegmentModel
+    from segscope.core.models.scoring import ScoreResult
     from segscope.core.settings import DataChoices, SweepSettings
-    from segscope.core.sweep import KResult, SweepPlan
+    from segscope.core.sources.reading import Source
 
 
 # --- intents (screens -> app) ------------------------------------------------------------------

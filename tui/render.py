@@ -1,6 +1,6 @@
 """Rich layout for the headless command and the app's dialogs: views as tables, progress.
 
-Every cell is a plain Text (never parsed as markup); core.views has already written it out.
+Every cell is a plain Text (never parsed as markup), written out by core.describing.views.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from segscope.core.charts import charts_text
-from segscope.core.locations import display_name
-from segscope.core.text import one_line
-from segscope.core.views import (
+from segscope.core.describing.charts import charts_text
+from segscope.core.describing.views import (
     View,
     crosstab_view,
     drift_view,
@@ -36,13 +34,15 @@ from segscope.core.views import (
     sweep_view,
     timings_line,
 )
-from segscope.core.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.locations import display_name
+from segscope.core.text import one_line
 
 if TYPE_CHECKING:
-    from segscope.core.analysis import Prepared, Segmentation
-    from segscope.core.model import SegmentModel
-    from segscope.core.scoring import ScoreResult
-    from segscope.core.sweep import KResult, SweepPlan
+    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.engines.results import Prepared, Segmentation
+    from segscope.core.models.model import SegmentModel
+    from segscope.core.models.scoring import ScoreResult
     from segscope.core.timings import Timings
 
 

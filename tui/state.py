@@ -10,10 +10,10 @@ from segscope.core.locations import database_kind, display_name
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 
 if TYPE_CHECKING:
-    from segscope.core.analysis import Prepared, Segmentation
-    from segscope.core.engine import Engine
-    from segscope.core.readers import Source
-    from segscope.core.sweep import KResult, SweepPlan
+    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.engines.interface import Engine
+    from segscope.core.engines.results import Prepared, Segmentation
+    from segscope.core.sources.reading import Source
 
 
 @dataclass

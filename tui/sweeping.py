@@ -93,7 +93,7 @@ class Sweeping(SessionAppBase):
             return
         name = ENGINES[(ENGINES.index(s.where.engine) + 1) % len(ENGINES)]
         where = replace(s.where, engine=name)
-        from segscope.core.engine import engine_for
+        from segscope.core.engines.interface import engine_for
 
         try:
             engine_for(where)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from segscope.core.outputs import MARK
+from segscope.core.files import MARK
 
 from .cli import assert_refused, in_process, segscope, start
 from .corpus import base_table, write_csv

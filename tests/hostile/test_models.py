@@ -12,8 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from segscope.core.engine import analyse
-from segscope.core.report import write_outputs
+from segscope.core.engines.interface import analyse
+from segscope.core.outputs.folders import write_outputs
 from segscope.core.settings import SweepSettings
 
 from .cli import assert_refused, in_process, segscope

@@ -22,10 +22,10 @@ from textual.widgets import (
     TabPane,
 )
 
+from segscope.core.describing.views import preview_view, roles_view
 from segscope.core.locations import database_kind, display_name, masked
 from segscope.core.roles import Role
 from segscope.core.text import one_line, visible
-from segscope.core.views import preview_view, roles_view
 from segscope.tui.messages import ChangeChoices, OpenPath
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.widgets.bar import AppBar
@@ -33,7 +33,7 @@ from segscope.tui.widgets.files import DataFileTree, PathInput
 from segscope.tui.widgets.tables import ViewTable
 
 if TYPE_CHECKING:
-    from segscope.core.analysis import Prepared
+    from segscope.core.engines.results import Prepared
 
 PREVIEW_ROWS = 50
 WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
@@ -198,10 +198,11 @@ class DataScreen(SessionScreen):
             self._show_roles(self.session.prepared)
 
     def _show_roles(self, prepared: Prepared) -> None:
-        view = roles_view(prepared)
+        view = roles_view(prepared.schema, prepared.weights, prepared.gaps)
         wanted = ROLE_FILTERS[self._filter]
         if wanted is not None:
-            kept = [i for i, row in enumerate(view.rows) if str(row[1]).rstrip("*?") in wanted]
+            shown = {c.name for c in prepared.schema.columns if c.role.value in wanted}
+            kept = [i for i, key in enumerate(view.keys) if key in shown]
             view.rows = [view.rows[i] for i in kept]
             view.keys = [view.keys[i] for i in kept]
         self.query_one("#roles", RolesTable).show(view)

@@ -12,17 +12,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from segscope.core.describing.views import categories_view, crosstab_view, numbers_view
+from segscope.core.describing.words import compare_text, what_can_be_said
 from segscope.core.text import number, one_line
-from segscope.core.views import categories_view, crosstab_view, numbers_view
-from segscope.core.words import compare_text, what_can_be_said
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from segscope.core.analysis import Segmentation
-    from segscope.core.segments import SegmentProfile
+    from segscope.core.describing.profiles import SegmentProfile
+    from segscope.core.engines.results import Segmentation
 
 HELP = """\
 # segscope keys

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from segscope.core.errors import DataError, OutputExists
-from segscope.core.outputs import OUTPUT_FILES, OutputFolder, default_out_dir
+from segscope.core.files import OUTPUT_FILES, OutputFolder, default_out_dir
 from segscope.core.text import one_line
 from segscope.tui.messages import CopySegments, ExportTo
 from segscope.tui.screens.base import SessionScreen

@@ -12,16 +12,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from segscope.core.outputs import default_out_dir
+from segscope.core.describing.views import drift_view, score_sizes_view
+from segscope.core.files import default_out_dir
 from segscope.core.text import one_line
-from segscope.core.views import drift_view, score_sizes_view
 from segscope.tui.messages import ScoreWith
 from segscope.tui.widgets.files import PathInput
 from segscope.tui.widgets.tables import ViewTable
 
 if TYPE_CHECKING:
-    from segscope.core.model import SegmentModel
-    from segscope.core.scoring import ScoreResult
+    from segscope.core.models.model import SegmentModel
+    from segscope.core.models.scoring import ScoreResult
 
 
 class PathPrompt(ModalScreen[Path | None]):

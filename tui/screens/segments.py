@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
+from segscope.core.describing.views import segments_view
 from segscope.core.text import one_line
-from segscope.core.views import segments_view
 from segscope.tui.messages import CopySegments
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import SegmentDetailScreen, WhyScreen

@@ -10,10 +10,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
+from segscope.core.describing.views import sweep_view
 from segscope.core.errors import UsageError
 from segscope.core.settings import check_seed, parse_ks
 from segscope.core.text import one_line
-from segscope.core.views import sweep_view
 from segscope.tui.messages import CancelSweep, ChooseK, CompareK, RunSweep, SwitchEngine
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import WhyScreen

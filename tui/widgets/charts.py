@@ -1,4 +1,4 @@
-"""The elbow and silhouette charts as textual-plotext widgets, drawn by core.charts."""
+"""The elbow and silhouette charts as textual-plotext widgets, drawn by core.describing.charts."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from textual_plotext import PlotextPlot
 
-from segscope.core.charts import draw_elbow, draw_silhouette
+from segscope.core.describing.charts import draw_elbow, draw_silhouette
 
 if TYPE_CHECKING:
-    from segscope.core.sweep import KResult
+    from segscope.core.clustering.sweep import KResult
 
 
 class SweepChart(PlotextPlot):

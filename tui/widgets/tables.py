@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from segscope.core.views import View
+from segscope.core.describing.views import View
 from segscope.tui.widgets.prompts import SearchPrompt
 
 

@@ -1,0 +1,191 @@
+"""Which features separate the segments, and which do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.mixture import GaussianMixture
+
+from segscope.core.clustering.stability import resample_labels, stability, stability_sample
+from segscope.core.clustering.sweep import (
+    KResult,
+    SweepPlan,
+    fit_kmeans,
+    pairwise_euclidean,
+    silhouette_from_distances,
+)
+from segscope.core.describing.profiles import category_counts
+from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_preprocessor, transform
+from segscope.core.roles import ColumnRole, Role, Schema
+from segscope.core.sampling import row_sample
+from segscope.core.text import names, quoted
+from segscope.core.threads import in_parallel
+
+WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
+CLEARLY = 0.02  # a silhouette this much higher is clearly better
+RELEVANCE_ROWS = 200_000  # relevance is measured on a sample this size (a share's error ~0.1%)
+CHECK_ROWS = 2_000  # the sweep without some features runs on a sample this size
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """How much one feature differs between segments (0 = the same everywhere, 1 = fully)."""
+
+    feature: str
+    label: str
+    kind: str  # "numeric": share of variance explained (eta squared); "categorical": Cramér's V
+    score: float
+
+    @property
+    def weak(self) -> bool:
+        return self.score < WEAK
+
+
+def feature_relevance(
+    features: pd.DataFrame, labels: np.ndarray, schema: Schema, names: dict[str, str] | None = None
+) -> list[Relevance]:
+    """Every feature scored by how well the segments separate it, strongest first (measured on
+    a fixed random sample of RELEVANCE_ROWS customers in larger tables)."""
+    names = names or {}
+    if len(features) > RELEVANCE_ROWS:
+        rows = row_sample(len(features), RELEVANCE_ROWS, 0)
+        features, labels = features.iloc[rows], labels[rows]
+    out = [
+        Relevance(col, names.get(col, col), kind, separation(features[col], labels, kind))
+        for kind, columns in (("numeric", schema.numeric), ("categorical", schema.categorical))
+        for col in columns
+    ]
+    return sorted(out, key=lambda r: -r.score)
+
+
+def separation(values: pd.Series, labels: np.ndarray, kind: str) -> float:
+    """How much `labels` separate one feature: eta squared for a number, bias-corrected
+    Cramér's V for a category."""
+    if kind == "categorical":
+        table = category_counts(values.fillna(MISSING_CATEGORY), labels).to_numpy(dtype=float)
+        return _cramers_v(table)
+    seg = pd.Series(labels, index=values.index)
+    x = values.astype("float64")
+    x = x.fillna(x.median())
+    total = float(((x - x.mean()) ** 2).sum())
+    between = float(((x.groupby(seg).transform("mean") - x.mean()) ** 2).sum())
+    return between / total if total > 0 else 0.0
+
+
+def _cramers_v(table: np.ndarray) -> float:
+    """Cramér's V with Bergsma's bias correction (many categories alone do not score)."""
+    n = table.sum()
+    r, c = table.shape
+    if n <= 1 or min(r, c) < 2:
+        return 0.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rows, cols = r - (r - 1) ** 2 / (n - 1), c - (c - 1) ** 2 / (n - 1)
+    denom = min(rows - 1, cols - 1)
+    return float(np.sqrt(phi2 / denom)) if denom > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Without:
+    """The sweep re-run without some features, on a sample: its best k, silhouette, stability."""
+
+    k: int
+    silhouette: float
+    stability: float
+
+
+def sweep_without(
+    features: pd.DataFrame,
+    schema: Schema,
+    drop: list[str],
+    ks: list[int],
+    seed: int,
+    rows: int = CHECK_ROWS,
+) -> Without | None:
+    """The best-silhouette k, its silhouette and stability when `drop` is left out (a sample)."""
+    kept = Schema(
+        [
+            ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
+            for c in schema.columns
+        ]
+    )
+    if not kept.features:
+        return None
+    sample = features.iloc[row_sample(len(features), rows, seed)]
+    X = transform(fit_preprocessor(kept, sample, seed), sample)
+    distances = pairwise_euclidean(X)
+    distinct = len(np.unique(X, axis=0))
+    ks = [k for k in ks if k < distinct]
+    if not ks:
+        return None
+
+    def score(k: int) -> tuple[float, int, np.ndarray]:
+        labels = fit_kmeans(X, k, seed, 4).labels_
+        return silhouette_from_distances(distances, labels), k, labels
+
+    silhouette, k, labels = max(in_parallel(score, ks), key=lambda s: (s[0], -s[1]))
+    rows_idx = stability_sample(len(X), seed)
+    agreement = stability(labels[rows_idx], resample_labels(X[rows_idx], k, seed))
+    return Without(k, silhouette, agreement)
+
+
+def relevance_advice(
+    features: pd.DataFrame,
+    schema: Schema,
+    plan: SweepPlan,
+    results: list[KResult],
+    relevance: list[Relevance],
+) -> list[str]:
+    """Advice on the features that separate nothing, given only when the sweep without them
+    was run and came out clearly better (higher silhouette, stability no lower): both figures."""
+    weak = [r for r in relevance if r.weak]
+    grouped = [r.feature for r in weak if r.kind == "numeric" and has_groups(features[r.feature])]
+    out = [
+        f"{quoted(c, 30)} separates nothing here, yet its values fall into groups of their own: "
+        "kept (give it more weight to see segments that follow them)"
+        for c in grouped
+    ]
+    weak_names = [r.feature for r in weak if r.feature not in grouped]
+    if not weak_names or len(weak_names) > len(relevance) // 3:
+        return out  # none, or so many that leaving them out would be another analysis
+    alt = sweep_without(features, schema, weak_names, plan.ks, plan.seed)
+    best = max(results, key=lambda r: r.silhouette)
+    if alt is None:
+        return out
+    figures = (
+        f"without them the best is k={alt.k}: silhouette {alt.silhouette:.3f}, stability "
+        f"{alt.stability:.2f} (on a sample), against k={best.k}: {best.silhouette:.3f} and "
+        f"{best.stability:.2f} with them"
+    )
+    shown = names(weak_names, 4, 30)
+    if alt.silhouette >= best.silhouette + CLEARLY and alt.stability >= best.stability - 0.01:
+        out.append(
+            f"{shown} separate nothing (relevance under {WEAK}) and may hide structure: "
+            f"{figures}; consider leaving them out or giving them less weight"
+        )
+    return out
+
+
+def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
+    """Whether a number's values fall into two groups with a valley between them: a two-part
+    Gaussian mixture (each part at least 10% of rows) whose means have, between them, a bin of
+    the histogram under 30% of the lower of the two peaks."""
+    x = values.dropna().astype("float64")
+    if len(x) > rows:
+        x = x.iloc[row_sample(len(x), rows, 0)]
+    if x.nunique() < 20:
+        return False
+    mix = GaussianMixture(2, random_state=0).fit(x.to_numpy().reshape(-1, 1))
+    low, high = np.sort(mix.means_.ravel())
+    if mix.weights_.min() < 0.1:
+        return False
+    counts, edges = np.histogram(x, bins=30, range=tuple(np.quantile(x, [0.01, 0.99])))
+    centres = (edges[:-1] + edges[1:]) / 2
+    between = (centres > low) & (centres < high)
+    if between.sum() < 3:
+        return False
+    peaks = min(counts[centres <= low].max(initial=0), counts[centres >= high].max(initial=0))
+    return bool(counts[between].min() < 0.3 * peaks)

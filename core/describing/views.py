@@ -1,0 +1,331 @@
+"""Figures become text here, and only here: every table segscope shows, as rows and columns.
+
+A View holds raw values and, per column, how to write them (core.text's one number style);
+text from the data is made visible on the way. The CLI (Rich), the app (Textual), report.md
+(Markdown) and the workbook only lay views out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
+
+from segscope.core.describing.words import notable_categories, standouts
+from segscope.core.roles import FEATURE_ROLES
+from segscope.core.text import number, one_line, percent, signed
+
+if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are imported
+    import pandas as pd
+
+    from segscope.core.clustering.sweep import KResult
+    from segscope.core.describing.profiles import SegmentProfile
+    from segscope.core.describing.relevance import Relevance
+    from segscope.core.preparing.preprocess import Gap
+    from segscope.core.roles import Schema
+    from segscope.core.timings import Timings
+
+
+NUMBERS = ("int", "number", "score2", "score3", "percent", "percent0", "signed")  # right-aligned
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a view: its key, header and how its values are written."""
+
+    key: str
+    header: str
+    kind: str = "text"  # text (from the data), words (ours), or one of NUMBERS
+    blank: str = "–"  # how a missing value is written
+
+    def __post_init__(self) -> None:  # a header can be a column's name from the data
+        object.__setattr__(self, "header", one_line(self.header))
+
+    @property
+    def right(self) -> bool:
+        return self.kind in NUMBERS
+
+
+@dataclass
+class View:
+    """A table: columns, rows of raw values, and what to mark."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    keys: list[str] = field(default_factory=list)  # a key per row (k, segment, column name)
+    highlight: str | None = None  # the key of the row to mark (the chosen k)
+    dim: set[str] = field(default_factory=set)  # keys of rows to show faintly
+    note: str = ""  # a line under the table
+
+    def cells(self) -> list[list[str]]:
+        """Every cell written out."""
+        return [[cell(v, c.kind, c.blank) for v, c in zip(row, self.columns, strict=True)]
+                for row in self.rows]  # fmt: skip
+
+    def frame(self) -> pd.DataFrame:
+        """The raw values under the headers (for a spreadsheet)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=[c.header for c in self.columns])
+
+
+def cell(value: Any, kind: str, blank: str = "–") -> str:
+    """One value written as its column says (`blank` for a missing one)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return blank
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "number":
+        return number(value)
+    if kind == "score2":
+        return f"{value:.2f}"
+    if kind == "score3":
+        return f"{value:.3f}"
+    if kind == "percent":
+        return percent(value)
+    if kind == "percent0":
+        return percent(value, 0)
+    if kind == "signed":
+        return signed(value)
+    if kind == "sizes":
+        return "/".join(f"{int(v):,}" for v in value)
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return str(value.date()) if value.time() == time(0) else str(value)
+    return one_line(value)
+
+
+def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> View:
+    """One row per k: the fit's figures and the scores."""
+    sample = min((r.silhouette_sample_size for r in results), default=rows)
+    sil = "silhouette" if sample >= rows else f"silhouette (n={sample:,})"
+    extra = list(results[0].extra) if results else []
+    columns = (
+        Column("k", "k", "int"),
+        Column("inertia", "inertia", "number"),
+        Column("silhouette", sil, "score3"),
+        Column("stability", "stability", "score2"),
+        Column("calinski_harabasz", "Calinski-H.", "number"),
+        Column("davies_bouldin", "Davies-B.", "score2"),
+        Column("seconds", "seconds", "score2"),
+        Column("sizes", "sizes", "sizes"),  # last: the longest
+        *(Column(e, e.replace("_", " "), "score3") for e in extra),
+    )
+    data = [
+        (
+            r.k,
+            r.inertia,
+            r.silhouette,
+            r.stability,
+            r.calinski_harabasz,
+            r.davies_bouldin,
+            r.seconds,
+            sorted(r.sizes, reverse=True),
+            *(r.extra.get(e) for e in extra),
+        )  # fmt: skip
+        for r in results
+    ]
+    return View(
+        "Sweep (computed on the transformed matrix)",
+        columns,
+        data,
+        keys=[str(r.k) for r in results],
+        highlight=None if chosen is None else str(chosen),
+    )
+
+
+def segments_view(profiles: Sequence[SegmentProfile]) -> View:
+    """One row per segment: size, stability, the suggestion and what sets it apart."""
+    columns = (
+        Column("segment", "seg", "int"),
+        Column("customers", "customers", "int"),
+        Column("share", "share", "percent"),
+        Column("stability", "stab.", "score2"),
+        Column("action", "action (heuristic)", "words"),
+        Column("apart", "what sets it apart", "words"),
+        Column("recommendation", "recommendation (heuristic)", "words"),
+    )
+    data = [
+        (
+            p.segment,
+            p.size,
+            p.share,
+            p.stability,
+            p.action,
+            "; ".join(standouts(p, 2)) or "close to the average",
+            p.recommendation,
+        )  # fmt: skip
+        for p in profiles
+    ]
+    return View("Segments", columns, data, keys=[str(p.segment) for p in profiles])
+
+
+def numbers_view(p: SegmentProfile) -> View:
+    """A segment's numbers against the whole base, largest difference first."""
+    diffs = sorted(p.numeric, key=lambda d: -abs(d.z))
+    columns = (
+        Column("feature", "feature", "text"),
+        Column("mean", "segment", "number"),
+        Column("median", "median", "number"),
+        Column("base", "all", "number"),
+        Column("z", "z", "signed"),
+    )
+    rows = [(d.label, d.mean, d.median, d.base_mean, d.z) for d in diffs]
+    faint = {d.feature for d in diffs if abs(d.z) < 0.4}
+    return View("Numbers vs the whole base", columns, rows, [d.feature for d in diffs], None, faint)
+
+
+def categories_view(p: SegmentProfile, top: int = 12) -> View:
+    """A segment's categories against the whole base, by lift."""
+    cats = sorted(p.categories, key=lambda c: -c.lift)[:top]
+    notable = {(c.feature, c.category) for c in notable_categories(p)}
+    columns = (
+        Column("feature", "feature", "text"),
+        Column("category", "category", "text"),
+        Column("share", "segment", "percent"),
+        Column("base", "all", "percent"),
+        Column("lift", "lift", "score2"),
+    )
+    rows = [(c.label, c.category, c.share, c.base_share, c.lift) for c in cats]
+    keys = [f"{c.feature}={c.category}" for c in cats]
+    faint = {k for k, c in zip(keys, cats, strict=True) if (c.feature, c.category) not in notable}
+    return View("Categories vs the whole base", columns, rows, keys, None, faint)
+
+
+def relevance_view(relevance: Sequence[Relevance]) -> View:
+    """Features by how much they separate the segments."""
+    columns = (
+        Column("feature", "feature", "text"),
+        Column("measure", "measure", "words"),
+        Column("score", "relevance", "score2"),
+        Column("separates", "separates", "words"),
+    )
+    rows = [
+        (
+            r.feature,
+            "eta²" if r.kind == "numeric" else "Cramér's V",
+            r.score,
+            "nothing" if r.weak else "yes",
+        )  # fmt: skip
+        for r in relevance
+    ]
+    return View(
+        "Features by how much they separate the segments",
+        columns,
+        rows,
+        [r.feature for r in relevance],
+        dim={r.feature for r in relevance if r.weak},
+        note="Relevance: the share of a number's variance the segments explain (eta²), or "
+        "bias-corrected Cramér's V for a category.",
+    )
+
+
+def crosstab_view(table: pd.DataFrame, text: Sequence[str]) -> View:
+    """Customers in each pair of segments of two k."""
+    a, b = str(table.index.name), str(table.columns.name)
+    columns = (Column("row", a, "int"), *(Column(str(c), str(c), "int") for c in table.columns))
+    rows = [(int(i), *(int(v) for v in row)) for i, row in table.iterrows()]
+    return View(
+        f"How the segments at {a} (rows) become {b} (columns)",
+        columns,
+        rows,
+        [str(i) for i in table.index],
+        note="\n".join(text),
+    )
+
+
+def score_sizes_view(sizes: Sequence[int], trained: Sequence[int]) -> View:
+    """Segment sizes of a scoring run against training."""
+    now, then = sum(sizes) or 1, sum(trained) or 1
+    rows = [
+        (i + 1, n, n / now, trained[i] / then if i < len(trained) else None)
+        for i, n in enumerate(sizes)
+    ]
+    columns = (
+        Column("segment", "segment", "int"),
+        Column("customers", "customers", "int"),
+        Column("share", "share", "percent"),
+        Column("trained", "share at training", "percent"),
+    )
+    return View("Segment sizes now and at training", columns, rows, [str(r[0]) for r in rows])
+
+
+def drift_view(moved: Sequence[tuple[str, float]]) -> View:
+    """The features that moved most since training."""
+    columns = (Column("feature", "feature", "text"), Column("moved", "moved", "score2"))
+    return View(
+        "Features that moved most since training",
+        columns,
+        list(moved),
+        [m[0] for m in moved],
+        note="Numbers: shift of the mean in training standard deviations; categories: share of "
+        "customers whose category would have to change (total variation distance).",
+    )
+
+
+def roles_view(schema: Schema, weights: Mapping[str, float], gaps: Mapping[str, Gap]) -> View:
+    """Every column: its role (? a guess, * yours), weight, gaps and why."""
+    columns = (
+        Column("column", "column", "text"),
+        Column("role", "role", "words"),
+        Column("weight", "weight", "number", blank=""),
+        Column("missing", "missing", "percent0", blank=""),
+        Column("why", "why", "text"),
+    )
+    rows = []
+    for col in schema.columns:
+        mark = "*" if col.overridden else "?" if col.guess else ""
+        weight = weights.get(col.name, 1.0) if col.role in FEATURE_ROLES else None
+        gap = gaps.get(col.name)
+        why = col.reason + (f"; gaps filled with {gap.filled}" if gap else "")
+        why += "; a 0/1 column marks them" if gap and gap.indicator else ""
+        rows.append((col.name, col.role.value + mark, weight, gap.share if gap else None, why))
+    return View("Columns", columns, rows, [c.name for c in schema.columns])
+
+
+def gaps_view(gaps: dict[str, Gap]) -> View:
+    """The features with missing values, and what filled them."""
+    from segscope.core.preparing.preprocess import INDICATOR_SHARE
+    from segscope.core.preparing.schema import MOSTLY_MISSING
+
+    columns = (
+        Column("feature", "feature", "text"),
+        Column("missing", "missing", "int"),
+        Column("share", "share", "percent"),
+        Column("filled", "filled with", "words"),
+        Column("indicator", "0/1 column", "words"),
+    )
+    rows = [
+        (c, g.missing, g.share, g.filled, "yes" if g.indicator else "no") for c, g in gaps.items()
+    ]
+    return View(
+        "Missing values",
+        columns,
+        rows,
+        list(gaps),
+        note=f"A feature missing on {INDICATOR_SHARE:.0%} of rows or more keeps where its gaps "
+        "were (a 0/1 column for a number, a category of its own for a category); a column "
+        f"missing on more than {MOSTLY_MISSING:.0%} of rows is left out unless you choose its "
+        "role.",
+    )
+
+
+def preview_view(data: pd.DataFrame, rows: int = 200) -> View:
+    """The first rows of the customer table, as they are."""
+    import pandas as pd
+
+    head = data.head(rows)
+    columns = tuple(
+        Column(str(c), str(c), "number" if pd.api.types.is_numeric_dtype(head[c]) else "text")
+        for c in head.columns
+    )
+    values = [tuple(None if pd.isna(v) else v for v in row) for row in head.itertuples(index=False)]
+    return View(f"The first {len(head):,} customers", columns, values)
+
+
+def timings_line(timings: Timings) -> str:
+    """Where the time went, in one line: the total, the threads and each stage."""
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.seconds.items())
+    threads = f"{timings.threads} thread{'s' if timings.threads != 1 else ''}"
+    return f"Done in {timings.total:.1f} s on {threads} ({stages})."

@@ -1,0 +1,162 @@
+"""The local engine: pandas and scikit-learn on this machine.
+
+prepare_tables -> Prepared -> start_sweep -> a KResult per k -> segment -> Segmentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+
+from segscope.core import LOCAL
+from segscope.core.clustering.choice import choose_k
+from segscope.core.clustering.crosstab import compare_k
+from segscope.core.clustering.final import final_model, refined, renumber
+from segscope.core.clustering.sweep import (
+    KResult,
+    SweepPlan,
+    plan_sweep,
+    run_sweep,
+)
+from segscope.core.describing.profiles import (
+    segment_stats,
+)
+from segscope.core.engines.results import Prepared, Segmentation
+from segscope.core.engines.steps import finish_segmentation, segment_model, sweep_timings
+from segscope.core.errors import DataError
+from segscope.core.features.executors import source_frame
+from segscope.core.files import OutputFolder
+from segscope.core.locations import about, display_name
+from segscope.core.models.numbering import earlier_space, like_report, match_to_model
+from segscope.core.preparing.choosing import decide_features
+from segscope.core.preparing.preprocess import (
+    fit_preprocessor,
+    gaps_of,
+    missing_shares,
+    transform,
+)
+from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.sources.reading import Source, read_source
+
+PREPARE_SEED = 0  # the preprocessing's own sample (above 50,000 rows) is the same every run
+
+
+def prepare_tables(
+    source: Source | dict[str, pd.DataFrame], choices: DataChoices | None = None
+) -> Prepared:
+    """The local engine's preparation: customers frame, roles, fitted preprocessing, matrix."""
+    if not isinstance(source, Source):
+        source = Source("", dict(source))
+    choices = choices or DataChoices()
+    timings = source.timings.then()
+    with timings.stage("features"):
+        frame, unusable_in = source_frame(source, choices)
+        where = f"{display_name(source.location)}: " if source.location else ""
+        if len(frame.data) < 3:
+            raise DataError(
+                f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
+            )
+        unusable = unusable_in.get(frame.plan.customers or "", {})
+        schema, features = decide_features(frame, choices, unusable)
+    with timings.stage("preprocess"):
+        missing = missing_shares(features, schema, frame.data)
+        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
+        X = transform(pre, features)
+        gaps = gaps_of(pre, schema, missing, len(features))
+    return Prepared(
+        source.location,
+        LOCAL,
+        choices,
+        tuple(source.tables),
+        frame,
+        schema,
+        features,
+        pre,
+        X,
+        len(features),
+        [str(n) for n in pre.get_feature_names_out()],
+        gaps,
+        timings=timings,
+    )
+
+
+def start_sweep(
+    prepared: Prepared,
+    settings: SweepSettings | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[SweepPlan, Iterator[KResult]]:
+    """The plan (k clamped, sampling decided) and an iterator yielding each k as it finishes."""
+    settings = settings or SweepSettings()
+    plan = plan_sweep(prepared.X, settings.ks, settings.seed)
+    return plan, run_sweep(prepared.X, plan, should_stop)
+
+
+def segment(
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    settings: SweepSettings | None = None,
+) -> Segmentation:
+    """Choose k (or take settings.k), fit the final model, label and profile every customer.
+
+    With settings.like, segments are numbered to match that earlier model's (by nearest
+    centre); with settings.compare, the segments of those two k are cross-tabulated.
+    """
+    settings = settings or SweepSettings()
+    timings = sweep_timings(prepared, plan, results)
+    choice = choose_k(results, settings.k)
+    comparison = compare_k(results, *settings.compare) if settings.compare else None
+    result = next(r for r in results if r.k == choice.k)
+    frame = prepared.frame
+    with timings.stage("final fit"):
+        km, labels0 = final_model(prepared.X, result, plan.seed)
+        if km is not result.model:  # refined on every row: show the final fit's figures
+            plan, results = refined(prepared.X, plan, results, km)
+        like = None
+        if settings.like is not None:
+            X_old = earlier_space(frame.data, frame.reference_date, settings.like)
+            renumber(km, match_to_model(X_old, labels0, choice.k, settings.like))
+            labels0 = km.labels_
+            where = settings.like_path or "an earlier model"
+            like = like_report(X_old, labels0, choice.k, settings.like, where)
+    with timings.stage("profiles"):
+        stats = segment_stats(prepared.features, labels0, prepared.schema)
+        model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
+    seg = finish_segmentation(
+        prepared, plan, results, choice, model, labels0, stats, comparison, timings
+    )
+    seg.like = like
+    return seg
+
+
+class LocalEngine:
+    """pandas and scikit-learn on this machine."""
+
+    name = LOCAL
+    identity = LOCAL
+
+    def open(self, location: str) -> Source:
+        return read_source(location)
+
+    def prepare(self, source: Source, choices: DataChoices) -> Prepared:
+        with about(source.location):
+            return prepare_tables(source, choices)
+
+    def start_sweep(
+        self,
+        prepared: Prepared,
+        settings: SweepSettings,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> tuple[SweepPlan, Iterator[KResult]]:
+        return start_sweep(prepared, settings, should_stop)
+
+    def segment(
+        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
+    ) -> Segmentation:
+        return segment(prepared, plan, results, settings)
+
+    def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
+        return compare_k(results, a, b)
+
+    def check_outputs(self, folder: OutputFolder) -> None:
+        folder.check()

@@ -1,0 +1,106 @@
+"""The values the flow hands on: `Prepared` (customers, roles and the transformed matrix, bound to
+the engine and choices that made them), `Segmentation` (the final result) and `LabelsOut`
+(where a segmentation's labels are written)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+
+from segscope.core.clustering.choice import Choice
+from segscope.core.clustering.sweep import (
+    KResult,
+    SweepPlan,
+)
+from segscope.core.describing.profiles import (
+    SegmentProfile,
+)
+from segscope.core.describing.relevance import Relevance
+from segscope.core.features.frame import CustomerFrame
+from segscope.core.files import write_csv_atomic
+from segscope.core.models.model import SegmentModel
+from segscope.core.models.numbering import LikeReport
+from segscope.core.preparing.preprocess import (
+    Gap,
+)
+from segscope.core.roles import Schema
+from segscope.core.settings import DataChoices
+from segscope.core.timings import Timings
+
+
+@dataclass
+class Prepared:
+    """Customers, their roles and the transformed matrix, bound to the engine that prepared
+    them and the choices they were prepared with."""
+
+    source: str
+    engine: str  # the engine (and where it runs) that prepared it: see Engine.identity
+    choices: DataChoices
+    tables: tuple[str, ...]  # the source's tables (a workbook's sheets)
+    frame: CustomerFrame
+    schema: Schema
+    features: pd.DataFrame  # typed features (an engine working elsewhere: of its sample)
+    preprocessor: ColumnTransformer
+    X: np.ndarray
+    rows: int  # customers
+    columns: list[str]  # the transformed matrix's columns
+    gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
+    full: Any = None  # the engine's own handle on the whole table (Spark: SparkData)
+    timings: Timings = field(default_factory=Timings)  # reading and preparing it
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {c: w for c, w in self.choices.weights.items() if c in self.schema.features}
+
+
+class LabelsOut(Protocol):
+    """Where a segmentation's labels are written."""
+
+    def write(self, seg: Segmentation, folder: Path, target: Path, force: bool) -> list[str]:
+        """Write every customer's segment; returns where they went (files or URLs)."""
+        ...
+
+
+class CsvLabels:
+    """labels.csv in the output folder: the key (or a row number) and the segment."""
+
+    def write(self, seg: Segmentation, folder: Path, target: Path, force: bool) -> list[str]:
+        write_csv_atomic(folder / "labels.csv", seg.labels_frame())
+        return [str(target / "labels.csv")]
+
+
+@dataclass
+class Segmentation:
+    """The final result: model, labels, profiles, and the sweep behind the choice."""
+
+    prepared: Prepared
+    plan: SweepPlan
+    results: list[KResult]
+    choice: Choice
+    model: SegmentModel
+    labels: np.ndarray  # 1..k per row of prepared.features (Spark: of its driver sample)
+    profiles: list[SegmentProfile]
+    relevance: list[Relevance] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)  # what the relevance check suggests
+    comparison: pd.DataFrame | None = None  # customers per pair of segments of two k
+    labels_out: LabelsOut = field(default_factory=CsvLabels)
+    like: LikeReport | None = None  # how the segments were numbered like an earlier model's
+    timings: Timings = field(default_factory=Timings)  # every stage from reading to labels
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*self.plan.warnings, *self.choice.warnings, *self.advice]
+
+    def labels_frame(self) -> pd.DataFrame:
+        """The key column (or a row number) and the segment of every customer."""
+        frame = self.prepared.frame
+        if frame.key:
+            keys = frame.data[frame.key]
+        else:
+            keys = pd.Series(np.arange(1, len(self.labels) + 1), name="row")
+        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": self.labels})

@@ -1,0 +1,112 @@
+"""The steps after the final fit that every engine shares: the saved model, profiles, words,
+stability of each segment and the relevance of each feature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+
+from segscope.core.clustering.choice import Choice
+from segscope.core.clustering.final import distance_p99
+from segscope.core.clustering.stability import segment_stability, stability_sample
+from segscope.core.clustering.sweep import (
+    KResult,
+    SweepPlan,
+)
+from segscope.core.describing.profiles import (
+    SegmentStats,
+    profile_segments,
+)
+from segscope.core.describing.relevance import feature_relevance, relevance_advice
+from segscope.core.describing.words import describe, recommend
+from segscope.core.engines.results import Prepared, Segmentation
+from segscope.core.models.model import SegmentModel
+from segscope.core.timings import Timings
+
+
+def sweep_timings(prepared: Prepared, plan: SweepPlan, results: list[KResult]) -> Timings:
+    """The preparation's timings with the sweep's: from its plan to its last k."""
+    timings = prepared.timings.then(plan.threads)
+    if results:
+        timings.add("sweep", max(r.finished for r in results) - plan.started)
+    return timings
+
+
+def segment_model(
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    k: int,
+    km: KMeans,
+    X: np.ndarray,
+    stats: SegmentStats,
+) -> SegmentModel:
+    """The saved model: the preprocessing and `km` in one pipeline, with what scoring checks
+    against (the base's figures from `stats`, the 99th percentile distance of `X`)."""
+    frame, schema = prepared.frame, prepared.schema
+    return SegmentModel(
+        pipeline=Pipeline([("preprocess", prepared.preprocessor), ("kmeans", km)]),
+        schema=schema,
+        k=k,
+        seed=plan.seed,
+        key=frame.key,
+        customers_sheet=frame.plan.customers,
+        transactions_sheet=frame.plan.transactions,
+        segment_sizes=[stats.sizes.get(s, 0) for s in range(1, k + 1)],
+        numeric_summary={
+            c: {"mean": float(stats.base_mean[c]), "std": float(stats.base_std[c])}
+            for c in schema.numeric
+        },
+        category_shares={
+            c: {str(v): float(s) for v, s in stats.base_shares[c].items()}
+            for c in schema.categorical
+        },
+        distance_p99=distance_p99(X, km.cluster_centers_),
+        weights=dict(prepared.weights),
+        metrics=[r.to_dict() for r in results],
+    )
+
+
+def finish_segmentation(
+    prepared: Prepared,
+    plan: SweepPlan,
+    results: list[KResult],
+    choice: Choice,
+    model: SegmentModel,
+    labels0: np.ndarray,
+    stats: SegmentStats,
+    comparison: pd.DataFrame | None = None,
+    timings: Timings | None = None,
+) -> Segmentation:
+    """Profiles and words from `stats`; stability and relevance from `labels0` (0-based, one
+    per row of prepared.features: every customer, or the Spark engine's driver sample)."""
+    frame, schema = prepared.frame, prepared.schema
+    timings = timings or sweep_timings(prepared, plan, results)
+    profiles = profile_segments(stats, schema, frame.titles)
+    result = next(r for r in results if r.k == choice.k)
+    with timings.stage("stability"):
+        stab_idx = stability_sample(len(labels0), plan.seed)
+        per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
+    for p in profiles:
+        p.stability = per_segment[p.segment - 1]
+        p.description = describe(p, frame.meanings)
+        p.action, p.recommendation = recommend(p, frame.meanings)
+    with timings.stage("relevance"):
+        relevance = feature_relevance(prepared.features, labels0, schema, frame.titles)
+        advice = relevance_advice(prepared.features, schema, plan, results, relevance)
+    labels = labels0.astype(np.int64) + 1
+    return Segmentation(
+        prepared,
+        plan,
+        results,
+        choice,
+        model,
+        labels,
+        profiles,
+        relevance,
+        advice,
+        comparison,
+        timings=timings,
+    )

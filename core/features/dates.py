@@ -1,0 +1,104 @@
+"""Recognising dates however a file holds them, judged on the values (and, where the values
+alone are ambiguous, on the name too).
+
+Rules: 'datetime' (already dates), 'text' (2024-01-31, 31/01/2024, 2024-01-31 10:00, ...),
+'month' (Jan-2015, January 2015, 2015-01), 'yyyymmdd' (whole numbers such as 19970101),
+'epoch_s' and 'epoch_ms' (seconds or milliseconds since 1970, only in a column named like a
+time: timestamp, time, date, *_at, epoch)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+SAMPLE = 500  # values looked at to decide
+TEXT_DATE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+MONTH_TEXT = re.compile(r"^\s*([A-Za-z]{3,9}[-/ ]\d{2}(\d{2})?|\d{4}-\d{2})\s*$")
+TIME_NAME = re.compile(r"time|date|day|_at$|_on$|epoch|when|^ts$|_ts$", re.IGNORECASE)
+EPOCH_RANGE = {"epoch_s": (3.2e8, 4.2e9), "epoch_ms": (3.2e11, 4.2e12)}  # 1980 .. 2100
+RULE_WORDS = {
+    "datetime": "dates",
+    "text": "dates",
+    "month": "months written as text, like Jan-2015",
+    "yyyymmdd": "dates written as whole numbers, like 19970101",
+    "epoch_s": "times in seconds since 1970",
+    "epoch_ms": "times in milliseconds since 1970",
+}
+
+
+def date_rule(name: str, s: pd.Series) -> str | None:
+    """How column `name` holds dates, or None when it does not."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if pd.api.types.is_bool_dtype(s):
+        return None
+    values = s.dropna()
+    if values.empty:
+        return None
+    sample = values.iloc[:: max(1, len(values) // SAMPLE)].head(SAMPLE)
+    if pd.api.types.is_numeric_dtype(s):
+        return _number_rule(name, sample)
+    if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        return _text_rule(sample)
+    return None
+
+
+def _number_rule(name: str, sample: pd.Series) -> str | None:
+    x = sample.astype("float64")
+    if not np.isfinite(x).all():
+        return None
+    whole = bool((x % 1 == 0).all())
+    if whole and x.between(19_000_101, 21_001_231).all() and x.nunique() > 1:
+        parsed = pd.to_datetime(x.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
+        if parsed.notna().all():
+            return "yyyymmdd"
+    if TIME_NAME.search(name):
+        for rule, (lo, hi) in EPOCH_RANGE.items():
+            if x.between(lo, hi).all():
+                return rule
+    return None
+
+
+def _text_rule(sample: pd.Series) -> str | None:
+    text = sample.astype(str)
+    if text.str.match(TEXT_DATE).all():
+        parsed = _parse_text(text)
+        return "text" if parsed.notna().mean() > 0.95 else None
+    if text.str.match(MONTH_TEXT).all():
+        return "month" if _parse_month(text).notna().mean() > 0.95 else None
+    return None
+
+
+def parse_dates(s: pd.Series, rule: str) -> pd.Series:
+    """`s` as datetimes, read by `rule` (values that do not parse become missing)."""
+    if rule == "datetime":
+        return s
+    if rule == "text":
+        return _parse_text(s)
+    if rule == "month":
+        return _parse_month(s)
+    if rule == "yyyymmdd":
+        whole = pd.to_numeric(s, errors="coerce").astype("Int64").astype("string")
+        return pd.to_datetime(whole, format="%Y%m%d", errors="coerce")
+    unit = "s" if rule == "epoch_s" else "ms"
+    return pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit=unit, errors="coerce")
+
+
+def _parse_text(s: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format": mixed is meant
+        return pd.to_datetime(s, errors="coerce", format="mixed")
+
+
+def _parse_month(s: pd.Series) -> pd.Series:
+    text = s.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for fmt in ("%b-%Y", "%B-%Y", "%b %Y", "%B %Y", "%b/%Y", "%b-%y", "%Y-%m"):
+        missing = out.isna()
+        if not missing.any():
+            break
+        out[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+    return out

@@ -1,0 +1,45 @@
+"""Every hint segscope takes from a column's name, in one place: the values decide a column's
+role and measure, a name only hints (a key, a code, an amount, a rating, a join date)."""
+
+from __future__ import annotations
+
+import re
+
+CODE_SUFFIX = re.compile(r"([ _-]?(id|code|cd|no|nr|key)|(?<=[a-z])(Id|ID|Code|No|Nr|Key))$", re.I)
+AMOUNT_PATTERN = re.compile(r"amount|value|price|spend|revenue|sales|total|paid|cost", re.I)
+QUANTITY_PATTERN = re.compile(r"qty|quantit|items|units|number_of|count|volume", re.I)
+AVERAGE_PATTERN = re.compile(r"year|rating|score|stars|grade|rank|age$|percent|pct|ratio", re.I)
+BURN_PATTERN = re.compile(r"burn|redeem|used|claimed|converted", re.I)
+JOIN_PATTERN = re.compile(r"join|signup|sign_up|regist|created|first|since", re.I)
+MEANING_NAMES = {  # behaviour meaning of a flat table's column, from its name
+    "recency": re.compile(r"recency|days_since_last|since_last|last_(visit|purchase|order)", re.I),
+    "frequency": re.compile(r"frequency|visits|orders|purchases|transactions", re.I),
+    "monetary": re.compile(r"monetary|spend|spent|revenue|sales", re.I),
+    "burn_rate": re.compile(r"(burn|redeem|redemption|coupon).*rate", re.I),
+}
+
+
+COUNT_NAME = re.compile(
+    r"count|number_of|num_|^n_|qty|quantit|amount|total|sum|age|year|days|size|length|"
+    r"duration|score|rate|price|income|spend|salary|balance|minutes|calls|visits|orders",
+    re.IGNORECASE,
+)
+
+
+KEY_PATTERN = re.compile(
+    r"^(customer|cust|client|user|member|account|shopper|buyer)[ _-]?(id|no|nr|number|key|code)?$",
+    re.IGNORECASE,
+)
+
+
+CODE_PATTERN = re.compile(
+    r"(^|[ _-])(id|code|cd|no|nr|key|type|cat|category|class|group|zip|postcode)$", re.I
+)
+
+
+CAMEL_CODE = re.compile(r"[a-z](Id|ID|Code|No|Nr|Key|Type)$")  # movieId, stationID, zipCode
+
+
+def is_code_name(name: str) -> bool:
+    """A name that says the column holds codes or identifiers (city_id, movieId, zip)."""
+    return bool(CODE_PATTERN.search(name) or CAMEL_CODE.search(name))

@@ -1,0 +1,248 @@
+"""Writing files: atomic, honouring the umask, and never over anything segscope did not write.
+
+An output folder is filled in a hidden temporary folder beside it and renamed into place at the
+end, so a failed or interrupted run leaves nothing behind. Every folder segscope writes holds a
+mark (MARK) listing its files: `force` replaces such a folder, never another one, never one that
+holds an input, never through a symbolic link; and the final rename never replaces a folder that
+appeared while the work ran."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from segscope.core import __version__
+from segscope.core.errors import DataError, OutputExists
+from segscope.core.locations import POSTGRES_URL, display_name
+from segscope.core.text import one_line, spreadsheet_safe
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+MARK = ".segscope-output"
+MODEL_SUFFIX = ".segscope"
+MODEL_FILE = "model" + MODEL_SUFFIX
+OUTPUT_FILES = (
+    "labels.csv",
+    "segments.csv",
+    "segments.xlsx",
+    "sweep.csv",
+    "summary.json",
+    "report.md",
+    MODEL_FILE,
+)
+
+
+SCORE_FILES = ("labels.csv", "score.json", "report.md")
+
+
+def default_out_dir(source: str | Path, now: datetime | None = None) -> Path:
+    """'segscope-<input name>-<timestamp>' in the current folder (a database: its name)."""
+    name = display_name(str(source))
+    if POSTGRES_URL.match(name):
+        name = urlsplit(name).path.strip("/") or "database"
+    stem = re.sub(r"\W+", "-", name.split(".")[0]).strip("-") or "data"
+    return Path(f"segscope-{stem}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}")
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: the classic read, put back at once
+    os.umask(mask)
+    return mask
+
+
+def _shown(path: Path) -> str:
+    return one_line(path, 200)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it into place (umask honoured)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Atomically write UTF-8 text."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    """Atomically write a table as CSV, safe to open in a spreadsheet (core.text)."""
+    write_bytes_atomic(path, csv_bytes(spreadsheet_safe(frame)))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV. Whole numbers and text only (labels.csv, a million rows of them): the
+    header by Python's csv module, the rows by Arrow's writer, several times faster; anything
+    else (decimals, dates, flags) by pandas' writer, which writes them as people read them."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
+
+    plain = [is_integer_dtype(t) or is_object_dtype(t) or is_string_dtype(t) for t in frame.dtypes]
+    if not all(plain):
+        return frame.to_csv(index=False).encode("utf-8")
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return frame.to_csv(index=False).encode("utf-8")
+    out = io.BytesIO(header.getvalue().encode("utf-8"))
+    out.seek(0, io.SEEK_END)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    pacsv.write_csv(table, out, options)
+    return out.getvalue()
+
+
+class OutputFolder:
+    """Where a run's files go: checked before any work, filled atomically at the end."""
+
+    def __init__(self, target: Path, force: bool = False, inputs: Sequence[Path] = ()) -> None:
+        self.target = Path(os.path.abspath(Path(target).expanduser()))
+        self.force = force
+        self.inputs = [Path(os.path.realpath(p)) for p in inputs]
+
+    def check(self) -> None:
+        """Refuse, before any work, a target that may not be written or replaced."""
+        t = self.target
+        if t.is_symlink():
+            raise OutputExists(
+                f"{_shown(t)} is a symbolic link: give the folder itself (segscope never writes "
+                "through a link)."
+            )
+        if not t.name or t == Path(t.anchor):
+            raise OutputExists(f"{_shown(t)} cannot be an output folder. Choose a new folder.")
+        if t.exists():
+            self._check_existing(t)
+        self._check_writable()
+
+    def _check_existing(self, t: Path) -> None:
+        if not t.is_dir():
+            raise OutputExists(f"{_shown(t)} exists and is a file. Choose another output folder.")
+        real = Path(os.path.realpath(t))
+        held = [p for p in self.inputs if p == real or real in p.parents]
+        if held:
+            raise OutputExists(
+                f"{_shown(t)} holds the input {one_line(held[0].name, 80)}: segscope never "
+                "replaces it. Choose another output folder."
+            )
+        entries = list(t.iterdir())
+        if not entries:
+            return
+        if not self.force:
+            raise OutputExists(
+                f"{_shown(t)} already exists and is not empty. Choose another folder, or allow "
+                "replacing an earlier segscope output (--force)."
+            )
+        ours = _marked_files(t)
+        if ours is None:
+            raise OutputExists(
+                f"{_shown(t)} was not written by segscope, so it is never replaced, even with "
+                "--force. Choose another folder."
+            )
+        others = sorted(e.name for e in entries if e.name not in ours)
+        if others:
+            raise OutputExists(
+                f"{_shown(t)} holds files segscope did not write ({one_line(others[0], 60)}"
+                f"{' and more' if len(others) > 1 else ''}), so it is not replaced. Move them "
+                "or choose another folder."
+            )
+
+    def _check_writable(self) -> None:
+        existing = next(p for p in (self.target.parent, *self.target.parents) if p.exists())
+        try:
+            Path(tempfile.mkdtemp(prefix=".segscope-probe-", dir=existing)).rmdir()
+        except OSError as exc:
+            raise DataError(
+                f"cannot write in {_shown(existing)} ({one_line(exc.strerror or exc, 80)}). "
+                "Choose an output folder you can write to."
+            ) from exc
+
+    @contextlib.contextmanager
+    def writing(self, files: Sequence[str]) -> Iterator[Path]:
+        """A temporary folder to fill with `files`; renamed into place when the block ends,
+        removed when it fails (or the run is interrupted)."""
+        self.check()
+        existed = self.target.exists()
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.segscope-", dir=self.target.parent)
+        )
+        try:
+            os.chmod(tmp, 0o777 & ~current_umask())
+            yield tmp
+            mark = {"written_by": "segscope", "version": __version__, "files": [*files, MARK]}
+            write_text_atomic(tmp / MARK, json.dumps(mark, indent=2))
+            self._commit(tmp, existed)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _commit(self, tmp: Path, existed: bool) -> None:
+        t = self.target
+        aside = None
+        if t.exists() or t.is_symlink():
+            if not existed and (t.is_symlink() or not t.is_dir() or any(t.iterdir())):
+                raise self._appeared()
+            self.check()  # what is there now may still be replaced
+            if any(t.iterdir()):
+                aside = t.with_name(f".{t.name}.segscope-old-{os.getpid()}")
+                os.rename(t, aside)
+        try:
+            os.rename(tmp, t)
+        except OSError as exc:
+            if aside is not None and not t.exists():
+                os.rename(aside, t)
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise self._appeared() from exc
+            raise
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+
+    def _appeared(self) -> OutputExists:
+        return OutputExists(
+            f"{_shown(self.target)} appeared while segscope was working (another run?); "
+            "nothing was written. Choose another folder."
+        )
+
+
+def _marked_files(folder: Path) -> set[str] | None:
+    """The files a segscope output folder says it holds; None when it is not one."""
+    mark = folder / MARK
+    if mark.is_symlink() or not mark.is_file():
+        return None
+    try:
+        data = json.loads(mark.read_text()[:100_000])
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if data.get("written_by") != "segscope" or not isinstance(files, list):
+        return None
+    return {str(f) for f in files}

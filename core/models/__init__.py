@@ -1,0 +1,7 @@
+"""Models: the saved segmentation, and using it on new customers.
+
+`model` saves and loads a `SegmentModel` (skops and JSON, no pickle); `scoring` labels new
+customers and reports drift; `numbering` keeps an earlier model's segment numbers.
+
+Imports only the foundation and the stages before it (up to describing).
+"""

@@ -1,0 +1,98 @@
+"""The output folders of `sweep` and `score`: which files, written into a temporary folder and
+renamed into place (segscope.core.files' rules)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from segscope.core.engines.results import Segmentation
+from segscope.core.files import (
+    MODEL_FILE,
+    OUTPUT_FILES,
+    SCORE_FILES,
+    OutputFolder,
+    write_csv_atomic,
+    write_text_atomic,
+)
+from segscope.core.locations import local_or_url
+from segscope.core.models.model import SegmentModel, save_model
+from segscope.core.models.scoring import ScoreResult
+from segscope.core.outputs.markdown import report_markdown, score_markdown
+from segscope.core.outputs.summary import score_summary, summary
+from segscope.core.outputs.workbook import write_workbook
+
+# What choosing k and writing the outputs import (kneed, skops, xlsxwriter: about a second):
+# a caller that knows outputs will be written may import them while the sweep runs.
+END_OF_RUN_LIBRARIES = ("kneed", "skops.io", "xlsxwriter")
+
+
+def sweep_frame(seg: Segmentation) -> pd.DataFrame:
+    return pd.DataFrame([r.to_dict() for r in seg.results])
+
+
+def profiles_frame(seg: Segmentation) -> pd.DataFrame:
+    """One row per segment (segments.csv): size, and each feature's figures under its title."""
+    rows = []
+    for p in seg.profiles:
+        row: dict[str, object] = {"segment": p.segment, "customers": p.size, "share": p.share}
+        for d in p.numeric:
+            row[f"{d.label} (mean)"] = d.mean
+            row[f"{d.label} (median)"] = d.median
+            row[f"{d.label} (z)"] = round(d.z, 3)
+        seen: set[str] = set()
+        for c in p.categories:
+            if c.feature not in seen:
+                seen.add(c.feature)
+                row[f"{c.label}: top"] = c.category
+                row[f"{c.label}: top share"] = c.share
+                row[f"{c.label}: top lift"] = round(c.lift, 3)
+        row["stability"] = p.stability
+        row["description"] = p.description
+        row["action (heuristic)"] = p.action
+        row["recommendation (heuristic)"] = p.recommendation
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_outputs(
+    seg: Segmentation, target: Path, force: bool = False, inputs: Sequence[Path] = ()
+) -> list[Path | str]:
+    """Write every output file into `target` atomically (segscope.core.files' rules for `force`).
+
+    Returns the files written: the folder's, then where the labels went (a URL stays text)."""
+    folder = OutputFolder(target, force, inputs)
+    files = [n for n in OUTPUT_FILES if n != "labels.csv"]
+    with folder.writing(OUTPUT_FILES) as tmp:
+        with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
+            labels = seg.labels_out.write(seg, tmp, folder.target, force)
+            profiles = profiles_frame(seg)
+            write_csv_atomic(tmp / "segments.csv", profiles)
+            write_workbook(seg, tmp / "segments.xlsx", profiles)
+            write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
+            write_text_atomic(tmp / "report.md", report_markdown(seg))
+            save_model(seg.model, tmp / MODEL_FILE)
+        text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
+        write_text_atomic(tmp / "summary.json", text)
+    return [*(folder.target / n for n in files), *map(local_or_url, labels)]
+
+
+def write_score_outputs(
+    model: SegmentModel,
+    result: ScoreResult,
+    source: str,
+    target: Path,
+    force: bool = False,
+    inputs: Sequence[Path] = (),
+) -> list[Path]:
+    """labels.csv, score.json and report.md (the drift report), written atomically."""
+    data = score_summary(model, result, source)
+    folder = OutputFolder(target, force, inputs)
+    with folder.writing(SCORE_FILES) as tmp:
+        write_csv_atomic(tmp / "labels.csv", result.labels)
+        write_text_atomic(tmp / "score.json", json.dumps(data, indent=2, default=str))
+        write_text_atomic(tmp / "report.md", score_markdown(model, result, source))
+    return [folder.target / n for n in SCORE_FILES]

@@ -1,0 +1,100 @@
+"""report.md of a sweep and of a scoring run: the same facts as the summaries, in prose, tables
+and charts as text."""
+
+from __future__ import annotations
+
+from segscope.core.describing.charts import charts_text
+from segscope.core.describing.views import (
+    View,
+    crosstab_view,
+    drift_view,
+    gaps_view,
+    relevance_view,
+    score_sizes_view,
+    segments_view,
+    sweep_view,
+)
+from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.engines.results import Segmentation
+from segscope.core.locations import display_name
+from segscope.core.models.model import SegmentModel
+from segscope.core.models.scoring import ScoreResult
+from segscope.core.text import visible
+
+
+def markdown_table(view: View) -> str:
+    """A view as a Markdown table (pipes in cells escaped)."""
+    header = [c.header for c in view.columns]
+    lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in view.cells()]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return visible(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _section(title: str, *lines: str) -> list[str]:
+    return [f"## {title}", "", *lines, ""]
+
+
+def _view_section(view: View, title: str = "") -> list[str]:
+    note = ["", view.note] if view.note else []
+    return _section(title or view.title, markdown_table(view), *note)
+
+
+def report_markdown(seg: Segmentation) -> str:
+    """A readable report: inputs, choice, warnings, segments, relevance, sweep, charts, steps."""
+    prep, choice = seg.prepared, seg.choice
+    head = [
+        f"# segscope report: {_md(display_name(prep.source) or 'data')}",
+        "",
+        f"- customers: {prep.rows:,}; seed: {seg.plan.seed}",
+        f"- chosen k: **{choice.k}** ({choice.reason})",
+        f"- numeric features: {_md(', '.join(prep.schema.numeric)) or 'none'}",
+        f"- categorical features: {_md(', '.join(prep.schema.categorical)) or 'none'}",
+        *[f"- excluded: {_md(c)} ({_md(r)})" for c, r in prep.schema.excluded.items()],
+        *[f"- {_md(n)}" for n in seg.plan.notes()],
+        "",
+    ]
+    compare = []
+    if seg.like is not None:
+        compare += _section(
+            "Numbered like an earlier model", *[f"- {_md(t)}" for t in seg.like.lines()]
+        )
+    if seg.comparison is not None:
+        table = seg.comparison
+        title = f"How {table.index.name} becomes {table.columns.name}"
+        compare += _view_section(crosstab_view(table, compare_text(table)), title)
+    charts = ["```", charts_text(seg.results, choice.knee, choice.k), "```", ""]
+    return "\n".join(
+        [
+            *head,
+            *_section("Warnings", *([f"- {_md(w)}" for w in seg.warnings] or ["- none"])),
+            *_view_section(segments_view(seg.profiles)),
+            *_section("What the words rest on", what_can_be_said(prep.frame.meanings)),
+            *_view_section(relevance_view(seg.relevance)),
+            *compare,
+            *_view_section(sweep_view(seg.results, prep.rows, choice.k)),
+            *charts,
+            *(_view_section(gaps_view(prep.gaps)) if prep.gaps else []),
+            *_section("How the table was built", *[f"- {_md(d)}" for d in prep.frame.decisions]),
+        ]
+    )
+
+
+def score_markdown(model: SegmentModel, result: ScoreResult, source: str) -> str:
+    """The drift report of a scoring run."""
+    return "\n".join(
+        [
+            f"# segscope scoring report: {_md(display_name(source))}",
+            "",
+            f"- customers scored: {sum(result.sizes):,}; k = {model.k}",
+            f"- far from every segment (beyond the training 99th percentile): {result.outliers:,}",
+            *[f"- unseen categories in {_md(c)}: {n:,} rows" for c, n in result.unseen.items()],
+            "",
+            *_section("Warnings", *([f"- {_md(w)}" for w in result.warnings] or ["- none"])),
+            *_view_section(score_sizes_view(result.sizes, model.segment_sizes)),
+            *_view_section(drift_view(result.moved(10))),
+        ]
+    )

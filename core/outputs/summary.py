@@ -1,0 +1,148 @@
+"""summary.json and score.json: everything needed to know what a run did, as JSON-ready data
+(text from the data made visible, NaN as null)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from segscope.core.describing.views import (
+    score_sizes_view,
+)
+from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.engines.results import Segmentation
+from segscope.core.models.model import SegmentModel, versions
+from segscope.core.models.numbering import LikeReport
+from segscope.core.models.scoring import ScoreResult
+from segscope.core.text import visible
+
+
+def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """The crosstab of two k of the sweep, as JSON-ready data."""
+    return {
+        "between": [str(table.index.name), str(table.columns.name)],
+        "rows": [int(i) for i in table.index],
+        "columns": [int(c) for c in table.columns],
+        "customers": table.to_numpy().tolist(),
+        "text": compare_text(table),
+    }
+
+
+def summary(seg: Segmentation) -> dict[str, Any]:
+    """Everything needed to know what was done (summary.json)."""
+    prep, plan = seg.prepared, seg.prepared.frame.plan
+    return clean(
+        {
+            "input": prep.source,
+            "engine": seg.plan.engine,
+            "customers_sheet": plan.customers,
+            "transactions_sheet": plan.transactions,
+            "key": plan.key,
+            "rows": prep.rows,
+            "k": seg.choice.k,
+            "best_silhouette_k": seg.choice.best_silhouette_k,
+            "knee": seg.choice.knee,
+            "reason": seg.choice.reason,
+            "seed": seg.plan.seed,
+            "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
+            "weights": prep.weights,
+            "transformed_columns": len(prep.columns),
+            "excluded": prep.schema.excluded,
+            "roles": prep.schema.to_dict(),
+            "gaps": {
+                c: {
+                    "missing": g.missing,
+                    "share": g.share,
+                    "filled_with": g.filled,
+                    "indicator": g.indicator,
+                }
+                for c, g in prep.gaps.items()
+            },
+            "decisions": prep.frame.decisions,
+            "sampling": {
+                "fit_rows": seg.plan.fit_rows,
+                "silhouette_rows": seg.plan.silhouette_rows,
+                "notes": seg.plan.notes(),
+            },
+            "warnings": seg.warnings,
+            "what_the_words_rest_on": what_can_be_said(prep.frame.meanings),
+            "segments": [
+                {
+                    "segment": p.segment,
+                    "customers": p.size,
+                    "share": p.share,
+                    "description": p.description,
+                    "action_heuristic": p.action,
+                    "recommendation_heuristic": p.recommendation,
+                    "stability": p.stability,
+                }
+                for p in seg.profiles
+            ],
+            "relevance": [
+                {"feature": r.feature, "kind": r.kind, "score": r.score, "weak": r.weak}
+                for r in seg.relevance
+            ],
+            "compare": None if seg.comparison is None else compare_summary(seg.comparison),
+            "numbered_like": None if seg.like is None else like_summary(seg.like),
+            "sweep": [r.to_dict() for r in seg.results],
+            "timings": seg.timings.to_dict(),
+            "versions": versions(),
+        }
+    )
+
+
+def like_summary(like: LikeReport) -> dict[str, Any]:
+    """How the segments were numbered like an earlier model's (summary.json)."""
+    return {
+        "model": like.model,
+        "earlier_k": like.earlier_k,
+        "agreement": like.agreement,
+        "segments": [
+            {
+                "segment": m.segment,
+                "in_earlier_model": m.earlier,
+                "centre_distance": m.distance if m.earlier else None,
+                "same_as_earlier": m.same,
+            }
+            for m in like.matches
+        ],
+        "text": like.lines(),
+    }
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN and inf become null; text from the data is made visible."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {visible(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict[str, Any]:
+    """What a scoring run found (score.json)."""
+    sizes = score_sizes_view(result.sizes, model.segment_sizes)
+    return clean(
+        {
+            "input": source,
+            "rows": int(sum(result.sizes)),
+            "k": model.k,
+            "seed": model.seed,
+            "segments": [
+                {"segment": s, "customers": n, "share": share, "share_at_training": then}
+                for s, n, share, then in sizes.rows
+            ],
+            "unseen_categories": result.unseen,
+            "outliers": result.outliers,
+            "drift": dict(result.moved(len(result.drift))),
+            "warnings": result.warnings,
+            "model_versions": model.versions,
+            "versions": versions(),
+        }
+    )

@@ -1,0 +1,77 @@
+"""The roles of the customer table's columns as the user chose: inferred (preparing.schema), then
+the user's roles, weights and features applied, and numbers that repeat others left out."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from segscope.core.errors import DataError
+from segscope.core.features.frame import CustomerFrame
+from segscope.core.preparing.preprocess import (
+    typed_features,
+)
+from segscope.core.preparing.redundancy import redundant_features
+from segscope.core.preparing.schema import infer_schema
+from segscope.core.roles import Role, Schema
+from segscope.core.settings import DataChoices
+from segscope.core.text import names, quoted
+
+
+def decide_features(
+    frame: CustomerFrame, choices: DataChoices, unusable: dict[str, str] | None = None
+) -> tuple[Schema, pd.DataFrame]:
+    """The roles of the customer table's columns and its typed features: inferred, the user's
+    choices applied, and numbers that repeat others left out (unless kept)."""
+    schema = resolve_schema(frame, choices, unusable)
+    features = typed_features(frame.data, schema, frame.reference_date)
+    if choices.keep_redundant:
+        return schema, features
+    prefer = [c for c in frame.meanings.values() if c in schema.numeric]
+    repeated = redundant_features(features[schema.numeric], choices.roles, prefer)
+    if not repeated:
+        return schema, features
+    schema = resolve_schema(frame, choices, {**(unusable or {}), **repeated})
+    return schema, features[[c for c in features.columns if c in schema.features]]
+
+
+def resolve_schema(
+    frame: CustomerFrame, choices: DataChoices, unusable: dict[str, str] | None = None
+) -> Schema:
+    """The roles of `frame`'s columns: inferred, then the user's roles, weights and features."""
+    roles = dict(choices.roles)
+    columns = set(map(str, frame.data.columns))
+    coded = frame.plan.coded
+    built = {m.name: m.title for m in frame.plan.measures}
+    for name, weight in choices.weights.items():
+        if name not in columns:
+            raise DataError(f"the weight names an unknown column {quoted(name)}.")
+        if weight == 0:
+            roles[name] = Role.IGNORED
+    if choices.features is not None:
+        unknown = [c for c in choices.features if c not in columns]
+        if unknown:
+            raise DataError(
+                f"unknown feature column(s) {names(unknown)}. Columns are: "
+                f"{names(map(str, frame.data.columns), 3)}."
+            )
+        auto = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
+        for col in auto.columns:
+            if col.name not in choices.features and col.role is not Role.KEY:
+                roles.setdefault(col.name, Role.IGNORED)
+            elif col.name in choices.features and col.role is Role.IGNORED:
+                roles.setdefault(col.name, _forced_feature_role(frame.data[col.name]))
+    schema = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
+    for name, weight in choices.weights.items():
+        if weight and name not in schema.features:
+            instead = (
+                f"weight {quoted(coded[name])} instead" if name in coded else "weight a feature"
+            )
+            raise DataError(
+                f"the weight is for {quoted(name)}, which is not a feature "
+                f"({schema[name].reason}): {instead}, or make it a feature first."
+            )
+    return schema
+
+
+def _forced_feature_role(s: pd.Series) -> Role:
+    return Role.NUMERIC if pd.api.types.is_numeric_dtype(s) else Role.CATEGORICAL

@@ -1,0 +1,257 @@
+"""The preprocessing pipeline: impute, scale numbers, one-hot categories (fit and score)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from segscope.core.errors import DataError
+from segscope.core.features.dates import parse_dates
+from segscope.core.roles import Role, Schema
+from segscope.core.sampling import row_sample
+from segscope.core.text import names, number, quoted
+from segscope.core.threads import in_parallel
+
+MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
+MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # beyond this (or inf) a number counts as missing
+INDICATOR_SHARE = 0.05  # gaps on this share of rows or more are kept as information
+MISSING_CATEGORY = "(missing)"
+PREPROCESS_ROWS = 50_000  # medians, scales and category shares are learnt on this many rows
+
+
+def typed_features(
+    df: pd.DataFrame, schema: Schema, reference_date: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The feature columns, typed for the pipeline: numbers as float32 (inf, and beyond float32's
+    range, -> missing),
+    dates as days before `reference_date`, categories as text."""
+    missing = [c for c in schema.features if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"missing feature column(s): {names(missing)}. The data must have the columns "
+            "the model was trained on."
+        )
+    out = {}
+    for col in schema.columns:
+        if col.role not in (Role.NUMERIC, Role.CATEGORICAL, Role.DATETIME):
+            continue
+        s = df[col.name]
+        if col.role is Role.DATETIME:
+            when = s if pd.api.types.is_datetime64_any_dtype(s) else parse_dates(s, "text")
+            ref = reference_date if reference_date is not None else when.max()
+            out[col.name] = ((ref - when).dt.days).astype("float32")
+        elif col.role is Role.NUMERIC:
+            values = pd.to_numeric(s, errors="coerce").astype("float64")
+            out[col.name] = values.where(values.abs() <= FLOAT32_MAX).astype("float32")
+        else:
+            out[col.name] = as_text(s)
+    frame = pd.DataFrame(out, index=df.index)
+    empty = [c for c in schema.numeric if frame[c].isna().all()]
+    if empty:
+        raise DataError(
+            f"column(s) {names(empty)} have no usable numbers (all empty or inf). "
+            "Exclude them or fix the data."
+        )
+    return frame
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """A category column as text (missing stays missing): each distinct value is written once
+    and shared by its rows, not formatted ten million times."""
+    codes, uniques = pd.factorize(s)
+    text = np.append(np.asarray(uniques.astype(str), dtype=object), np.nan)
+    return pd.Series(text[codes], index=s.index, name=s.name, dtype=object)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The missing values of one feature, and what filled them."""
+
+    missing: int
+    share: float
+    filled: str  # in words: "the median 42", "'(missing)', a category of its own"
+    indicator: bool  # a 0/1 column says where the gaps were
+
+
+def _numeric(indicator: bool) -> Pipeline:
+    impute: SimpleImputer | FeatureUnion = SimpleImputer(strategy="median")
+    if indicator:  # the value, and a 0/1 column saying where it was missing (whatever the fit saw)
+        gaps = MissingIndicator(features="all")
+        union = [("value", impute), ("gaps", gaps)]
+        impute = FeatureUnion(union, verbose_feature_names_out=False)
+    return Pipeline([("impute", impute), ("scale", StandardScaler())])
+
+
+def _categorical(own_category: bool) -> Pipeline:
+    onehot = OneHotEncoder(
+        handle_unknown="ignore",
+        min_frequency=MIN_CATEGORY_SHARE,
+        max_categories=MAX_ONEHOT,
+        sparse_output=False,
+        dtype=np.float32,
+    )
+    impute = (
+        SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)
+        if own_category
+        else SimpleImputer(strategy="most_frequent")
+    )
+    return Pipeline([("impute", impute), ("onehot", onehot)])
+
+
+def missing_shares(
+    features: pd.DataFrame, schema: Schema, raw: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """The share of rows each feature is missing on (features with gaps only). With `raw`, the
+    table `features` were typed from, a category's gaps are counted on its own values: the same
+    gaps (see as_text), without looking at millions of text cells."""
+    own = raw if raw is not None else features
+    categories = set(schema.categorical)
+    shares = {
+        c: float((own if c in categories else features)[c].isna().mean()) for c in schema.features
+    }
+    return {str(c): s for c, s in shares.items() if s > 0}
+
+
+def build_preprocessor(
+    schema: Schema,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
+) -> ColumnTransformer:
+    """One transformer per feature, so each can carry a weight.
+
+    Numeric: median impute + StandardScaler; categorical: most-frequent impute + one-hot (rare
+    categories grouped, unseen ones ignored). A feature missing on INDICATOR_SHARE of its rows
+    or more, where the gaps themselves may mean something, keeps that information: a number
+    gets a 0/1 column saying where its gaps were, a category gets '(missing)' as a category of
+    its own. A weight multiplies the feature's columns.
+    """
+    gaps = {c: s >= INDICATOR_SHARE for c, s in (missing or {}).items()}
+    parts = [(part_name(c), _numeric(gaps.get(c, False)), [c]) for c in schema.numeric]
+    parts += [(part_name(c), _categorical(gaps.get(c, False)), [c]) for c in schema.categorical]
+    scaled = {part_name(c): float(w) for c, w in (weights or {}).items() if c in schema.features}
+    return ColumnTransformer(
+        parts,
+        remainder="drop",
+        transformer_weights={k: w for k, w in scaled.items() if w != 1.0} or None,
+        verbose_feature_names_out=False,
+    )
+
+
+def part_name(column: str) -> str:
+    """The ColumnTransformer part that holds `column`."""
+    return column.replace("__", "_")
+
+
+def fit_preprocessor(
+    schema: Schema,
+    features: pd.DataFrame,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
+) -> ColumnTransformer:
+    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that);
+    `missing` (share per feature) when `features` is a sample of a larger table."""
+    if missing is None:
+        missing = missing_shares(features, schema)
+    pre = build_preprocessor(schema, weights, missing)
+    if len(features) > PREPROCESS_ROWS:
+        features = features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)]
+    return pre.fit(features)
+
+
+def gaps_of(
+    pre: ColumnTransformer, schema: Schema, missing: Mapping[str, float], rows: int
+) -> dict[str, Gap]:
+    """For every feature with missing values (`missing`: share of the `rows`): how many, and
+    what the fitted pipeline fills in."""
+    out = {}
+    for col, share in missing.items():
+        impute = pre.named_transformers_[part_name(col)].named_steps["impute"]
+        indicator = isinstance(impute, FeatureUnion)
+        if indicator:
+            impute = impute.transformer_list[0][1]
+        fill = impute.statistics_[0]
+        if col in schema.numeric:
+            filled = f"the median {number(float(fill))}"
+        elif fill == MISSING_CATEGORY:
+            filled = f"'{MISSING_CATEGORY}', a category of its own"
+        else:
+            filled = f"the most frequent value {quoted(fill, 30)}"
+        out[col] = Gap(round(share * rows), share, filled, indicator)
+    return out
+
+
+TRANSFORM_ROWS = 100_000  # larger tables are transformed in blocks of this many rows, in parallel
+
+
+def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
+    """The transformed matrix as C-contiguous float32, as K-Means and silhouette want it.
+
+    Large tables are transformed block by block on core.threads' pool, each block written into
+    one array. A category's part turns each value into the same columns wherever it appears, so
+    it is transformed once per distinct value and its rows look their value up (the same numbers
+    as transforming every row, without handling millions of strings).
+    """
+    n = len(features)
+    if n <= TRANSFORM_ROWS:
+        return np.ascontiguousarray(pre.transform(features), dtype=np.float32)
+    weights = pre.transformer_weights or {}
+    parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
+    bounds = np.cumsum([0, *(p.width for p in parts)])
+    out = np.empty((n, bounds[-1]), dtype=np.float32)
+
+    def block(rows: slice) -> None:
+        for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True):
+            out[rows, start:stop] = part.rows(features, rows)
+
+    blocks = [slice(i, min(i + TRANSFORM_ROWS, n)) for i in range(0, n, TRANSFORM_ROWS)]
+    for _ in in_parallel(block, blocks):
+        pass
+    return out
+
+
+def _fitted(pre: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:
+    """The fitted ColumnTransformer's parts that make columns, in its output order."""
+    return [
+        (name, t, list(cols))
+        for name, t, cols in pre.transformers_
+        if not (isinstance(t, str) and t == "drop") and len(cols)
+    ]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One fitted part of the preprocessing and how its rows are made."""
+
+    transformer: Any
+    columns: list[str]
+    weight: float
+    width: int
+    table: np.ndarray | None = None  # a category's columns per distinct value (missing last)
+    codes: np.ndarray | None = None  # each row's distinct value (-1: missing)
+
+    @classmethod
+    def of(cls, t: Any, columns: list[str], weight: float, features: pd.DataFrame) -> _Part:
+        values = features[columns[0]]
+        if len(columns) > 1 or pd.api.types.is_numeric_dtype(values):
+            width = np.asarray(t.transform(features.iloc[:1][columns])).shape[1]
+            return cls(t, columns, weight, int(width))
+        codes, uniques = pd.factorize(values)
+        distinct = pd.DataFrame({columns[0]: [*uniques, np.nan]}, dtype=object)
+        table = np.asarray(t.transform(distinct), dtype=np.float32) * np.float32(weight)
+        return cls(t, columns, weight, table.shape[1], table, codes)
+
+    def rows(self, features: pd.DataFrame, rows: slice) -> np.ndarray:
+        if self.table is not None and self.codes is not None:
+            return self.table[self.codes[rows]]  # -1 (missing) is the table's last row
+        values = np.asarray(self.transformer.transform(features.iloc[rows][self.columns]))
+        return values * self.weight if self.weight != 1.0 else values

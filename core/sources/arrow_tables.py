@@ -1,0 +1,70 @@
+"""Arrow tables (a Parquet file's, a database's result) as pandas frames: dates as dates,
+decimals as numbers, and the columns that cannot be values left out with their reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segscope.core.text import unique_names
+
+
+def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+    """An Arrow table (a Parquet file's, a database's result) as pandas, with the columns that
+    cannot be used as values left out (and why): dates as dates, decimals as numbers."""
+    import pyarrow as pa
+
+    dropped: dict[str, str] = {}
+    columns, names = [], []
+    for spec, raw in zip(table.schema, table.columns, strict=True):
+        column = _plain_arrow(raw, pa)
+        why = _unusable_type(column.type, pa) or (
+            "JSON documents: not usable as a feature"
+            if str(getattr(spec.type, "extension_name", "")) == "arrow.json"
+            else None
+        )
+        if why:
+            dropped[spec.name] = why
+        else:
+            columns.append(column)
+            names.append(spec.name)
+    frame = pa.table(columns, names=names).to_pandas(date_as_object=False)
+    for col in frame.columns:
+        frame[col] = _plain_values(frame[col])
+    frame.columns = unique_names(list(frame.columns))
+    return frame, dropped
+
+
+def _plain_arrow(column: Any, pa: Any) -> Any:
+    """A column with a database's own types made plain: decimals (and PostgreSQL's numeric,
+    which arrives as text) as numbers, other database types as their text."""
+    t = column.type
+    if isinstance(t, pa.ExtensionType):
+        storage = pa.chunked_array([c.storage for c in column.chunks], type=t.storage_type)
+        if getattr(t, "type_name", "") == "numeric":
+            return storage.cast(pa.float64())
+        return storage if not pa.types.is_nested(storage.type) else column
+    if pa.types.is_decimal(t):
+        return column.cast(pa.float64())
+    return column
+
+
+def _unusable_type(t: Any, pa: Any) -> str | None:
+    if pa.types.is_nested(t):
+        return "nested values (lists or structs): not usable as a feature"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "binary data: not usable as a feature"
+    return None
+
+
+def _plain_values(s: pd.Series) -> pd.Series:
+    """Timezone-aware dates as UTC, durations as days, categories as text."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_timedelta64_dtype(s):
+        return s.dt.total_seconds() / 86_400
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype(object).where(s.notna(), np.nan)
+    return s

@@ -1,0 +1,107 @@
+"""Excel workbooks (.xlsx), every sheet: the unpacked size and the longest text checked on the
+zip before openpyxl parses anything (through defusedxml: no entity bombs)."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+import pandas as pd
+
+from segscope.core.errors import DataError
+from segscope.core.limits import Limits
+from segscope.core.locations import (
+    first_line,
+)
+from segscope.core.sources.text_files import longest_run
+from segscope.core.text import one_line, quoted, unique_names
+
+EXCEL_MAX_ROWS = 1_048_576  # what Excel itself allows in a sheet
+EXCEL_EXPANSION = 8  # a workbook's XML may hold 1/8 of the byte limit (it grows when parsed)
+
+
+def read_excel(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
+    where = one_line(p.name, 80)
+    _check_workbook(p, lim)
+    try:
+        with pd.ExcelFile(p, engine="openpyxl") as book:
+            tables: dict[str, pd.DataFrame] = {}
+            for sheet in book.sheet_names:
+                df = _read_sheet(book, sheet, where, lim)
+                if df is not None:
+                    tables[str(sheet)] = df
+    except DataError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a malformed workbook
+        raise DataError(
+            f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
+            "Open it in Excel and save it as .xlsx again."
+        ) from exc
+    if not tables:
+        raise DataError(f"{where}: every sheet is empty.")
+    return tables
+
+
+def _check_workbook(p: Path, lim: Limits) -> None:
+    """A workbook is a zip of XML: its declared sizes bound what parsing it costs, and no text
+    in it (a cell, a shared string) may be longer than the field limit."""
+    where = one_line(p.name, 80)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            size = sum(info.file_size for info in infos)
+            allowed = lim.bytes.value // EXCEL_EXPANSION
+            if size > allowed:
+                raise DataError(
+                    f"{where}: its sheets unpack to {size:,} bytes, over the limit of "
+                    f"{allowed:,} for a workbook (1/{EXCEL_EXPANSION} of {lim.bytes.variable}="
+                    f"{lim.bytes.value}). Save the data as CSV or Parquet, or raise that limit."
+                )
+            for info in infos:
+                if info.filename.endswith(".xml"):
+                    _check_xml_text(zf, info, where, lim)
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise DataError(
+            f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
+            "Open it in Excel and save it as .xlsx again."
+        ) from exc
+
+
+def _check_xml_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
+    """No run of text between two XML tags is longer than the field limit (streamed)."""
+    run = 0
+    with zf.open(info) as fh:
+        while chunk := fh.read(1024 * 1024):
+            longest, run = longest_run(chunk, b"<", run)
+            if longest > lim.field.value:
+                raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
+
+
+def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:
+    """One sheet within the cell limit; None for an empty sheet."""
+    declared = getattr(book.book[sheet], "max_row", None)  # the sheet's own dimension tag
+    if isinstance(declared, int) and declared > EXCEL_MAX_ROWS:
+        at = f"{where}, sheet {quoted(sheet)}"
+        raise DataError(
+            f"{at} says it has {declared:,} rows, more than Excel allows: it is malformed."
+        )
+    header = pd.read_excel(book, sheet_name=sheet, nrows=0)
+    columns = max(1, header.shape[1])
+    if columns > lim.columns.value:
+        at = f"{where}, sheet {quoted(sheet)}"
+        raise DataError(lim.columns.exceeded(at, f"it has {columns:,} columns"))
+    rows = min(EXCEL_MAX_ROWS, lim.cells.value // columns)
+    df = pd.read_excel(book, sheet_name=sheet, nrows=rows + 1)
+    if len(df) > rows:
+        at = f"{where}, sheet {quoted(sheet)}"
+        if rows == EXCEL_MAX_ROWS:
+            raise DataError(f"{at} has more rows than Excel allows: the file is malformed.")
+        raise DataError(lim.cells.exceeded(at, f"more than {rows:,} rows of {columns:,}"))
+    df = df.dropna(how="all").dropna(axis=1, how="all")
+    if df.shape[1] == 0:
+        return None  # an empty sheet: nothing to use, nothing to report as an error
+    df.columns = unique_names(list(df.columns))
+    return df.reset_index(drop=True)
