@@ -53,10 +53,10 @@ def measure(n: int) -> dict[str, Any]:
             started = time.perf_counter()
             prepared = engine.prepare(engine.open(str(path)), DataChoices())
             stages = [time.perf_counter()]
-            plan, results = engine.start_sweep(prepared, settings)
+            setup, results = engine.start_sweep(prepared, settings)
             done = list(results)
             stages.append(time.perf_counter())
-            seg = engine.segment(prepared, plan, done, settings)
+            seg = engine.segment(prepared, setup, done, settings)
             stages.append(time.perf_counter())
             out[f"{name}_seconds"] = stages[-1] - started
             out[f"{name}_stages"] = [

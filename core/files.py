@@ -129,8 +129,9 @@ class OutputFolder:
         self.force = force
         self.inputs = [Path(os.path.realpath(p)) for p in inputs]
 
-    def check(self) -> None:
-        """Refuse, before any work, a target that may not be written or replaced."""
+    def check(self) -> bool:
+        """Refuse, before any work, a target that may not be written or replaced; whether
+        writing replaces an earlier segscope output (allowed only with `force`)."""
         t = self.target
         if t.is_symlink():
             raise OutputExists(
@@ -139,11 +140,11 @@ class OutputFolder:
             )
         if not t.name or t == Path(t.anchor):
             raise OutputExists(f"{_shown(t)} cannot be an output folder. Choose a new folder.")
-        if t.exists():
-            self._check_existing(t)
+        replaces = t.exists() and self._check_existing(t)
         self._check_writable()
+        return replaces
 
-    def _check_existing(self, t: Path) -> None:
+    def _check_existing(self, t: Path) -> bool:
         if not t.is_dir():
             raise OutputExists(f"{_shown(t)} exists and is a file. Choose another output folder.")
         real = Path(os.path.realpath(t))
@@ -155,7 +156,7 @@ class OutputFolder:
             )
         entries = list(t.iterdir())
         if not entries:
-            return
+            return False
         if not self.force:
             raise OutputExists(
                 f"{_shown(t)} already exists and is not empty. Choose another folder, or allow "
@@ -174,6 +175,7 @@ class OutputFolder:
                 f"{' and more' if len(others) > 1 else ''}), so it is not replaced. Move them "
                 "or choose another folder."
             )
+        return True
 
     def _check_writable(self) -> None:
         existing = next(p for p in (self.target.parent, *self.target.parents) if p.exists())

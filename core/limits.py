@@ -1,14 +1,15 @@
 """Explicit limits: how much segscope reads, and the values its options may take.
 
 The input limits are checked while reading, so a hostile or broken file stops early with a
-message naming the limit; each can be raised with its environment variable.
+message naming the limit; each can be raised with its environment variable
+(segscope.core.environment).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from segscope.core.environment import MAX_BYTES, MAX_CELLS, MAX_COLUMNS, MAX_FIELD
 from segscope.core.errors import UsageError
 
 MAX_K = 50  # the largest k swept: more segments than marketing can act on
@@ -42,22 +43,15 @@ class Limits:
     field: Limit  # bytes in one line of a text file or one string of a workbook
 
 
-DEFAULTS = {
-    "bytes": (4 * 1024**3, "SEGSCOPE_MAX_BYTES", "bytes"),
-    "cells": (200_000_000, "SEGSCOPE_MAX_CELLS", "cells"),
-    "columns": (10_000, "SEGSCOPE_MAX_COLUMNS", "columns"),
-    "field": (16 * 1024**2, "SEGSCOPE_MAX_FIELD", "bytes in one line or value"),
-}
-
-
 def limits() -> Limits:
-    """The limits, read from the environment now (a value that is not a number is ignored)."""
-    out = {}
-    for name, (default, variable, what) in DEFAULTS.items():
-        text = os.environ.get(variable, "")
-        value = int(text) if text.isdigit() and int(text) > 0 else default
-        out[name] = Limit(value, variable, what)
-    return Limits(**out)
+    """The limits in force now: the defaults, or the environment's (segscope.core.environment:
+    a value that cannot work is a usage error naming its variable)."""
+    return Limits(
+        bytes=Limit(MAX_BYTES.number(), MAX_BYTES.name, "bytes"),
+        cells=Limit(MAX_CELLS.number(), MAX_CELLS.name, "cells"),
+        columns=Limit(MAX_COLUMNS.number(), MAX_COLUMNS.name, "columns"),
+        field=Limit(MAX_FIELD.number(), MAX_FIELD.name, "bytes in one line or value"),
+    )
 
 
 def whole_number(text: str, name: str, unit: str) -> int:

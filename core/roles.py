@@ -66,7 +66,8 @@ class Schema:
         return self.with_roles(*FEATURE_ROLES)
 
     @property
-    def excluded(self) -> dict[str, str]:
+    def left_out(self) -> dict[str, str]:
+        """The columns not used as features (the key among them), each with its reason."""
         return {c.name: c.reason for c in self.columns if c.role in (Role.IGNORED, Role.KEY)}
 
     def to_dict(self) -> dict[str, dict[str, str | bool]]:
@@ -84,7 +85,13 @@ class Schema:
     def from_dict(cls, data: dict[str, dict[str, str | bool]]) -> Schema:
         return cls(
             [
-                ColumnRole(name, Role(str(d["role"])), str(d["reason"]), bool(d.get("overridden")))
+                ColumnRole(
+                    name,
+                    Role(str(d["role"])),
+                    str(d["reason"]),
+                    bool(d.get("overridden")),
+                    bool(d.get("guess")),
+                )
                 for name, d in data.items()
             ]
         )

@@ -9,20 +9,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from segscope.core import DEFAULT_SEED, LOCAL
 from segscope.core.errors import UsageError
-from segscope.core.limits import MAX_K, MAX_SEED
+from segscope.core.limits import MAX_K, MAX_SEED, MAX_WEIGHT
 from segscope.core.roles import Role
 
 if TYPE_CHECKING:
     from segscope.core.models.model import SegmentModel
 
 DEFAULT_KS = tuple(range(2, 11))
+WEIGHT_STEPS = (1.0, 0.5, 0.25, 2.0)  # the weights the app's key steps through
+DEFAULT_SPARK_MASTER = "local[*]"  # every core of this machine
 _EMPTY: Mapping[str, object] = MappingProxyType({})
 
 
@@ -38,7 +41,7 @@ class DataChoices:
     transactions: str | None = None  # the transaction log; None: guessed
     use_transactions: bool = True
     key: str | None = None  # the customer key column; None: guessed
-    features: tuple[str, ...] | None = None  # keep only these features
+    only_features: tuple[str, ...] | None = None  # keep only these features
     roles: Mapping[str, Role] = field(default_factory=dict)  # column -> role, overriding the guess
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight (default 1)
     keep_redundant: bool = False  # keep features that repeat others (preparing.redundancy)
@@ -47,8 +50,53 @@ class DataChoices:
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", _frozen(self.roles))
         object.__setattr__(self, "weights", _frozen(self.weights))
-        if self.features is not None:
-            object.__setattr__(self, "features", tuple(self.features))
+        if self.only_features is not None:
+            object.__setattr__(self, "only_features", tuple(self.only_features))
+        for name, weight in self.weights.items():
+            check_weight(name, weight)
+
+    # --- the changes a user makes (the app's keys and the command's options alike) -----------
+
+    def with_customers(self, table: str | None) -> DataChoices:
+        """Another customers table: its key and roles are guessed again."""
+        return replace(self, customers=table, key=None, roles={})
+
+    def with_transactions(self, table: str | None, customers: str | None) -> DataChoices:
+        """Another transaction log (None: none), beside the `customers` table now in use."""
+        used = table is not None
+        return replace(
+            self, transactions=table, use_transactions=used, roles={}, customers=customers
+        )
+
+    def with_role(self, column: str, role: Role | None) -> DataChoices:
+        """`column` given `role` (None: back to the guess). Making a column the key makes it the
+        key of the customers; giving the key another role leaves the key to be guessed."""
+        if role is Role.KEY:
+            return replace(self.with_key(column), only_features=None)
+        roles = dict(self.roles)
+        if role is None:
+            roles.pop(column, None)
+        else:
+            roles[column] = role
+        key = None if column == self.key else self.key
+        return replace(self, roles=roles, key=key, only_features=None)
+
+    def with_key(self, column: str) -> DataChoices:
+        """`column` as the customer key."""
+        return replace(self, roles={**self.roles, column: Role.KEY}, key=column)
+
+    def with_weight(self, column: str, weight: float) -> DataChoices:
+        """A feature's weight (1 is the default, 0 leaves it out); checked like every weight."""
+        weights = {**self.weights, column: check_weight(column, weight)}
+        if weight == 1.0:
+            weights.pop(column)
+        return replace(self, weights=weights)
+
+    def next_weight(self, column: str) -> DataChoices:
+        """The next of WEIGHT_STEPS for `column` (the app's key steps through them)."""
+        now = self.weights.get(column, 1.0)
+        later = WEIGHT_STEPS[(WEIGHT_STEPS.index(now) + 1) % len(WEIGHT_STEPS)]
+        return self.with_weight(column, later if now in WEIGHT_STEPS else 1.0)
 
 
 @dataclass(frozen=True)
@@ -71,8 +119,13 @@ class EngineSettings:
     """Where the work runs: this machine ("local") or Spark."""
 
     engine: str = LOCAL
-    spark_master: str | None = None  # Spark master URL (default: local[*])
+    spark_master: str | None = None  # Spark master URL (default: DEFAULT_SPARK_MASTER)
     labels_uri: str | None = None  # Spark: where the labels go (default: beside the output)
+
+    @property
+    def master(self) -> str:
+        """The Spark master the work runs on."""
+        return self.spark_master or DEFAULT_SPARK_MASTER
 
 
 def parse_ks(text: str) -> tuple[int, ...]:
@@ -99,6 +152,17 @@ def parse_ks(text: str) -> tuple[int, ...]:
             raise UsageError(f"the k range {text!r} is empty: write it low-high, e.g. 2-10.")
         return tuple(range(lo, hi + 1))
     return tuple(values)
+
+
+def check_weight(column: str, weight: float) -> float:
+    """A feature's weight: a number from 0 (left out) to MAX_WEIGHT."""
+    if not (
+        isinstance(weight, int | float) and math.isfinite(weight) and 0 <= weight <= MAX_WEIGHT
+    ):
+        raise UsageError(
+            f"a weight must be a number from 0 to {MAX_WEIGHT:g}; got {column}={weight!r}."
+        )
+    return float(weight)
 
 
 def check_seed(seed: int) -> int:

@@ -86,6 +86,30 @@ def percent(x: float, digits: int = 1) -> str:
     return "–" if not math.isfinite(x) else f"{x:.{digits}%}"
 
 
+def fixed(x: float, digits: int) -> str:
+    """A score with a fixed number of decimals (NaN as an en dash)."""
+    return "–" if not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def silhouette(x: float) -> str:
+    """A silhouette, as it is written everywhere: 3 decimals."""
+    return fixed(x, 3)
+
+
+def agreement(x: float) -> str:
+    """An agreement (stability: adjusted Rand, Jaccard) or a relevance, as written everywhere:
+    2 decimals."""
+    return fixed(x, 2)
+
+
+def below(x: float, limit: float, digits: int = 2) -> str:
+    """`x`, which is under `limit`, with as many decimals as it takes not to read as `limit`
+    (0.7996 under 0.8 is 0.7996, not 0.80)."""
+    while digits < 6 and round(x, digits) >= limit:
+        digits += 1
+    return fixed(x, digits)
+
+
 def signed(x: float) -> str:
     """A difference with its sign (+0.42, -1.30)."""
     return "–" if not math.isfinite(x) else f"{x:+.2f}"

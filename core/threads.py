@@ -25,9 +25,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from segscope.core.environment import THREADS
 from segscope.core.limits import whole_number
 
-THREADS_ENV = "SEGSCOPE_THREADS"
+THREADS_ENV = THREADS.name
 NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 MIN_WINDOW = 0.1  # seconds: the shortest interval the free cores are measured over
 PARALLEL_ROWS = 200_000  # per-column work runs side by side on tables this long (below: one thread)
@@ -61,8 +62,7 @@ def thread_cap() -> int | None:
     """The cap asked for, if any (--threads, else SEGSCOPE_THREADS)."""
     if _cap is not None:
         return _cap
-    text = os.environ.get(THREADS_ENV, "").strip()
-    return parse_threads(text) if text else None
+    return THREADS.value()
 
 
 def usable_cores() -> int:

@@ -34,7 +34,7 @@ def test_sweep_writes_every_output(
     assert summary["k"] == 4 and summary["seed"] == 42 and summary["rows"] == 2000
     assert set(summary["features"]) == {"numeric", "categorical"}
     assert "city_name" in summary["features"]["categorical"]
-    assert summary["excluded"]["customer_id"].startswith("customer key")
+    assert summary["left_out"]["customer_id"].startswith("customer key")
     assert [s["k"] for s in summary["sweep"]] == [2, 3, 4, 5, 6]
     assert set(summary["sweep"][0]) == SUMMARY_SWEEP_KEYS
     labels = pd.read_csv(out / "labels.csv")

@@ -26,8 +26,8 @@ def load_tables(path: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def shop_seg(shop_xlsx: Path):  # type: ignore[no-untyped-def]
     prep = prepare_tables(read_source(shop_xlsx))
-    plan, it = start_sweep(prep, SweepSettings((3, 4, 5), 42))
-    return segment(prep, plan, list(it))
+    setup, it = start_sweep(prep, SweepSettings((3, 4, 5), 42))
+    return segment(prep, setup, list(it))
 
 
 def test_round_trip_gives_the_same_labels(shop_seg, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

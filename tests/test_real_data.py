@@ -110,13 +110,13 @@ def test_mostly_empty_columns_are_left_out_with_their_reason() -> None:
 def test_gaps_are_reported_with_what_filled_them() -> None:
     prep = prepared("credit_data.csv.gz")
     income = prep.gaps["Income"]
-    median = float(prep.features["Income"].median())
-    assert income.missing == int(prep.features["Income"].isna().sum()) == 381
+    median = float(prep.typed["Income"].median())
+    assert income.missing == int(prep.typed["Income"].isna().sum()) == 381
     assert income.filled == f"the median {median:.0f}" and income.indicator
     assert "missingindicator_Income" in prep.columns
     assert not prep.gaps["Debt"].indicator  # 0.4% missing: too few to mean something
     where = list(prep.columns).index("missingindicator_Income")
-    missing = prep.features["Income"].isna().to_numpy()
+    missing = prep.typed["Income"].isna().to_numpy()
     assert len(set(prep.X[missing, where])) == 1 and len(set(prep.X[~missing, where])) == 1
 
 
@@ -230,8 +230,8 @@ def test_advice_never_drops_the_columns_that_carry_planted_groups() -> None:
     for col, shifts in (("Expenses", [0, 4, 0, 4]), ("Age", [0, 0, 4, 4])):
         real[col] = real[col] + np.array(shifts)[group] * real[col].std()
     prep = prepare_tables({"customers": real})
-    plan, it = start_sweep(prep, SweepSettings(tuple(range(2, 7))))
-    seg = segment(prep, plan, list(it))
+    setup, it = start_sweep(prep, SweepSettings(tuple(range(2, 7))))
+    seg = segment(prep, setup, list(it))
     weak = {r.feature for r in seg.relevance if r.weak}
     assert "Expenses" in weak  # the trap: at the chosen k the planted column separates nothing
     for warning in seg.warnings:
@@ -250,9 +250,9 @@ def test_a_near_tie_is_named() -> None:
 def test_a_split_every_resample_reproduces_scores_near_one(seed_workbook: Path) -> None:
     source = read_source(seed_workbook)
     prep = prepare_tables(source, DataChoices(weights={"gender_name": 4.0}))
-    plan, it = start_sweep(prep, SweepSettings((2,)))
-    seg = segment(prep, plan, list(it))
-    crossed = pd.crosstab(seg.labels, prep.features["gender_name"]).to_numpy()
+    setup, it = start_sweep(prep, SweepSettings((2,)))
+    seg = segment(prep, setup, list(it))
+    crossed = pd.crosstab(seg.labels, prep.typed["gender_name"]).to_numpy()
     assert (crossed == 0).sum() == 2  # the two segments are the two genders
     assert seg.results[0].stability > 0.95
     assert all(p.stability > 0.95 for p in seg.profiles)

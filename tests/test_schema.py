@@ -1,6 +1,8 @@
-"""Column roles: codes are categories, keys are never features, junk is excluded with a reason."""
+"""Column roles: codes are categories, keys are never features, junk is left out with a reason."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,10 @@ import pytest
 from segscope.core.errors import DataError
 from segscope.core.features.pandas_executor import build_customer_frame
 from segscope.core.preparing.schema import infer_schema
-from segscope.core.roles import Role
+from segscope.core.roles import Role, Schema
+from segscope.core.sources.reading import read_source
+
+DATA = Path(__file__).parent / "data"
 
 
 def test_roles_of_a_customer_table(planted: pd.DataFrame) -> None:
@@ -59,3 +64,12 @@ def test_no_usable_feature_says_why() -> None:
 def test_unknown_override_column_is_named() -> None:
     with pytest.raises(DataError, match="'nope'"):
         infer_schema(pd.DataFrame({"a": [1.0, 2.0]}), overrides={"nope": Role.NUMERIC})
+
+
+def test_a_schema_written_and_read_back_is_the_same() -> None:
+    """A model file keeps every column's role with its reason, and whether it was a guess or
+    the user's choice (the Data screen's ? and *): on a real table full of guesses."""
+    frame = build_customer_frame(read_source(DATA / "caravan.csv.gz").tables)
+    schema = infer_schema(frame.data, overrides={"MOSTYPE": "numeric"})
+    assert any(c.guess for c in schema.columns) and any(c.overridden for c in schema.columns)
+    assert Schema.from_dict(schema.to_dict()) == schema

@@ -24,7 +24,7 @@ def test_user_workbook_end_to_end(
     numeric = set(data["features"]["numeric"])
     assert {"transactions", "days_since_last", "burned_rate", "n_burned"} <= numeric
     # transactions = burned + subscribed exactly: the subscribed count would count twice
-    assert "exact combination" in data["excluded"]["n_subscribed"]
+    assert "exact combination" in data["left_out"]["n_subscribed"]
     assert {"city_id", "gender_id"}.isdisjoint(numeric)  # codes are never scaled as numbers
     assert {"city_name", "gender_name"} <= set(data["features"]["categorical"])
     assert [s["k"] for s in data["sweep"]] == list(range(2, 11))

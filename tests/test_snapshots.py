@@ -1,9 +1,9 @@
 """SVG snapshots of every screen at 100x30 and 80x24 (pytest-textual-snapshot).
 
-Timings are the only thing that varies between runs, so the sweep's clock is replaced by one
-that ticks 0.25 s per reading; the export folder name is fixed instead of time-stamped.
-Update after an intended change with: pytest tests/test_snapshots.py --snapshot-update
-"""
+Timings are the only thing that varies between runs: the sweep's clock is replaced by one that
+ticks 0.125 s per reading, and the sweep runs on one thread (so the ticks come in one order
+whatever the machine's load); the export folder name is fixed instead of time-stamped.
+Update after an intended change with: pytest tests/test_snapshots.py --snapshot-update"""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from textual.pilot import Pilot
 
+from segscope.core import threads
 from segscope.core.clustering import sweep as sweep_mod
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens import export as export_mod
@@ -32,6 +33,7 @@ def steady(monkeypatch: pytest.MonkeyPatch) -> None:
         sweep_mod, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125)
     )
     monkeypatch.setattr(export_mod, "default_out_dir", lambda _: Path("segscope-shop-out"))
+    monkeypatch.setattr(threads, "_cap", 1)
     monkeypatch.chdir(SAMPLE.parent.parent)
 
 

@@ -63,12 +63,12 @@ def test_same_features_as_the_local_engine(shop_runs: tuple[Segmentation, Segmen
     assert spark.prepared.frame.decisions == local.prepared.frame.decisions
     assert spark.prepared.schema.numeric == local.prepared.schema.numeric
     assert spark.prepared.schema.categorical == local.prepared.schema.categorical
-    assert spark.prepared.schema.excluded == local.prepared.schema.excluded
+    assert spark.prepared.schema.left_out == local.prepared.schema.left_out
     key = spark.prepared.frame.key
     columns = [key, *spark.prepared.schema.features]
     ours = spark.prepared.full.table.select(*columns).toArrow().to_pandas()
     theirs = local.prepared.frame.data
-    theirs = local.prepared.features.assign(**{key: theirs[key]})[columns]
+    theirs = local.prepared.typed.assign(**{key: theirs[key]})[columns]
     both = ours.merge(theirs, on=key, suffixes=("_spark", "_local"))
     assert len(both) == 2000
     for c in spark.prepared.schema.numeric:
@@ -106,8 +106,8 @@ def test_planted_segments_from_a_csv(planted_csv: Path, planted: pd.DataFrame) -
         "visits_per_month",
         "days_since_last_visit",
     ]
-    spark = run(planted_csv, features=informative)
-    local = run(planted_csv, on="local", features=informative)
+    spark = run(planted_csv, only_features=informative)
+    local = run(planted_csv, on="local", only_features=informative)
     assert spark.choice.k == local.choice.k == 4
     ours = spark_labels(spark).merge(planted[["customer_id", "planted"]], on="customer_id")
     assert adjusted_rand_score(ours["planted"], ours["segment"]) >= 0.99
@@ -183,7 +183,7 @@ def test_a_folder_of_tables_is_read_like_a_workbook(
 def test_compare_counted_by_spark(shop_runs: tuple[Segmentation, Segmentation]) -> None:
     spark, _ = shop_runs
     seg = spark_engine().segment(
-        spark.prepared, spark.plan, spark.results, SweepSettings(compare=(3, 4))
+        spark.prepared, spark.setup, spark.results, SweepSettings(compare=(3, 4))
     )
     assert seg.comparison is not None
     assert int(seg.comparison.to_numpy().sum()) == 2000
@@ -197,14 +197,14 @@ def test_cancel_stops_the_spark_job(shop_runs: tuple[Segmentation, Segmentation]
     spark, _ = shop_runs
     engine = spark_engine()
     stop = threading.Event()
-    plan, results = engine.start_sweep(spark.prepared, SweepSettings((2, 3, 4, 5, 6)), stop.is_set)
+    setup, results = engine.start_sweep(spark.prepared, SweepSettings((2, 3, 4, 5, 6)), stop.is_set)
     done = [next(results).k]
     threading.Timer(0.3, stop.set).start()
     with pytest.raises(Cancelled):
         for r in results:
             done.append(r.k)
     assert done[0] == 2 and len(done) < 5
-    plan, again = engine.start_sweep(spark.prepared, SweepSettings((2,)))
+    setup, again = engine.start_sweep(spark.prepared, SweepSettings((2,)))
     assert [r.k for r in again] == [2]
 
 
@@ -242,7 +242,7 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
         await pilot.press("2")
         app.screen.query_one("#ks", Input).value = "3-5"
         await pilot.press("s")
-        assert s.where.engine == "spark"
+        assert s.engine_settings.engine == "spark"
         assert "spark local[2]" in str(app.screen.query_one("#engine", Static).render())
         await pilot.press("r")
         await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
@@ -251,7 +251,7 @@ async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
         assert s.segmentation is None and 1 <= len(s.results) < 3
         await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
-        assert s.plan is not None and s.plan.engine == "spark"
+        assert s.setup is not None and s.setup.engine == "spark"
         assert s.segmentation.choice.k == 4
         await pilot.press("4")
         app.screen.query_one("#out-path", Input).value = str(tmp_path / "out")

@@ -141,8 +141,8 @@ def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() ->
     prepared = prepare_tables(
         read_source(DATA / "credit_data.csv.gz"), DataChoices(weights=weights)
     )
-    copies = TRANSFORM_ROWS // len(prepared.features) + 2
-    big = prepared.features.sample(frac=copies, replace=True, random_state=0).reset_index(drop=True)
+    copies = TRANSFORM_ROWS // len(prepared.typed) + 2
+    big = prepared.typed.sample(frac=copies, replace=True, random_state=0).reset_index(drop=True)
     big.loc[::7, "Home"] = np.nan  # a category's gaps
     big.loc[::11, "Job"] = "never seen"  # a value the fit never saw
     big.loc[::13, "Income"] = np.nan  # a number's gaps (Income keeps a 0/1 column for them)

@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from segscope.core.clustering import sweep as sweep_mod
 from segscope.core.clustering.choice import choose_k
-from segscope.core.clustering.sweep import plan_sweep, run_sweep
+from segscope.core.clustering.sweep import run_sweep, set_up_sweep
 from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import Cancelled, DataError, UsageError
 from segscope.core.roles import Role
@@ -22,7 +22,7 @@ def _tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def test_silhouette_is_on_the_transformed_matrix(planted: pd.DataFrame) -> None:
     prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
-    plan, results = start_sweep(prep, SweepSettings((3, 4), 0))
+    setup, results = start_sweep(prep, SweepSettings((3, 4), 0))
     for r in results:
         assert r.silhouette == pytest.approx(silhouette_score(prep.X, r.labels), abs=1e-6)
         raw = planted[["age", "annual_income"]].to_numpy()
@@ -40,9 +40,9 @@ def test_planted_segments_are_recovered(planted: pd.DataFrame) -> None:
         "visits_per_month",
         "days_since_last_visit",
     ]
-    prep = prepare_tables(_tables(planted), DataChoices(features=informative))
-    plan, it = start_sweep(prep, SweepSettings(tuple(range(2, 9)), 42))
-    seg = segment(prep, plan, list(it))
+    prep = prepare_tables(_tables(planted), DataChoices(only_features=informative))
+    setup, it = start_sweep(prep, SweepSettings(tuple(range(2, 9)), 42))
+    seg = segment(prep, setup, list(it))
     assert seg.choice.k == 4
     assert adjusted_rand_score(planted["planted"], seg.labels) >= 0.99
     sizes = [p.size for p in seg.profiles]
@@ -53,36 +53,36 @@ def test_same_seed_same_labels(planted: pd.DataFrame) -> None:
     runs = []
     for _ in range(2):
         prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
-        plan, it = start_sweep(prep, SweepSettings((2, 3, 4, 5), 7))
-        runs.append(segment(prep, plan, list(it)).labels)
+        setup, it = start_sweep(prep, SweepSettings((2, 3, 4, 5), 7))
+        runs.append(segment(prep, setup, list(it)).labels)
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
 def test_k_range_clamped_to_distinct_rows() -> None:
     X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]], dtype=np.float32), 10, axis=0)
-    plan = plan_sweep(X, range(2, 11), seed=0)
-    assert plan.ks == [2, 3]
-    assert "only 3 distinct rows" in plan.warnings[0]
+    setup = set_up_sweep(X, range(2, 11), seed=0)
+    assert setup.ks == [2, 3]
+    assert "only 3 distinct rows" in setup.warnings[0]
 
 
 def test_too_few_rows_and_identical_rows() -> None:
     with pytest.raises(DataError, match="only 2 row"):
-        plan_sweep(np.zeros((2, 3), dtype=np.float32), [2], 0)
+        set_up_sweep(np.zeros((2, 3), dtype=np.float32), [2], 0)
     with pytest.raises(DataError, match="same feature values"):
-        plan_sweep(np.ones((20, 3), dtype=np.float32), [2], 0)
+        set_up_sweep(np.ones((20, 3), dtype=np.float32), [2], 0)
 
 
 def test_sampled_path_agrees_with_exact(
     monkeypatch: pytest.MonkeyPatch, planted: pd.DataFrame
 ) -> None:
     prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
-    exact = list(run_sweep(prep.X, plan_sweep(prep.X, [3, 4, 5], 0)))
+    exact = list(run_sweep(prep.X, set_up_sweep(prep.X, [3, 4, 5], 0)))
     monkeypatch.setattr(sweep_mod, "KMEANS_ROWS", 600)
     monkeypatch.setattr(sweep_mod, "SILHOUETTE_LIMIT", 500)
-    plan = plan_sweep(prep.X, [3, 4, 5], 0)
-    assert (plan.fit_rows, plan.silhouette_rows) == (600, 500)
-    assert any("sample of 600" in n for n in plan.notes())
-    sampled = list(run_sweep(prep.X, plan))
+    setup = set_up_sweep(prep.X, [3, 4, 5], 0)
+    assert (setup.fit_rows, setup.silhouette_rows) == (600, 500)
+    assert any("sample of 600" in n for n in setup.notes())
+    sampled = list(run_sweep(prep.X, setup))
     for e, s in zip(exact, sampled, strict=True):
         assert s.silhouette_sample_size == 500
         assert s.inertia <= e.inertia * 1.02
@@ -93,16 +93,16 @@ def test_sampled_path_agrees_with_exact(
 def test_cancel_between_steps(planted: pd.DataFrame) -> None:
     prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
     done: list[int] = []
-    plan = plan_sweep(prep.X, [2, 3, 4, 5], 0)
+    setup = set_up_sweep(prep.X, [2, 3, 4, 5], 0)
     with pytest.raises(Cancelled):
-        for r in run_sweep(prep.X, plan, should_stop=lambda: len(done) >= 2):
+        for r in run_sweep(prep.X, setup, should_stop=lambda: len(done) >= 2):
             done.append(r.k)
     assert done == [2, 3]
 
 
 def test_choose_k_override_and_warnings(planted: pd.DataFrame) -> None:
     prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
-    plan, it = start_sweep(prep, SweepSettings((2, 3, 4, 5, 6), 0))
+    setup, it = start_sweep(prep, SweepSettings((2, 3, 4, 5, 6), 0))
     results = list(it)
     best = max(results, key=lambda r: r.silhouette)
     assert choose_k(results).k == best.k
@@ -142,16 +142,16 @@ def test_the_chosen_ks_row_shows_the_final_fit(
     and its row in the sweep (sweep.csv) shows that final fit: the labels written."""
     monkeypatch.setattr(sweep_mod, "KMEANS_ROWS", 600)
     prep = prepare_tables(_tables(planted), DataChoices(roles={"planted": Role.IGNORED}))
-    plan, it = start_sweep(prep, SweepSettings((3, 4, 5), 0))
+    setup, it = start_sweep(prep, SweepSettings((3, 4, 5), 0))
     swept = list(it)
-    seg = segment(prep, plan, swept)
+    seg = segment(prep, setup, swept)
     row = next(r for r in seg.results if r.k == seg.choice.k)
     km = seg.model.pipeline.named_steps["kmeans"]
     assert row.inertia == pytest.approx(float(km.inertia_))
     assert sorted(row.sizes, reverse=True) == [p.size for p in seg.profiles]
     assert row.silhouette == pytest.approx(silhouette_score(prep.X, seg.labels), abs=1e-6)
-    assert seg.plan.refined == seg.choice.k
-    assert any(f"row of k={seg.choice.k} shows the final fit" in n for n in seg.plan.notes())
+    assert seg.setup.refined == seg.choice.k
+    assert any(f"row of k={seg.choice.k} shows the final fit" in n for n in seg.setup.notes())
 
 
 def test_a_near_tie_within_the_silhouettes_noise_is_named() -> None:

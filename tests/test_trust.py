@@ -29,12 +29,12 @@ INFORMATIVE = [
 def _run(df: pd.DataFrame, ks, k=None, like=None, **choices):  # type: ignore[no-untyped-def]
     prep = prepare_tables({"customers": df}, DataChoices(**choices))
     settings = SweepSettings(tuple(ks), 42, k, like)
-    plan, it = start_sweep(prep, settings)
-    return segment(prep, plan, list(it), settings)
+    setup, it = start_sweep(prep, settings)
+    return segment(prep, setup, list(it), settings)
 
 
 def test_stability_high_on_planted_low_on_noise(planted: pd.DataFrame) -> None:
-    seg = _run(planted, [3, 4, 5], features=INFORMATIVE)
+    seg = _run(planted, [3, 4, 5], only_features=INFORMATIVE)
     four = next(r for r in seg.results if r.k == 4)
     assert four.stability > 0.95
     assert all(p.stability > 0.9 for p in seg.profiles)
@@ -88,7 +88,7 @@ def test_weights_drop_or_soften_a_feature(planted: pd.DataFrame) -> None:
 
 
 def test_compare_two_k(planted: pd.DataFrame) -> None:
-    seg = _run(planted, [3, 4], features=INFORMATIVE)
+    seg = _run(planted, [3, 4], only_features=INFORMATIVE)
     table = compare_k(seg.results, 3, 4)
     assert table.to_numpy().sum() == len(planted)
     assert table.shape == (3, 4)
@@ -98,7 +98,7 @@ def test_compare_two_k(planted: pd.DataFrame) -> None:
 
 
 def test_scoring_a_held_out_half_matches_the_full_fit(planted: pd.DataFrame) -> None:
-    seg = _run(planted, [4], features=INFORMATIVE)
+    seg = _run(planted, [4], only_features=INFORMATIVE)
     held_out = planted.iloc[::2].reset_index(drop=True)
     result = score_tables(seg.model, {"customers": held_out}, "half.csv")
     full = seg.labels_frame().set_index("customer_id")["segment"]
@@ -110,7 +110,7 @@ def test_scoring_a_held_out_half_matches_the_full_fit(planted: pd.DataFrame) -> 
 
 
 def test_drift_and_outliers_are_reported(planted: pd.DataFrame) -> None:
-    seg = _run(planted, [4], features=INFORMATIVE)
+    seg = _run(planted, [4], only_features=INFORMATIVE)
     moved = planted.assign(age=planted["age"] + 40)
     result = score_tables(seg.model, {"customers": moved}, "moved.csv")
     assert result.moved(1)[0][0] == "age"
@@ -120,13 +120,13 @@ def test_drift_and_outliers_are_reported(planted: pd.DataFrame) -> None:
 
 def test_like_keeps_segment_numbers_month_on_month() -> None:
     month1 = planted_customers(n=1200, k=4, seed=21)
-    first = _run(month1.drop(columns="planted"), [4], features=INFORMATIVE)
+    first = _run(month1.drop(columns="planted"), [4], only_features=INFORMATIVE)
     # next month: the same segments, other customers, other sizes
     month2 = planted_customers(n=1500, k=4, seed=21)
     keep = month2["planted"].map({1: 1.0, 2: 0.3, 3: 1.0, 4: 0.6})
     month2 = month2[np.random.default_rng(1).random(len(month2)) < keep].reset_index(drop=True)
-    plain = _run(month2.drop(columns="planted"), [4], features=INFORMATIVE)
-    like = _run(month2.drop(columns="planted"), [4], features=INFORMATIVE, like=first.model)
+    plain = _run(month2.drop(columns="planted"), [4], only_features=INFORMATIVE)
+    like = _run(month2.drop(columns="planted"), [4], only_features=INFORMATIVE, like=first.model)
     truth1 = pd.crosstab(month1["planted"], first.labels).idxmax(axis=1)  # planted -> number
     truth2 = pd.crosstab(month2["planted"], like.labels).idxmax(axis=1)
     assert truth1.to_dict() == truth2.to_dict()
@@ -144,7 +144,7 @@ def test_like_keeps_segment_numbers_month_on_month() -> None:
 
 def test_noise_demographics_dilute_the_choice_and_it_is_shown(planted: pd.DataFrame) -> None:
     seg = _run(planted, range(2, 9), roles={"planted": Role.IGNORED})
-    without = _run(planted, range(2, 9), features=INFORMATIVE)
+    without = _run(planted, range(2, 9), only_features=INFORMATIVE)
     assert seg.choice.k < without.choice.k == 4
     advice = [w for w in seg.warnings if "may hide structure" in w]
     assert advice and "without them the best is k=4" in advice[0]

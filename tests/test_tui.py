@@ -270,7 +270,7 @@ async def test_settings_and_engine_are_apart(
         assert [r.k for r in s.results] == [3, 4, 5]
         assert s.prepared is prepared and len(calls) == 1  # prepared once, when opened
         await pilot.press("s")
-        assert s.where.engine == "spark"
+        assert s.engine_settings.engine == "spark"
         await pilot.press("plus")
         await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
         app.screen.query_one("#ktable", DataTable).move_cursor(row=0)

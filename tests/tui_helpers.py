@@ -38,7 +38,7 @@ def hold_sweep_after_two(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     real = LocalEngine.start_sweep
 
     def gated(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        plan, results = real(self, *args, **kwargs)
+        setup, results = real(self, *args, **kwargs)
 
         def slow() -> Iterator:  # type: ignore[type-arg]
             for i, r in enumerate(results):
@@ -46,7 +46,7 @@ def hold_sweep_after_two(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
                 if i == 1:
                     gate.wait(30)
 
-        return plan, slow()
+        return setup, slow()
 
     monkeypatch.setattr(LocalEngine, "start_sweep", gated)
     return gate

@@ -19,6 +19,7 @@ from segscope.tui.commands import palette_commands
 from segscope.tui.handing_over import HandingOver
 from segscope.tui.loading import Loading
 from segscope.tui.messages import OpenPath
+from segscope.tui.modes import SCREENS
 from segscope.tui.screens.data import DataScreen
 from segscope.tui.screens.dialogs import ConfirmScreen, HelpScreen
 from segscope.tui.sweeping import Sweeping
@@ -47,10 +48,10 @@ class SegscopeApp(Loading, Sweeping, HandingOver):
     }
     DEFAULT_MODE = "data"
     BINDINGS = [  # shown in every screen's top bar (tui.widgets.bar), not in the footer
-        Binding("1", "switch_mode('data')", "Data", show=False, id="screen.data"),
-        Binding("2", "switch_mode('sweep')", "Sweep", show=False, id="screen.sweep"),
-        Binding("3", "switch_mode('segments')", "Segments", show=False, id="screen.segments"),
-        Binding("4", "switch_mode('export')", "Export", show=False, id="screen.export"),
+        *(
+            Binding(m.key, f"switch_mode('{m.name}')", m.title, show=False, id=f"screen.{m.name}")
+            for m in SCREENS
+        ),
         Binding("question_mark,f1", "help", "Help", key_display="?", show=False, id="app.help"),
         Binding("q,ctrl+q", "quit_app", "Quit", key_display="q", show=False, id="app.quit"),
     ]

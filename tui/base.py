@@ -37,9 +37,11 @@ class SessionAppBase(App[None]):
 
     version: reactive[int] = reactive(0)  # bumped whenever the session changes
 
-    def __init__(self, path: str | Path | None = None, where: EngineSettings | None = None) -> None:
+    def __init__(
+        self, path: str | Path | None = None, engine_settings: EngineSettings | None = None
+    ) -> None:
         super().__init__()
-        self.session = Session(where=where or EngineSettings())
+        self.session = Session(engine_settings=engine_settings or EngineSettings())
         self.initial_path = str(path) if path else None
 
     def changed(self) -> None:
@@ -59,7 +61,7 @@ class SessionAppBase(App[None]):
 
         if identity == LocalEngine.identity:
             return LocalEngine()
-        return engine_for(self.session.where)
+        return engine_for(self.session.engine_settings)
 
     def on_stage_started(self, msg: StageStarted) -> None:
         self.session.stage = msg.name

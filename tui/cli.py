@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,17 +16,17 @@ from pathlib import Path
 from types import FrameType
 
 from segscope.core import DEFAULT_SEED, ENGINES, LOCAL
+from segscope.core.environment import check_environment
 from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import MAX_K, MAX_WEIGHT
 from segscope.core.locations import database_kind
-from segscope.core.settings import check_seed, parse_ks
+from segscope.core.settings import DEFAULT_SPARK_MASTER, check_seed, check_weight, parse_ks
 from segscope.core.text import one_line
 from segscope.core.threads import (
     THREADS_ENV,
     one_native_thread_by_default,
     parse_threads,
     set_thread_cap,
-    thread_cap,
 )
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
@@ -86,9 +85,7 @@ def _weight(text: str) -> dict[str, float]:
             sep = ""
         if not sep or not name.strip():
             raise UsageError(f"--weight takes COLUMN=NUMBER, e.g. city_id=0.5; got {item!r}.")
-        if not (math.isfinite(weight) and 0 <= weight <= MAX_WEIGHT):
-            raise UsageError(f"a weight must be a number from 0 to {MAX_WEIGHT:g}; got {item!r}.")
-        out[name.strip()] = weight
+        out[name.strip()] = check_weight(name.strip(), weight)
     return out
 
 
@@ -199,7 +196,8 @@ def _engine_arguments(p: argparse.ArgumentParser) -> None:
     spark.add_argument(
         "--spark-master",
         metavar="URL",
-        help="Spark master: local[4], spark://host:7077, yarn, k8s://... (default: local[*])",
+        help="Spark master: local[4], spark://host:7077, yarn, k8s://... "
+        f"(default: {DEFAULT_SPARK_MASTER})",
     )
     spark.add_argument(
         "--labels-uri",
@@ -251,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     one_native_thread_by_default()  # before numpy loads: segscope's own pool does the parallel work
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        thread_cap()
+        check_environment()
     except UsageError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -274,8 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from segscope.core.settings import EngineSettings
     from segscope.tui.app import SegscopeApp
 
-    where = EngineSettings(opts.engine, opts.spark_master, opts.labels_uri)
-    SegscopeApp(path=opts.path, where=where).run()
+    engine_settings = EngineSettings(opts.engine, opts.spark_master, opts.labels_uri)
+    SegscopeApp(path=opts.path, engine_settings=engine_settings).run()
     return EXIT_OK
 
 
@@ -351,12 +349,13 @@ def _run_sweep(a: argparse.Namespace) -> int:
         customers=a.sheet,
         transactions=a.transactions,
         use_transactions=not a.no_transactions,
-        key=a.key,
-        features=a.features,
+        only_features=a.features,
         roles=roles,
         weights=weights,
         query=a.query,
     )
+    if a.key:
+        choices = choices.with_key(a.key)
     like = load_model(a.like)[0] if a.like else None
     settings = SweepSettings(
         a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare

@@ -8,9 +8,8 @@ from textual.app import SystemCommand
 from textual.message import Message
 
 from segscope.tui.messages import CancelSweep, CopySegments, RunSweep
+from segscope.tui.modes import SCREENS
 from segscope.tui.state import Session
-
-SCREENS = {"data": "Data", "sweep": "Sweep", "segments": "Segments", "export": "Export"}
 
 
 def palette_commands(
@@ -21,8 +20,10 @@ def palette_commands(
     ask_like: Callable[[], object],
 ) -> Iterable[SystemCommand]:
     """segscope's own commands for the palette."""
-    for mode, title in SCREENS.items():
-        yield SystemCommand(f"Go to {title}", f"Show the {title} screen", lambda m=mode: switch(m))
+    for mode in SCREENS:
+        yield SystemCommand(
+            f"Go to {mode.title}", f"Show the {mode.title} screen", lambda m=mode.name: switch(m)
+        )
     yield SystemCommand(
         "Run sweep", "Sweep k with the current settings", lambda: post(RunSweep(session.settings))
     )

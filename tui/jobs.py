@@ -32,7 +32,6 @@ from segscope.tui.messages import (
 from segscope.tui.state import SweepRun
 
 if TYPE_CHECKING:
-    from segscope.core.clustering.sweep import KResult
     from segscope.core.engines.interface import Engine
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.sources.reading import Source
@@ -75,44 +74,37 @@ def sweep(
 ) -> None:
     """Sweep k on `engine` (preparing there first if the data was prepared elsewhere), then
     segment with the best k; the worker's cancellation stops it between steps."""
-    from segscope.core.engines.interface import needs_preparing
+    from segscope.core.engines.interface import Ready, Started, stream
+    from segscope.core.engines.results import Segmentation
 
     worker = get_current_worker()
 
     def stop() -> bool:  # asked from this thread and from the engine's own watcher threads
         return worker.is_cancelled
 
-    if needs_preparing(prepared, engine, choices):
-        with stages_to(partial(said, post)):
-            if source.engine != engine.identity:
-                source = engine.open(location)
-            prepared = engine.prepare(source, choices)
-        post(Reprepared(prepared, source))
-    if stop():
-        post(SweepStopped())
-        return
-    plan, results = engine.start_sweep(prepared, settings, stop)
-    post(SweepStarted(plan, prepared))
-    done: list[KResult] = []
+    steps = stream(
+        engine, location, choices, settings, source=source, prepared=prepared, should_stop=stop
+    )
     try:
-        for r in results:
-            done.append(r)
-            post(SweepStep(r))
-            if stop():
-                raise Cancelled()
+        with stages_to(partial(said, post)):
+            for step in steps:
+                if isinstance(step, Ready):
+                    post(Reprepared(step.prepared, step.source))
+                elif isinstance(step, Started):
+                    post(SweepStarted(step.setup, step.prepared))
+                elif isinstance(step, Segmentation):
+                    post(Segmented(step))
+                else:
+                    post(SweepStep(step))
     except Cancelled:
         post(SweepStopped())
-        return
-    with stages_to(partial(said, post)):
-        segmentation = engine.segment(prepared, plan, done, settings)
-    post(Segmented(segmentation))
 
 
 def fit(run: SweepRun, settings: SweepSettings, post: Post) -> None:
     """Segment with another k of a finished (or cancelled) sweep."""
-    assert run.plan is not None
+    assert run.setup is not None
     with stages_to(partial(said, post)):
-        segmentation = run.engine.segment(run.prepared, run.plan, list(run.results), settings)
+        segmentation = run.engine.segment(run.prepared, run.setup, list(run.results), settings)
     post(Segmented(segmentation))
 
 

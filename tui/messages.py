@@ -14,7 +14,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     import pandas as pd
 
-    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.clustering.sweep import KResult, SweepSetup
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.models.model import SegmentModel
     from segscope.core.models.scoring import ScoreResult
@@ -121,11 +121,11 @@ class Reprepared(Message):
 
 
 class SweepStarted(Message):
-    """The sweep's plan is made, on the data the engine prepared."""
+    """The sweep's setup is made, on the data the engine prepared."""
 
-    def __init__(self, plan: SweepPlan, prepared: Prepared) -> None:
+    def __init__(self, setup: SweepSetup, prepared: Prepared) -> None:
         super().__init__()
-        self.plan, self.prepared = plan, prepared
+        self.setup, self.prepared = setup, prepared
 
 
 class SweepStep(Message):

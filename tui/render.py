@@ -36,10 +36,10 @@ from segscope.core.describing.views import (
 )
 from segscope.core.describing.words import compare_text, what_can_be_said
 from segscope.core.locations import display_name
-from segscope.core.text import one_line
+from segscope.core.text import one_line, silhouette
 
 if TYPE_CHECKING:
-    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.clustering.sweep import KResult, SweepSetup
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.models.model import SegmentModel
     from segscope.core.models.scoring import ScoreResult
@@ -91,15 +91,15 @@ class ProgressReporter:
     ) -> None:
         self._progress.__exit__(exc_type, exc, tb)
 
-    def update(self, result: KResult, plan: SweepPlan) -> None:
+    def update(self, result: KResult, setup: SweepSetup) -> None:
         """One finished k."""
-        text = f"k={result.k} silhouette {result.silhouette:.3f}"
+        text = f"k={result.k} silhouette {silhouette(result.silhouette)}"
         if not self._bar:
-            done = plan.ks.index(result.k) + 1
-            print(f"sweep {done}/{len(plan.ks)}: {text} ({result.seconds:.1f} s)", file=sys.stderr)
+            done = setup.ks.index(result.k) + 1
+            print(f"sweep {done}/{len(setup.ks)}: {text} ({result.seconds:.1f} s)", file=sys.stderr)
             return
         if self._task is None:
-            self._task = self._progress.add_task("", total=len(plan.ks))
+            self._task = self._progress.add_task("", total=len(setup.ks))
         self._progress.update(self._task, advance=1, description=text)
 
 
@@ -132,7 +132,7 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
             f"  ({one_line(seg.choice.reason)})",
         )
     )
-    for note in seg.plan.notes():
+    for note in seg.setup.notes():
         console.print(Text(f"note: {one_line(note)}", style="dim"))
     for w in seg.warnings:
         console.print(Text(f"warning: {one_line(w)}", style="yellow"))

@@ -10,7 +10,7 @@ from segscope.core.locations import database_kind, display_name
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 
 if TYPE_CHECKING:
-    from segscope.core.clustering.sweep import KResult, SweepPlan
+    from segscope.core.clustering.sweep import KResult, SweepSetup
     from segscope.core.engines.interface import Engine
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.sources.reading import Source
@@ -22,7 +22,7 @@ class SweepRun:
 
     engine: Engine
     prepared: Prepared
-    plan: SweepPlan | None = None
+    setup: SweepSetup | None = None
     results: list[KResult] = field(default_factory=list)
 
 
@@ -30,7 +30,7 @@ class SweepRun:
 class Session:
     """The loaded data, the sweep so far and the segments: the single source of truth."""
 
-    where: EngineSettings = field(default_factory=EngineSettings)
+    engine_settings: EngineSettings = field(default_factory=EngineSettings)
     choices: DataChoices = field(default_factory=DataChoices)
     settings: SweepSettings = field(default_factory=SweepSettings)
     location: str | None = None  # what is loaded: a file's path or a database's URL
@@ -62,8 +62,8 @@ class Session:
         return self.run.results if self.run else []
 
     @property
-    def plan(self) -> SweepPlan | None:
-        return self.run.plan if self.run else None
+    def setup(self) -> SweepSetup | None:
+        return self.run.setup if self.run else None
 
     def forget_results(self) -> None:
         """Forget the sweep and segments (the data or its roles changed)."""

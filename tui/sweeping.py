@@ -91,8 +91,8 @@ class Sweeping(SessionAppBase):
         if s.sweeping:
             self.notify("Cancel the sweep first (Esc).", severity="warning")
             return
-        name = ENGINES[(ENGINES.index(s.where.engine) + 1) % len(ENGINES)]
-        where = replace(s.where, engine=name)
+        name = ENGINES[(ENGINES.index(s.engine_settings.engine) + 1) % len(ENGINES)]
+        where = replace(s.engine_settings, engine=name)
         from segscope.core.engines.interface import engine_for
 
         try:
@@ -100,15 +100,15 @@ class Sweeping(SessionAppBase):
         except DataError as exc:
             self.failed("engine", exc)
             return
-        s.where = where
+        s.engine_settings = where
         self.notify(f"Sweeps now run on the {name} engine. Press r to run.")
         self.changed()
 
     def on_sweep_started(self, msg: SweepStarted) -> None:
         s = self.session
         if s.run is not None:
-            s.run.plan, s.run.prepared = msg.plan, msg.prepared
-        for w in msg.plan.warnings:
+            s.run.setup, s.run.prepared = msg.setup, msg.prepared
+        for w in msg.setup.warnings:
             self.notify(one_line(w), severity="warning", markup=False)
         self.changed()
 

@@ -10,6 +10,9 @@ import numpy as np
 from segscope.core.clustering.stability import UNSTABLE
 from segscope.core.clustering.sweep import KResult
 from segscope.core.errors import DataError
+from segscope.core.text import below, silhouette
+
+WEAK = 0.25  # a best silhouette under this is weak structure
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,12 @@ def choose_k(results: Sequence[KResult], override: int | None = None) -> Choice:
         raise DataError(f"k={override} was not in the sweep (k = {ks[0]}..{ks[-1]}).")
     if override is not None and override != best.k:
         k = override
-        reason = f"k={k} chosen by you (highest silhouette: k={best.k}, {best.silhouette:.3f})"
+        reason = (
+            f"k={k} chosen by you (highest silhouette: k={best.k}, {silhouette(best.silhouette)})"
+        )
     else:
         k = best.k
-        reason = f"highest silhouette {best.silhouette:.3f} at k={k}"
+        reason = f"highest silhouette {silhouette(best.silhouette)} at k={k}"
     if knee is not None:
         reason += f"; elbow of inertia at k={knee}"
     chosen = next(r for r in results if r.k == k)
@@ -72,9 +77,9 @@ def near_tie(results: Sequence[KResult], best: KResult) -> str:
     if lead >= noise:
         return ""
     return (
-        f"k={best.k} and k={second.k} are a near tie: silhouette {best.silhouette:.4f} vs "
-        f"{second.silhouette:.4f}, a lead of {lead:.4f} within the silhouette's sampling "
-        f"noise (±{noise:.4f}); look at both"
+        f"k={best.k} and k={second.k} are a near tie: silhouette {silhouette(best.silhouette)} "
+        f"vs {silhouette(second.silhouette)}, a lead of {lead:.4f} within the silhouette's "
+        f"sampling noise (±{noise:.4f}); look at both"
     )
 
 
@@ -98,11 +103,14 @@ def doubt_warnings(
     tie = near_tie(results, best)
     if tie:
         out.append(tie)
-    if best.silhouette < 0.25:
-        out.append(f"weak structure: best silhouette is {best.silhouette:.3f} (under 0.25)")
+    if best.silhouette < WEAK:
+        out.append(
+            f"weak structure: best silhouette is {below(best.silhouette, WEAK, 3)} (under {WEAK})"
+        )
     if chosen.stability < UNSTABLE:
         out.append(
-            f"k={chosen.k} is unstable: resampled fits agree only {chosen.stability:.2f} "
+            f"k={chosen.k} is unstable: resampled fits agree only "
+            f"{below(chosen.stability, UNSTABLE)} "
             f"(adjusted Rand, under {UNSTABLE})"
         )
     total = sum(chosen.sizes)

@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from segscope.core.clustering.centres import assign, refine
 from segscope.core.clustering.sweep import (
     KResult,
-    SweepPlan,
+    SweepSetup,
     pairwise_euclidean,
     sample_rows,
     silhouette_values,
@@ -57,11 +57,11 @@ def renumber(km: KMeans, order: np.ndarray) -> None:
 
 
 def refined(
-    X: np.ndarray, plan: SweepPlan, results: list[KResult], km: KMeans
-) -> tuple[SweepPlan, list[KResult]]:
+    X: np.ndarray, setup: SweepSetup, results: list[KResult], km: KMeans
+) -> tuple[SweepSetup, list[KResult]]:
     """The sweep with the chosen k's row replaced by the final fit's figures on every row."""
     k = km.n_clusters
-    _, rows = sample_rows(plan)
+    _, rows = sample_rows(setup)
     values = silhouette_values(pairwise_euclidean(X[rows]), km.labels_[rows])
     final = dataclasses.replace(
         next(r for r in results if r.k == k),
@@ -73,7 +73,7 @@ def refined(
         silhouettes=values.astype(np.float32),
     )
     refreshed = [final if r.k == k else r for r in results]
-    return dataclasses.replace(plan, refined=k), refreshed
+    return dataclasses.replace(setup, refined=k), refreshed
 
 
 P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this many rows

@@ -64,7 +64,7 @@ class KResult:
 
 
 @dataclass(frozen=True)
-class SweepPlan:
+class SweepSetup:
     """What the sweep will do and what it approximates."""
 
     ks: list[int]
@@ -103,7 +103,7 @@ class SweepPlan:
         return out
 
 
-def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
+def set_up_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepSetup:
     """Clamp the k range to what the data allows and decide what is sampled."""
     n = X.shape[0]
     if n < 3:
@@ -125,7 +125,7 @@ def plan_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepPlan:
         )
     if not kept:
         kept = [cap]
-    return SweepPlan(
+    return SweepSetup(
         kept,
         n,
         min(n, KMEANS_ROWS),
@@ -193,30 +193,30 @@ class SampleScorer:
         )
 
 
-def sample_rows(plan: SweepPlan) -> tuple[np.ndarray | None, np.ndarray]:
-    """The rows K-Means fits on (None: all of them) and the silhouette's rows, as the plan says
-    (the same every time for the same plan)."""
-    rng = np.random.default_rng(plan.seed)
-    n = plan.rows
-    fit_idx = None if plan.fit_rows >= n else np.sort(rng.choice(n, plan.fit_rows, False))
-    if plan.silhouette_rows >= n:
+def sample_rows(setup: SweepSetup) -> tuple[np.ndarray | None, np.ndarray]:
+    """The rows K-Means fits on (None: all of them) and the silhouette's rows, as the setup says
+    (the same every time for the same setup)."""
+    rng = np.random.default_rng(setup.seed)
+    n = setup.rows
+    fit_idx = None if setup.fit_rows >= n else np.sort(rng.choice(n, setup.fit_rows, False))
+    if setup.silhouette_rows >= n:
         return fit_idx, np.arange(n)
-    return fit_idx, np.sort(rng.choice(n, plan.silhouette_rows, False))
+    return fit_idx, np.sort(rng.choice(n, setup.silhouette_rows, False))
 
 
 def run_sweep(
-    X: np.ndarray, plan: SweepPlan, should_stop: Callable[[], bool] | None = None
+    X: np.ndarray, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
 ) -> Iterator[KResult]:
-    """Fit K-Means for each k of `plan` (several k at once, on core.threads' pool), yielding each
+    """Fit K-Means for each k of `setup` (several k at once, on core.threads' pool), yielding each
     k's scores in order as soon as they are done.
 
     Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
     """
-    n = plan.rows
-    fit_idx, sil_idx = sample_rows(plan)
+    n = setup.rows
+    fit_idx, sil_idx = sample_rows(setup)
     X_fit = X if fit_idx is None else X[fit_idx]
-    stab_idx = stability_sample(n, plan.seed)
-    scorer = SampleScorer(X[sil_idx], X[stab_idx], plan.seed)
+    stab_idx = stability_sample(n, setup.seed)
+    scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed)
     squares = None if fit_idx is None else row_squares(X)
 
     def stop() -> None:
@@ -226,7 +226,7 @@ def run_sweep(
     def one_k(k: int) -> KResult:
         stop()
         started = time.perf_counter()
-        km = fit_kmeans(X_fit, k, plan.seed, N_INIT)
+        km = fit_kmeans(X_fit, k, setup.seed, N_INIT)
         if fit_idx is None:
             labels, inertia = km.labels_, float(km.inertia_)
         else:  # every row to its nearest centre (this k's task is one thread of the pool)
@@ -244,7 +244,7 @@ def run_sweep(
             started=started,
         )
 
-    results = in_parallel(one_k, plan.ks, plan.threads)
+    results = in_parallel(one_k, setup.ks, setup.threads)
     try:
         for result in results:
             stop()

@@ -11,7 +11,7 @@ from sklearn.mixture import GaussianMixture
 from segscope.core.clustering.stability import resample_labels, stability, stability_sample
 from segscope.core.clustering.sweep import (
     KResult,
-    SweepPlan,
+    SweepSetup,
     fit_kmeans,
     pairwise_euclidean,
     silhouette_from_distances,
@@ -20,7 +20,7 @@ from segscope.core.describing.profiles import category_counts
 from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_preprocessor, transform
 from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.sampling import row_sample
-from segscope.core.text import names, quoted
+from segscope.core.text import agreement, names, quoted, silhouette
 from segscope.core.threads import in_parallel
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
@@ -135,7 +135,7 @@ def sweep_without(
 def relevance_advice(
     features: pd.DataFrame,
     schema: Schema,
-    plan: SweepPlan,
+    setup: SweepSetup,
     results: list[KResult],
     relevance: list[Relevance],
 ) -> list[str]:
@@ -151,14 +151,14 @@ def relevance_advice(
     weak_names = [r.feature for r in weak if r.feature not in grouped]
     if not weak_names or len(weak_names) > len(relevance) // 3:
         return out  # none, or so many that leaving them out would be another analysis
-    alt = sweep_without(features, schema, weak_names, plan.ks, plan.seed)
+    alt = sweep_without(features, schema, weak_names, setup.ks, setup.seed)
     best = max(results, key=lambda r: r.silhouette)
     if alt is None:
         return out
     figures = (
-        f"without them the best is k={alt.k}: silhouette {alt.silhouette:.3f}, stability "
-        f"{alt.stability:.2f} (on a sample), against k={best.k}: {best.silhouette:.3f} and "
-        f"{best.stability:.2f} with them"
+        f"without them the best is k={alt.k}: silhouette {silhouette(alt.silhouette)}, stability "
+        f"{agreement(alt.stability)} (on a sample), against k={best.k}: "
+        f"{silhouette(best.silhouette)} and {agreement(best.stability)} with them"
     )
     shown = names(weak_names, 4, 30)
     if alt.silhouette >= best.silhouette + CLEARLY and alt.stability >= best.stability - 0.01:

@@ -1,8 +1,9 @@
 """Figures become text here, and only here: every table segscope shows, as rows and columns.
 
-A View holds raw values and, per column, how to write them (core.text's one number style);
-text from the data is made visible on the way. The CLI (Rich), the app (Textual), report.md
-(Markdown) and the workbook only lay views out."""
+A View holds raw values and, per column, how to write them (segscope.core.text's one style per
+figure); text from the data is made visible on the way. The CLI (Rich), the app (Textual) and
+report.md (Markdown) lay views out; the workbook writes their raw values (and the profiles
+table of outputs.folders) into cells."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from segscope.core.describing.words import notable_categories, standouts
 from segscope.core.roles import FEATURE_ROLES
-from segscope.core.text import number, one_line, percent, signed
+from segscope.core.text import agreement, fixed, number, one_line, percent, signed, silhouette
 
 if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are imported
     import pandas as pd
@@ -27,7 +28,17 @@ if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are impo
     from segscope.core.timings import Timings
 
 
-NUMBERS = ("int", "number", "score2", "score3", "percent", "percent0", "signed")  # right-aligned
+NUMBERS = (  # right-aligned
+    "int",
+    "number",
+    "score2",
+    "score3",
+    "silhouette",
+    "agreement",
+    "percent",
+    "percent0",
+    "signed",
+)  # right-aligned
 
 
 @dataclass(frozen=True)
@@ -80,9 +91,13 @@ def cell(value: Any, kind: str, blank: str = "–") -> str:
     if kind == "number":
         return number(value)
     if kind == "score2":
-        return f"{value:.2f}"
+        return fixed(value, 2)
     if kind == "score3":
-        return f"{value:.3f}"
+        return fixed(value, 3)
+    if kind == "silhouette":
+        return silhouette(value)
+    if kind == "agreement":
+        return agreement(value)
     if kind == "percent":
         return percent(value)
     if kind == "percent0":
@@ -104,8 +119,8 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
     columns = (
         Column("k", "k", "int"),
         Column("inertia", "inertia", "number"),
-        Column("silhouette", sil, "score3"),
-        Column("stability", "stability", "score2"),
+        Column("silhouette", sil, "silhouette"),
+        Column("stability", "stability", "agreement"),
         Column("calinski_harabasz", "Calinski-H.", "number"),
         Column("davies_bouldin", "Davies-B.", "score2"),
         Column("seconds", "seconds", "score2"),
@@ -141,7 +156,7 @@ def segments_view(profiles: Sequence[SegmentProfile]) -> View:
         Column("segment", "seg", "int"),
         Column("customers", "customers", "int"),
         Column("share", "share", "percent"),
-        Column("stability", "stab.", "score2"),
+        Column("stability", "stab.", "agreement"),
         Column("action", "action (heuristic)", "words"),
         Column("apart", "what sets it apart", "words"),
         Column("recommendation", "recommendation (heuristic)", "words"),
@@ -198,7 +213,7 @@ def relevance_view(relevance: Sequence[Relevance]) -> View:
     columns = (
         Column("feature", "feature", "text"),
         Column("measure", "measure", "words"),
-        Column("score", "relevance", "score2"),
+        Column("score", "relevance", "agreement"),
         Column("separates", "separates", "words"),
     )
     rows = [

@@ -8,16 +8,17 @@ choices it was prepared with: `needs_preparing` says when it must be prepared ag
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
 from segscope.core import ENGINES, LOCAL
-from segscope.core.clustering.sweep import KResult, SweepPlan
+from segscope.core.clustering.sweep import KResult, SweepSetup
 from segscope.core.engines.local import LocalEngine
 from segscope.core.engines.results import Prepared, Segmentation
-from segscope.core.errors import DataError
+from segscope.core.errors import Cancelled, DataError
 from segscope.core.files import OutputFolder
 from segscope.core.locations import about
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
@@ -48,12 +49,12 @@ class Engine(Protocol):
         prepared: Prepared,
         settings: SweepSettings,
         should_stop: Callable[[], bool] | None = None,
-    ) -> tuple[SweepPlan, Iterator[KResult]]:
-        """The plan and an iterator yielding each k as it finishes (Cancelled when stopped)."""
+    ) -> tuple[SweepSetup, Iterator[KResult]]:
+        """The setup and an iterator yielding each k as it finishes (Cancelled when stopped)."""
         ...
 
     def segment(
-        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
+        self, prepared: Prepared, setup: SweepSetup, results: list[KResult], settings: SweepSettings
     ) -> Segmentation:
         """Choose k (or take settings.k), fit, label and profile every customer."""
         ...
@@ -62,8 +63,9 @@ class Engine(Protocol):
         """Customers in each pair of segments of k=a and k=b of the sweep."""
         ...
 
-    def check_outputs(self, folder: OutputFolder) -> None:
-        """Refuse, before any work, outputs that may not be written (OutputExists)."""
+    def check_outputs(self, folder: OutputFolder) -> bool:
+        """Refuse, before any work, outputs that may not be written (OutputExists); whether
+        writing them replaces an earlier segscope output."""
         ...
 
 
@@ -83,6 +85,55 @@ def needs_preparing(prepared: Prepared | None, engine: Engine, choices: DataChoi
     return prepared is None or prepared.engine != engine.identity or prepared.choices != choices
 
 
+@dataclass(frozen=True)
+class Ready:
+    """The data is prepared (on the engine that will sweep it)."""
+
+    source: Source
+    prepared: Prepared
+
+
+@dataclass(frozen=True)
+class Started:
+    """The sweep is set up (its k values clamped, its samples decided)."""
+
+    setup: SweepSetup
+    prepared: Prepared
+
+
+Step = Ready | Started | KResult | Segmentation
+
+
+def stream(
+    engine: Engine,
+    location: str,
+    choices: DataChoices,
+    settings: SweepSettings,
+    *,
+    source: Source | None = None,
+    prepared: Prepared | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[Step]:
+    """Read, prepare, sweep and segment, yielding each step as it is done: Ready (unless
+    `prepared` can be swept as it is), Started, a KResult per k, and last the Segmentation.
+    `source`: the location already read (opened again when another engine read it). Cancelled
+    when `should_stop()` says so between two steps."""
+    if prepared is None or needs_preparing(prepared, engine, choices):
+        if source is None or source.engine != engine.identity:
+            source = engine.open(location)
+        prepared = engine.prepare(source, choices)
+        yield Ready(source, prepared)
+    setup, results = engine.start_sweep(prepared, settings, should_stop)
+    yield Started(setup, prepared)
+    done = []
+    for result in results:
+        done.append(result)
+        yield result
+        if should_stop and should_stop():
+            raise Cancelled()
+    yield engine.segment(prepared, setup, done, settings)
+
+
 def analyse(
     location: str | Path,
     choices: DataChoices | None = None,
@@ -90,23 +141,30 @@ def analyse(
     engine: Engine | None = None,
     *,
     on_prepared: Callable[[Prepared], None] | None = None,
-    on_result: Callable[[KResult, SweepPlan], None] | None = None,
+    on_result: Callable[[KResult, SweepSetup], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     opened: Callable[[], Source] | None = None,
 ) -> Segmentation:
     """Read, prepare, sweep and segment in one call (the headless command); `opened`: the
     location already being read (sources.reading.read_ahead), for the local engine."""
-    settings = settings or SweepSettings()
     engine = engine or LocalEngine()
+    setup: SweepSetup | None = None
     with about(location):
-        source = opened() if opened else engine.open(str(location))
-        prepared = engine.prepare(source, choices or DataChoices())
-        if on_prepared:
-            on_prepared(prepared)
-        plan, results_iter = engine.start_sweep(prepared, settings, should_stop)
-        results = []
-        for r in results_iter:
-            results.append(r)
-            if on_result:
-                on_result(r, plan)
-        return engine.segment(prepared, plan, results, settings)
+        source = opened() if opened else None
+        for step in stream(
+            engine,
+            str(location),
+            choices or DataChoices(),
+            settings or SweepSettings(),
+            source=source,
+            should_stop=should_stop,
+        ):
+            if isinstance(step, Ready) and on_prepared:
+                on_prepared(step.prepared)
+            elif isinstance(step, Started):
+                setup = step.setup
+            elif isinstance(step, KResult) and on_result and setup is not None:
+                on_result(step, setup)
+            elif isinstance(step, Segmentation):
+                return step
+    raise AssertionError("a stream ends with its segmentation")

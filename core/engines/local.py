@@ -14,9 +14,9 @@ from segscope.core.clustering.crosstab import compare_k
 from segscope.core.clustering.final import final_model, refined, renumber
 from segscope.core.clustering.sweep import (
     KResult,
-    SweepPlan,
-    plan_sweep,
+    SweepSetup,
     run_sweep,
+    set_up_sweep,
 )
 from segscope.core.describing.profiles import (
     segment_stats,
@@ -50,14 +50,14 @@ def prepare_tables(
     choices = choices or DataChoices()
     timings = source.timings.then()
     with timings.stage("features"):
-        frame, unusable_in = source_frame(source, choices)
+        frame, left_out_in = source_frame(source, choices)
         where = f"{display_name(source.location)}: " if source.location else ""
         if len(frame.data) < 3:
             raise DataError(
                 f"{where}only {len(frame.data)} customer(s): segmenting needs at least 3 rows."
             )
-        unusable = unusable_in.get(frame.plan.customers or "", {})
-        schema, features = decide_features(frame, choices, unusable)
+        left_out = left_out_in.get(frame.plan.customers or "", {})
+        schema, features = decide_features(frame, choices, left_out)
     with timings.stage("preprocess"):
         missing = missing_shares(features, schema, frame.data)
         pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
@@ -84,16 +84,16 @@ def start_sweep(
     prepared: Prepared,
     settings: SweepSettings | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> tuple[SweepPlan, Iterator[KResult]]:
-    """The plan (k clamped, sampling decided) and an iterator yielding each k as it finishes."""
+) -> tuple[SweepSetup, Iterator[KResult]]:
+    """The setup (k clamped, sampling decided) and an iterator yielding each k as it finishes."""
     settings = settings or SweepSettings()
-    plan = plan_sweep(prepared.X, settings.ks, settings.seed)
-    return plan, run_sweep(prepared.X, plan, should_stop)
+    setup = set_up_sweep(prepared.X, settings.ks, settings.seed)
+    return setup, run_sweep(prepared.X, setup, should_stop)
 
 
 def segment(
     prepared: Prepared,
-    plan: SweepPlan,
+    setup: SweepSetup,
     results: list[KResult],
     settings: SweepSettings | None = None,
 ) -> Segmentation:
@@ -103,27 +103,27 @@ def segment(
     centre); with settings.compare, the segments of those two k are cross-tabulated.
     """
     settings = settings or SweepSettings()
-    timings = sweep_timings(prepared, plan, results)
+    timings = sweep_timings(prepared, setup, results)
     choice = choose_k(results, settings.k)
     comparison = compare_k(results, *settings.compare) if settings.compare else None
     result = next(r for r in results if r.k == choice.k)
     frame = prepared.frame
     with timings.stage("final fit"):
-        km, labels0 = final_model(prepared.X, result, plan.seed)
+        km, clusters = final_model(prepared.X, result, setup.seed)
         if km is not result.model:  # refined on every row: show the final fit's figures
-            plan, results = refined(prepared.X, plan, results, km)
+            setup, results = refined(prepared.X, setup, results, km)
         like = None
         if settings.like is not None:
             X_old = earlier_space(frame.data, frame.reference_date, settings.like)
-            renumber(km, match_to_model(X_old, labels0, choice.k, settings.like))
-            labels0 = km.labels_
+            renumber(km, match_to_model(X_old, clusters, choice.k, settings.like))
+            clusters = km.labels_
             where = settings.like_path or "an earlier model"
-            like = like_report(X_old, labels0, choice.k, settings.like, where)
+            like = like_report(X_old, clusters, choice.k, settings.like, where)
     with timings.stage("profiles"):
-        stats = segment_stats(prepared.features, labels0, prepared.schema)
-        model = segment_model(prepared, plan, results, choice.k, km, prepared.X, stats)
+        stats = segment_stats(prepared.typed, clusters, prepared.schema)
+        model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)
     seg = finish_segmentation(
-        prepared, plan, results, choice, model, labels0, stats, comparison, timings
+        prepared, setup, results, choice, model, clusters, stats, comparison, timings
     )
     seg.like = like
     return seg
@@ -147,16 +147,16 @@ class LocalEngine:
         prepared: Prepared,
         settings: SweepSettings,
         should_stop: Callable[[], bool] | None = None,
-    ) -> tuple[SweepPlan, Iterator[KResult]]:
+    ) -> tuple[SweepSetup, Iterator[KResult]]:
         return start_sweep(prepared, settings, should_stop)
 
     def segment(
-        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
+        self, prepared: Prepared, setup: SweepSetup, results: list[KResult], settings: SweepSettings
     ) -> Segmentation:
-        return segment(prepared, plan, results, settings)
+        return segment(prepared, setup, results, settings)
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         return compare_k(results, a, b)
 
-    def check_outputs(self, folder: OutputFolder) -> None:
-        folder.check()
+    def check_outputs(self, folder: OutputFolder) -> bool:
+        return folder.check()

@@ -15,7 +15,7 @@ from sklearn.compose import ColumnTransformer
 from segscope.core.clustering.choice import Choice
 from segscope.core.clustering.sweep import (
     KResult,
-    SweepPlan,
+    SweepSetup,
 )
 from segscope.core.describing.profiles import (
     SegmentProfile,
@@ -44,7 +44,9 @@ class Prepared:
     tables: tuple[str, ...]  # the source's tables (a workbook's sheets)
     frame: CustomerFrame
     schema: Schema
-    features: pd.DataFrame  # typed features (an engine working elsewhere: of its sample)
+    typed: (
+        pd.DataFrame
+    )  # the features typed for the pipeline (an engine working elsewhere: of its sample)
     preprocessor: ColumnTransformer
     X: np.ndarray
     rows: int  # customers
@@ -79,11 +81,11 @@ class Segmentation:
     """The final result: model, labels, profiles, and the sweep behind the choice."""
 
     prepared: Prepared
-    plan: SweepPlan
+    setup: SweepSetup
     results: list[KResult]
     choice: Choice
     model: SegmentModel
-    labels: np.ndarray  # 1..k per row of prepared.features (Spark: of its driver sample)
+    labels: np.ndarray  # 1..k per row of prepared.typed (Spark: of its driver sample)
     profiles: list[SegmentProfile]
     relevance: list[Relevance] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)  # what the relevance check suggests
@@ -94,7 +96,7 @@ class Segmentation:
 
     @property
     def warnings(self) -> list[str]:
-        return [*self.plan.warnings, *self.choice.warnings, *self.advice]
+        return [*self.setup.warnings, *self.choice.warnings, *self.advice]
 
     def labels_frame(self) -> pd.DataFrame:
         """The key column (or a row number) and the segment of every customer."""

@@ -13,7 +13,7 @@ from segscope.core.clustering.final import distance_p99
 from segscope.core.clustering.stability import segment_stability, stability_sample
 from segscope.core.clustering.sweep import (
     KResult,
-    SweepPlan,
+    SweepSetup,
 )
 from segscope.core.describing.profiles import (
     SegmentStats,
@@ -26,17 +26,17 @@ from segscope.core.models.model import SegmentModel
 from segscope.core.timings import Timings
 
 
-def sweep_timings(prepared: Prepared, plan: SweepPlan, results: list[KResult]) -> Timings:
-    """The preparation's timings with the sweep's: from its plan to its last k."""
-    timings = prepared.timings.then(plan.threads)
+def sweep_timings(prepared: Prepared, setup: SweepSetup, results: list[KResult]) -> Timings:
+    """The preparation's timings with the sweep's: from its setup to its last k."""
+    timings = prepared.timings.then(setup.threads)
     if results:
-        timings.add("sweep", max(r.finished for r in results) - plan.started)
+        timings.add("sweep", max(r.finished for r in results) - setup.started)
     return timings
 
 
 def segment_model(
     prepared: Prepared,
-    plan: SweepPlan,
+    setup: SweepSetup,
     results: list[KResult],
     k: int,
     km: KMeans,
@@ -50,7 +50,7 @@ def segment_model(
         pipeline=Pipeline([("preprocess", prepared.preprocessor), ("kmeans", km)]),
         schema=schema,
         k=k,
-        seed=plan.seed,
+        seed=setup.seed,
         key=frame.key,
         customers_sheet=frame.plan.customers,
         transactions_sheet=frame.plan.transactions,
@@ -71,35 +71,35 @@ def segment_model(
 
 def finish_segmentation(
     prepared: Prepared,
-    plan: SweepPlan,
+    setup: SweepSetup,
     results: list[KResult],
     choice: Choice,
     model: SegmentModel,
-    labels0: np.ndarray,
+    clusters: np.ndarray,
     stats: SegmentStats,
     comparison: pd.DataFrame | None = None,
     timings: Timings | None = None,
 ) -> Segmentation:
-    """Profiles and words from `stats`; stability and relevance from `labels0` (0-based, one
-    per row of prepared.features: every customer, or the Spark engine's driver sample)."""
+    """Profiles and words from `stats`; stability and relevance from `clusters` (0-based, one
+    per row of prepared.typed: every customer, or the Spark engine's driver sample)."""
     frame, schema = prepared.frame, prepared.schema
-    timings = timings or sweep_timings(prepared, plan, results)
+    timings = timings or sweep_timings(prepared, setup, results)
     profiles = profile_segments(stats, schema, frame.titles)
     result = next(r for r in results if r.k == choice.k)
     with timings.stage("stability"):
-        stab_idx = stability_sample(len(labels0), plan.seed)
-        per_segment = segment_stability(labels0[stab_idx], result.resamples, choice.k)
+        stab_idx = stability_sample(len(clusters), setup.seed)
+        per_segment = segment_stability(clusters[stab_idx], result.resamples, choice.k)
     for p in profiles:
         p.stability = per_segment[p.segment - 1]
         p.description = describe(p, frame.meanings)
         p.action, p.recommendation = recommend(p, frame.meanings)
     with timings.stage("relevance"):
-        relevance = feature_relevance(prepared.features, labels0, schema, frame.titles)
-        advice = relevance_advice(prepared.features, schema, plan, results, relevance)
-    labels = labels0.astype(np.int64) + 1
+        relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
+        advice = relevance_advice(prepared.typed, schema, setup, results, relevance)
+    labels = clusters.astype(np.int64) + 1
     return Segmentation(
         prepared,
-        plan,
+        setup,
         results,
         choice,
         model,

@@ -21,4 +21,4 @@ def source_frame(
     if choices.query is not None:
         raise DataError("a query (--query) reads from a database: give a PostgreSQL URL or a "
                         "DuckDB file.")  # fmt: skip
-    return build_customer_frame(source.tables, choices), source.unusable
+    return build_customer_frame(source.tables, choices), source.left_out

@@ -1,11 +1,10 @@
 """The feature plan carried out as SQL, in the database (PostgreSQL, DuckDB).
 
 The plan is made from a peek at each table, as for every executor. The database joins the
-lookups and aggregates the transaction log per customer; only the peeks, the small lookup
-tables, the customers and one aggregated row per customer come back. Dates are read where
-pandas reads them (features.dates), from the extremes the database finds. It finds what the
-pandas executor finds, and ends in the same last step (features.executing.combined).
-"""
+lookups and aggregates the transaction log per customer; what comes back is the peeks, the small
+lookup tables, the customers table and one aggregated row per customer (and, for a log's dates
+held as text, each customer's distinct dates, read here as pandas reads them). It finds what the
+pandas executor finds, and ends in the same last step (features.executing.combined)."""
 
 from __future__ import annotations
 
@@ -47,17 +46,17 @@ def database_frame(
         if choices.customers is None:
             choices = replace(choices, customers=QUERY_TABLE)
     peeks: dict[str, pd.DataFrame] = {}
-    unusable: dict[str, dict[str, str]] = {}
+    left_out: dict[str, dict[str, str]] = {}
     chosen_names = {choices.customers, choices.transactions}
     for name in db.tables:
         try:
-            peeks[name], dropped = db.peek(name, PEEK_ROWS)
+            peeks[name], columns_left_out = db.peek(name, PEEK_ROWS)
         except DataError:
             if name in chosen_names:
                 raise
             continue  # a table this user may not read plays no part unless it is asked for
-        if dropped:
-            unusable[name] = dropped
+        if columns_left_out:
+            left_out[name] = columns_left_out
     chosen = pick_tables(peeks, choices, noun="table")
     lookups = lookup_tables(
         peeks,
@@ -86,7 +85,7 @@ def database_frame(
         return distinct_values(column, columns, lookups, from_log)
 
     plan = make_plan(peeks, choices, lookups=lookups, values=values, noun="table")
-    return execute(db, plan, lookups), unusable
+    return execute(db, plan, lookups), left_out
 
 
 def execute(db: Database, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]) -> CustomerFrame:

@@ -49,12 +49,12 @@ def report_markdown(seg: Segmentation) -> str:
     head = [
         f"# segscope report: {_md(display_name(prep.source) or 'data')}",
         "",
-        f"- customers: {prep.rows:,}; seed: {seg.plan.seed}",
+        f"- customers: {prep.rows:,}; seed: {seg.setup.seed}",
         f"- chosen k: **{choice.k}** ({choice.reason})",
         f"- numeric features: {_md(', '.join(prep.schema.numeric)) or 'none'}",
         f"- categorical features: {_md(', '.join(prep.schema.categorical)) or 'none'}",
-        *[f"- excluded: {_md(c)} ({_md(r)})" for c, r in prep.schema.excluded.items()],
-        *[f"- {_md(n)}" for n in seg.plan.notes()],
+        *[f"- left out: {_md(c)} ({_md(r)})" for c, r in prep.schema.left_out.items()],
+        *[f"- {_md(n)}" for n in seg.setup.notes()],
         "",
     ]
     compare = []

@@ -32,24 +32,24 @@ def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
 
 def summary(seg: Segmentation) -> dict[str, Any]:
     """Everything needed to know what was done (summary.json)."""
-    prep, plan = seg.prepared, seg.prepared.frame.plan
+    prep, setup = seg.prepared, seg.prepared.frame.plan
     return clean(
         {
             "input": prep.source,
-            "engine": seg.plan.engine,
-            "customers_sheet": plan.customers,
-            "transactions_sheet": plan.transactions,
-            "key": plan.key,
+            "engine": seg.setup.engine,
+            "customers_sheet": setup.customers,
+            "transactions_sheet": setup.transactions,
+            "key": setup.key,
             "rows": prep.rows,
             "k": seg.choice.k,
             "best_silhouette_k": seg.choice.best_silhouette_k,
             "knee": seg.choice.knee,
             "reason": seg.choice.reason,
-            "seed": seg.plan.seed,
+            "seed": seg.setup.seed,
             "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
             "weights": prep.weights,
             "transformed_columns": len(prep.columns),
-            "excluded": prep.schema.excluded,
+            "left_out": prep.schema.left_out,
             "roles": prep.schema.to_dict(),
             "gaps": {
                 c: {
@@ -62,9 +62,9 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             },
             "decisions": prep.frame.decisions,
             "sampling": {
-                "fit_rows": seg.plan.fit_rows,
-                "silhouette_rows": seg.plan.silhouette_rows,
-                "notes": seg.plan.notes(),
+                "fit_rows": seg.setup.fit_rows,
+                "silhouette_rows": seg.setup.silhouette_rows,
+                "notes": seg.setup.notes(),
             },
             "warnings": seg.warnings,
             "what_the_words_rest_on": what_can_be_said(prep.frame.meanings),

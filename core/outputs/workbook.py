@@ -1,10 +1,11 @@
 """segments.xlsx: the result as a workbook for a marketing colleague (written by XlsxWriter).
 
-Sheets: Segments (the table and the words), Profiles (every figure), Sweep (the table and the
-elbow and silhouette as native Excel charts), Warnings (and what the words rest on), and How it
-was built. Every sheet has a frozen header, column widths that fit, and percentages formatted
-as percentages. Text from the data is written as text (never a formula), control characters
-made visible."""
+Sheets: Segments (the table and the words), Profiles (every figure, the segments.csv table),
+Sweep (the table, and the elbow and silhouette as native Excel charts), Relevance (how much each
+feature separates the segments), Warnings (with the sampling notes and what the words rest on)
+and How it was built. Every sheet has a frozen header, column widths that fit, and percentages
+formatted as percentages. Text from the data is written as text (never a formula), control
+characters made visible."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def write_workbook(seg: Segmentation, path: Path, profiles: pd.DataFrame) -> Non
     _sheet(book, formats, "Relevance", relevance_view(seg.relevance).frame())
     notes = [
         *(("warning", w) for w in seg.warnings),
-        *(("note", n) for n in seg.plan.notes()),
+        *(("note", n) for n in seg.setup.notes()),
         ("what the words rest on", what_can_be_said(prep.frame.meanings)),
         ("chosen k", f"{seg.choice.k}: {seg.choice.reason}"),
     ]

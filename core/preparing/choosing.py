@@ -18,11 +18,11 @@ from segscope.core.text import names, quoted
 
 
 def decide_features(
-    frame: CustomerFrame, choices: DataChoices, unusable: dict[str, str] | None = None
+    frame: CustomerFrame, choices: DataChoices, left_out: dict[str, str] | None = None
 ) -> tuple[Schema, pd.DataFrame]:
     """The roles of the customer table's columns and its typed features: inferred, the user's
     choices applied, and numbers that repeat others left out (unless kept)."""
-    schema = resolve_schema(frame, choices, unusable)
+    schema = resolve_schema(frame, choices, left_out)
     features = typed_features(frame.data, schema, frame.reference_date)
     if choices.keep_redundant:
         return schema, features
@@ -30,12 +30,12 @@ def decide_features(
     repeated = redundant_features(features[schema.numeric], choices.roles, prefer)
     if not repeated:
         return schema, features
-    schema = resolve_schema(frame, choices, {**(unusable or {}), **repeated})
+    schema = resolve_schema(frame, choices, {**(left_out or {}), **repeated})
     return schema, features[[c for c in features.columns if c in schema.features]]
 
 
 def resolve_schema(
-    frame: CustomerFrame, choices: DataChoices, unusable: dict[str, str] | None = None
+    frame: CustomerFrame, choices: DataChoices, left_out: dict[str, str] | None = None
 ) -> Schema:
     """The roles of `frame`'s columns: inferred, then the user's roles, weights and features."""
     roles = dict(choices.roles)
@@ -47,20 +47,20 @@ def resolve_schema(
             raise DataError(f"the weight names an unknown column {quoted(name)}.")
         if weight == 0:
             roles[name] = Role.IGNORED
-    if choices.features is not None:
-        unknown = [c for c in choices.features if c not in columns]
+    if choices.only_features is not None:
+        unknown = [c for c in choices.only_features if c not in columns]
         if unknown:
             raise DataError(
                 f"unknown feature column(s) {names(unknown)}. Columns are: "
                 f"{names(map(str, frame.data.columns), 3)}."
             )
-        auto = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
+        auto = infer_schema(frame.data, frame.key, roles, coded, left_out, built)
         for col in auto.columns:
-            if col.name not in choices.features and col.role is not Role.KEY:
+            if col.name not in choices.only_features and col.role is not Role.KEY:
                 roles.setdefault(col.name, Role.IGNORED)
-            elif col.name in choices.features and col.role is Role.IGNORED:
+            elif col.name in choices.only_features and col.role is Role.IGNORED:
                 roles.setdefault(col.name, _forced_feature_role(frame.data[col.name]))
-    schema = infer_schema(frame.data, frame.key, roles, coded, unusable, built)
+    schema = infer_schema(frame.data, frame.key, roles, coded, left_out, built)
     for name, weight in choices.weights.items():
         if weight and name not in schema.features:
             instead = (

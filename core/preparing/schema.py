@@ -162,7 +162,7 @@ def infer_schema(
     cols += [ColumnRole(n, Role.IGNORED, why) for n, why in left_out.items() if n not in present]
     schema = Schema(cols)
     if not schema.features:
-        reasons = [f"{quoted(n, 30)}: {r}" for n, r in schema.excluded.items()]
+        reasons = [f"{quoted(n, 30)}: {r}" for n, r in schema.left_out.items()]
         more = f"; and {len(reasons) - 2} more" if len(reasons) > 2 else ""
         raise DataError(
             f"no usable feature ({'; '.join(reasons[:2])}{more}). "

@@ -16,7 +16,7 @@ def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     cannot be used as values left out (and why): dates as dates, decimals as numbers."""
     import pyarrow as pa
 
-    dropped: dict[str, str] = {}
+    columns_left_out: dict[str, str] = {}
     columns, names = [], []
     for spec, raw in zip(table.schema, table.columns, strict=True):
         column = _plain_arrow(raw, pa)
@@ -26,7 +26,7 @@ def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
             else None
         )
         if why:
-            dropped[spec.name] = why
+            columns_left_out[spec.name] = why
         else:
             columns.append(column)
             names.append(spec.name)
@@ -34,7 +34,7 @@ def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     for col in frame.columns:
         frame[col] = _plain_values(frame[col])
     frame.columns = unique_names(list(frame.columns))
-    return frame, dropped
+    return frame, columns_left_out
 
 
 def _plain_arrow(column: Any, pa: Any) -> Any:

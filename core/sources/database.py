@@ -20,14 +20,12 @@ from typing import Any
 
 import pandas as pd
 
+from segscope.core.environment import DB_TIMEOUT
 from segscope.core.errors import DataError, UsageError
-from segscope.core.limits import whole_number
 from segscope.core.locations import database_kind, first_line, masked, secrets
 from segscope.core.sources.arrow_tables import arrow_frame
 from segscope.core.text import one_line, quoted
 
-TIMEOUT_ENV = "SEGSCOPE_DB_TIMEOUT"  # seconds a statement may run (default DEFAULT_TIMEOUT)
-DEFAULT_TIMEOUT = 600
 CONNECT_TIMEOUT = 10  # seconds to reach a server
 QUERY_TABLE = "query"  # the name a --query's result goes by
 
@@ -139,9 +137,8 @@ def _said(exc: BaseException) -> str:
 
 
 def timeout() -> int:
-    """Seconds a statement may run (SEGSCOPE_DB_TIMEOUT, default DEFAULT_TIMEOUT)."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    return whole_number(text, TIMEOUT_ENV, "seconds") if text else DEFAULT_TIMEOUT
+    """Seconds a statement may run (SEGSCOPE_DB_TIMEOUT, default 600)."""
+    return DB_TIMEOUT.number()
 
 
 def open_database(location: str, write: bool = False) -> Database:

@@ -41,7 +41,7 @@ class Source:
 
     location: str
     tables: dict[str, Any]  # name -> pandas DataFrame (or an engine's own table)
-    unusable: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> why
+    left_out: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> why
     engine: str = LOCAL  # the engine that opened it (see Engine.identity)
     timings: Timings = field(default_factory=Timings)  # the time it took to read
     database: Any = None  # an open sources.database.Database, when the location is a database
@@ -93,13 +93,13 @@ def read_source(path: str | os.PathLike[str]) -> Source:
     with timings.stage("load"):
         kind = file_kind(p)
         lim = limits()
-        unusable: dict[str, dict[str, str]] = {}
+        left_out: dict[str, dict[str, str]] = {}
         if kind == "excel":
             tables = read_excel(p, lim)
         elif kind == "parquet":
-            frame, dropped = read_parquet(p, lim)
+            frame, columns_left_out = read_parquet(p, lim)
             tables = {table_name(p): frame}
-            unusable = {table_name(p): dropped} if dropped else {}
+            left_out = {table_name(p): columns_left_out} if columns_left_out else {}
         elif kind == "text":
             tables = {table_name(p): read_text(p, lim)}
         else:
@@ -108,7 +108,7 @@ def read_source(path: str | os.PathLike[str]) -> Source:
             if df.empty:
                 at = f"{where}, sheet {quoted(name)}" if kind == "excel" else where
                 raise DataError(f"{at} has a header but no rows.")
-    return Source(str(path), tables, unusable, timings=timings)
+    return Source(str(path), tables, left_out, timings=timings)
 
 
 def _open_database(location: str) -> Source:

@@ -107,6 +107,6 @@ def test_parquet_columns_that_are_not_values(tmp_path: Path) -> None:
                    "--out", out)  # fmt: skip
     assert ran.code == 0, ran.err
     summary = json.loads((out / "summary.json").read_text())
-    assert "nested" in summary["excluded"]["tags"] and "nested" in summary["excluded"]["address"]
-    assert "binary" in summary["excluded"]["blob"]
+    assert "nested" in summary["left_out"]["tags"] and "nested" in summary["left_out"]["address"]
+    assert "binary" in summary["left_out"]["blob"]
     assert {"spend", "visits", "wait", "seen"} <= set(summary["features"]["numeric"])

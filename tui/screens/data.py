@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from segscope.core.engines.results import Prepared
 
 PREVIEW_ROWS = 50
-WEIGHT_STEPS = [1.0, 0.5, 0.25, 2.0]
 NONE = "(none)"
 
 
@@ -181,10 +179,9 @@ class DataScreen(SessionScreen):
         if value == current:
             return
         if event.select.id == "customers":
-            choices = replace(choices, customers=value, key=None, roles={})
+            choices = choices.with_customers(value)
         else:
-            choices = replace(choices, transactions=value, use_transactions=value is not None)
-            choices = replace(choices, roles={}, customers=plan.customers)
+            choices = choices.with_transactions(value, plan.customers)
         if choices.customers is None and choices.transactions is None:
             self.notify("Choose a customers or a transactions sheet.", severity="warning")
             return
@@ -224,29 +221,14 @@ class DataScreen(SessionScreen):
                 markup=False,
             )
             return
-        weights = dict(s.prepared.choices.weights)
-        now = weights.get(column, 1.0)
-        steps = WEIGHT_STEPS
-        weights[column] = steps[(steps.index(now) + 1) % len(steps)] if now in steps else 1.0
-        if weights[column] == 1.0:
-            weights.pop(column)
-        self.post_message(ChangeChoices(replace(s.prepared.choices, weights=weights)))
+        self.post_message(ChangeChoices(s.prepared.choices.next_weight(column)))
 
     def set_role(self, column: str, role: str) -> None:
         """Override one column's role ('auto' returns it to the guess) and prepare again."""
         s = self.session
-        if s.prepared is None:
-            return
-        choices = s.prepared.choices  # the last choices that worked
-        roles = dict(choices.roles)
-        if role == "auto":
-            roles.pop(column, None)
-        else:
-            roles[column] = Role(role)
-        key = column if role == "key" else choices.key
-        if role != "key" and column == choices.key:
-            key = None
-        self.post_message(ChangeChoices(replace(choices, roles=roles, key=key, features=None)))
+        if s.prepared is not None:  # the last choices that worked
+            chosen = None if role == "auto" else Role(role)
+            self.post_message(ChangeChoices(s.prepared.choices.with_role(column, chosen)))
 
     # --- drawing -------------------------------------------------------------------------------
 

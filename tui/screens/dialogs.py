@@ -14,7 +14,7 @@ from textual.widgets import Button, Label, Static
 
 from segscope.core.describing.views import categories_view, crosstab_view, numbers_view
 from segscope.core.describing.words import compare_text, what_can_be_said
-from segscope.core.text import number, one_line
+from segscope.core.text import agreement, one_line
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
 
@@ -122,7 +122,7 @@ class SegmentDetailScreen(ModalScreen[None]):
                 Text.assemble(("Recommendation (heuristic): ", "bold"), one_line(p.recommendation))
             )
             yield Static(
-                f"Stability: {number(p.stability)} (how well this segment reappears when the "
+                f"Stability: {agreement(p.stability)} (how well this segment reappears when the "
                 "data is resampled; 1 = always the same customers)"
             )
             yield ViewTable(id="numbers")
@@ -151,7 +151,7 @@ class WhyScreen(ModalScreen[None]):
         text = Text.assemble((f"k = {seg.choice.k}", "bold"), f": {one_line(seg.choice.reason)}")
         for w in seg.warnings:
             text.append(f"\n\n⚠ {one_line(w)}", style="yellow")
-        for n in seg.plan.notes():
+        for n in seg.setup.notes():
             text.append(f"\n\nℹ {one_line(n)}", style="dim")
         text.append(f"\n\n{what_can_be_said(seg.prepared.frame.meanings)}")
         if seg.like is not None:

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from segscope.core.errors import DataError, OutputExists
+from segscope.core.errors import DataError
 from segscope.core.files import OUTPUT_FILES, OutputFolder, default_out_dir
 from segscope.core.text import one_line
 from segscope.tui.messages import CopySegments, ExportTo
@@ -50,27 +50,25 @@ class ExportScreen(SessionScreen):
             self.notify("Type an output folder first (e).", severity="warning")
             return
         target = Path(value).expanduser()
-        inputs = self.session.inputs
-        try:
-            OutputFolder(target, False, inputs).check()
-        except OutputExists:
-            try:
-                OutputFolder(target, True, inputs).check()
-            except OutputExists as exc:
-                self.notify(one_line(exc), title="Not written", severity="error", markup=False)
-                return
-
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self.post_message(ExportTo(target, True))
-
-            question = f"{one_line(target, 80)} holds an earlier segscope output. Replace it?"
-            self.app.push_screen(ConfirmScreen(question), answer)
+        run = self.session.run
+        if run is None or self.session.segmentation is None:
+            self.notify("Nothing to export yet: run a sweep (screen 2).", severity="warning")
             return
-        except DataError as exc:  # a folder that cannot be written
+        try:  # the engine that ran the sweep says whether its outputs may be written there
+            replaces = run.engine.check_outputs(OutputFolder(target, True, self.session.inputs))
+        except DataError as exc:
             self.notify(one_line(exc), title="Not written", severity="error", markup=False)
             return
-        self.post_message(ExportTo(target, False))
+        if not replaces:
+            self.post_message(ExportTo(target, False))
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.post_message(ExportTo(target, True))
+
+        question = f"{one_line(target, 80)} holds an earlier segscope output. Replace it?"
+        self.app.push_screen(ConfirmScreen(question), answer)
 
     def action_edit(self) -> None:
         self.query_one("#out-path", Input).focus()

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from segscope.core.describing.views import segments_view
-from segscope.core.text import one_line
+from segscope.core.text import agreement, one_line
 from segscope.tui.messages import CopySegments
 from segscope.tui.screens.base import SessionScreen
 from segscope.tui.screens.dialogs import SegmentDetailScreen, WhyScreen
@@ -77,12 +77,14 @@ class SegmentsScreen(SessionScreen):
         title.update(
             Text.assemble(
                 (f"{seg.choice.k} segments", "bold"),
-                f" of {seg.prepared.rows:,} customers · seed {seg.plan.seed} · "
+                f" of {seg.prepared.rows:,} customers · seed {seg.setup.seed} · "
                 f"{one_line(seg.choice.reason)} · Enter: detail",
             )
         )
         table.show(segments_view(seg.profiles))
-        strong = [f"{one_line(r.feature, 30)} {r.score:.2f}" for r in seg.relevance if not r.weak]
+        strong = [
+            f"{one_line(r.feature, 30)} {agreement(r.score)}" for r in seg.relevance if not r.weak
+        ]
         text = Text.assemble(("Separates most: ", "bold"), ", ".join(strong[:5]) or "nothing")
         count = len(seg.warnings)
         if count:

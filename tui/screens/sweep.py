@@ -131,16 +131,16 @@ class SweepScreen(SessionScreen):
 
     def sync(self) -> None:
         s = self.session
-        results, plan, seg = s.results, s.plan, s.segmentation
+        results, setup, seg = s.results, s.setup, s.segmentation
         chosen = seg.choice.k if seg else None
         knee = seg.choice.knee if seg else None
         bar = self.query_one("#progress", ProgressBar)
         bar.display = s.sweeping or bool(results)  # no idle animation before the first run
-        if plan is not None:
-            bar.update(total=len(plan.ks), progress=len(results))
+        if setup is not None:
+            bar.update(total=len(setup.ks), progress=len(results))
         self.query_one("#sweep-status", Static).update(Text(self._status()))
-        where = s.where
-        master = f" {where.spark_master or 'local[*]'}" if where.engine == "spark" else ""
+        where = s.engine_settings
+        master = f" {where.master}" if where.engine == "spark" else ""
         engine = Text.assemble("engine ", (where.engine, "bold"), one_line(master, 40))
         self.query_one("#engine", Static).update(engine)
         rows = s.prepared.rows if s.prepared else 0
@@ -154,11 +154,13 @@ class SweepScreen(SessionScreen):
         s = self.session
         if s.prepared is None:
             return "Load a file first (1)."
-        if s.sweeping and s.plan is None:
-            return f"{s.stage or 'preparing'} on the {s.where.engine} engine… (Esc cancels)"
+        if s.sweeping and s.setup is None:
+            return (
+                f"{s.stage or 'preparing'} on the {s.engine_settings.engine} engine… (Esc cancels)"
+            )
         if s.sweeping:
             done = len(s.results)
-            total = len(s.plan.ks) if s.plan else 0
+            total = len(s.setup.ks) if s.setup else 0
             if total and done == total:
                 return f"{s.stage or 'final fit'}: segments of all {s.prepared.rows:,} customers…"
             return f"sweeping… {done}/{total} (Esc cancels)"
@@ -166,7 +168,7 @@ class SweepScreen(SessionScreen):
             return f"cancelled after {len(s.results)} k; r runs again"
         if not s.results:
             return f"{s.prepared.rows:,} customers ready · r runs"
-        notes = s.plan.notes() if s.plan else []
+        notes = s.setup.notes() if s.setup else []
         return "done" + (" · sampled (see below)" if notes else "")
 
     def _choice_text(self) -> Text:

@@ -6,9 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from segscope.core.text import one_line
-
-SCREENS = (("1", "Data", "data"), ("2", "Sweep", "sweep"), ("3", "Segments", "segments"),
-           ("4", "Export", "export"))  # fmt: skip
+from segscope.tui.modes import SCREENS
 
 
 class AppBar(Static):

@@ -20,7 +20,7 @@ INSTALL_HINT = (
 
 
 def spark_engine(master: str | None = None, labels_uri: str | None = None) -> SparkEngine:
-    """A Spark engine on `master` (default: local[*], every core of this machine)."""
+    """A Spark engine on `master` (default: settings.DEFAULT_SPARK_MASTER)."""
     if importlib.util.find_spec("pyspark") is None:
         raise DataError(INSTALL_HINT)
     from segscope.core.engines.spark.engine import SparkEngine

@@ -27,7 +27,7 @@ from segscope.core.clustering.choice import choose_k
 from segscope.core.clustering.crosstab import results_for
 from segscope.core.clustering.final import inverse_order, size_order
 from segscope.core.clustering.stability import stability_sample
-from segscope.core.clustering.sweep import KResult, SampleScorer, SweepPlan, plan_sweep
+from segscope.core.clustering.sweep import KResult, SampleScorer, SweepSetup, set_up_sweep
 from segscope.core.describing.profiles import TOP_CATEGORIES, SegmentStats
 from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.engines.spark.features import build_customer_table, spark_plan, to_pandas
@@ -49,7 +49,7 @@ from segscope.core.models.numbering import earlier_space, like_report, match_to_
 from segscope.core.preparing.choosing import decide_features
 from segscope.core.preparing.preprocess import fit_preprocessor, gaps_of, transform
 from segscope.core.roles import Schema
-from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.settings import DEFAULT_SPARK_MASTER, DataChoices, SweepSettings
 from segscope.core.sources.reading import Source
 from segscope.core.text import one_line
 from segscope.core.timings import Timings
@@ -102,7 +102,7 @@ class SparkEngine:
     name = "spark"
 
     def __init__(self, master: str | None = None, labels_uri: str | None = None) -> None:
-        self.master = master or "local[*]"
+        self.master = master or DEFAULT_SPARK_MASTER
         self.labels_uri = labels_uri
 
     @property
@@ -126,8 +126,8 @@ class SparkEngine:
         timings = source.timings.then()
         stage = timings.stage("features")  # Spark computes lazily: features and preprocessing
         with stage, about(source.location), cancellable(spark, "segscope-prepare", None):
-            plan, lookups = spark_plan(source.tables, choices)
-            table, findings = build_customer_table(source.tables, plan, lookups)
+            setup, lookups = spark_plan(source.tables, choices)
+            table, findings = build_customer_table(source.tables, setup, lookups)
             table = table.withColumn(PICK, _pick(table.columns, PREPARE_SEED)).persist()
             count = findings.customer_rows
             if count < 3:
@@ -135,7 +135,7 @@ class SparkEngine:
                     f"{display_name(source.location)}: only {count} customer(s): segmenting "
                     "needs at least 3 rows."
                 )
-            frame = described(to_pandas(_sample(table, count).drop(PICK)), plan, findings)
+            frame = described(to_pandas(_sample(table, count).drop(PICK)), setup, findings)
             schema, features = decide_features(frame, choices)
             typed, missing = spark_typed_features(table, schema, frame.reference_date, [PICK])
             spark_prep = fit_spark_preprocessing(typed, count, schema, choices.weights, missing)
@@ -161,14 +161,15 @@ class SparkEngine:
             timings=timings,
         )
 
-    def check_outputs(self, folder: OutputFolder) -> None:
-        folder.check()
+    def check_outputs(self, folder: OutputFolder) -> bool:
+        replaces = folder.check()
         uri = labels_location(folder.target, self.labels_uri)
         if not folder.force and not URL.match(uri) and Path(uri).exists():
             raise OutputExists(
                 f"{one_line(uri, 200)} already exists. Choose another output or --labels-uri, or "
                 "allow overwriting (--force)."
             )
+        return replaces
 
     def compare(self, prepared: Prepared, results: list[KResult], a: int, b: int) -> pd.DataFrame:
         with cancellable(get_session(self.master), "segscope-compare", None):
@@ -179,11 +180,11 @@ class SparkEngine:
         prepared: Prepared,
         settings: SweepSettings,
         should_stop: Callable[[], bool] | None = None,
-    ) -> tuple[SweepPlan, Iterator[KResult]]:
+    ) -> tuple[SweepSetup, Iterator[KResult]]:
         _spark(prepared)
-        sampled = plan_sweep(prepared.X, settings.ks, settings.seed)
+        sampled = set_up_sweep(prepared.X, settings.ks, settings.seed)
         spark = get_session(self.master)
-        plan = SweepPlan(
+        setup = SweepSetup(
             sampled.ks,
             prepared.rows,
             prepared.rows,
@@ -201,25 +202,25 @@ class SparkEngine:
                 "a different number",
             ),
         )
-        return plan, self._sweep(prepared, plan, should_stop)
+        return setup, self._sweep(prepared, setup, should_stop)
 
     def _sweep(
-        self, prep: Prepared, plan: SweepPlan, should_stop: Callable[[], bool] | None
+        self, prep: Prepared, setup: SweepSetup, should_stop: Callable[[], bool] | None
     ) -> Iterator[KResult]:
         spark = get_session(self.master)
         data = _spark(prep)
         X = prep.X
-        stab_idx = stability_sample(len(X), plan.seed)
-        scorer = SampleScorer(X, X[stab_idx], plan.seed)
+        stab_idx = stability_sample(len(X), setup.seed)
+        scorer = SampleScorer(X, X[stab_idx], setup.seed)
         evaluator = ClusteringEvaluator(
             featuresCol=FEATURES, predictionCol=CLUSTER, distanceMeasure="squaredEuclidean"
         )
-        for k in plan.ks:
+        for k in setup.ks:
             if should_stop and should_stop():
                 raise Cancelled()
             started = time.perf_counter()
             with cancellable(spark, f"segscope-k{k}", should_stop):
-                km = fit_spark_kmeans(data.table, k, plan.seed)
+                km = fit_spark_kmeans(data.table, k, setup.seed)
                 summary = km.summary
                 inertia, sizes = float(summary.trainingCost), list(summary.clusterSizes)
                 if len(sizes) < k:
@@ -242,11 +243,11 @@ class SparkEngine:
             )
 
     def segment(
-        self, prepared: Prepared, plan: SweepPlan, results: list[KResult], settings: SweepSettings
+        self, prepared: Prepared, setup: SweepSetup, results: list[KResult], settings: SweepSettings
     ) -> Segmentation:
         data = _spark(prepared)
         spark = get_session(self.master)
-        timings = sweep_timings(prepared, plan, results)
+        timings = sweep_timings(prepared, setup, results)
         with timings.stage("final fit"):
             choice = choose_k(results, settings.k)
             result = next(r for r in results if r.k == choice.k)
@@ -268,20 +269,20 @@ class SparkEngine:
             sk_centres = to_sklearn_centres(centres, data.preprocessing, prepared.preprocessor)
             sk_centres = sk_centres.astype(np.float32)
             km = KMeans(n_clusters=choice.k, init=sk_centres, n_init=1, max_iter=1).fit(sk_centres)
-            X_sk = transform(prepared.preprocessor, prepared.features)
+            X_sk = transform(prepared.preprocessor, prepared.typed)
             agree = float(np.mean(km.predict(X_sk) == sample_labels))
-            plan = dataclasses.replace(
-                plan,
+            setup = dataclasses.replace(
+                setup,
                 engine_notes=(
-                    *plan.engine_notes,
+                    *setup.engine_notes,
                     f"the saved model is Spark's centres in a scikit-learn pipeline learnt on "
                     f"the {len(X_sk):,}-row sample: it gives {agree:.1%} of that sample Spark's "
                     "segment",
                 ),
             )
-            model = segment_model(prepared, plan, results, choice.k, km, X_sk, stats)
+            model = segment_model(prepared, setup, results, choice.k, km, X_sk, stats)
         seg = finish_segmentation(
-            prepared, plan, results, choice, model, sample_labels, stats, comparison, timings
+            prepared, setup, results, choice, model, sample_labels, stats, comparison, timings
         )
         key = prepared.schema.key
         out = labelled.select(key, SEGMENT) if key else labelled.drop(FEATURES)

@@ -15,6 +15,7 @@ from typing import Any
 
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.locations import first_line
+from segscope.core.settings import DEFAULT_SPARK_MASTER
 from segscope.core.text import one_line
 
 # The JVM's output (Spark's log included) goes to a file: on the terminal it would scribble
@@ -55,11 +56,11 @@ _sessions: dict[str, Any] = {}  # master -> its session (Spark allows one per pr
 
 
 def get_session(master: str | None = None) -> Any:
-    """The (one) SparkSession of this process, on `master` (default: local[*]).
+    """The (one) SparkSession of this process, on `master` (default: settings.DEFAULT_SPARK_MASTER).
 
     Asking for another master stops the running session first.
     """
-    master = master or "local[*]"
+    master = master or DEFAULT_SPARK_MASTER
     if master in _sessions:
         return _sessions[master]
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
