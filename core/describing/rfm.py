@@ -167,17 +167,20 @@ def _rank(name: str) -> int:
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
     """1 + floor(5 x (customers with a worse value) / customers scored); <NA> when missing."""
-    v = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     known = np.isfinite(v)
-    out = pd.Series(pd.array(np.full(len(v), pd.NA), dtype="Int8"), index=values.index)
-    n = int(known.sum())
-    if n == 0:
-        return out
     x = v[known] if higher_is_better else -v[known]
-    ordered = np.sort(x)
-    worse = np.searchsorted(ordered, x, side="left")  # customers with a strictly worse value
-    out[known] = (1 + (SCORES * worse) // n).astype("int8")
-    return out
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    ordered = x[order]
+    starts = np.ones(n, dtype=bool)  # where a run of equal values begins, in sorted order
+    starts[1:] = ordered[1:] != ordered[:-1]
+    worse = np.empty(n, dtype=np.int64)  # customers with a strictly worse value
+    worse[order] = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    scores = np.zeros(len(v), dtype=np.int8)
+    if n:
+        scores[known] = 1 + (SCORES * worse) // n
+    return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index)
 
 
 def name_cells(scores: pd.DataFrame, measures: tuple[str, ...]) -> pd.Series:

@@ -101,12 +101,6 @@ class Segmentation:
     rfm_missing: str = ""  # ... or why there are none
     movement: Movement | None = None  # who moved since an earlier run's labels
 
-    @property
-    def sampled(self) -> bool:
-        """Whether the per-customer figures (labels here, rules, RFM) are of a sample of the
-        customers (the Spark engine's driver sample) rather than of every one."""
-        return len(self.labels) < self.prepared.rows
-
     def numbered_like(self) -> str | None:
         """The fingerprint of the model this run's segment numbers follow: an earlier model's
         (--like), else none (numbered by size)."""

@@ -3,7 +3,7 @@ stability of each segment, the relevance of each feature, a rule per segment and
 
 Every step here works on the customers this machine holds: every customer with the local
 engine, the driver sample with Spark (whose labels for every customer Spark writes); figures
-computed on a sample say so (Segmentation.sampled)."""
+computed on a sample say so (in the rules' and the RFM cells' notes)."""
 
 from __future__ import annotations
 
