@@ -93,7 +93,12 @@ def test_a_sweep_numbered_like_last_month_says_who_moved_everywhere(
     assert "## Who moved since run/labels.csv" in (out / "report.md").read_text()
     sheet = load_workbook(out / "segments.xlsx", read_only=True)["Moved"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("earlier segment", "segment now", "customers", "share of the earlier segment")
+    assert rows[0] == (
+        "earlier segment",
+        "segment now",
+        "customers",
+        "share of the earlier segment",
+    )
     assert sum(r[2] for r in rows[1:] if isinstance(r[1], int) and isinstance(r[0], int)) == 350
 
 

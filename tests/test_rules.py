@@ -3,6 +3,7 @@ DuckDB runs to the same customers as the rules in Python."""
 
 from __future__ import annotations
 
+import json
 import math
 from functools import cache
 from pathlib import Path
@@ -143,7 +144,7 @@ def _duckdb_assignment(out: Path, seg: Segmentation) -> pd.Series:
     sql = (out / "rules.sql").read_text()
     key = seg.labels_frame().columns[0]
     features = str(out / "features.csv").replace("'", "''")
-    query = f'SELECT "{key}" AS key, ({sql}\n) AS rule FROM read_csv(\'{features}\')'
+    query = f"SELECT \"{key}\" AS key, ({sql}\n) AS rule FROM read_csv('{features}')"
     result = duckdb.sql(query).df()
     return result.set_index("key")["rule"].fillna(0).astype("int64")
 
@@ -178,6 +179,17 @@ def test_the_sql_assigns_every_customer_as_the_rules_do(
     assert math.isclose(seg.rules.agreement, float(np.mean(by_python.to_numpy() == labels)))
     if which == "sample":
         assert seg.rules.agreement > 0.9 and all(p.rule and p.rule.good for p in seg.profiles)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rules"]["agreement"] == pytest.approx(seg.rules.agreement)
+    said = [(r["segment"], r["precision"], r["recall"]) for r in summary["rules"]["segments"]]
+    assert said == [
+        (p.rule.segment, p.rule.precision, p.rule.recall) for p in seg.profiles if p.rule
+    ]
+    assert summary["rfm"]["measures"] == ["recency", "frequency"]  # neither workbook has amounts
+    assert summary["segments"][0]["rfm_cells"] == dict(seg.profiles[0].rfm)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## A rule per segment" in report and "## RFM cells" in report
+    assert "### The bounds used" in report and "recency and frequency only" in report
 
 
 def test_features_csv_holds_each_feature_in_its_own_unit(shop_xlsx: Path, tmp_path: Path) -> None:

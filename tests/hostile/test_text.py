@@ -56,7 +56,8 @@ def test_the_command_shows_data_text_literally(swept) -> None:  # type: ignore[n
 
 def test_outputs_hold_data_text_literally(swept) -> None:  # type: ignore[no-untyped-def]
     _, out = swept
-    for name in ("report.md", "segments.csv", "summary.json", "labels.csv", "sweep.csv"):
+    names = ("report.md", "segments.csv", "summary.json", "labels.csv", "sweep.csv")
+    for name in (*names, "features.csv", "rules.sql"):
         text = (out / name).read_text()
         assert not has_control(text), name
     report = (out / "report.md").read_text()
@@ -78,7 +79,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("name", ["segments.csv", "labels.csv"])
+@pytest.mark.parametrize("name", ["segments.csv", "labels.csv", "features.csv"])
 def test_no_formula_reaches_a_spreadsheet(swept, name: str) -> None:  # type: ignore[no-untyped-def]
     _, out = swept
     cells = _cells(out / name)

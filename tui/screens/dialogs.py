@@ -216,6 +216,13 @@ class WhyScreen(ModalScreen[None]):
         for n in seg.setup.notes():
             text.append(f"\n\nℹ {one_line(n)}", style="dim")
         text.append(f"\n\n{what_can_be_said(seg.prepared.frame.meanings)}")
+        if seg.rules is not None:
+            text.append(f"\n\n{one_line(seg.rules.summary_line())}.")
+        if seg.rfm is not None:
+            bounds = "\n".join(f"  {one_line(line)}" for line in seg.rfm.bounds_lines())
+            text.append(f"\n\n{one_line(seg.rfm.what())}. The bounds used:\n{bounds}")
+        elif seg.rfm_missing:
+            text.append(f"\n\n{one_line(seg.rfm_missing)}")
         if seg.like is not None:
             text.append("\n\n" + "\n".join(one_line(line) for line in seg.like.lines()))
         with VerticalScroll(classes="dialog wide", id="why") as box:
