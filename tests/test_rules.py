@@ -120,6 +120,22 @@ def test_a_segment_no_short_rule_describes_says_so() -> None:
     assert "CAST(NULL AS INTEGER)" in rules.case_sql()
 
 
+def test_gaps_that_make_a_segment_are_said_as_gaps() -> None:
+    """A tree splits the values from the gaps with an infinite threshold (seen on real tables):
+    it is said as 'is missing' / 'is known', never 'at most inf'."""
+    rng = np.random.default_rng(4)
+    income = np.r_[np.full(300, np.nan), rng.uniform(1000, 5000, 700)]
+    city = np.r_[np.full(300, None), rng.choice(["a", "b"], 700)]
+    features = pd.DataFrame({"income": income, "city": city, "age": rng.uniform(20, 70, 1000)})
+    labels = np.r_[np.ones(300, dtype=int), np.full(700, 2)]
+    rules = learn_rules(features, labels)
+    said = {r.segment: r.words() for r in rules.rules}
+    assert said[1] in ("income is missing", "city is missing"), said
+    assert said[2] in ("income is known", "city is known"), said
+    assert all(r.precision == 1.0 and r.recall == 1.0 for r in rules.rules)
+    assert rules.rule(1) is not None and "IS NULL" in rules.rule(1).sql()  # type: ignore[union-attr]
+
+
 def test_thresholds_are_numbers_people_say() -> None:
     assert nice_numbers(399.517)[0] == 400 and nice_numbers(399.517)[-1] == pytest.approx(399.517)
     assert nice_numbers(0.4667)[:3] == [0.5, 0.45, 0.47]

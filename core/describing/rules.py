@@ -32,8 +32,8 @@ same customer and some customers no rule picks, is measured: the rules are appli
 most precise first (the SQL's CASE), and their agreement with K-Means counts every customer.
 
 Rules are learnt on at most RULE_ROWS customers (a random sample above that) and measured on all
-of them. Missing values meet no condition (as SQL's NULL does), so the Python and SQL forms of a
-rule pick the same customers.
+of them. A missing value meets no condition (as SQL's NULL does) but "is missing" (IS NULL),
+so the Python and SQL forms of a rule pick the same customers.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ MAX_NAMES = 5  # a condition on a category names at most this many of its values
 SIMPLER = 0.01  # a shorter rule or a rounder threshold is taken when its F1 is at most this lower
 MIN_GAIN = 0.02  # a second alternative is added when it raises F1 by at least this
 SHORTLIST = 3  # first conjunctions tried with a second alternative (and the best of each length)
+RETRIES = 3  # categories too long to say that a tree is fitted again without, at most
+YEARS = (1800, 2200)  # whole numbers all within these are years
 
 Column = Callable[[str], pd.Series]  # a feature's values in its own unit, by column name
 
@@ -95,20 +97,30 @@ def _is_whole(values: pd.Series) -> bool:
     return bool(len(v)) and bool(np.all(v == np.round(v)))
 
 
+def _is_year(values: pd.Series) -> bool:
+    """Whole numbers that are all years (written 2002, never 2,002)."""
+    v = values.to_numpy(dtype="float64", na_value=np.nan)
+    v = v[np.isfinite(v)]
+    return bool(len(v)) and bool(np.all((v >= YEARS[0]) & (v <= YEARS[1])))
+
+
 @dataclass(frozen=True)
 class Condition:
     """One condition on one feature: a number above or at most a threshold, or a category among
-    (or not among) named values. A missing value meets no condition."""
+    (or not among) named values. A missing value meets no condition but "missing"."""
 
     feature: str
     title: str  # what the feature holds, in words
-    op: str  # ">", "<=", "in", "not in"
+    op: str  # ">", "<=", "in", "not in"; "known", "missing" (a value, or a gap)
     threshold: float = 0.0  # of a number's condition
     values: tuple[str, ...] = ()
     whole: bool = False  # the feature holds whole numbers: its thresholds are written whole
+    year: bool = False  # ... and they are years: written without a thousands separator
 
     def mask(self, column: Column) -> np.ndarray:
         s = column(self.feature)
+        if self.op in ("known", "missing"):
+            return s.notna().to_numpy() == (self.op == "known")
         if self.op in (">", "<="):
             v = s.to_numpy(dtype="float64", na_value=np.nan)
             with np.errstate(invalid="ignore"):
@@ -118,10 +130,12 @@ class Condition:
         return inside if self.op == "in" else known & ~inside
 
     def words(self) -> str:
+        if self.op in ("known", "missing"):
+            return f"{self.title} is {'known' if self.op == 'known' else 'missing'}"
         if self.op == ">":
-            return f"{self.title} more than {_number_words(self.threshold)}"
+            return f"{self.title} more than {_number_words(self.threshold, self.year)}"
         if self.op == "<=":
-            return f"{self.title} at most {_number_words(self.threshold)}"
+            return f"{self.title} at most {_number_words(self.threshold, self.year)}"
         names = [one_line(v) for v in self.values]
         if self.op == "in":
             listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
@@ -134,6 +148,8 @@ class Condition:
 
     def sql(self) -> str:
         column = sql_identifier(self.feature)
+        if self.op in ("known", "missing"):
+            return f"{column} IS {'NOT NULL' if self.op == 'known' else 'NULL'}"
         if self.op in (">", "<="):
             return f"{column} {self.op} {sql_number(self.threshold)}"
         literals = dict.fromkeys(
@@ -143,9 +159,9 @@ class Condition:
         return f"{column} {keyword} ({', '.join(sql_text(v) for v in literals)})"
 
 
-def _number_words(x: float) -> str:
+def _number_words(x: float, year: bool = False) -> str:
     if float(x).is_integer():
-        return f"{x:,.0f}"
+        return f"{x:.0f}" if year else f"{x:,.0f}"
     return f"{x:,.{_decimals(x)}f}"
 
 
@@ -221,14 +237,16 @@ class Rule:
             return f"Rule: {self.words()}; {self.fit()}."
         if not self.alternatives:
             return (
-                f"No short rule describes segment {self.segment}: no condition on the features "
+                f"No short rule describes segment {self.segment}: no rule of at most "
+                f"{MAX_CONDITIONS} conditions (a category named by at most {MAX_NAMES} values) "
                 "picks its customers apart from the rest. Use its profile instead."
             )
         return (
             f"No short rule describes segment {self.segment} well: the best of at most "
             f"{MAX_CONDITIONS} conditions picks customers of whom {percent(self.precision)} are "
-            f"in it (precision) and finds {percent(self.recall)} of it (recall), under "
-            f"{MIN_PRECISION:.0%} and {MIN_RECALL:.0%}. Use its profile instead."
+            f"in it (precision) and finds {percent(self.recall)} of it (recall); a rule is "
+            f"shown from {MIN_PRECISION:.0%} precision and {MIN_RECALL:.0%} recall. Use its "
+            "profile instead."
         )
 
 
@@ -300,11 +318,12 @@ def learn_rules(
     labels = np.asarray(labels)
     n = len(features)
     wholes = {c: _is_whole(features[c]) for c in features.columns if _numeric(features[c])}
+    years = {c for c, whole in wholes.items() if whole and _is_year(features[c])}
     universe = {c: _categories(features[c]) for c in features.columns if not _numeric(features[c])}
     rows = row_sample(n, RULE_ROWS, seed)
     sample = features.iloc[rows].reset_index(drop=True)
     sample_labels = labels[rows]
-    learner = _Learner(sample, titles, wholes, universe, seed)
+    learner = _Learner(sample, titles, wholes, universe, seed, years)
     found = {}
     for s in sorted(int(s) for s in np.unique(labels)):
         found[s] = learner.rule_for(sample_labels == s)
@@ -378,8 +397,10 @@ class _Learner:
         wholes: Mapping[str, bool],
         universe: Mapping[str, tuple[str, ...]],
         seed: int,
+        years: set[str] | None = None,
     ) -> None:
         self.sample, self.titles, self.wholes = sample, titles, wholes
+        self.years = years or set()
         self.universe, self.seed = universe, seed
         self.n = len(sample)
         self.columns = list(sample.columns)
@@ -445,13 +466,20 @@ class _Learner:
         chosen = _simplest([(_f1(self.picks((*before, c)), y), (c,)) for c in candidates])
         return self._rounded(chosen[0], before, y)
 
-    def _candidates(self, y: np.ndarray, rows: np.ndarray, budget: int) -> list[Conjunction]:
+    def _candidates(
+        self, y: np.ndarray, rows: np.ndarray, budget: int, left_out: frozenset[str] = frozenset()
+    ) -> list[Conjunction]:
+        """Every node of a tree fitted on `rows` (its path as conditions), within `budget`
+        conditions. A category the tree splits into sets too long to say is left out and the
+        tree fitted again without it (the next best splits), at most RETRIES times."""
         from sklearn.tree import DecisionTreeClassifier
 
         target = y[rows]
         if rows.sum() < 2 or not target.any() or target.all():
             return []
-        X, decode = self._encoded(target, rows)
+        X, decode = self._encoded(target, rows, left_out)
+        if not decode:
+            return []
         tree = DecisionTreeClassifier(
             max_depth=budget,
             class_weight="balanced",
@@ -460,12 +488,15 @@ class _Learner:
         ).fit(X, target)
         t = tree.tree_
         out: list[Conjunction] = []
+        unsayable: set[str] = set()
         stack: list[tuple[int, list[tuple[int, bool, float]]]] = [(0, [])]
         while stack:
             node, path = stack.pop()
             if path:
-                conjunction = self._conjunction(path, decode)
-                if conjunction is not None and 0 < len(conjunction) <= budget:
+                conjunction = self._conjunction(path, decode, unsayable)
+                if conjunction is None:
+                    continue  # nothing below can be said either
+                if 0 < len(conjunction) <= budget:
                     out.append(conjunction)
             left, right = t.children_left[node], t.children_right[node]
             if left == right:  # a leaf
@@ -473,16 +504,18 @@ class _Learner:
             f, threshold = int(t.feature[node]), float(t.threshold[node])
             stack.append((left, [*path, (f, True, threshold)]))
             stack.append((right, [*path, (f, False, threshold)]))
+        if unsayable and len(left_out) < RETRIES:
+            out += self._candidates(y, rows, budget, left_out | unsayable)
         return list(dict.fromkeys(out))
 
     def _encoded(
-        self, target: np.ndarray, rows: np.ndarray
+        self, target: np.ndarray, rows: np.ndarray, left_out: frozenset[str] = frozenset()
     ) -> tuple[np.ndarray, list[tuple[str, tuple[str, ...] | None]]]:
         """The rows as numbers for a tree: a category as the rank of its values by how common
         the target is in them (so a split is a set of named values)."""
         columns: list[np.ndarray] = []
         decode: list[tuple[str, tuple[str, ...] | None]] = []
-        for name in self.columns:
+        for name in (c for c in self.columns if c not in left_out):
             s = self.sample[name][rows]
             if name in self.wholes:
                 columns.append(s.to_numpy(dtype="float64", na_value=np.nan))
@@ -505,17 +538,23 @@ class _Learner:
         self,
         path: list[tuple[int, bool, float]],
         decode: list[tuple[str, tuple[str, ...] | None]],
+        unsayable: set[str],
     ) -> Conjunction | None:
         """A path of splits as conditions: bounds on a number merged, sets of a category
-        intersected; None when it cannot be said in few names."""
+        intersected; None when it picks no one or cannot be said in few names (the category
+        is then added to `unsayable`)."""
         lows: dict[str, float] = {}
         highs: dict[str, float] = {}
         sets: dict[str, set[str]] = {}
+        presence: dict[str, str] = {}  # "known" or "missing": a split of values from gaps
         order: list[str] = []
         for f, left, threshold in path:
             name, ranked = decode[f]
             if name not in order:
                 order.append(name)
+            if not math.isfinite(threshold):  # every value to the left, the gaps to the right
+                presence[name] = "known" if left else "missing"
+                continue
             if ranked is None:
                 if left:
                     highs[name] = min(highs.get(name, math.inf), threshold)
@@ -528,21 +567,32 @@ class _Learner:
         out: list[Condition] = []
         for name in order:
             title = self.titles.get(name, name.replace("_", " "))
+            bounded = name in sets or name in lows or name in highs  # a value: known
+            if presence.get(name) == "missing":
+                if bounded:
+                    return None
+                out.append(Condition(name, title, "missing"))
+                continue
+            if presence.get(name) == "known" and not bounded:
+                out.append(Condition(name, title, "known"))
+                continue
             if name in sets:
                 condition = self._category(name, title, sets[name])
                 if condition is False:
+                    if sets[name]:
+                        unsayable.add(name)
                     return None
                 if isinstance(condition, Condition):
                     out.append(condition)
                 continue
-            whole = self.wholes[name]
+            whole, year = self.wholes[name], name in self.years
             low, high = lows.get(name), highs.get(name)
             if low is not None and high is not None and low >= high:
                 return None
             if low is not None:
-                out.append(Condition(name, title, ">", low, whole=whole))
+                out.append(Condition(name, title, ">", low, whole=whole, year=year))
             if high is not None:
-                out.append(Condition(name, title, "<=", high, whole=whole))
+                out.append(Condition(name, title, "<=", high, whole=whole, year=year))
         return tuple(out)
 
     def _category(self, name: str, title: str, chosen: set[str]) -> Condition | None | bool:
