@@ -169,3 +169,23 @@ def test_numbers_that_may_not_mean_the_same_segments_are_warned_of() -> None:
     assert "numbered by another model" in str(numbering_warning(other, "abc", "m"))
     same = EarlierLabels("l", "id", pd.Index(["1"]), np.array([1]), numbered_by="abc")
     assert numbering_warning(same, "abc", "m") is None
+
+
+def test_scoring_data_without_a_key_exits_3_naming_it(
+    months: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model was trained with a key; data that lost it cannot be matched: the run stops."""
+    earlier = read_earlier(months["run"])
+    now = pd.DataFrame({"row": [1, 2], "segment": [1, 2]})
+    with pytest.raises(DataError, match="new.csv has no customer key") as caught:
+        who_moved(earlier, now, 3, data="new.csv")
+    assert "run/labels.csv (which has 'customer_id')" in str(caught.value)
+
+
+def test_earlier_labels_are_read_within_the_input_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _labels(tmp_path, "customer_id,segment\n" + "".join(f"{i},1\n" for i in range(500)))
+    monkeypatch.setenv("SEGSCOPE_MAX_BYTES", "1000")
+    with pytest.raises(DataError, match="over the limit of 1,000 bytes.*SEGSCOPE_MAX_BYTES"):
+        read_earlier(path)

@@ -142,6 +142,7 @@ def moved_since(seg: Segmentation, settings: SweepSettings) -> Movement:
         {p.segment: p.action for p in seg.profiles},
         seg.numbered_like(),
         settings.like_path or "the model this run was numbered like",
+        display_name(seg.prepared.source) or "this run's data",
     )
 
 

@@ -294,16 +294,18 @@ def who_moved(
     names_now: Mapping[int, str] | None = None,
     numbered_like: str | None = None,
     numbering: str = "",
+    data: str = "this run's data",
 ) -> Movement:
     """The movement from `earlier` to `now` (this run's labels: the key column and `segment`,
-    1..k). `numbered_like`: the fingerprint of the model this run's numbers follow (None: they
-    follow none, they are by size), named `numbering` in the warning when the earlier labels
-    were not numbered by it."""
+    1..k, of the customers in `data`). `numbered_like`: the fingerprint of the model this run's
+    numbers follow (None: they follow none, they are by size), named `numbering` in the warning
+    when the earlier labels were not numbered by it."""
     key = str(now.columns[0])
     if key == NO_KEY or now.shape[1] < 2:
         raise DataError(
-            "this run's data has no customer key, so its customers cannot be matched with "
-            f"{earlier.location}. Choose the key column (--key)."
+            f"{data} has no customer key, so its customers cannot be matched with "
+            f"{earlier.location} (which has {quoted(earlier.key, 40)}). Choose the key column "
+            "(--key)."
         )
     keys = key_text(now[key])
     segments = now[SEGMENT].to_numpy(dtype=np.int64)

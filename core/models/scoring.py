@@ -131,14 +131,16 @@ def score_file(
         result = score_tables(model, read_source(data_path), str(data_path))
     result.warnings[:0] = warnings
     if previous is not None:
-        result.movement = moved_since(model, result, previous, display_name(str(model_path)))
+        names = display_name(str(model_path)), display_name(str(data_path))
+        result.movement = moved_since(model, result, previous, *names)
     return model, result
 
 
 def moved_since(
-    model: SegmentModel, result: ScoreResult, previous: EarlierLabels, model_name: str
+    model: SegmentModel, result: ScoreResult, previous: EarlierLabels, model_name: str, data: str
 ) -> Movement:
-    """Who moved between `previous` and the customers `model` labelled (numbered by it)."""
+    """Who moved between `previous` and the customers of `data` that `model` labelled (numbered
+    by it)."""
     return who_moved(
         previous,
         result.labels,
@@ -146,4 +148,5 @@ def moved_since(
         dict(enumerate(model.actions, start=1)),
         model.fingerprint,
         f"the model {model_name}",
+        data,
     )
