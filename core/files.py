@@ -37,6 +37,8 @@ MODEL_SUFFIX = ".segscope"
 MODEL_FILE = "model" + MODEL_SUFFIX
 OUTPUT_FILES = (
     "labels.csv",
+    "features.csv",
+    "rules.sql",
     "segments.csv",
     "segments.xlsx",
     "sweep.csv",
@@ -92,20 +94,34 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
-    """Atomically write a table as CSV, safe to open in a spreadsheet (core.text)."""
-    write_bytes_atomic(path, csv_bytes(spreadsheet_safe(frame)))
+def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> None:
+    """Atomically write a table as CSV, safe to open in a spreadsheet (core.text); `exact`:
+    decimals too by Arrow's writer (see csv_bytes)."""
+    write_bytes_atomic(path, csv_bytes(spreadsheet_safe(frame), exact))
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame, exact: bool = False) -> bytes:
     """A table as CSV. Whole numbers and text only (labels.csv, a million rows of them): the
     header by Python's csv module, the rows by Arrow's writer, several times faster; anything
-    else (decimals, dates, flags) by pandas' writer, which writes them as people read them."""
+    else (decimals, dates, flags) by pandas' writer, which writes them as people read them.
+    `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
+    number (features.csv: a rule's SQL must pick the same customers from the file)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
+    from pandas.api.types import (
+        is_float_dtype,
+        is_integer_dtype,
+        is_object_dtype,
+        is_string_dtype,
+    )
 
-    plain = [is_integer_dtype(t) or is_object_dtype(t) or is_string_dtype(t) for t in frame.dtypes]
+    plain = [
+        is_integer_dtype(t)
+        or is_object_dtype(t)
+        or is_string_dtype(t)
+        or (exact and is_float_dtype(t))
+        for t in frame.dtypes
+    ]
     if not all(plain):
         return frame.to_csv(index=False).encode("utf-8")
     header = io.StringIO()
@@ -162,7 +178,7 @@ class OutputFolder:
                 f"{_shown(t)} already exists and is not empty. Choose another folder, or allow "
                 "replacing an earlier segscope output (--force)."
             )
-        ours = _marked_files(t)
+        ours = marked_files(t)
         if ours is None:
             raise OutputExists(
                 f"{_shown(t)} was not written by segscope, so it is never replaced, even with "
@@ -235,7 +251,7 @@ class OutputFolder:
         )
 
 
-def _marked_files(folder: Path) -> set[str] | None:
+def marked_files(folder: Path) -> set[str] | None:
     """The files a segscope output folder says it holds; None when it is not one."""
     mark = folder / MARK
     if mark.is_symlink() or not mark.is_file():

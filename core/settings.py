@@ -3,7 +3,8 @@
 - `DataChoices`: which tables, key, features, roles and weights (changing them means preparing
   the data again);
 - `SweepSettings`: which k to try, the seed, and what to do with the result (a k of one's own,
-  numbering like an earlier model, comparing two k): changing them never re-prepares;
+  numbering like an earlier model, comparing two k, who moved since an earlier run's labels):
+  changing them never re-prepares;
 - `EngineSettings`: where the work runs.
 """
 
@@ -22,6 +23,7 @@ from segscope.core.roles import Role
 
 if TYPE_CHECKING:
     from segscope.core.models.model import SegmentModel
+    from segscope.core.models.movement import EarlierLabels
 
 DEFAULT_KS = tuple(range(2, 11))
 WEIGHT_STEPS = (1.0, 0.5, 0.25, 2.0)  # the weights the app's key steps through
@@ -109,6 +111,7 @@ class SweepSettings:
     like: SegmentModel | None = field(default=None, compare=False)  # number segments like it
     like_path: str | None = None  # where `like` was read from (recorded in the outputs)
     compare: tuple[int, int] | None = None  # also cross-tabulate the segments of these two k
+    previous: EarlierLabels | None = field(default=None, compare=False)  # who moved since them
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ks", tuple(self.ks))

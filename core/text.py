@@ -124,6 +124,14 @@ def spreadsheet_cell(value: object) -> object:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def from_spreadsheet(text: str) -> str:
+    """A text cell of a CSV segscope wrote, as it was before spreadsheet_cell() (the apostrophe
+    put before a formula's first character taken off): a key written '=1 reads back as =1."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells and column names are safe to open in a spreadsheet."""
     from pandas.api.types import is_string_dtype

@@ -22,6 +22,7 @@ STAGES = (
     "profiles",
     "stability",
     "relevance",
+    "rules",
     "write",
 )
 _listener: ContextVar[Callable[[str], None] | None] = ContextVar("stage_listener", default=None)

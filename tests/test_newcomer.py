@@ -196,11 +196,15 @@ def test_export_writes_a_workbook_for_marketing(shop_xlsx: Path, tmp_path: Path)
     assert ran.code == 0, ran.err
     book = openpyxl.load_workbook(out / "segments.xlsx")
     assert book.sheetnames == [
-        "Segments", "Profiles", "Sweep", "Relevance", "Warnings", "How it was built",
+        "Segments", "Rules", "RFM", "Profiles", "Sweep", "Relevance", "Warnings",
+        "How it was built",
     ]  # fmt: skip
     segments = book["Segments"]
     assert segments.freeze_panes == "A2" and segments["C2"].number_format == "0.0%"
-    assert segments.max_row == 5 and segments["H2"].value  # a description per segment
+    assert segments["F1"].value == "RFM cell (share)" and segments["I1"].value == "description"
+    assert segments.max_row == 5 and segments["I2"].value  # a description per segment
+    rules = book["Rules"]
+    assert rules["C1"].value == "precision" and rules["C2"].number_format == "0.0%"
     charts = [n for n in zipfile.ZipFile(out / "segments.xlsx").namelist() if "charts/chart" in n]
     assert len(charts) == 2  # the elbow and the silhouette, as Excel draws them
 

@@ -63,7 +63,12 @@ class SegscopeApp(Loading, Sweeping, HandingOver):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from palette_commands(
-            self.session, self.post_message, self.switch_mode, self.ask_score, self.ask_like
+            self.session,
+            self.post_message,
+            self.switch_mode,
+            self.ask_score,
+            self.ask_like,
+            self.ask_previous,
         )
 
     def action_help(self) -> None:

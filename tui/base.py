@@ -27,6 +27,7 @@ ERROR_TITLES = {
     "export": "Nothing written",
     "score": "Cannot score",
     "like": "Cannot use that model",
+    "previous": "Cannot use those labels",
     "compare": "Cannot compare",
     "engine": "Cannot switch engine",
 }

@@ -148,6 +148,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--like", type=Path, metavar="MODEL", help="number segments to match an earlier model"
     )
+    _previous_argument(p)
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument(
         "--force",
@@ -176,6 +177,11 @@ def _sweep_args(args: list[str]) -> argparse.Namespace:
     if (a.query or a.labels_table) and not database_kind(a.path):
         option = "--query" if a.query else "--labels-table"
         parser.error(f"{option} needs a database: a postgresql:// URL or a DuckDB file")
+    if a.previous and a.engine != LOCAL:
+        parser.error(
+            "--previous needs the local engine: with Spark, every customer's labels are "
+            "written by Spark (compare them there)"
+        )
     for option, ks in (("--choose", [a.choose]), ("--compare", list(a.compare or ()))):
         outside = [k for k in ks if k is not None and k not in a.k]
         if outside:
@@ -207,6 +213,16 @@ def _engine_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _previous_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="LABELS",
+        help="say who moved since an earlier run: its labels.csv (or its output folder); "
+        "customers are matched by the key",
+    )
+
+
 def _threads_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threads",
@@ -226,6 +242,7 @@ def _score_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
+    _previous_argument(p)
     _threads_argument(p)
     return p
 
@@ -328,6 +345,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from segscope.core.engines.interface import analyse, engine_for
     from segscope.core.files import OutputFolder, default_out_dir
     from segscope.core.models.model import load_model
+    from segscope.core.models.movement import read_earlier
     from segscope.core.outputs.folders import END_OF_RUN_LIBRARIES, write_outputs
     from segscope.core.outputs.labels_table import check_labels_table, write_labels
     from segscope.core.outputs.summary import summary
@@ -357,11 +375,12 @@ def _run_sweep(a: argparse.Namespace) -> int:
     if a.key:
         choices = choices.with_key(a.key)
     like = load_model(a.like)[0] if a.like else None
+    previous = read_earlier(a.previous) if a.previous else None
     settings = SweepSettings(
-        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare
+        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare, previous
     )
     engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
-    inputs = [Path(a.path), *([a.like] if a.like else [])]
+    inputs = [Path(a.path), *([a.like] if a.like else []), *([a.previous] if a.previous else [])]
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     engine.check_outputs(folder)
     if a.labels_table:
@@ -395,14 +414,16 @@ def _run_score(a: argparse.Namespace) -> int:
     from rich.console import Console
 
     from segscope.core.files import OutputFolder, default_out_dir
+    from segscope.core.models.movement import read_earlier
     from segscope.core.models.scoring import score_file
     from segscope.core.outputs.folders import write_score_outputs
     from segscope.tui.render import print_score
 
-    inputs = [a.path, a.model]
+    inputs = [a.path, a.model, *([a.previous] if a.previous else [])]
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     folder.check()
-    model, result = score_file(a.model, a.path)
+    previous = read_earlier(a.previous) if a.previous else None
+    model, result = score_file(a.model, a.path, previous)
     written = write_score_outputs(model, result, str(a.path), folder.target, a.force, inputs)
     if a.json:
         print((written[0].parent / "score.json").read_text())

@@ -18,6 +18,7 @@ def palette_commands(
     switch: Callable[[str], object],
     ask_score: Callable[[], object],
     ask_like: Callable[[], object],
+    ask_previous: Callable[[], object],
 ) -> Iterable[SystemCommand]:
     """segscope's own commands for the palette."""
     for mode in SCREENS:
@@ -34,6 +35,11 @@ def palette_commands(
         "Number segments like a saved model",
         "Keep segment numbers stable across re-runs (match by centre)",
         ask_like,
+    )
+    yield SystemCommand(
+        "Who moved since an earlier run",
+        "Match customers with an earlier run's labels.csv by key: who changed segment",
+        ask_previous,
     )
     if session.segmentation is not None:
         yield SystemCommand(

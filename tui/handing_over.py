@@ -1,4 +1,5 @@
-"""The app's part that hands the result over: export, copy, score new data, number like a model."""
+"""The app's part that hands the result over: export, copy, score new data, number like a model,
+say who moved since an earlier run."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from segscope.tui.messages import (
     Exported,
     ExportTo,
     LikeLoaded,
+    PreviousLoaded,
     Scored,
     ScoreWith,
 )
@@ -25,7 +27,8 @@ COPIED = ["segment", "customers", "share", "action (heuristic)", "description",
 
 
 class HandingOver(SessionAppBase):
-    """ExportTo, CopySegments and ScoreWith in; Exported, Scored and LikeLoaded back."""
+    """ExportTo, CopySegments and ScoreWith in; Exported, Scored, LikeLoaded and PreviousLoaded
+    back."""
 
     def on_export_to(self, msg: ExportTo) -> None:
         s = self.session
@@ -56,7 +59,8 @@ class HandingOver(SessionAppBase):
         self.push_screen(ScoreScreen())
 
     def on_score_with(self, msg: ScoreWith) -> None:
-        self.work(partial(jobs.score, msg.model, msg.data, msg.target, self.post_message), "score")
+        job = partial(jobs.score, msg.model, msg.data, msg.target, msg.previous, self.post_message)
+        self.work(job, "score")
 
     def on_scored(self, msg: Scored) -> None:
         if isinstance(self.screen, ScoreScreen):
@@ -68,6 +72,31 @@ class HandingOver(SessionAppBase):
                 self.work(partial(jobs.load_like, path, self.post_message), "like")
 
         self.push_screen(PathPrompt("Saved model whose segment numbers to keep:"), chosen)
+
+    def ask_previous(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.work(partial(jobs.load_previous, path, self.post_message), "previous")
+
+        self.push_screen(
+            PathPrompt("An earlier run's labels.csv (or its output folder), to say who moved:"),
+            chosen,
+        )
+
+    def on_previous_loaded(self, msg: PreviousLoaded) -> None:
+        s = self.session
+        s.settings = replace(s.settings, previous=msg.earlier)
+        shown = one_line(msg.path.name, 60)
+        if s.engine_settings.engine != "local":
+            self.notify(
+                f"Who moved since {shown} is said with the local engine only (s switches it).",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.notify(f"Who moved since {shown}: m on the Segments screen.", markup=False)
+        if s.segmentation is not None:
+            self.post_message(ChooseK(s.segmentation.choice.k))
 
     def on_like_loaded(self, msg: LikeLoaded) -> None:
         s = self.session

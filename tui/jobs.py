@@ -21,6 +21,7 @@ from segscope.tui.messages import (
     Exported,
     LikeLoaded,
     Opened,
+    PreviousLoaded,
     Reprepared,
     Scored,
     Segmented,
@@ -120,14 +121,25 @@ def export(seg: Segmentation, target: Path, force: bool, inputs: list[Path], pos
     post(Exported(write_outputs(seg, target, force, inputs)))
 
 
-def score(model_path: Path, data: Path, target: Path, post: Post) -> None:
-    """Label a file with a saved model and write the scoring outputs."""
+def score(model_path: Path, data: Path, target: Path, previous: Path | None, post: Post) -> None:
+    """Label a file with a saved model and write the scoring outputs (with who moved since
+    `previous`, an earlier run's labels)."""
+    from segscope.core.models.movement import read_earlier
     from segscope.core.models.scoring import score_file
     from segscope.core.outputs.folders import write_score_outputs
 
-    model, result = score_file(model_path, data)
-    written = write_score_outputs(model, result, str(data), target, inputs=[data, model_path])
+    inputs = [data, model_path, *([previous] if previous else [])]
+    earlier = read_earlier(previous) if previous else None
+    model, result = score_file(model_path, data, earlier)
+    written = write_score_outputs(model, result, str(data), target, inputs=inputs)
     post(Scored(model, result, written))
+
+
+def load_previous(path: Path, post: Post) -> None:
+    """Read an earlier run's labels to say who moved since."""
+    from segscope.core.models.movement import read_earlier
+
+    post(PreviousLoaded(read_earlier(path), path))
 
 
 def load_like(path: Path, post: Post) -> None:

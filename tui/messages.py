@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from segscope.core.clustering.sweep import KResult, SweepSetup
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.models.model import SegmentModel
+    from segscope.core.models.movement import EarlierLabels
     from segscope.core.models.scoring import ScoreResult
     from segscope.core.settings import DataChoices, SweepSettings
     from segscope.core.sources.reading import Source
@@ -86,11 +87,12 @@ class CopySegments(Message):
 
 
 class ScoreWith(Message):
-    """Label a file's customers with a saved model."""
+    """Label a file's customers with a saved model (and say who moved since `previous`, an
+    earlier run's labels)."""
 
-    def __init__(self, model: Path, data: Path, target: Path) -> None:
+    def __init__(self, model: Path, data: Path, target: Path, previous: Path | None = None) -> None:
         super().__init__()
-        self.model, self.data, self.target = model, data, target
+        self.model, self.data, self.target, self.previous = model, data, target, previous
 
 
 # --- results (workers -> app) ------------------------------------------------------------------
@@ -170,6 +172,14 @@ class Scored(Message):
     def __init__(self, model: SegmentModel, result: ScoreResult, written: list[Path]) -> None:
         super().__init__()
         self.model, self.result, self.written = model, result, written
+
+
+class PreviousLoaded(Message):
+    """An earlier run's labels to say who moved since were read."""
+
+    def __init__(self, earlier: EarlierLabels, path: Path) -> None:
+        super().__init__()
+        self.earlier, self.path = earlier, path
 
 
 class LikeLoaded(Message):

@@ -28,7 +28,11 @@ from segscope.core.describing.views import (
     crosstab_view,
     drift_view,
     gaps_view,
+    movement_view,
     relevance_view,
+    rfm_bounds_view,
+    rfm_cells_view,
+    rules_view,
     score_sizes_view,
     segments_view,
     sweep_view,
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from segscope.core.clustering.sweep import KResult, SweepSetup
     from segscope.core.engines.results import Prepared, Segmentation
     from segscope.core.models.model import SegmentModel
+    from segscope.core.models.movement import Movement
     from segscope.core.models.scoring import ScoreResult
     from segscope.core.timings import Timings
 
@@ -137,6 +142,7 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
     for w in seg.warnings:
         console.print(Text(f"warning: {one_line(w)}", style="yellow"))
     console.print(rich_table(segments_view(seg.profiles), show_lines=True))
+    print_rules_and_rfm(console, seg)
     console.print(Text(what_can_be_said(seg.prepared.frame.meanings), style="dim"))
     console.print(rich_table(relevance_view(seg.relevance)))
     if seg.prepared.gaps:
@@ -146,6 +152,8 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
             console.print(Text(one_line(line)))
     if seg.comparison is not None:
         console.print(rich_table(crosstab_view(seg.comparison, compare_text(seg.comparison))))
+    if seg.movement is not None:
+        print_movement(console, seg.movement)
     folder = Path(written[0]).parent
     inside = [p for p in written if isinstance(p, Path) and p.parent == folder]
     console.print(
@@ -154,6 +162,33 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
     for p in written:
         if p not in inside:  # paths are never wrapped: they are copied from here
             console.print(Text(f"wrote the labels to {one_line(p)}", style="bold"), soft_wrap=True)
+
+
+def print_rules_and_rfm(console: Console, seg: Segmentation) -> None:
+    """Each segment's rule with its fit, and its RFM cells with the bounds used."""
+    if seg.rules is not None:
+        console.print(rich_table(rules_view(seg.profiles), show_lines=True))
+        console.print(Text(one_line(seg.rules.summary_line()), style="bold"))
+        for note in seg.rules.notes:
+            console.print(Text(f"note: rules measured {one_line(note)}", style="dim"))
+    if seg.rfm is not None:
+        console.print(rich_table(rfm_cells_view(seg.profiles)))
+        console.print(Text(one_line(seg.rfm.what()), style="dim"), soft_wrap=True)
+        console.print(rich_table(rfm_bounds_view(seg.rfm)))
+        for note in seg.rfm.notes:
+            console.print(Text(f"note: RFM computed {one_line(note)}", style="dim"))
+    elif seg.rfm_missing:
+        console.print(Text(one_line(seg.rfm_missing), style="dim"))
+
+
+def print_movement(console: Console, movement: Movement) -> None:
+    """Who moved since the earlier labels: the table, the largest movements, the warnings."""
+    view = movement_view(movement.table, movement.new, movement.gone)
+    console.print(rich_table(view))
+    for line in movement.lines():
+        console.print(Text(one_line(line)))
+    for w in movement.warnings:
+        console.print(Text(f"warning: {one_line(w)}", style="yellow"))
 
 
 def print_score(
@@ -167,6 +202,8 @@ def print_score(
     )
     for w in result.warnings:
         console.print(Text(f"warning: {one_line(w)}", style="yellow"))
+    if result.movement is not None:
+        print_movement(console, result.movement)
     console.print(
         Text(f"wrote {len(written)} files to {one_line(written[0].parent)}", style="bold"),
         soft_wrap=True,

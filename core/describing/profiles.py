@@ -5,12 +5,16 @@ the per-segment profiles the words are made from."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from segscope.core.roles import Schema
 from segscope.core.threads import column_threads, in_parallel
+
+if TYPE_CHECKING:
+    from segscope.core.describing.rules import Rule
 
 
 @dataclass
@@ -57,6 +61,8 @@ class SegmentProfile:
     action: str = ""
     recommendation: str = ""
     stability: float = float("nan")  # mean Jaccard with its best match across resampled fits
+    rule: Rule | None = None  # the short rule found for it (describing.rules), good or not
+    rfm: list[tuple[str, float]] = field(default_factory=list)  # its RFM cells, largest first
 
 
 @dataclass

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are impo
     from segscope.core.clustering.sweep import KResult
     from segscope.core.describing.profiles import SegmentProfile
     from segscope.core.describing.relevance import Relevance
+    from segscope.core.describing.rfm import Rfm
     from segscope.core.preparing.preprocess import Gap
     from segscope.core.roles import Schema
     from segscope.core.timings import Timings
@@ -38,6 +39,7 @@ NUMBERS = (  # right-aligned
     "percent",
     "percent0",
     "signed",
+    "moved",
 )  # right-aligned
 
 
@@ -106,6 +108,11 @@ def cell(value: Any, kind: str, blank: str = "–") -> str:
         return signed(value)
     if kind == "sizes":
         return "/".join(f"{int(v):,}" for v in value)
+    if kind == "moved":  # customers, and (for those in both runs) their share of the row
+        if not isinstance(value, tuple):
+            return f"{int(value):,}"
+        count, share = value
+        return f"{int(count):,} ({percent(share, 0)})" if count else "–"
     if isinstance(value, datetime):  # pandas' Timestamp too
         return str(value.date()) if value.time() == time(0) else str(value)
     return one_line(value)
@@ -151,13 +158,16 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
 
 
 def segments_view(profiles: Sequence[SegmentProfile]) -> View:
-    """One row per segment: size, stability, the suggestion and what sets it apart."""
+    """One row per segment: size, stability, the suggestion, its most common RFM cell (when the
+    data has RFM cells) and what sets it apart."""
+    rfm = any(p.rfm for p in profiles)
     columns = (
         Column("segment", "seg", "int"),
         Column("customers", "customers", "int"),
         Column("share", "share", "percent"),
         Column("stability", "stab.", "agreement"),
         Column("action", "action (heuristic)", "words"),
+        *((Column("rfm", "RFM cell (share)", "words"),) if rfm else ()),
         Column("apart", "what sets it apart", "words"),
         Column("recommendation", "recommendation (heuristic)", "words"),
     )
@@ -168,12 +178,169 @@ def segments_view(profiles: Sequence[SegmentProfile]) -> View:
             p.share,
             p.stability,
             p.action,
+            *((dominant_cell(p),) if rfm else ()),
             "; ".join(standouts(p, 2)) or "close to the average",
             p.recommendation,
         )  # fmt: skip
         for p in profiles
     ]
     return View("Segments", columns, data, keys=[str(p.segment) for p in profiles])
+
+
+def dominant_cell(p: SegmentProfile) -> str:
+    """A segment's most common RFM cell and its share of the segment."""
+    if not p.rfm:
+        return ""
+    cell, share = p.rfm[0]
+    return f"{cell} {percent(share, 0)}"
+
+
+def rules_view(profiles: Sequence[SegmentProfile]) -> View:
+    """Each segment's short rule with its precision and recall (a rule that does not describe
+    its segment well is not shown: its figures say how far the best one found got)."""
+    columns = (
+        Column("segment", "seg", "int"),
+        Column("rule", "rule (features in their own units)", "text"),
+        Column("precision", "precision", "percent"),
+        Column("recall", "recall", "percent"),
+        Column("picked", "customers picked", "int"),
+    )
+    rows, keys, dim = [], [], set()
+    for p in profiles:
+        r = p.rule
+        if r is None:
+            continue
+        text = r.words() if r.good else "no short rule describes it well"
+        rows.append((r.segment, text, r.precision, r.recall, r.picked))
+        keys.append(str(r.segment))
+        if not r.good:
+            dim.add(str(r.segment))
+    return View(
+        "A rule per segment",
+        columns,
+        rows,
+        keys,
+        dim=dim,
+        note="Precision: of the customers a rule picks, the share in its segment. Recall: of "
+        "the segment, the share the rule picks. A rule is shown when both reach "
+        "70% and 50%; rules.sql holds them as SQL.",
+    )
+
+
+def rfm_mix_view(profiles: Sequence[SegmentProfile]) -> View:
+    """Each segment's mix of RFM cells (shares of the segment)."""
+    from segscope.core.describing.rfm import ORDER, OTHERS
+
+    present = {cell for p in profiles for cell, _ in p.rfm}
+    cells = [n.name for n in ORDER if n.name in present]
+    cells += [c for c in (OTHERS, "not scored") if c in present]
+    columns = (
+        Column("segment", "seg", "int"),
+        *(Column(c, c, "percent0") for c in cells),
+    )
+    rows = [(p.segment, *(dict(p.rfm).get(c, 0.0) for c in cells)) for p in profiles]
+    return View(
+        "RFM cells in each segment (share of the segment)",
+        columns,
+        rows,
+        [str(p.segment) for p in profiles],
+    )
+
+
+def rfm_cells_view(profiles: Sequence[SegmentProfile]) -> View:
+    """Each segment's RFM cells in one line, the largest share first (narrow screens)."""
+    columns = (
+        Column("segment", "seg", "int"),
+        Column("cells", "RFM cells (share of the segment, largest first)", "words"),
+    )
+    rows = [(p.segment, cells_line(p.rfm)) for p in profiles]
+    return View("RFM cells in each segment", columns, rows, [str(p.segment) for p in profiles])
+
+
+def cells_line(mix: Sequence[tuple[str, float]]) -> str:
+    """RFM cells and their shares, largest first (those under half a percent left out)."""
+    return ", ".join(f"{cell} {percent(share, 0)}" for cell, share in mix if share >= 0.005)
+
+
+def rfm_bounds_view(rfm: Rfm) -> View:
+    """The values each score covers, per measure (ties can leave a score empty)."""
+    from segscope.core.describing.rfm import LETTERS, SCORES
+
+    columns = (
+        Column("score", "score", "int"),
+        *(Column(m, f"{LETTERS[m]}: {rfm.titles[m]}", "words") for m in rfm.measures),
+        *(Column(f"{m}_n", f"{LETTERS[m]} customers", "int") for m in rfm.measures),
+    )
+    bounds = {(b.measure, b.score): b for b in rfm.bounds}
+    rows = []
+    for score in range(SCORES, 0, -1):
+        ranges, counts = [], []
+        for m in rfm.measures:
+            b = bounds[(m, score)]
+            if b.low is None or b.high is None:
+                ranges.append("none (ties)")
+            elif b.low == b.high:
+                ranges.append(number(b.low))
+            else:
+                ranges.append(f"{number(b.low)} to {number(b.high)}")
+            counts.append(b.customers)
+        rows.append((score, *ranges, *counts))
+    return View(
+        "RFM scores: the values each covers",
+        columns,
+        rows,
+        [str(r[0]) for r in rows],
+        note="5 is the best fifth of customers (the most recent, the most frequent, the "
+        "largest spenders). Customers with the same value share a score, so a score can hold "
+        "more or fewer than a fifth of them, or none.",
+    )
+
+
+def rfm_table_view(measures: Sequence[str]) -> View:
+    """The named RFM cells with their bounds, in the order they are tried."""
+    from segscope.core.describing.rfm import table_rows
+
+    columns = (
+        Column("cell", "cell", "words"),
+        Column("r", "R", "words"),
+        Column("f", "F", "words"),
+        Column("m", "M", "words"),
+        Column("description", "description", "words"),
+    )
+    rows = table_rows(tuple(measures))
+    return View(
+        "RFM cells: the names and their bounds (tried top to bottom; none: others)",
+        columns,
+        rows,
+        [r[0] for r in rows],
+        note="The table of the R package rfm (its vignette 'RFM - Customer Level Data'), the "
+        "most specific box first; Lost as its description says: R, F and M all 1.",
+    )
+
+
+def movement_view(table: pd.DataFrame, new: pd.Series, gone: pd.Series) -> View:
+    """Customers of each earlier segment (rows) now in each segment (columns), with their share
+    of the earlier segment; customers new since then, and gone."""
+    totals = table.sum(axis=1)
+    columns = (
+        Column("earlier", "earlier segment", "words"),
+        *(Column(str(c), f"now {c}", "moved") for c in table.columns),
+        Column("gone", "gone", "int"),
+    )
+    rows: list[tuple[Any, ...]] = []
+    for b, row in table.iterrows():
+        total = totals[b] or 1
+        cells = [(int(n), n / total) for n in row]
+        rows.append((str(b), *cells, int(gone.get(b, 0))))
+    rows.append(("new", *(int(new.get(c, 0)) for c in table.columns), None))
+    return View(
+        "Who moved: customers of each earlier segment (rows) now in each segment (columns)",
+        columns,
+        rows,
+        [str(r[0]) for r in rows],
+        note="Shares are of the earlier segment's customers found in both runs; new: customers "
+        "not in the earlier labels; gone: customers not in this run.",
+    )
 
 
 def numbers_view(p: SegmentProfile) -> View:

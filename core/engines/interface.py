@@ -20,7 +20,7 @@ from segscope.core.engines.local import LocalEngine
 from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.files import OutputFolder
-from segscope.core.locations import about
+from segscope.core.locations import about, display_name
 from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
 from segscope.core.sources.reading import Source
 from segscope.core.text import quoted
@@ -123,6 +123,7 @@ def stream(
             source = engine.open(location)
         prepared = engine.prepare(source, choices)
         yield Ready(source, prepared)
+    check_previous(prepared, settings)
     setup, results = engine.start_sweep(prepared, settings, should_stop)
     yield Started(setup, prepared)
     done = []
@@ -132,6 +133,17 @@ def stream(
         if should_stop and should_stop():
             raise Cancelled()
     yield engine.segment(prepared, setup, done, settings)
+
+
+def check_previous(prepared: Prepared, settings: SweepSettings) -> None:
+    """Before the sweep: earlier labels to say who moved since need a customer key here too."""
+    earlier = settings.previous
+    if earlier is not None and prepared.frame.key is None:
+        raise DataError(
+            f"{display_name(prepared.source) or 'the data'} has no customer key, so its "
+            f"customers cannot be matched with {earlier.location} (which has "
+            f"{quoted(earlier.key, 40)}). Choose the key column (--key)."
+        )
 
 
 def analyse(

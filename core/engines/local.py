@@ -27,6 +27,7 @@ from segscope.core.errors import DataError
 from segscope.core.features.executors import source_frame
 from segscope.core.files import OutputFolder
 from segscope.core.locations import about, display_name
+from segscope.core.models.movement import Movement, who_moved
 from segscope.core.models.numbering import earlier_space, like_report, match_to_model
 from segscope.core.preparing.choosing import decide_features
 from segscope.core.preparing.preprocess import (
@@ -126,7 +127,23 @@ def segment(
         prepared, setup, results, choice, model, clusters, stats, comparison, timings
     )
     seg.like = like
+    if settings.previous is not None:
+        seg.movement = moved_since(seg, settings)
     return seg
+
+
+def moved_since(seg: Segmentation, settings: SweepSettings) -> Movement:
+    """Who moved since the earlier labels `settings.previous`, matched by the key."""
+    assert settings.previous is not None
+    return who_moved(
+        settings.previous,
+        seg.labels_frame(),
+        seg.choice.k,
+        {p.segment: p.action for p in seg.profiles},
+        seg.numbered_like(),
+        settings.like_path or "the model this run was numbered like",
+        display_name(seg.prepared.source) or "this run's data",
+    )
 
 
 class LocalEngine:

@@ -21,9 +21,12 @@ from segscope.core.describing.profiles import (
     SegmentProfile,
 )
 from segscope.core.describing.relevance import Relevance
+from segscope.core.describing.rfm import Rfm
+from segscope.core.describing.rules import Rules
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.files import write_csv_atomic
 from segscope.core.models.model import SegmentModel
+from segscope.core.models.movement import Movement
 from segscope.core.models.numbering import LikeReport
 from segscope.core.preparing.preprocess import (
     Gap,
@@ -93,6 +96,15 @@ class Segmentation:
     labels_out: LabelsOut = field(default_factory=CsvLabels)
     like: LikeReport | None = None  # how the segments were numbered like an earlier model's
     timings: Timings = field(default_factory=Timings)  # every stage from reading to labels
+    rules: Rules | None = None  # a short rule per segment (describing.rules)
+    rfm: Rfm | None = None  # each customer's RFM cell (describing.rfm) ...
+    rfm_missing: str = ""  # ... or why there are none
+    movement: Movement | None = None  # who moved since an earlier run's labels
+
+    def numbered_like(self) -> str | None:
+        """The fingerprint of the model this run's segment numbers follow: an earlier model's
+        (--like), else none (numbered by size)."""
+        return None if self.like is None else self.like.fingerprint
 
     @property
     def warnings(self) -> list[str]:

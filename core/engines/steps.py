@@ -1,5 +1,9 @@
 """The steps after the final fit that every engine shares: the saved model, profiles, words,
-stability of each segment and the relevance of each feature."""
+stability of each segment, the relevance of each feature, a rule per segment and RFM cells.
+
+Every step here works on the customers this machine holds: every customer with the local
+engine, the driver sample with Spark (whose labels for every customer Spark writes); figures
+computed on a sample say so (in the rules' and the RFM cells' notes)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from segscope.core.describing.profiles import (
     profile_segments,
 )
 from segscope.core.describing.relevance import feature_relevance, relevance_advice
+from segscope.core.describing.rfm import rfm_cells
+from segscope.core.describing.rules import learn_rules, own_units
 from segscope.core.describing.words import describe, recommend
 from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.models.model import SegmentModel
@@ -97,7 +103,22 @@ def finish_segmentation(
         relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
         advice = relevance_advice(prepared.typed, schema, setup, results, relevance)
     labels = clusters.astype(np.int64) + 1
-    return Segmentation(
+    with timings.stage("rules"):
+        held = len(prepared.typed)
+        sample = (
+            (f"on the {held:,} customers of the driver sample, not all {prepared.rows:,}",)
+            if held < prepared.rows
+            else ()
+        )
+        features = own_units(prepared.typed, frame.data, schema)
+        rules = learn_rules(features, labels, frame.titles, setup.seed, sample)
+        rfm = rfm_cells(frame.data, frame.meanings, frame.titles)
+    for p in profiles:
+        p.rule = rules.rule(p.segment)
+        if not isinstance(rfm, str):
+            p.rfm = rfm.mix(labels, p.segment)
+    model.actions = [p.action for p in profiles]
+    seg = Segmentation(
         prepared,
         setup,
         results,
@@ -109,4 +130,11 @@ def finish_segmentation(
         advice,
         comparison,
         timings=timings,
+        rules=rules,
     )
+    if isinstance(rfm, str):
+        seg.rfm_missing = rfm
+    else:
+        rfm.notes = sample
+        seg.rfm = rfm
+    return seg

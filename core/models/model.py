@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import platform
@@ -64,6 +65,17 @@ class SegmentModel:
     weights: dict[str, float] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=versions)
+    actions: list[str] = field(default_factory=list)  # each segment's suggested action, 1..k
+
+    @property
+    def fingerprint(self) -> str:
+        """What identifies the model's segments: a hash of its features and centres (the same
+        after saving and loading). Outputs record it, so that labels numbered by this model
+        (its own run's, a scoring's, a sweep numbered like it) are known to be."""
+        centres = np.asarray(self.pipeline.named_steps["kmeans"].cluster_centers_, np.float64)
+        digest = hashlib.sha256("\x1f".join(self.schema.features).encode("utf-8", "replace"))
+        digest.update(np.ascontiguousarray(centres).tobytes())
+        return digest.hexdigest()[:16]
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """Segment numbers 1..k for prepared feature rows."""
@@ -86,6 +98,7 @@ class SegmentModel:
             "weights": self.weights,
             "metrics": self.metrics,
             "versions": self.versions,
+            "segment_actions": self.actions,
         }
 
 
@@ -217,6 +230,10 @@ def _model_from(meta: dict[str, Any], pipeline: Pipeline) -> SegmentModel:
         weights={str(c): _number(w, "weights") for c, w in _dict(meta.get("weights", {})).items()},
         metrics=list(_typed(meta.get("metrics", []), list, "metrics")),
         versions={str(k): str(v) for k, v in _dict(meta.get("versions", {})).items()},
+        actions=[
+            _text(a, "segment_actions")
+            for a in _typed(meta.get("segment_actions", []), list, "segment_actions")
+        ],
     )
 
 
@@ -235,6 +252,7 @@ def _check_shape(model: SegmentModel, name: str) -> None:
         or centres.shape != (model.k, width)
         or not features
         or any(c not in features for c in model.numeric_summary)
+        or len(model.actions) not in (0, model.k)
     ):
         raise DataError(
             f"{name}: its pipeline does not match its metadata (k, features). It was not "
@@ -262,6 +280,12 @@ def _number(value: Any, what: str) -> float:
     if type(value) not in (int, float) and value is not None:
         raise TypeError(f"{what} holds something that is not a number")
     return float("nan") if value is None else float(value)
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} holds something that is not text")
+    return value
 
 
 def _text_or_none(value: Any, what: str) -> str | None:

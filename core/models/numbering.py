@@ -32,6 +32,7 @@ class LikeReport:
     earlier_k: int
     matches: tuple[Matched, ...]
     agreement: float  # share of all customers both number alike
+    fingerprint: str = ""  # the earlier model's (SegmentModel.fingerprint)
 
     def lines(self) -> list[str]:
         """The matching in sentences."""
@@ -103,5 +104,9 @@ def like_report(
         same = float(np.mean(before[members] == c)) if members.any() else 0.0
         matches.append(Matched(c + 1, earlier, distance, same))
     return LikeReport(
-        path, len(km.cluster_centers_), tuple(matches), float(np.mean(before == labels))
+        path,
+        len(km.cluster_centers_),
+        tuple(matches),
+        float(np.mean(before == labels)),
+        old.fingerprint,
     )

@@ -13,6 +13,7 @@ from segscope.core.features.executors import source_frame
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.locations import about, display_name
 from segscope.core.models.model import SegmentModel, load_model
+from segscope.core.models.movement import EarlierLabels, Movement, who_moved
 from segscope.core.preparing.preprocess import transform, typed_features
 from segscope.core.settings import DataChoices
 from segscope.core.sources.reading import Source, read_source
@@ -29,6 +30,7 @@ class ScoreResult:
     sizes: list[int] = field(default_factory=list)
     drift: dict[str, float] = field(default_factory=dict)  # feature -> how far it moved
     outliers: int = 0  # customers farther from every centre than 99% of training customers
+    movement: Movement | None = None  # who moved since an earlier run's labels
 
     def moved(self, n: int = 5) -> list[tuple[str, float]]:
         """The features whose distribution moved most since training."""
@@ -119,10 +121,32 @@ def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def score_file(model_path: Path, data_path: Path) -> tuple[SegmentModel, ScoreResult]:
-    """Load a model and a data file and label the data's customers."""
+def score_file(
+    model_path: Path, data_path: Path, previous: EarlierLabels | None = None
+) -> tuple[SegmentModel, ScoreResult]:
+    """Load a model and a data file and label the data's customers; with `previous` (an
+    earlier run's labels), say who moved since."""
     model, warnings = load_model(model_path)
     with about(data_path):
         result = score_tables(model, read_source(data_path), str(data_path))
     result.warnings[:0] = warnings
+    if previous is not None:
+        names = display_name(str(model_path)), display_name(str(data_path))
+        result.movement = moved_since(model, result, previous, *names)
     return model, result
+
+
+def moved_since(
+    model: SegmentModel, result: ScoreResult, previous: EarlierLabels, model_name: str, data: str
+) -> Movement:
+    """Who moved between `previous` and the customers of `data` that `model` labelled (numbered
+    by it)."""
+    return who_moved(
+        previous,
+        result.labels,
+        model.k,
+        dict(enumerate(model.actions, start=1)),
+        model.fingerprint,
+        f"the model {model_name}",
+        data,
+    )

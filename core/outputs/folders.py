@@ -22,6 +22,7 @@ from segscope.core.locations import local_or_url
 from segscope.core.models.model import SegmentModel, save_model
 from segscope.core.models.scoring import ScoreResult
 from segscope.core.outputs.markdown import report_markdown, score_markdown
+from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
 
@@ -51,6 +52,11 @@ def profiles_frame(seg: Segmentation) -> pd.DataFrame:
                 row[f"{c.label}: top share"] = c.share
                 row[f"{c.label}: top lift"] = round(c.lift, 3)
         row["stability"] = p.stability
+        if p.rfm:
+            row["RFM cell (most common)"], row["RFM cell share"] = p.rfm[0]
+        if p.rule is not None:
+            row["rule"] = p.rule.words() if p.rule.good else ""
+            row["rule precision"], row["rule recall"] = p.rule.precision, p.rule.recall
         row["description"] = p.description
         row["action (heuristic)"] = p.action
         row["recommendation (heuristic)"] = p.recommendation
@@ -69,6 +75,8 @@ def write_outputs(
     with folder.writing(OUTPUT_FILES) as tmp:
         with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
             labels = seg.labels_out.write(seg, tmp, folder.target, force)
+            write_csv_atomic(tmp / "features.csv", customers_frame(seg), exact=True)
+            write_text_atomic(tmp / "rules.sql", rules_sql(seg))
             profiles = profiles_frame(seg)
             write_csv_atomic(tmp / "segments.csv", profiles)
             write_workbook(seg, tmp / "segments.xlsx", profiles)

@@ -9,7 +9,12 @@ from segscope.core.describing.views import (
     crosstab_view,
     drift_view,
     gaps_view,
+    movement_view,
     relevance_view,
+    rfm_bounds_view,
+    rfm_mix_view,
+    rfm_table_view,
+    rules_view,
     score_sizes_view,
     segments_view,
     sweep_view,
@@ -18,6 +23,7 @@ from segscope.core.describing.words import compare_text, what_can_be_said
 from segscope.core.engines.results import Segmentation
 from segscope.core.locations import display_name
 from segscope.core.models.model import SegmentModel
+from segscope.core.models.movement import Movement
 from segscope.core.models.scoring import ScoreResult
 from segscope.core.text import visible
 
@@ -41,6 +47,59 @@ def _section(title: str, *lines: str) -> list[str]:
 def _view_section(view: View, title: str = "") -> list[str]:
     note = ["", view.note] if view.note else []
     return _section(title or view.title, markdown_table(view), *note)
+
+
+def rules_section(seg: Segmentation) -> list[str]:
+    """The rules, their fit and where the SQL is."""
+    rules = seg.rules
+    if rules is None:
+        return []
+    lines = [
+        f"{_md(rules.summary_line())}. The rules as SQL are in `rules.sql`, the features they "
+        "read in `features.csv`.",
+        *[f"- {_md(r.sentence())}" for r in rules.rules if not r.good],
+        *[f"- measured {_md(n)}" for n in rules.notes],
+        "",
+        markdown_table(rules_view(seg.profiles)),
+        "",
+        _md(rules_view(seg.profiles).note),
+    ]
+    return _section("A rule per segment", *lines)
+
+
+def rfm_section(seg: Segmentation) -> list[str]:
+    """The RFM cells of each segment, what they rest on and the bounds used."""
+    if seg.rfm is None:
+        return _section("RFM cells", _md(seg.rfm_missing)) if seg.rfm_missing else []
+    rfm = seg.rfm
+    return _section(
+        "RFM cells",
+        f"{_md(rfm.what())}.",
+        *[f"- computed {_md(n)}" for n in rfm.notes],
+        "",
+        *_subsection(rfm_mix_view(seg.profiles), "Each segment's mix of RFM cells"),
+        *_subsection(rfm_bounds_view(rfm), "The bounds used"),
+        *_subsection(rfm_table_view(rfm.measures), "The named cells"),
+    )
+
+
+def _subsection(view: View, title: str) -> list[str]:
+    note = [_md(view.note), ""] if view.note else []
+    return [f"### {title}", "", markdown_table(view), "", *note]
+
+
+def movement_section(movement: Movement) -> list[str]:
+    """Who moved since the earlier labels."""
+    view = movement_view(movement.table, movement.new, movement.gone)
+    return _section(
+        f"Who moved since {_md(movement.earlier)}",
+        *[f"- {_md(line)}" for line in movement.lines()],
+        *[f"- warning: {_md(w)}" for w in movement.warnings],
+        "",
+        markdown_table(view),
+        "",
+        _md(view.note),
+    )
 
 
 def report_markdown(seg: Segmentation) -> str:
@@ -72,6 +131,9 @@ def report_markdown(seg: Segmentation) -> str:
             *head,
             *_section("Warnings", *([f"- {_md(w)}" for w in seg.warnings] or ["- none"])),
             *_view_section(segments_view(seg.profiles)),
+            *rules_section(seg),
+            *rfm_section(seg),
+            *(movement_section(seg.movement) if seg.movement is not None else []),
             *_section("What the words rest on", what_can_be_said(prep.frame.meanings)),
             *_view_section(relevance_view(seg.relevance)),
             *compare,
@@ -95,6 +157,7 @@ def score_markdown(model: SegmentModel, result: ScoreResult, source: str) -> str
             "",
             *_section("Warnings", *([f"- {_md(w)}" for w in result.warnings] or ["- none"])),
             *_view_section(score_sizes_view(result.sizes, model.segment_sizes)),
+            *(movement_section(result.movement) if result.movement is not None else []),
             *_view_section(drift_view(result.moved(10))),
         ]
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from segscope.core.describing.rfm import Rfm, table_rows
+from segscope.core.describing.rules import Rules
 from segscope.core.describing.views import (
     score_sizes_view,
 )
@@ -77,6 +79,8 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                     "action_heuristic": p.action,
                     "recommendation_heuristic": p.recommendation,
                     "stability": p.stability,
+                    "rule": None if p.rule is None or not p.rule.good else p.rule.words(),
+                    "rfm_cells": dict(p.rfm) or None,
                 }
                 for p in seg.profiles
             ],
@@ -85,7 +89,12 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                 for r in seg.relevance
             ],
             "compare": None if seg.comparison is None else compare_summary(seg.comparison),
+            "model_fingerprint": seg.model.fingerprint,
             "numbered_like": None if seg.like is None else like_summary(seg.like),
+            "rules": None if seg.rules is None else rules_summary(seg.rules),
+            "rfm": rfm_summary(seg.rfm, seg.labels, seg.choice.k) if seg.rfm else None,
+            "rfm_missing": seg.rfm_missing or None,
+            "movement": None if seg.movement is None else seg.movement.to_dict(),
             "sweep": [r.to_dict() for r in seg.results],
             "timings": seg.timings.to_dict(),
             "versions": versions(),
@@ -93,10 +102,57 @@ def summary(seg: Segmentation) -> dict[str, Any]:
     )
 
 
+def rules_summary(rules: Rules) -> dict[str, Any]:
+    """Every segment's rule, its fit, and the rules' agreement with K-Means (summary.json)."""
+    return {
+        "agreement": rules.agreement,
+        "covered": rules.covered,
+        "customers": rules.customers,
+        "learnt_on": rules.learnt_on,
+        "notes": list(rules.notes),
+        "text": rules.summary_line(),
+        "order": [r.segment for r in rules.order],
+        "segments": [
+            {
+                "segment": r.segment,
+                "describes_it_well": r.good,
+                "rule": r.words() if r.alternatives else None,
+                "sql": r.sql() if r.alternatives else None,
+                "conditions": r.conditions,
+                "precision": r.precision,
+                "recall": r.recall,
+                "picked": r.picked,
+                "customers": r.size,
+                "text": r.sentence(),
+            }
+            for r in rules.rules
+        ],
+    }
+
+
+def rfm_summary(rfm: Rfm, labels: Any, k: int) -> dict[str, Any]:
+    """What the RFM cells rest on, the bounds used and each segment's mix (summary.json)."""
+    return {
+        "measures": list(rfm.measures),
+        "columns": rfm.columns,
+        "text": rfm.what(),
+        "customers_scored": rfm.customers,
+        "notes": list(rfm.notes),
+        "score_bounds": [b.__dict__ for b in rfm.bounds],
+        "cells": [
+            {"cell": name, "R": r, "F": f, "M": m, "description": d}
+            for name, r, f, m, d in table_rows(rfm.measures)
+        ],
+        "customers_per_cell": {str(c): int(n) for c, n in rfm.cells.value_counts().items()},
+        "segments": {str(s): dict(rfm.mix(labels, s)) for s in range(1, k + 1)},
+    }
+
+
 def like_summary(like: LikeReport) -> dict[str, Any]:
     """How the segments were numbered like an earlier model's (summary.json)."""
     return {
         "model": like.model,
+        "fingerprint": like.fingerprint,
         "earlier_k": like.earlier_k,
         "agreement": like.agreement,
         "segments": [
@@ -135,12 +191,20 @@ def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict
             "k": model.k,
             "seed": model.seed,
             "segments": [
-                {"segment": s, "customers": n, "share": share, "share_at_training": then}
+                {
+                    "segment": s,
+                    "customers": n,
+                    "share": share,
+                    "share_at_training": then,
+                    "action": model.actions[s - 1] if len(model.actions) >= s else None,
+                }
                 for s, n, share, then in sizes.rows
             ],
             "unseen_categories": result.unseen,
             "outliers": result.outliers,
             "drift": dict(result.moved(len(result.drift))),
+            "model_fingerprint": model.fingerprint,
+            "movement": None if result.movement is None else result.movement.to_dict(),
             "warnings": result.warnings,
             "model_versions": model.versions,
             "versions": versions(),

@@ -1,11 +1,13 @@
 """segments.xlsx: the result as a workbook for a marketing colleague (written by XlsxWriter).
 
-Sheets: Segments (the table and the words), Profiles (every figure, the segments.csv table),
-Sweep (the table, and the elbow and silhouette as native Excel charts), Relevance (how much each
-feature separates the segments), Warnings (with the sampling notes and what the words rest on)
-and How it was built. Every sheet has a frozen header, column widths that fit, and percentages
-formatted as percentages. Text from the data is written as text (never a formula), control
-characters made visible."""
+Sheets: Segments (the table and the words), Rules (a short rule per segment, its precision and
+recall), RFM (each segment's mix of RFM cells, the bounds used, the named cells), Moved (who
+moved since an earlier run's labels, when given), Profiles (every figure, the segments.csv
+table), Sweep (the table, and the elbow and silhouette as native Excel charts), Relevance (how
+much each feature separates the segments), Warnings (with the sampling notes and what the words
+rest on) and How it was built. Every sheet has a frozen header, column widths that fit, and
+percentages formatted as percentages. Text from the data is written as text (never a formula),
+control characters made visible."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ from typing import Any
 
 import pandas as pd
 
-from segscope.core.describing.views import View, relevance_view, segments_view, sweep_view
+from segscope.core.describing.views import (
+    View,
+    relevance_view,
+    rfm_bounds_view,
+    rfm_mix_view,
+    rfm_table_view,
+    rules_view,
+    segments_view,
+    sweep_view,
+)
 from segscope.core.describing.words import what_can_be_said
 from segscope.core.engines.results import Segmentation
 from segscope.core.files import write_bytes_atomic
@@ -34,6 +45,22 @@ def write_workbook(seg: Segmentation, path: Path, profiles: pd.DataFrame) -> Non
     formats = _formats(book)
     prep = seg.prepared
     _sheet(book, formats, "Segments", _segment_rows(seg))
+    if seg.rules is not None:
+        rules = rules_view(seg.profiles).frame()
+        rules[rules.columns[1]] = [
+            p.rule.words() if p.rule.good else p.rule.sentence() for p in seg.profiles if p.rule
+        ]
+        _sheet(book, formats, "Rules", rules, percent={"precision", "recall"},
+               notes=[seg.rules.summary_line(), *seg.rules.notes])  # fmt: skip
+    if seg.rfm is not None:
+        mix = rfm_mix_view(seg.profiles).frame()
+        _sheet(book, formats, "RFM", mix, percent=set(map(str, mix.columns[1:])),
+               notes=[seg.rfm.what(), *seg.rfm.notes],
+               below=[rfm_bounds_view(seg.rfm).frame(),
+                      rfm_table_view(seg.rfm.measures).frame()])  # fmt: skip
+    if seg.movement is not None:
+        _sheet(book, formats, "Moved", _moved(seg), notes=[*seg.movement.lines(),
+               *(f"warning: {w}" for w in seg.movement.warnings)])  # fmt: skip
     _sheet(book, formats, "Profiles", profiles, percent={"share"})
     sweep = sweep_view(seg.results, prep.rows, seg.choice.k)
     _sheet(book, formats, "Sweep", sweep.frame().drop(columns="sizes"))
@@ -68,14 +95,32 @@ def _segment_rows(seg: Segmentation) -> pd.DataFrame:
     return frame
 
 
+def _moved(seg: Segmentation) -> pd.DataFrame:
+    """The movement table: customers and shares of each earlier segment now in each segment."""
+    m = seg.movement
+    assert m is not None
+    shares = m.shares()
+    rows: list[tuple[object, object, int, float | None]] = []
+    for b in m.table.index:
+        for a in m.table.columns:
+            rows.append((int(b), int(a), int(m.table.at[b, a]), float(shares.at[b, a])))
+        rows.append((int(b), "gone", int(m.gone.get(b, 0)), None))
+    rows += [("new", int(a), int(m.new.get(a, 0)), None) for a in m.table.columns]
+    columns = ["earlier segment", "segment now", "customers", "share of the earlier segment"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _sheet(
     book: Any,
     formats: dict[str, Any],
     name: str,
     frame: pd.DataFrame,
     percent: set[str] | None = None,
+    notes: list[str] | None = None,
+    below: list[pd.DataFrame] | None = None,
 ) -> None:
-    """One table: a bold frozen header, widths that fit, shares as percentages."""
+    """One table: a bold frozen header, widths that fit, shares as percentages; `notes` in
+    lines under it, then the `below` tables (each with its header)."""
     sheet = book.add_worksheet(name)
     percent = (percent or set()) | {c for c in frame.columns if str(c) in ("share",)}
     sheet.freeze_panes(1, 0)
@@ -87,6 +132,19 @@ def _sheet(
         sheet.set_column(col, col, min(WIDEST, widest + 2), formats[kind])
         for row, value in enumerate(values, start=1):
             _cell(sheet, row, col, value, formats[kind])
+    row = len(frame) + 2
+    for note in notes or []:
+        sheet.write_string(row, 0, visible(note))
+        row += 1
+    for table in below or []:
+        row += 1
+        for col, header in enumerate(table.columns):
+            sheet.write_string(row, col, visible(str(header)), formats["header"])
+        for values in table.itertuples(index=False):
+            row += 1
+            for col, value in enumerate(values):
+                _cell(sheet, row, col, value, None)
+        row += 1
 
 
 def _kind(values: pd.Series) -> str:

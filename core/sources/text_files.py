@@ -129,7 +129,9 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def read_text(p: Path, lim: Limits) -> pd.DataFrame:
+def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
+    """A text table within the limits; `as_text`: every cell as it is written (no numbers
+    guessed), for a file whose values must match text exactly (an earlier run's labels)."""
     where = one_line(p.name, 80)
     with _read_errors(p):
         with _opened(p, lim) as fh:
@@ -148,7 +150,7 @@ def read_text(p: Path, lim: Limits) -> pd.DataFrame:
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))
         rows = lim.cells.value // columns
-        df = _parse_text(p, lim, sep, encoding, rows)
+        df = _parse_text(p, lim, sep, encoding, rows, as_text)
     if len(df) > rows:
         raise DataError(lim.cells.exceeded(where, f"more than {rows:,} rows of {columns:,}"))
     if df.shape[1] == 1 and len(df) > 0 and sep == ",":
@@ -160,13 +162,23 @@ def read_text(p: Path, lim: Limits) -> pd.DataFrame:
     return df
 
 
-def _parse_text(p: Path, lim: Limits, sep: str, encoding: str, rows: int) -> pd.DataFrame:
+def _parse_text(
+    p: Path, lim: Limits, sep: str, encoding: str, rows: int, as_text: bool = False
+) -> pd.DataFrame:
     where = one_line(p.name, 80)
     decimal = "," if sep == ";" else "."
     for enc in dict.fromkeys([encoding, "cp1252", "latin-1"]):
         try:
             with _opened(p, lim) as fh:
-                return pd.read_csv(fh, sep=sep, decimal=decimal, encoding=enc, nrows=rows + 1)
+                return pd.read_csv(
+                    fh,
+                    sep=sep,
+                    decimal=decimal,
+                    encoding=enc,
+                    nrows=rows + 1,
+                    dtype=str if as_text else None,
+                    keep_default_na=not as_text,
+                )
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError as exc:

@@ -19,7 +19,7 @@ from segscope.core.text import spreadsheet_cell, visible
 
 from ..tui_helpers import wait_until
 from .cli import has_control, segscope
-from .corpus import ESCAPES, FORMULAS, MARKUP, hostile_text_table, write_csv
+from .corpus import ESCAPES, FORMULAS, MARKUP, base_table, hostile_text_table, write_csv
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FILE_MARKUP = "[bold red]x"  # markup a file name can hold (no slash)
@@ -56,7 +56,8 @@ def test_the_command_shows_data_text_literally(swept) -> None:  # type: ignore[n
 
 def test_outputs_hold_data_text_literally(swept) -> None:  # type: ignore[no-untyped-def]
     _, out = swept
-    for name in ("report.md", "segments.csv", "summary.json", "labels.csv", "sweep.csv"):
+    names = ("report.md", "segments.csv", "summary.json", "labels.csv", "sweep.csv")
+    for name in (*names, "features.csv", "rules.sql"):
         text = (out / name).read_text()
         assert not has_control(text), name
     report = (out / "report.md").read_text()
@@ -78,7 +79,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("name", ["segments.csv", "labels.csv"])
+@pytest.mark.parametrize("name", ["segments.csv", "labels.csv", "features.csv"])
 def test_no_formula_reaches_a_spreadsheet(swept, name: str) -> None:  # type: ignore[no-untyped-def]
     _, out = swept
     cells = _cells(out / name)
@@ -166,3 +167,48 @@ async def test_the_app_shows_data_text_literally(hostile_csv: Path, tmp_path: Pa
     assert not has_control(shown)
     assert "[bold&#160;red]x" in shown  # the markup, shown as text (SVG writes spaces so)
     assert "␛" in shown and "pwned" in shown
+
+
+RULE_CATEGORIES = ["=cmd|' /C calc'!A0", "[bold]x", "plain"]
+
+
+@pytest.fixture(scope="module")
+def hostile_rule(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Segments made by a category whose values are a formula and markup: the rules name them."""
+    folder = tmp_path_factory.mktemp("rule")
+    df = base_table(90)
+    df["plan"] = [RULE_CATEGORIES[i % 3] for i in range(90)]
+    path = write_csv(df, folder / "plans.csv")
+    out = folder / "out"
+    ran = segscope("sweep", path, "--k", "3", "--weight", "plan=5", "--out", out)
+    return ran, out
+
+
+def test_a_rule_naming_hostile_categories_is_literal_and_formula_safe(hostile_rule) -> None:  # type: ignore[no-untyped-def]
+    import duckdb
+    from openpyxl import load_workbook
+
+    ran, out = hostile_rule
+    assert ran.code == 0, ran.err
+    summary = json.loads((out / "summary.json").read_text())
+    rules = {r["segment"]: r for r in summary["rules"]["segments"]}
+    said = " ".join(r["rule"] or "" for r in rules.values())
+    assert "plan is =cmd|' /C calc'!A0" in said and "plan is [bold]x" in said
+    assert all(r["describes_it_well"] and r["precision"] == 1.0 for r in rules.values())
+    assert "plan is [bold]x" in " ".join(ran.out.split())  # shown as typed, not as bold
+    assert "plan is =cmd\\|' /C calc'!A0" in (out / "report.md").read_text()  # a table's | kept
+    sql = (out / "rules.sql").read_text()
+    assert "'=cmd|'' /C calc''!A0'" in sql and "'''=cmd|'' /C calc''!A0'" in sql  # escaped
+    assert not has_control(sql)
+    for name in ("features.csv", "segments.csv"):  # formula-safe in every CSV
+        for cell in _cells(out / name):
+            assert not cell.startswith(FORMULA_START) or _is_number(cell), (name, cell)
+    assert "'=cmd|' /C calc'!A0" in _cells(out / "features.csv")
+    book = load_workbook(out / "segments.xlsx")
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value]
+    assert not [c for c in cells if c.data_type == "f"]  # no formula anywhere in the workbook
+    assert any("plan is =cmd|' /C calc'!A0" in str(c.value) for c in book["Rules"]["B"])
+    # the SQL, run on features.csv as written, assigns every customer as the rules say
+    features = str(out / "features.csv").replace("'", "''")
+    got = duckdb.sql(f"SELECT segment, ({sql}\n) AS rule FROM read_csv('{features}')").df()
+    assert (got["rule"] == got["segment"]).all()

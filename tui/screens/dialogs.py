@@ -12,9 +12,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from segscope.core.describing.views import categories_view, crosstab_view, numbers_view
+from segscope.core.describing.views import (
+    categories_view,
+    cells_line,
+    crosstab_view,
+    movement_view,
+    numbers_view,
+)
 from segscope.core.describing.words import compare_text, what_can_be_said
-from segscope.core.text import agreement, one_line
+from segscope.core.text import agreement, one_line, percent
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
 
@@ -22,7 +28,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from segscope.core.describing.profiles import SegmentProfile
+    from segscope.core.describing.rules import Rule
     from segscope.core.engines.results import Segmentation
+    from segscope.core.models.movement import Movement
 
 HELP = """\
 # segscope keys
@@ -46,7 +54,8 @@ HELP = """\
 | `x` | Sweep | how the highlighted k splits or merges the chosen one |
 | `i` | Sweep, Segments | why this k: the reason, every warning, what was sampled |
 | `s` | Sweep | switch the engine: this machine, or Spark (`segscope[spark]`) |
-| Enter | Segments | a segment's detail: how it differs, in words |
+| Enter | Segments | a segment's detail: how it differs, its rule, its RFM cells |
+| `m` | Segments | who moved since an earlier run (palette: give its labels.csv) |
 | `c` | Segments, Export | copy the segment table (works over SSH) |
 | `w` | Export | write the output folder (and segments.xlsx) |
 
@@ -103,13 +112,15 @@ class HelpScreen(ModalScreen[None]):
 
 
 class SegmentDetailScreen(ModalScreen[None]):
-    """One segment against the whole base: numbers, categories, words, advice."""
+    """One segment against the whole base: words, its rule, its RFM cells, advice, numbers and
+    categories (the dialog scrolls; Tab reaches the tables)."""
 
     BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
-    def __init__(self, profile: SegmentProfile, k: int) -> None:
+    def __init__(self, profile: SegmentProfile, k: int, rfm: str = "") -> None:
         super().__init__()
         self.profile, self.k = profile, k
+        self.rfm = rfm  # a note on what the RFM cells rest on, or why there are none
 
     def compose(self) -> ComposeResult:
         p = self.profile
@@ -118,6 +129,15 @@ class SegmentDetailScreen(ModalScreen[None]):
                 f"Segment {p.segment} of {self.k}: {p.size:,} customers ({p.share:.1%})"
             )
             yield Static(Text(one_line(p.description), style="bold"))
+            if p.rule is not None:
+                yield Static(rule_text(p.rule), id="rule")
+            if p.rfm:
+                note = (f" ({one_line(self.rfm)})", "dim") if self.rfm else ""
+                yield Static(
+                    Text.assemble(("RFM cells: ", "bold"), cells_line(p.rfm), note), id="rfm"
+                )
+            elif self.rfm:
+                yield Static(Text(one_line(self.rfm), style="dim"), id="rfm")
             yield Static(
                 Text.assemble(("Recommendation (heuristic): ", "bold"), one_line(p.recommendation))
             )
@@ -128,13 +148,55 @@ class SegmentDetailScreen(ModalScreen[None]):
             yield ViewTable(id="numbers")
             if p.categories:
                 yield ViewTable(id="categories")
-            yield Label("Esc closes · [ ] sort · / search", classes="hint")
+            yield Label("Tab: the tables · [ ] sort · / search · Esc closes", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#numbers", ViewTable).show(numbers_view(self.profile))
         if self.profile.categories:
             self.query_one("#categories", ViewTable).show(categories_view(self.profile))
-        self.query_one("#numbers").focus()
+        self.query_one("#detail").focus()  # the top (words, rule) in view; arrows scroll
+
+
+def rule_text(rule: Rule) -> Text:
+    """A segment's rule and its precision and recall, or why it has none."""
+    if not rule.good:
+        return Text(one_line(rule.sentence()), style="dim")
+    return Text.assemble(
+        ("Rule: ", "bold"),
+        one_line(rule.words()),
+        "\n",
+        (f"precision {percent(rule.precision)}", "bold"),
+        f" (of the customers it picks, the share in segment {rule.segment}), ",
+        (f"recall {percent(rule.recall)}", "bold"),
+        f" (of segment {rule.segment}, the share it picks)",
+    )
+
+
+class MovementScreen(ModalScreen[None]):
+    """Who moved since an earlier run: the table, the largest movements, the warnings."""
+
+    BINDINGS = [Binding("escape,q,m", "dismiss", "Close")]
+
+    def __init__(self, movement: Movement) -> None:
+        super().__init__()
+        self.movement = movement
+
+    def compose(self) -> ComposeResult:
+        m = self.movement
+        text = Text("\n".join(one_line(line) for line in m.lines()))
+        for w in m.warnings:
+            text.append(f"\n⚠ {one_line(w)}", style="yellow")
+        with VerticalScroll(classes="dialog wide", id="moved") as box:
+            box.border_title = f"Who moved since {one_line(m.earlier, 60)}"
+            yield Static(text)
+            yield ViewTable(id="moved-table")
+            yield Label("Esc closes · [ ] sort · / search", classes="hint")
+
+    def on_mount(self) -> None:
+        m = self.movement
+        table = self.query_one("#moved-table", ViewTable)
+        table.show(movement_view(m.table, m.new, m.gone))
+        table.focus()
 
 
 class WhyScreen(ModalScreen[None]):
@@ -154,6 +216,13 @@ class WhyScreen(ModalScreen[None]):
         for n in seg.setup.notes():
             text.append(f"\n\nℹ {one_line(n)}", style="dim")
         text.append(f"\n\n{what_can_be_said(seg.prepared.frame.meanings)}")
+        if seg.rules is not None:
+            text.append(f"\n\n{one_line(seg.rules.summary_line())}.")
+        if seg.rfm is not None:
+            bounds = "\n".join(f"  {one_line(line)}" for line in seg.rfm.bounds_lines())
+            text.append(f"\n\n{one_line(seg.rfm.what())}. The bounds used:\n{bounds}")
+        elif seg.rfm_missing:
+            text.append(f"\n\n{one_line(seg.rfm_missing)}")
         if seg.like is not None:
             text.append("\n\n" + "\n".join(one_line(line) for line in seg.like.lines()))
         with VerticalScroll(classes="dialog wide", id="why") as box:

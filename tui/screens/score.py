@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from segscope.core.describing.views import drift_view, score_sizes_view
+from segscope.core.describing.views import drift_view, movement_view, score_sizes_view
 from segscope.core.files import default_out_dir
 from segscope.core.text import one_line
 from segscope.tui.messages import ScoreWith
@@ -39,6 +39,9 @@ class PathPrompt(ModalScreen[Path | None]):
             yield PathInput(self.value, id="answer")
             yield Label("Enter accepts, Tab completes, Esc cancels", classes="hint")
 
+    def on_mount(self) -> None:
+        self.query_one("#answer", Input).focus()  # typing goes to the path at once
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(Path(event.value.strip()).expanduser() if event.value.strip() else None)
 
@@ -58,11 +61,15 @@ class ScoreScreen(ModalScreen[None]):
             yield PathInput(id="model")
             yield Label("customer data (same layout as the training data)")
             yield PathInput(id="data")
+            yield Label("earlier labels, to say who moved (optional: an earlier labels.csv)")
+            yield PathInput(id="previous")
             yield Label("output folder")
             yield Input(id="out")
             yield Button("Score (Enter)", id="go", variant="primary")
             yield Static("", id="score-result")
             yield ViewTable(id="sizes")
+            yield Static("", id="moved-text")
+            yield ViewTable(id="moved")
             yield ViewTable(id="drift")
             yield Label("Esc closes", classes="hint")
 
@@ -82,15 +89,17 @@ class ScoreScreen(ModalScreen[None]):
         self.run_score()
 
     def run_score(self) -> None:
-        values = [self.query_one(f"#{i}", Input).value.strip() for i in ("model", "data", "out")]
+        fields = ("model", "data", "out", "previous")
+        values = [self.query_one(f"#{i}", Input).value.strip() for i in fields]
         if not all(values[:2]):
             self.notify("Give a model file and a data file.", severity="warning")
             return
-        model_text, data_text, out_text = values
+        model_text, data_text, out_text, previous_text = values
         model_path, data_path = Path(model_text).expanduser(), Path(data_text).expanduser()
         target = Path(out_text).expanduser() if out_text else default_out_dir(data_path)
+        previous = Path(previous_text).expanduser() if previous_text else None
         self.query_one("#score-result", Static).update("Scoring…")
-        self.post_message(ScoreWith(model_path, data_path, target))
+        self.post_message(ScoreWith(model_path, data_path, target, previous))
 
     def show(self, model: SegmentModel, result: ScoreResult, written: list[Path]) -> None:
         """The scoring run's result (the app calls this when its worker is done)."""
@@ -98,6 +107,18 @@ class ScoreScreen(ModalScreen[None]):
         sizes.show(score_sizes_view(result.sizes, model.segment_sizes))
         drift.show(drift_view(result.moved(10)))
         sizes.display = drift.display = True
+        moved, moved_text = (
+            self.query_one("#moved", ViewTable),
+            self.query_one("#moved-text", Static),
+        )
+        m = result.movement
+        moved.display = m is not None
+        if m is not None:
+            moved.show(movement_view(m.table, m.new, m.gone))
+            said = [*m.lines(), *(f"⚠ {w}" for w in m.warnings)]
+            moved_text.update(Text("\n".join(one_line(line) for line in said)))
+        else:
+            moved_text.update("")
         lines = [
             f"Far from every segment: {result.outliers:,}",
             *[f"⚠ {one_line(w)}" for w in result.warnings],

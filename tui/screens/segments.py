@@ -1,4 +1,5 @@
-"""Screen 3: the segment table; Enter opens a segment's detail."""
+"""Screen 3: the segment table; Enter opens a segment's detail (its rule, its RFM cells), m who
+moved since an earlier run."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from segscope.core.describing.views import segments_view
-from segscope.core.text import agreement, one_line
+from segscope.core.text import agreement, one_line, percent
 from segscope.tui.messages import CopySegments
 from segscope.tui.screens.base import SessionScreen
-from segscope.tui.screens.dialogs import SegmentDetailScreen, WhyScreen
+from segscope.tui.screens.dialogs import MovementScreen, SegmentDetailScreen, WhyScreen
 from segscope.tui.widgets.bar import AppBar
 from segscope.tui.widgets.tables import ViewTable
 
@@ -24,6 +25,7 @@ class SegmentsScreen(SessionScreen):
         Binding("enter", "detail", "Detail", show=True, priority=False),
         Binding("c", "copy", "Copy"),
         Binding("i", "why", "Why"),
+        Binding("m", "moved", "Moved"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -43,7 +45,10 @@ class SegmentsScreen(SessionScreen):
         if seg is None or key is None:
             return
         profile = next(p for p in seg.profiles if str(p.segment) == key)
-        self.app.push_screen(SegmentDetailScreen(profile, seg.choice.k))
+        note = seg.rfm_missing
+        if seg.rfm is not None and "monetary" not in seg.rfm.measures:
+            note = "on recency and frequency only: the data holds no amount spent"
+        self.app.push_screen(SegmentDetailScreen(profile, seg.choice.k, note))
 
     def on_view_table_picked(self, event: ViewTable.Picked) -> None:
         self.action_detail()
@@ -52,6 +57,16 @@ class SegmentsScreen(SessionScreen):
         seg = self.session.segmentation
         if seg is not None:
             self.app.push_screen(WhyScreen(seg))
+
+    def action_moved(self) -> None:
+        seg = self.session.segmentation
+        if seg is not None and seg.movement is not None:
+            self.app.push_screen(MovementScreen(seg.movement))
+        elif seg is not None:
+            self.notify(
+                "To see who moved since an earlier run, give its labels.csv: ctrl+p, "
+                "'Who moved since an earlier run'."
+            )
 
     def action_copy(self) -> None:
         self.post_message(CopySegments())
@@ -86,6 +101,22 @@ class SegmentsScreen(SessionScreen):
             f"{one_line(r.feature, 30)} {agreement(r.score)}" for r in seg.relevance if not r.weak
         ]
         text = Text.assemble(("Separates most: ", "bold"), ", ".join(strong[:5]) or "nothing")
+        if seg.rules is not None:
+            good = sum(r.good for r in seg.rules.rules)
+            text.append("\nRules agree with K-Means on ", style="bold")
+            text.append(f"{percent(seg.rules.agreement)}", style="bold")
+            text.append(
+                f" of customers ({good} of {len(seg.rules.rules)} segments have one; "
+                "Enter shows it)"
+            )
+        if seg.movement is not None:
+            m = seg.movement
+            same = percent(m.same / m.matched) if m.matched else "–"
+            text.append("\nMoved: ", style="bold")
+            text.append(
+                f"{same} of {m.matched:,} in both runs kept their segment; "
+                f"{int(m.new.sum()):,} new, {int(m.gone.sum()):,} gone (m: who moved)"
+            )
         count = len(seg.warnings)
         if count:
             text.append(f"\n⚠ {count} warning{'s' if count > 1 else ''}", style="yellow")
