@@ -17,7 +17,7 @@ import pytest
 
 from ..databases import ANALYST, ANALYST_PASSWORD, Server, load_duckdb, load_postgres, run_sql
 from .corpus import base_table
-from .harness import duck_state, pg_rows, postgres, refused, run
+from .harness import Timed, duck_state, pg_rows, postgres, refused, run
 
 MARK = "segscope labels"  # the comment segscope leaves on a labels table (README "Databases")
 ROWS = 40
@@ -47,11 +47,11 @@ def _duck_sql(path: Path, *statements: str) -> None:
             con.execute(sql)
 
 
-def _sweep(source: object, out: Path, *args: str) -> object:
+def _sweep(source: object, out: Path, *args: str) -> Timed:
     return run("sweep", source, "--sheet", "customers", "--k", "3", "--out", out, *args)
 
 
-def _before_the_sweep(ran, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _before_the_sweep(ran: Timed, out: Path) -> None:
     """Refused before any work: a short refusal (no sweep progress), no output folder."""
     refused(ran, codes=(2, 3))
     assert not out.exists(), "the output folder was written before the refusal"
@@ -102,7 +102,7 @@ def test_force_keeps_the_users_postgres_table_when_another_schemas_table_has_the
     assert pg_rows(url, "SELECT obj_description('public.seg'::regclass, 'pg_class') AS c") == [
         {"c": None}
     ]
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
 
 
 # --- names PostgreSQL would cut -------------------------------------------------------------------
@@ -126,7 +126,7 @@ def test_a_name_postgres_would_cut_is_refused_before_the_sweep(
     tables = pg_rows(url, "SELECT table_name AS relname FROM information_schema.tables "
                           "WHERE table_schema = 'public' ORDER BY 1")  # fmt: skip
     assert tables == [{"relname": "customers"}], "a table was created under another name"
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
 
 
 def test_next_months_long_name_never_replaces_this_months_table(
@@ -147,7 +147,7 @@ def test_next_months_long_name_never_replaces_this_months_table(
     out = tmp_path / "out"
     ran = _sweep(url, out, "--labels-table", NOVEMBER, "--force")
     assert pg_rows(url, f'SELECT t::text AS r FROM "{cut}" t ORDER BY 1') == before
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
 
 
 # --- every refusal comes before the sweep ---------------------------------------------------------
@@ -161,8 +161,8 @@ def test_no_privilege_to_create_is_refused_before_the_sweep(server: Server, tmp_
     analyst = server.url("noprivilege", ANALYST, ANALYST_PASSWORD)
     out = tmp_path / "out"
     ran = _sweep(analyst, out, "--labels-table", "seg_new")
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
-    assert ANALYST_PASSWORD not in ran.text  # type: ignore[attr-defined]
+    _before_the_sweep(ran, out)
+    assert ANALYST_PASSWORD not in ran.text
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "duckdb"])
@@ -172,7 +172,7 @@ def test_a_schema_that_does_not_exist_is_refused_before_the_sweep(
     source = _shop_pg(server, "noschema") if kind == "postgresql" else _shop_duckdb(tmp_path / "db")
     out = tmp_path / "out"
     ran = _sweep(source, out, "--labels-table", "no_such_schema.seg")
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
 
 
 def test_a_materialized_view_as_the_target_is_refused_before_the_sweep(
@@ -182,7 +182,7 @@ def test_a_materialized_view_as_the_target_is_refused_before_the_sweep(
     run_sql(url, "CREATE MATERIALIZED VIEW seg AS SELECT customer_id, 1 AS segment FROM customers")
     out = tmp_path / "out"
     ran = _sweep(url, out, "--labels-table", "seg")
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
     assert pg_rows(url, "SELECT COUNT(*) AS n FROM seg") == [{"n": ROWS}]
 
 
@@ -197,10 +197,10 @@ def test_a_view_as_the_target_is_refused_before_the_sweep_even_with_the_mark(
         run_sql(str(source), view, comment)
     else:
         source = _shop_duckdb(tmp_path / "db")
-        _duck_sql(source, view, comment)  # type: ignore[arg-type]
+        _duck_sql(source, view, comment)
     out = tmp_path / "out"
     ran = _sweep(source, out, "--labels-table", "seg", "--force")
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
 
 
 def test_a_read_only_duckdb_file_is_refused_before_the_sweep(tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ def test_a_read_only_duckdb_file_is_refused_before_the_sweep(tmp_path: Path) -> 
     try:
         out = tmp_path / "out"
         ran = _sweep(duck, out, "--labels-table", "seg")
-        _before_the_sweep(ran, out)  # type: ignore[arg-type]
+        _before_the_sweep(ran, out)
         assert duck.read_bytes() == before
     finally:
         if os.geteuid() == 0:
@@ -231,7 +231,7 @@ def test_a_glob_source_with_a_labels_table_is_refused_before_the_sweep(tmp_path:
     base_table(ROWS).to_parquet(lake / "customers.parquet")
     out = tmp_path / "out"
     ran = _sweep(str(lake / "*.parquet"), out, "--labels-table", "seg")
-    _before_the_sweep(ran, out)  # type: ignore[arg-type]
+    _before_the_sweep(ran, out)
     assert [p.name for p in lake.iterdir()] == ["customers.parquet"]
 
 
@@ -284,7 +284,7 @@ def test_labels_write_to_postgres_whatever_the_key_type(
     )
     out = tmp_path / "out"
     ran = _sweep(url, out, "--key", "customer_id", "--labels-table", "seg")
-    assert ran.code == 0, ran.err[-2000:]  # type: ignore[attr-defined]
+    assert ran.code == 0, ran.err[-2000:]
     joined = pg_rows(
         url,
         "SELECT COUNT(*) AS n, COUNT(DISTINCT s.segment) AS k FROM seg s "
@@ -305,7 +305,7 @@ def test_labels_write_to_duckdb_whatever_the_key_type(tmp_path: Path, kind: str)
     )
     out = tmp_path / "out"
     ran = _sweep(duck, out, "--key", "customer_id", "--labels-table", "seg")
-    assert ran.code == 0, ran.err[-2000:]  # type: ignore[attr-defined]
+    assert ran.code == 0, ran.err[-2000:]
     with duckdb.connect(str(duck), read_only=True) as con:
         joined = con.sql(
             "SELECT COUNT(*), COUNT(DISTINCT s.segment) FROM seg s JOIN customers c "
@@ -325,11 +325,11 @@ def test_last_months_labels_are_never_a_clustering_feature(
         _shop_pg(server, "lastmonth") if kind == "postgresql" else _shop_duckdb(tmp_path / "db")
     )
     first = _sweep(source, tmp_path / "october", "--labels-table", "seg_october")
-    assert first.code == 0, first.err[-2000:]  # type: ignore[attr-defined]
+    assert first.code == 0, first.err[-2000:]
     ran = _sweep(source, tmp_path / "november")
-    assert ran.code == 0, ran.err[-2000:]  # type: ignore[attr-defined]
+    assert ran.code == 0, ran.err[-2000:]
     summary = json.loads((tmp_path / "november" / "summary.json").read_text())
     used = summary["features"]["numeric"] + summary["features"]["categorical"]
     assert sorted(used) == ["spend", "visits"], used
-    said = ran.out + ran.err  # type: ignore[attr-defined]
+    said = ran.out + ran.err
     assert "seg_october" in said, "the command does not say it left last month's labels out"
