@@ -134,40 +134,47 @@ def pg_state(server: Server) -> dict[str, Any]:
     """Everything a query could have changed on the server: every table, view and sequence of
     every database (contents, comments), replication slots and origins, large objects, roles
     and when the statistics were last reset."""
-    admin = server.url("postgres")
-    state: dict[str, Any] = {
-        "slots": pg_rows(admin, "SELECT slot_name, slot_type FROM pg_replication_slots ORDER BY 1"),
-        "origins": pg_rows(admin, "SELECT roname FROM pg_replication_origin ORDER BY 1"),
-        "roles": pg_rows(admin, "SELECT rolname, rolsuper, rolcanlogin FROM pg_roles ORDER BY 1"),
-    }
-    databases = [r["datname"] for r in pg_rows(
-        admin, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1"
-    )]  # fmt: skip
+    import adbc_driver_postgresql.dbapi as pg
+
+    def rows(cur: Any, sql: str) -> list[dict[str, Any]]:
+        cur.execute(sql)
+        return cur.fetch_arrow_table().to_pylist()  # type: ignore[no-any-return]
+
+    state: dict[str, Any] = {}
+    with pg.connect(server.url("postgres"), autocommit=True) as con, con.cursor() as cur:
+        state["slots"] = rows(
+            cur, "SELECT slot_name, slot_type FROM pg_replication_slots ORDER BY 1"
+        )
+        state["origins"] = rows(cur, "SELECT roname FROM pg_replication_origin ORDER BY 1")
+        state["roles"] = rows(cur, "SELECT rolname, rolsuper, rolcanlogin FROM pg_roles ORDER BY 1")
+        databases = [r["datname"] for r in rows(
+            cur, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1"
+        )]  # fmt: skip
     for name in databases:
-        url = server.url(name)
-        state[f"{name}.largeobjects"] = pg_rows(
-            url, "SELECT oid::bigint AS o FROM pg_largeobject_metadata ORDER BY 1"
-        )
-        state[f"{name}.stats_reset"] = pg_rows(
-            url,
-            "SELECT stats_reset::text AS t FROM pg_stat_database "
-            "WHERE datname = current_database()",
-        )
-        relations = pg_rows(
-            url,
-            "SELECT n.nspname AS s, c.relname AS r, c.relkind::text AS k, "
-            "obj_description(c.oid, 'pg_class') AS comment FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'S') "
-            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-            "AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2",
-        )
-        state[f"{name}.relations"] = relations
-        for rel in relations:
-            if rel["k"] in ("r", "m", "p"):
-                q = f'"{rel["s"]}"."{rel["r"]}"'
-                rows = pg_rows(url, f"SELECT t::text AS row FROM {q} t")
-                state[f"{name}.{rel['s']}.{rel['r']}"] = _digest([r["row"] for r in rows])
+        with pg.connect(server.url(name), autocommit=True) as con, con.cursor() as cur:
+            state[f"{name}.largeobjects"] = rows(
+                cur, "SELECT oid::bigint AS o FROM pg_largeobject_metadata ORDER BY 1"
+            )
+            state[f"{name}.stats_reset"] = rows(
+                cur,
+                "SELECT stats_reset::text AS t FROM pg_stat_database "
+                "WHERE datname = current_database()",
+            )
+            relations = rows(
+                cur,
+                "SELECT n.nspname AS s, c.relname AS r, c.relkind::text AS k, "
+                "obj_description(c.oid, 'pg_class') AS comment FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'S') "
+                "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                "AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2",
+            )
+            state[f"{name}.relations"] = relations
+            for rel in relations:
+                if rel["k"] in ("r", "m", "p"):
+                    q = f'"{rel["s"]}"."{rel["r"]}"'
+                    found = rows(cur, f"SELECT t::text AS row FROM {q} t")
+                    state[f"{name}.{rel['s']}.{rel['r']}"] = _digest([r["row"] for r in found])
     return state
 
 
