@@ -234,3 +234,36 @@ def metadata_bomb(template: Path, path: Path, size: int = 200_000_000) -> Path:
             fh.write(b'"}')
         zf.writestr("pipeline.skops", blob)
     return path
+
+
+# --- issue 25: Markdown and the HTML it renders to (report.md) ---------------------------------
+
+MARKDOWN = [  # text from the data that Markdown or its HTML would run, each with a marker (XSS)
+    "<img src=x onerror=alert(1) alt=XSS1>",
+    "<script>alert('XSS2')</script>",
+    "[click XSS3](javascript:alert(3))",
+    "`XSS4` and ```fence",
+    "*XSS5* **strong** _XSS6_ __under__",
+    "# XSS7 heading",
+    "XSS8 | a pipe",
+    "XSS9 line\n# XSS10 injected heading\n<b onmouseover=alert(10)>x</b>",
+    "<!-- XSS11",
+    "![XSS12](http://evil.example/pixel.png)",
+    "<https://evil.example/XSS13>",
+]
+
+
+def hostile_markdown_table(n: int = 60) -> pd.DataFrame:
+    """Column names and category values written to be read as Markdown or HTML: features (so
+    that they are named in the report's lists and tables), and categories that follow the two
+    planted groups (so that they are each segment's top category, shown in the profiles)."""
+    df = base_table(n)
+    group = np.arange(n) % 2
+    rng = np.random.default_rng(2)
+    df[MARKDOWN[0]] = np.round(30 + 20 * group + rng.normal(0, 2, n), 1)  # a numeric feature
+    df[MARKDOWN[5]] = rng.integers(18, 80, n)  # another, whose name starts like a heading
+    df[MARKDOWN[6]] = np.round(rng.normal(5, 1, n), 2)
+    df["plan " + MARKDOWN[3]] = np.where(group == 0, MARKDOWN[1], MARKDOWN[2])  # categories
+    df[MARKDOWN[4]] = np.where(group == 0, MARKDOWN[7], MARKDOWN[9])
+    df["note " + MARKDOWN[8]] = [MARKDOWN[10] if i % 3 else MARKDOWN[5] for i in range(n)]
+    return df
