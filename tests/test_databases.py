@@ -227,7 +227,7 @@ def test_the_password_comes_from_pgpass_and_not_the_command_line(
         (["--sheet", "nope"], "no table 'nope'"),
         (["--query", "SELECT * FROM missing_table"], "missing_table"),
         (["--query", "SELECT c.*, nextval('ids') AS n FROM customers c"], "read-only"),
-        (["--query", "SELECT * FROM customers; DROP TABLE customers"], "syntax error"),
+        (["--query", "SELECT * FROM customers; DROP TABLE customers"], "2 statements"),
     ],
 )
 def test_what_cannot_be_read_is_said_in_a_line(
