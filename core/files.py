@@ -126,14 +126,13 @@ def csv_bytes(frame: pd.DataFrame, exact: bool = False) -> bytes:
         return frame.to_csv(index=False).encode("utf-8")
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        return frame.to_csv(index=False).encode("utf-8")
     out = io.BytesIO(header.getvalue().encode("utf-8"))
     out.seek(0, io.SEEK_END)
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    pacsv.write_csv(table, out, options)
+    try:
+        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), out, options)
+    except (pa.ArrowException, TypeError, ValueError):  # a type Arrow cannot write: pandas can
+        return frame.to_csv(index=False).encode("utf-8")
     return out.getvalue()
 
 

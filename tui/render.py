@@ -40,7 +40,7 @@ from segscope.core.describing.views import (
 )
 from segscope.core.describing.words import compare_text, what_can_be_said
 from segscope.core.locations import display_name
-from segscope.core.text import one_line, silhouette
+from segscope.core.text import one_line, quoted, silhouette
 
 if TYPE_CHECKING:
     from segscope.core.clustering.sweep import KResult, SweepSetup
@@ -108,8 +108,12 @@ class ProgressReporter:
         self._progress.update(self._task, advance=1, description=text)
 
 
+LEFT_OUT_SHOWN = 6  # columns left out named before the sweep (report.md names every one)
+
+
 def print_prepared(console: Console, prepared: Prepared) -> None:
-    """What the run will use: the file, the customers, the features (before the sweep)."""
+    """What the run will use: the file, the customers, the features, and what it leaves out
+    and why (before the sweep; one line each, short whatever the table)."""
     schema = prepared.schema
     console.print(
         Text(
@@ -118,6 +122,16 @@ def print_prepared(console: Console, prepared: Prepared) -> None:
         ),
         soft_wrap=True,
     )
+    key = prepared.frame.key
+    left = [(quoted(c, 40), why) for c, why in schema.left_out.items() if c != key]
+    left += [
+        (f"table {quoted(t, 40)}", why)
+        for t, why in prepared.frame.findings.tables_left_out.items()
+    ]
+    if left:
+        shown = "; ".join(f"{name} ({one_line(why, 70)})" for name, why in left[:LEFT_OUT_SHOWN])
+        more = f"; and {len(left) - LEFT_OUT_SHOWN:,} more" if len(left) > LEFT_OUT_SHOWN else ""
+        console.print(Text(f"left out: {shown}{more}", style="dim"), soft_wrap=True)
 
 
 def print_timings(console: Console, timings: Timings) -> None:

@@ -51,6 +51,9 @@ def decision_lines(plan: FeaturePlan, findings: Findings) -> list[str]:
         lines.append(
             f"{findings.orphans:,} customer keys in the log are not in the customers table"
         )
+    lines += [
+        f"left out table {quoted(table)}: {why}" for table, why in findings.tables_left_out.items()
+    ]
     if findings.reference_date is not None:
         lines.append(
             f"dates are measured in days before {findings.reference_date.date()}, the latest "

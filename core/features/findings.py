@@ -20,3 +20,4 @@ class Findings:
     reference_date: pd.Timestamp | None = None
     without_transactions: int = 0
     orphans: int = 0  # keys in the log that are not in the customers table
+    tables_left_out: Mapping[str, str] = field(default_factory=dict)  # table -> why never read

@@ -85,7 +85,10 @@ def database_frame(
         return distinct_values(column, columns, lookups, from_log)
 
     plan = make_plan(peeks, choices, lookups=lookups, values=values, noun="table")
-    return execute(db, plan, lookups), left_out
+    frame = execute(db, plan, lookups)
+    if db.left_out:  # tables never read (segscope's own labels), said with the decisions
+        frame.findings = replace(frame.findings, tables_left_out=dict(db.left_out))
+    return frame, left_out
 
 
 def execute(db: Database, plan: FeaturePlan, lookups: dict[str, pd.DataFrame]) -> CustomerFrame:

@@ -3,6 +3,7 @@ decimals as numbers, and the columns that cannot be values left out with their r
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
@@ -41,10 +42,15 @@ def _plain_arrow(column: Any, pa: Any) -> Any:
     """A column with a database's own types made plain: decimals (and PostgreSQL's numeric,
     which arrives as text) as numbers, other database types as their text."""
     t = column.type
-    if isinstance(t, pa.ExtensionType):
+    if isinstance(t, pa.BaseExtensionType):
         storage = pa.chunked_array([c.storage for c in column.chunks], type=t.storage_type)
         if getattr(t, "type_name", "") == "numeric":
             return storage.cast(pa.float64())
+        if getattr(t, "extension_name", "") == "arrow.uuid":  # a UUID as its text
+            return pa.array(
+                [None if v is None else str(uuid.UUID(bytes=v)) for v in storage.to_pylist()],
+                pa.string(),
+            )
         return storage if not pa.types.is_nested(storage.type) else column
     if pa.types.is_decimal(t):
         return column.cast(pa.float64())

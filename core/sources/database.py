@@ -266,8 +266,7 @@ def _within_limits(reader: Any, where: str, lim: Limits, pa: Any) -> Any:
             raise DataError(lim.bytes.exceeded(where, f"more than {size:,} bytes of values"))
         for i in texts:
             column = batch.column(i)
-            if isinstance(column.type, pa.ExtensionType):
-                column = column.storage
+            column = getattr(column, "storage", column)  # an extension type's own values
             longest = pc.max(pc.binary_length(column)).as_py() if len(column) else 0
             if longest and longest > lim.field.value:
                 found = f"a value of column {quoted(schema[i].name)} is longer"
