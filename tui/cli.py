@@ -238,7 +238,11 @@ def _score_parser() -> argparse.ArgumentParser:
         prog="segscope score", description="Label new customers with a saved model, headless."
     )
     p.add_argument("model", type=Path, help="a model file written by 'segscope sweep'")
-    p.add_argument("path", type=Path, help="customer data in the same layout as the training data")
+    p.add_argument(
+        "path",
+        help="customer data in the same layout as the training data: a file, or a database "
+        "(postgresql://..., a DuckDB file, a glob of files)",
+    )
     p.add_argument("--out", type=Path, help="output folder (default: segscope-<name>-<time>)")
     p.add_argument("--force", action="store_true", help="replace an earlier segscope output folder")
     p.add_argument("--json", action="store_true", help="print the scoring summary only, as JSON")
@@ -419,12 +423,13 @@ def _run_score(a: argparse.Namespace) -> int:
     from segscope.core.outputs.folders import write_score_outputs
     from segscope.tui.render import print_score
 
-    inputs = [a.path, a.model, *([a.previous] if a.previous else [])]
+    data = [] if database_kind(a.path) == "postgresql" else [Path(a.path)]
+    inputs = [*data, a.model, *([a.previous] if a.previous else [])]
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     folder.check()
     previous = read_earlier(a.previous) if a.previous else None
     model, result = score_file(a.model, a.path, previous)
-    written = write_score_outputs(model, result, str(a.path), folder.target, a.force, inputs)
+    written = write_score_outputs(model, result, a.path, folder.target, a.force, inputs)
     if a.json:
         print((written[0].parent / "score.json").read_text())
     else:

@@ -122,10 +122,10 @@ def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
 
 
 def score_file(
-    model_path: Path, data_path: Path, previous: EarlierLabels | None = None
+    model_path: Path, data_path: str | Path, previous: EarlierLabels | None = None
 ) -> tuple[SegmentModel, ScoreResult]:
-    """Load a model and a data file and label the data's customers; with `previous` (an
-    earlier run's labels), say who moved since."""
+    """Load a model and a data file (or a database: a URL, a DuckDB file, a glob) and label the
+    data's customers; with `previous` (an earlier run's labels), say who moved since."""
     model, warnings = load_model(model_path)
     with about(data_path):
         result = score_tables(model, read_source(data_path), str(data_path))

@@ -18,6 +18,7 @@ from segscope.core.engines.results import Segmentation
 from segscope.core.models.model import SegmentModel, versions
 from segscope.core.models.numbering import LikeReport
 from segscope.core.models.scoring import ScoreResult
+from segscope.core.locations import masked
 from segscope.core.text import visible
 
 
@@ -37,7 +38,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
     prep, setup = seg.prepared, seg.prepared.frame.plan
     return clean(
         {
-            "input": prep.source,
+            "input": masked(prep.source),
             "engine": seg.setup.engine,
             "customers_sheet": setup.customers,
             "transactions_sheet": setup.transactions,
@@ -186,7 +187,7 @@ def score_summary(model: SegmentModel, result: ScoreResult, source: str) -> dict
     sizes = score_sizes_view(result.sizes, model.segment_sizes)
     return clean(
         {
-            "input": source,
+            "input": masked(source),
             "rows": int(sum(result.sizes)),
             "k": model.k,
             "seed": model.seed,

@@ -39,7 +39,7 @@ import pandas as pd
 from segscope.core.environment import DB_TIMEOUT
 from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import Limits, limits
-from segscope.core.locations import conninfo, database_kind, display_name, scrubbed
+from segscope.core.locations import conninfo, database_kind, display_name, masked, scrubbed
 from segscope.core.sources.arrow_tables import arrow_frame
 from segscope.core.sources.queries import duckdb_select, postgres_select, volatile_calls
 from segscope.core.text import one_line, quoted
@@ -379,7 +379,7 @@ def _duckdb_connect(duckdb: Any, path: str, read_only: bool, allowed: list[str])
 def _duckdb_file(location: str, write: bool) -> Database:
     duckdb = _driver("duckdb")
     path = Path(location).expanduser()
-    db = Database("duckdb", display_name(location), None)
+    db = Database("duckdb", masked(location), None)
     if not path.is_file():
         raise DataError(f"{one_line(location, 200)}: no such DuckDB file. Check the path.")
     with db.errors():
@@ -408,7 +408,7 @@ def _duckdb_files(location: str) -> Database:
         if not f.lower().endswith(".gz") and size > lim.bytes.value:
             name = one_line(Path(f).name, 80)
             raise DataError(lim.bytes.exceeded(name, f"it holds {size:,} bytes"))
-    db = Database("glob", display_name(location), None)
+    db = Database("glob", masked(location), None)
     db.folder = tempfile.mkdtemp(prefix="segscope-glob-")
     empty = os.path.join(db.folder, "session.duckdb")
     try:
