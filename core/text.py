@@ -44,6 +44,29 @@ def one_line(value: object, width: int = 0) -> str:
     return shorten(text, width) if width else text
 
 
+_MARKDOWN_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MARKDOWN_INLINE = re.compile(r"([\\`*_~|])")  # emphasis, code, strikethrough, table cells
+_MARKDOWN_LINK = re.compile(r"\](?=[(\[])")  # a link or image: [text](url), [text][ref]
+_MARKDOWN_LINE_START = re.compile(r"^([-+=#\[]|\d+(?=[.)]))")  # a list, rule, heading or a
+# link's definition ([ref]: url) opens at the start of a line
+
+
+def markdown_text(value: object) -> str:
+    """Text from the data for Markdown (report.md): one_line(), then everything Markdown or the
+    HTML it renders to would read as markup made inert, so that it shows as written and makes
+    nothing: &, < and > as HTML entities (no tag, comment or autolink); emphasis, code,
+    strikethrough and table pipes behind a backslash; a link or image cut between its ] and its
+    ( or [; and at the start, what would open a list, a rule, a heading or a link's definition.
+    The one function for every piece of text in Markdown."""
+    text = one_line(value).strip()
+    text = "".join(_MARKDOWN_HTML.get(c, c) for c in text)
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _MARKDOWN_LINK.sub("]\\\\", text)
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
+    )
+
+
 def shorten(text: str, width: int) -> str:
     """`text` cut to `width` characters, ending in … when cut."""
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"

@@ -25,7 +25,7 @@ from segscope.core.locations import display_name
 from segscope.core.models.model import SegmentModel
 from segscope.core.models.movement import Movement
 from segscope.core.models.scoring import ScoreResult
-from segscope.core.text import visible
+from segscope.core.text import markdown_text
 
 
 def markdown_table(view: View) -> str:
@@ -36,16 +36,19 @@ def markdown_table(view: View) -> str:
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
-    return visible(text).replace("|", "\\|").replace("\n", " ")
+def _md(text: object) -> str:
+    """Text for the report (from the data or segscope's own words holding it): escaped for
+    Markdown and for the HTML it renders to (core.text.markdown_text, the one function)."""
+    return markdown_text(text)
 
 
 def _section(title: str, *lines: str) -> list[str]:
-    return [f"## {title}", "", *lines, ""]
+    """A section: its title is text (escaped here), its lines Markdown already made."""
+    return [f"## {_md(title)}", "", *lines, ""]
 
 
 def _view_section(view: View, title: str = "") -> list[str]:
-    note = ["", view.note] if view.note else []
+    note = ["", _md(view.note)] if view.note else []
     return _section(title or view.title, markdown_table(view), *note)
 
 
@@ -85,14 +88,14 @@ def rfm_section(seg: Segmentation) -> list[str]:
 
 def _subsection(view: View, title: str) -> list[str]:
     note = [_md(view.note), ""] if view.note else []
-    return [f"### {title}", "", markdown_table(view), "", *note]
+    return [f"### {_md(title)}", "", markdown_table(view), "", *note]
 
 
 def movement_section(movement: Movement) -> list[str]:
     """Who moved since the earlier labels."""
     view = movement_view(movement.table, movement.new, movement.gone)
     return _section(
-        f"Who moved since {_md(movement.earlier)}",
+        f"Who moved since {movement.earlier}",
         *[f"- {_md(line)}" for line in movement.lines()],
         *[f"- warning: {_md(w)}" for w in movement.warnings],
         "",
@@ -109,7 +112,7 @@ def report_markdown(seg: Segmentation) -> str:
         f"# segscope report: {_md(display_name(prep.source) or 'data')}",
         "",
         f"- customers: {prep.rows:,}; seed: {seg.setup.seed}",
-        f"- chosen k: **{choice.k}** ({choice.reason})",
+        f"- chosen k: **{choice.k}** ({_md(choice.reason)})",
         f"- numeric features: {_md(', '.join(prep.schema.numeric)) or 'none'}",
         f"- categorical features: {_md(', '.join(prep.schema.categorical)) or 'none'}",
         *[f"- left out: {_md(c)} ({_md(r)})" for c, r in prep.schema.left_out.items()],
@@ -134,7 +137,7 @@ def report_markdown(seg: Segmentation) -> str:
             *rules_section(seg),
             *rfm_section(seg),
             *(movement_section(seg.movement) if seg.movement is not None else []),
-            *_section("What the words rest on", what_can_be_said(prep.frame.meanings)),
+            *_section("What the words rest on", _md(what_can_be_said(prep.frame.meanings))),
             *_view_section(relevance_view(seg.relevance)),
             *compare,
             *_view_section(sweep_view(seg.results, prep.rows, choice.k)),
