@@ -205,22 +205,41 @@ class OutputFolder:
     @contextlib.contextmanager
     def writing(self, files: Sequence[str]) -> Iterator[Path]:
         """A temporary folder to fill with `files`; renamed into place when the block ends,
-        removed when it fails (or the run is interrupted)."""
+        removed when it fails (or the run is interrupted), with every parent folder of the
+        target it created. A write the system refuses (a full disk, a file-size limit, a
+        read-only or immutable folder) is said as such, naming the folder."""
         self.check()
         existed = self.target.exists()
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.segscope-", dir=self.target.parent)
-        )
+        created = _missing_parents(self.target)
+        tmp: Path | None = None
         try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            short = self.target.name[:40]  # temporary names stay short whatever the target's
+            tmp = Path(tempfile.mkdtemp(prefix=f".{short}.segscope-", dir=self.target.parent))
             os.chmod(tmp, 0o777 & ~current_umask())
             yield tmp
             mark = {"written_by": "segscope", "version": __version__, "files": [*files, MARK]}
             write_text_atomic(tmp / MARK, json.dumps(mark, indent=2))
             self._commit(tmp, existed)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as exc:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            for folder in created:  # deepest first; only while empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+                raise self._refused(exc) from exc
             raise
+
+    def _refused(self, exc: OSError) -> DataError:
+        why = one_line(exc.strerror or exc, 80)
+        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+        advice = (
+            "the disk is full (or a size limit was reached): free some space"
+            if full
+            else "choose an output folder you can write to"
+        )
+        return DataError(f"cannot write {_shown(self.target)} ({why}): {advice}. Nothing was written.")
 
     def _commit(self, tmp: Path, existed: bool) -> None:
         t = self.target
@@ -230,7 +249,7 @@ class OutputFolder:
                 raise self._appeared()
             self.check()  # what is there now may still be replaced
             if any(t.iterdir()):
-                aside = t.with_name(f".{t.name}.segscope-old-{os.getpid()}")
+                aside = t.with_name(f".{t.name[:40]}.segscope-old-{os.getpid()}")
                 os.rename(t, aside)
         try:
             os.rename(tmp, t)
@@ -248,6 +267,16 @@ class OutputFolder:
             f"{_shown(self.target)} appeared while segscope was working (another run?); "
             "nothing was written. Choose another folder."
         )
+
+
+def _missing_parents(target: Path) -> list[Path]:
+    """The folders above `target` that do not exist yet, deepest first."""
+    missing = []
+    for parent in target.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
 
 
 def marked_files(folder: Path) -> set[str] | None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from segscope.core.errors import DataError
+from segscope.core.errors import DataError, OverLimit
 from segscope.core.features.dates import parse_dates
 from segscope.core.features.executing import (
     LOOKUP_LIMIT,
@@ -51,6 +51,8 @@ def database_frame(
     for name in db.tables:
         try:
             peeks[name], columns_left_out = db.peek(name, PEEK_ROWS)
+        except OverLimit:
+            raise  # a table over a limit is refused, as a workbook's sheet is
         except DataError:
             if name in chosen_names:
                 raise

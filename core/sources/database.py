@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from segscope.core.environment import DB_TIMEOUT
-from segscope.core.errors import DataError, UsageError
+from segscope.core.errors import DataError, OverLimit, UsageError
 from segscope.core.limits import Limits, limits
 from segscope.core.locations import conninfo, database_kind, display_name, masked, scrubbed
 from segscope.core.sources.arrow_tables import arrow_frame
@@ -81,6 +81,7 @@ class Database:
     secrets: list[str] = field(default_factory=list, repr=False)
     left_out: dict[str, str] = field(default_factory=dict)  # tables never read, and why
     folder: str | None = field(default=None, repr=False)  # a glob session's own empty database
+    busy: bool = field(default=False, repr=False)  # a statement that would not stop still runs
 
     @property
     def dialect(self) -> str:
@@ -148,12 +149,18 @@ class Database:
         return outcome.get("value")
 
     def _cancel(self, cancel: list[Callable[[], None]], worker: threading.Thread) -> None:
-        """Cancel the running statement where it runs, and wait (briefly) for it to stop."""
-        for stop in cancel:
+        """Cancel the running statement where it runs and wait (briefly) for it to stop; a
+        connection still busy then is never waited on again (closing it would wait)."""
+        stops = [*cancel, *([self.connection.adbc_cancel] if self.kind == "postgresql" else [])]
+        for stop in stops:
             with contextlib.suppress(Exception):  # it may have ended meanwhile
                 stop()
-        worker.join(5)
-        if self.kind == "postgresql":
+            worker.join(2)
+            if not worker.is_alive():
+                break
+        if worker.is_alive():
+            self.busy = True
+        elif self.kind == "postgresql":
             self._rollback()
 
     def frame(self, sql: str, what: str = "") -> pd.DataFrame:
@@ -236,8 +243,9 @@ class Database:
             self.connection.rollback()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a broken connection has nothing to say
-            self.connection.close()
+        if not self.busy:  # a busy connection ends with the process
+            with contextlib.suppress(Exception):  # closing a broken connection says nothing
+                self.connection.close()
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -249,7 +257,7 @@ def _within_limits(reader: Any, where: str, lim: Limits, pa: Any) -> Any:
 
     schema = reader.schema
     if len(schema) > lim.columns.value:
-        raise DataError(lim.columns.exceeded(where, f"it has {len(schema):,} columns"))
+        raise OverLimit(lim.columns.exceeded(where, f"it has {len(schema):,} columns"))
     batches, rows, size = [], 0, 0
     texts = [
         i for i, f in enumerate(schema)
@@ -261,16 +269,16 @@ def _within_limits(reader: Any, where: str, lim: Limits, pa: Any) -> Any:
         size += batch.nbytes
         if rows * max(1, len(schema)) > lim.cells.value:
             found = f"more than {rows:,} rows of {len(schema):,} columns"
-            raise DataError(lim.cells.exceeded(where, found))
+            raise OverLimit(lim.cells.exceeded(where, found))
         if size > lim.bytes.value:
-            raise DataError(lim.bytes.exceeded(where, f"more than {size:,} bytes of values"))
+            raise OverLimit(lim.bytes.exceeded(where, f"more than {size:,} bytes of values"))
         for i in texts:
             column = batch.column(i)
             column = getattr(column, "storage", column)  # an extension type's own values
             longest = pc.max(pc.binary_length(column)).as_py() if len(column) else 0
             if longest and longest > lim.field.value:
                 found = f"a value of column {quoted(schema[i].name)} is longer"
-                raise DataError(lim.field.exceeded(where, found))
+                raise OverLimit(lim.field.exceeded(where, found))
         batches.append(batch)
     return pa.Table.from_batches(batches, schema=schema)
 
@@ -407,7 +415,7 @@ def _duckdb_files(location: str) -> Database:
         size = os.path.getsize(f)
         if not f.lower().endswith(".gz") and size > lim.bytes.value:
             name = one_line(Path(f).name, 80)
-            raise DataError(lim.bytes.exceeded(name, f"it holds {size:,} bytes"))
+            raise OverLimit(lim.bytes.exceeded(name, f"it holds {size:,} bytes"))
     db = Database("glob", masked(location), None)
     db.folder = tempfile.mkdtemp(prefix="segscope-glob-")
     empty = os.path.join(db.folder, "session.duckdb")
