@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-# C0 controls (but tab and newline), DEL, C1 controls, and the bidirectional overrides that can
-# make text read differently from what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 controls (but tab and newline), DEL, C1 controls, the bidirectional overrides that can make
+# text read differently from what it is, and lone surrogates (a file name's bytes that are not
+# UTF-8, as Python holds them), which no text output can encode.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

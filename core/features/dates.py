@@ -88,9 +88,15 @@ def parse_dates(s: pd.Series, rule: str) -> pd.Series:
 
 
 def _parse_text(s: pd.Series) -> pd.Series:
+    """Dates written as text; dates with different UTC offsets (+02:00 beside -05:00) are the
+    instants they name, in UTC, as a database's timestamps with a time zone are read."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format": mixed is meant
-        return pd.to_datetime(s, errors="coerce", format="mixed")
+        try:
+            return pd.to_datetime(s, errors="coerce", format="mixed")
+        except (ValueError, TypeError):  # offsets that differ: one instant each, in UTC
+            parsed = pd.to_datetime(s, errors="coerce", format="mixed", utc=True)
+            return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def _parse_month(s: pd.Series) -> pd.Series:

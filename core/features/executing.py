@@ -4,6 +4,7 @@ what customers without transactions get, and the last step that makes the Custom
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
@@ -104,8 +105,9 @@ def attach(
     for an average or a share. Returns the table, how many customers have no transactions and
     how many keys of the log are not customers."""
     key = plan.key or ""
-    if base[key].dtype != behaviour.index.dtype:
-        behaviour.index = behaviour.index.astype(base[key].dtype, errors="ignore")
+    if base[key].dtype != behaviour.index.dtype:  # the log's keys as the customers' (where
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # they convert)
+            behaviour.index = behaviour.index.astype(base[key].dtype)
     merged = base.merge(behaviour, left_on=key, right_index=True, how="left")
     none = int(merged[next(iter(behaviour.columns))].isna().sum())
     orphans = int((~behaviour.index.isin(base[key])).sum())

@@ -221,23 +221,29 @@ def _aggregate(
     key = plan.key or ""
     log = plan.transactions or ""
     rules = plan.date_columns(log)
+    # Each measure comes back under an alias of its own (m0, m1, ...), named in pandas: a
+    # database cuts a long name (PostgreSQL keeps 63 bytes), so a measure's name is never SQL.
     parts = [f"{ident(key)} AS {ident(key)}"]
+    aliases: dict[str, str] = {}
     dated: list[Measure] = []
-    for m in plan.measures:
+    for i, m in enumerate(plan.measures):
+        alias = f"m{i}"
         if m.kind.dated:
             if ref is None:
                 continue
             if rules.get(m.column or "") in ORDERED_RULES:
                 extreme = "MAX" if m.kind is Kind.LATEST else "MIN"
-                parts.append(f"{extreme}({ident(m.column or '')}) AS {ident(m.name)}")
+                parts.append(f"{extreme}({ident(m.column or '')}) AS {ident(alias)}")
+                aliases[alias] = m.name
             dated.append(m)
         else:
-            parts.append(f"{_expression(m, db)} AS {ident(m.name)}")
+            parts.append(f"{_expression(m, db)} AS {ident(alias)}")
+            aliases[alias] = m.name
     sql = (
         f"SELECT {', '.join(parts)} FROM ({log_sql}) AS log WHERE {ident(key)} IS NOT NULL "
         f"GROUP BY {ident(key)} ORDER BY {ident(key)}"
     )
-    out = db.frame(sql, log).set_index(key)
+    out = db.frame(sql, log).set_index(key).rename(columns=aliases)
     for m in dated:
         column = m.column or ""
         rule = rules.get(column, "text")

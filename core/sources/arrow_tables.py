@@ -54,7 +54,34 @@ def _plain_arrow(column: Any, pa: Any) -> Any:
         return storage if not pa.types.is_nested(storage.type) else column
     if pa.types.is_decimal(t):
         return column.cast(pa.float64())
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return _within_calendar(column, t, pa)
     return column
+
+
+# The dates pandas can compute with (datetime64[ns]): a date beyond them (PostgreSQL's
+# 'infinity', year 9999) is missing, as a date that does not parse is.
+FIRST_DATE, LAST_DATE = "1678-01-01", "2261-12-31"
+
+
+def _within_calendar(column: Any, t: Any, pa: Any) -> Any:
+    import pyarrow.compute as pc
+
+    if pa.types.is_date32(t):
+        per_day = 1
+        numbers = column.cast(pa.int32()).cast(pa.int64())
+    elif pa.types.is_date64(t):
+        per_day, numbers = 86_400_000, column.cast(pa.int64())
+    else:
+        per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[t.unit]
+        numbers = column.cast(pa.int64())
+    epoch = pd.Timestamp("1970-01-01")
+    low = (pd.Timestamp(FIRST_DATE) - epoch).days * per_day
+    high = (pd.Timestamp(LAST_DATE) - epoch).days * per_day
+    outside = pc.or_(pc.less(numbers, low), pc.greater(numbers, high))
+    if not pc.any(outside).as_py():
+        return column
+    return pc.if_else(outside, pa.scalar(None, t), column)
 
 
 def _unusable_type(t: Any, pa: Any) -> str | None:

@@ -51,15 +51,16 @@ class _Bounded(io.RawIOBase):
         return n
 
     def _check_lines(self, data: bytes) -> None:
-        longest, self._run = longest_run(data, b"\n", self._run)
+        longest, self._run = longest_run(data, b"\n\r", self._run)
         if longest > self._lim.field.value:
             raise DataError(self._lim.field.exceeded(self._where, "a line is longer"))
 
 
-def longest_run(data: bytes, stop: bytes, carry: int) -> tuple[int, int]:
-    """The longest run of bytes without `stop` in `data`, counting `carry` bytes of a run that
-    began before it; and the run still open at its end."""
-    hits = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == stop[0])
+def longest_run(data: bytes, stops: bytes, carry: int) -> tuple[int, int]:
+    """The longest run of bytes without any of `stops` in `data` (a line ends in \\n, \\r or
+    both), counting `carry` bytes of a run that began before it; and the run still open at
+    its end."""
+    hits = np.flatnonzero(np.isin(np.frombuffer(data, dtype=np.uint8), list(stops)))
     if len(hits) == 0:
         return carry + len(data), carry + len(data)
     gaps = int(np.diff(hits).max()) - 1 if len(hits) > 1 else 0
@@ -145,7 +146,7 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
         if not sample.strip():
             raise DataError(f"{where} is empty. Export the table again.")
         sep = "\t" if p.suffixes[0].lower() in (".tsv", ".tab") else sniff_delimiter(sample)
-        header = sample.split("\n", 1)[0]
+        header = (sample.splitlines() or [""])[0]  # a line ends in LF, CR LF or CR alone
         columns = len(header.split()) if sep == WHITESPACE else header.count(sep) + 1
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))

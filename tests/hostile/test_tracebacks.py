@@ -165,7 +165,7 @@ def test_a_postgres_money_column_is_a_number_as_in_its_csv_export(
     from_csv = _summary(run("sweep", csv, "--k", "3", "--json", "--out", tmp_path / "b"))
     assert "spend" in from_csv["features"]["numeric"]
     assert from_db["features"] == from_csv["features"]
-    assert from_db["excluded"] == from_csv["excluded"]
+    assert from_db["left_out"] == from_csv["left_out"]
 
 
 def test_a_sixty_byte_amount_column_keeps_its_spend_feature(server: Server, tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ def test_a_sixty_byte_amount_column_keeps_its_spend_feature(server: Server, tmp_
     from_csv = _summary(run("sweep", csv, "--k", "3", "--json", "--out", tmp_path / "b"))
 
     def named(summary: dict) -> list[str]:  # type: ignore[type-arg]
-        return sorted([*summary["features"]["numeric"], *summary["excluded"]])
+        return sorted([*summary["features"]["numeric"], *summary["left_out"]])
 
     assert any(name in n for n in named(from_csv))
     assert named(from_db) == named(from_csv)
@@ -208,7 +208,7 @@ def test_the_command_names_the_columns_it_left_out_and_why(tmp_path: Path) -> No
     out = tmp_path / "out"
     ran = run("sweep", path, "--k", "3", "--out", out)
     assert ran.code == 0, ran.err[-2000:]
-    excluded = json.loads((out / "summary.json").read_text())["excluded"]
+    excluded = json.loads((out / "summary.json").read_text())["left_out"]
     assert {"comment", "constant"} <= set(excluded)
     said = ran.out + ran.err
     for column in ("comment", "constant"):
@@ -330,7 +330,7 @@ def test_a_malformed_ipv6_url_is_refused(tmp_path: Path) -> None:
 # --- settings in the environment ----------------------------------------------------------------
 
 SETTINGS = [
-    *[("SEGSCOPE_MAX_BYTES", v) for v in ("²", "100K", "0", "-1")],
+    *[("SEGSCOPE_MAX_BYTES", v) for v in ("²", "100KB", "0", "-1")],
     *[
         (variable, v)
         for variable in (
