@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +47,22 @@ class SessionAppBase(App[None]):
         super().__init__()
         self.session = Session(engine_settings=engine_settings or EngineSettings())
         self.initial_path = str(path) if path else None
+
+    def on_load(self) -> None:
+        """SIGTERM and SIGHUP end the app as quitting does, so the terminal is given back (the
+        alternate screen left, the cursor shown, mouse reporting off) and the exit code says the
+        signal (143, 129); Ctrl-C is the app's own key. Not in a headless test."""
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.stopped_by, sig)
+
+    def stopped_by(self, signum: int) -> None:
+        """A signal asks the app to stop: it exits at once, as quitting does."""
+        self.workers.cancel_all()
+        self.exit(return_code=128 + signum)
 
     def changed(self) -> None:
         """Tell every screen that the session changed."""

@@ -294,8 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from segscope.tui.app import SegscopeApp
 
     engine_settings = EngineSettings(opts.engine, opts.spark_master, opts.labels_uri)
-    SegscopeApp(path=opts.path, engine_settings=engine_settings).run()
-    return EXIT_OK
+    app = SegscopeApp(path=opts.path, engine_settings=engine_settings)
+    app.run()
+    return app.return_code or EXIT_OK
 
 
 def _threads(a: argparse.Namespace) -> argparse.Namespace:
