@@ -15,6 +15,10 @@ from segscope.core.errors import UsageError
 MAX_K = 50  # the largest k swept: more segments than marketing can act on
 MAX_SEED = 2**32 - 1  # what numpy and scikit-learn accept as a seed
 MAX_WEIGHT = 100.0  # a feature's weight: 0 (left out) to this
+# Features segmented on at most: every stage whose work grows with the features (one
+# preprocessing part each, the redundancy check, relevance, profiles, rules) is bounded by it
+# whatever the table within the input limits; columns past it are left out, and said.
+MAX_FEATURES = 1_000
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from segscope.core.errors import DataError
+from segscope.core.limits import MAX_FEATURES
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.preparing.preprocess import (
     typed_features,
@@ -23,10 +24,20 @@ def decide_features(
     """The roles of the customer table's columns and its typed features: inferred, the user's
     choices applied, and numbers that repeat others left out (unless kept)."""
     schema = resolve_schema(frame, choices, left_out)
+    prefer = [c for c in frame.meanings.values() if c in schema.features]
+    if len(schema.features) > MAX_FEATURES:  # the rest left out, said: every stage bounded
+        order = [*prefer, *(c for c in map(str, frame.data.columns) if c not in prefer)]
+        beyond = [c for c in order if c in set(schema.features)][MAX_FEATURES:]
+        why = (
+            f"past the first {MAX_FEATURES:,} features, the most segscope segments on: choose "
+            "the features (--features) to use others"
+        )
+        left_out = {**(left_out or {}), **dict.fromkeys(beyond, why)}
+        schema = resolve_schema(frame, choices, left_out)
     features = typed_features(frame.data, schema, frame.reference_date)
     if choices.keep_redundant:
         return schema, features
-    prefer = [c for c in frame.meanings.values() if c in schema.numeric]
+    prefer = [c for c in prefer if c in schema.numeric]
     repeated = redundant_features(features[schema.numeric], choices.roles, prefer)
     if not repeated:
         return schema, features
