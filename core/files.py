@@ -239,7 +239,9 @@ class OutputFolder:
             if full
             else "choose an output folder you can write to"
         )
-        return DataError(f"cannot write {_shown(self.target)} ({why}): {advice}. Nothing was written.")
+        return DataError(
+            f"cannot write {_shown(self.target)} ({why}): {advice}. Nothing was written."
+        )
 
     def _commit(self, tmp: Path, existed: bool) -> None:
         t = self.target

@@ -92,7 +92,8 @@ def _target(db: Database, name: str, force: bool) -> Target:
     if not table.strip():
         raise UsageError(f"--labels-table {shown} names no table.")
     if db.kind == "postgresql":
-        longest = int(db.arrow("SELECT current_setting('max_identifier_length') AS n")[0][0].as_py())
+        setting = db.arrow("SELECT current_setting('max_identifier_length') AS n")
+        longest = int(setting[0][0].as_py())
         for part in (given, table):
             if part is not None and len(part.encode()) > longest:
                 raise UsageError(
@@ -192,7 +193,7 @@ def key_text(keys: pd.Series) -> pd.Series:
 
 def _missing(v: object) -> bool:
     try:
-        return bool(pd.isna(v))  # type: ignore[arg-type]
+        return bool(pd.isna(v))
     except (TypeError, ValueError):
         return False
 
@@ -226,7 +227,8 @@ def write_labels(location: str, name: str, labels: pd.DataFrame, force: bool) ->
                 cursor = db.connection.cursor()
                 if target.replace:
                     cursor.execute(f"DROP TABLE {target.sql}")
-                cursor.execute(f"CREATE TABLE {target.sql} ({ident(key)} TEXT, {ident(segment)} BIGINT)")
+                columns = f"{ident(key)} TEXT, {ident(segment)} BIGINT"
+                cursor.execute(f"CREATE TABLE {target.sql} ({columns})")
                 cursor.adbc_ingest(target.table, data, mode="append", db_schema_name=target.schema)
                 cursor.execute(f"COMMENT ON TABLE {target.sql} IS {literal(LABELS_MARK)}")
                 cursor.close()

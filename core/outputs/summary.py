@@ -15,10 +15,10 @@ from segscope.core.describing.views import (
 )
 from segscope.core.describing.words import compare_text, what_can_be_said
 from segscope.core.engines.results import Segmentation
+from segscope.core.locations import masked
 from segscope.core.models.model import SegmentModel, versions
 from segscope.core.models.numbering import LikeReport
 from segscope.core.models.scoring import ScoreResult
-from segscope.core.locations import masked
 from segscope.core.text import visible
 
 

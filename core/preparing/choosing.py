@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from segscope.core.errors import DataError
-from segscope.core.limits import MAX_FEATURES
 from segscope.core.features.frame import CustomerFrame
+from segscope.core.limits import MAX_FEATURES
 from segscope.core.preparing.preprocess import (
     typed_features,
 )

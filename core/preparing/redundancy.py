@@ -37,8 +37,9 @@ def redundant_features(
     taken in the table's order.
 
     Its cost is bounded by construction, whatever the table within the input limits: at most
-    CHECKED features are checked (core.limits.MAX_FEATURES: no more are segmented on), on at most SAMPLE_ROWS rows, fewer when
-    many features are checked (rows x checked^2 <= WORK, at least MIN_ROWS rows). Each feature
+    CHECKED features are checked (core.limits.MAX_FEATURES: no more are segmented on), on at
+    most SAMPLE_ROWS rows, fewer when many features are checked (rows x checked^2 <= WORK, at
+    least MIN_ROWS rows). Each feature
     is compared with the kept ones through an orthonormal basis of them, grown one feature at a
     time: rows x kept work per feature, not a least-squares fit against all of them.
     """

@@ -196,9 +196,10 @@ class Database:
         volatile: one that may have a side effect beyond the read-only transaction."""
         if not functions and not operators:
             return
+        searched = "n.nspname = ANY (current_schemas(true))"  # where an unqualified name is
         named = " OR ".join(
             f"(p.proname = {literal(name)} AND "
-            + (f"n.nspname = {literal(schema)})" if schema else "n.nspname = ANY (current_schemas(true)))")
+            + (f"n.nspname = {literal(schema)})" if schema else f"{searched})")
             for schema, name in sorted(functions, key=str)
         )
         used = ", ".join(literal(o) for o in sorted(operators))

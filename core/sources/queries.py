@@ -92,18 +92,21 @@ def postgres_select(sql: str) -> tuple[str, set[tuple[str | None, str]], set[str
     operators: set[str] = set()
     other: list[str] = []
 
-    class Calls(Visitor):  # type: ignore[misc]
+    class Calls(Visitor):
         def visit(self, ancestors: Any, node: Any) -> None:
             if isinstance(node, ast.FuncCall):
-                names = [n.sval for n in node.funcname]
+                names = [n.sval for n in node.funcname or ()]
                 functions.add((names[-2] if len(names) > 1 else None, names[-1]))
             elif isinstance(node, ast.A_Expr) and node.name:
                 operators.add(str(node.name[-1].sval))
             elif isinstance(node, ast.SelectStmt) and node.intoClause is not None:
                 other.append("SELECT INTO (it creates a table)")
-            elif isinstance(node, ast.Node) and type(node).__name__.endswith("Stmt"):
-                if not isinstance(node, ast.SelectStmt):
-                    other.append(f"a {type(node).__name__.removesuffix('Stmt').upper()} statement")
+            elif (
+                isinstance(node, ast.Node)
+                and type(node).__name__.endswith("Stmt")
+                and not isinstance(node, ast.SelectStmt)
+            ):
+                other.append(f"a {type(node).__name__.removesuffix('Stmt').upper()} statement")
 
     Calls()(statement)
     if other:
