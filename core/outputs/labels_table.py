@@ -13,12 +13,14 @@ Safe by construction:
 - Every condition is checked before any work (`check_labels_table`, before the sweep), and
   again in the writing transaction: the schema exists, the user may create in it, the DuckDB
   file is writable, the source can hold a table at all (a glob of files cannot).
-- The key is written as text, as the customers table holds it (1000001, not 1000001.0; a date,
-  not a midnight timestamp), whatever its type: it joins back on key::text."""
+- The key is written with the type the customers table gives it, whatever that type: its values
+  carried as the text the database holds (1000001, not 1000001.0; a date, not a midnight
+  timestamp) and cast back there, so the labels join back on the key as it is."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,30 +208,59 @@ def _float_text(v: float) -> str | None:
     return str(np.format_float_positional(float(v), trim="-"))
 
 
-def write_labels(location: str, name: str, labels: pd.DataFrame, force: bool) -> str:
+_TYPE_NAME = re.compile(r'^[A-Za-z0-9_ (),."]+$')  # a type as the catalog names it
+
+
+def _key_type(db: Database, table: str | None, key: str, keys: pd.Series) -> str:
+    """The key's type as the customers table holds it (the database says), so the labels join
+    back on it as they are; where the key came from elsewhere (a query), a whole number's
+    BIGINT, else text."""
+    if table is not None and table in db.tables:
+        name = "pg_typeof" if db.kind == "postgresql" else "typeof"
+        found = db.arrow(
+            f"SELECT CAST({name}(t.{ident(key)}) AS VARCHAR) AS type FROM {db.tables[table].sql} "
+            f"AS t WHERE t.{ident(key)} IS NOT NULL LIMIT 1",
+            table,
+        ).to_pylist()
+        if found and _TYPE_NAME.match(str(found[0]["type"])):
+            return str(found[0]["type"])
+    if pd.api.types.is_integer_dtype(keys):
+        return "BIGINT"
+    return "TEXT" if db.kind == "postgresql" else "VARCHAR"
+
+
+def write_labels(
+    location: str, name: str, labels: pd.DataFrame, force: bool, table: str | None = None
+) -> str:
     """Write `labels` (key, segment) as a new table `name`, in one transaction: created, filled
-    and marked as segscope's, or nothing at all. Returns where they went, for people."""
+    and marked as segscope's, or nothing at all; the key with the type it has in `table` (the
+    customers table it came from), its values carried as text and cast there. Returns where
+    they went, for people."""
     import pyarrow as pa
 
     _writable_source(location)
     key, segment = map(str, labels.columns[:2])
     data = pa.table(
         {
-            key: pa.array(key_text(labels[key]).tolist(), pa.string()),
-            segment: pa.array(labels[segment].astype("int64").to_numpy(), pa.int64()),
+            "k": pa.array(key_text(labels[key]).tolist(), pa.string()),
+            "s": pa.array(labels[segment].astype("int64").to_numpy(), pa.int64()),
         }
     )
     db = open_database(location, write=True)
     try:
         with db.errors(name):
+            kind = _key_type(db, table, key, labels[key])
+            columns = f"{ident(key)} {kind}, {ident(segment)} BIGINT"
+            filled = f"SELECT CAST(k AS {kind}), s FROM segscope_labels"
             if db.kind == "postgresql":
                 target = _target(db, name, force)
                 cursor = db.connection.cursor()
                 if target.replace:
                     cursor.execute(f"DROP TABLE {target.sql}")
-                columns = f"{ident(key)} TEXT, {ident(segment)} BIGINT"
                 cursor.execute(f"CREATE TABLE {target.sql} ({columns})")
-                cursor.adbc_ingest(target.table, data, mode="append", db_schema_name=target.schema)
+                cursor.adbc_ingest("segscope_labels", data, mode="create", temporary=True)
+                cursor.execute(f"INSERT INTO {target.sql} {filled}")
+                cursor.execute("DROP TABLE segscope_labels")
                 cursor.execute(f"COMMENT ON TABLE {target.sql} IS {literal(LABELS_MARK)}")
                 cursor.close()
                 db.connection.commit()
@@ -240,11 +271,9 @@ def write_labels(location: str, name: str, labels: pd.DataFrame, force: bool) ->
                     target = _target(db, name, force)
                     if target.replace:
                         con.execute(f"DROP TABLE {target.sql}")
-                    con.execute(
-                        f"CREATE TABLE {target.sql} ({ident(key)} VARCHAR, {ident(segment)} BIGINT)"
-                    )
+                    con.execute(f"CREATE TABLE {target.sql} ({columns})")
                     con.register("segscope_labels", data)
-                    con.execute(f"INSERT INTO {target.sql} SELECT * FROM segscope_labels")
+                    con.execute(f"INSERT INTO {target.sql} {filled}")
                     con.unregister("segscope_labels")
                     con.execute(f"COMMENT ON TABLE {target.sql} IS {literal(LABELS_MARK)}")
                     con.execute("COMMIT")
