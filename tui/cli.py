@@ -405,9 +405,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     written = write_outputs(seg, folder.target, a.force, inputs)
     if a.labels_table:
         customers = seg.prepared.frame.plan.customers  # the key's table, for its type
-        written.append(
-            write_labels(a.path, a.labels_table, seg.labels_frame(), a.force, customers)
-        )
+        written.append(write_labels(a.path, a.labels_table, seg.labels_frame(), a.force, customers))
     print_timings(err, seg.timings)
     if a.json:
         data = summary(seg)
