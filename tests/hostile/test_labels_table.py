@@ -238,22 +238,17 @@ def test_a_glob_source_with_a_labels_table_is_refused_before_the_sweep(tmp_path:
 # --- every key type writes ---------------------------------------------------------------------
 # The labels table holds each customer's key as the customers table holds it: the same value, read
 # as text (a decimal key is not 1000001.0, a date is not a midnight timestamp), so it joins back.
+# Each family of key types once per database: whole numbers (PostgreSQL's by a sequence: serial,
+# the case; DuckDB's beyond 64 bits: HUGEINT), exact numbers, text, UUIDs and dates.
 
 PG_KEYS = {
-    "smallint": lambda i: str(i),
-    "integer": lambda i: str(i),
-    "bigint": lambda i: str(10_000_000_000 + i),
-    "serial": None,  # filled by its sequence
+    "serial": None,  # an integer filled by its sequence
     "numeric(12,0)": lambda i: str(1_000_000 + i),
-    "text": lambda i: f"'C{i:04d}'",
     "varchar(16)": lambda i: f"'C{i:04d}'",
     "uuid": lambda i: f"'{uuid.UUID(int=i)}'",
     "date": lambda i: f"DATE '2020-01-01' + {i}",
 }
 DUCK_KEYS = {
-    "SMALLINT": lambda i: str(i),
-    "INTEGER": lambda i: str(i),
-    "BIGINT": lambda i: str(10_000_000_000 + i),
     "HUGEINT": lambda i: str(10**12 + i),
     "DECIMAL(12,0)": lambda i: str(1_000_000 + i),
     "VARCHAR": lambda i: f"'C{i:04d}'",
