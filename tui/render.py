@@ -112,26 +112,27 @@ LEFT_OUT_SHOWN = 6  # columns left out named before the sweep (report.md names e
 
 
 def print_prepared(console: Console, prepared: Prepared) -> None:
-    """What the run will use: the file, the customers, the features, and what it leaves out
-    and why (before the sweep; one line each, short whatever the table)."""
+    """What the run will use, on one line before the sweep: the file, the customers, the
+    features, and what it leaves out and why (short whatever the table)."""
     schema = prepared.schema
-    console.print(
-        Text(
-            f"{one_line(display_name(prepared.source), 80)}: {prepared.rows:,} customers; "
-            f"features: {one_line(', '.join(schema.features), 300)}",
-        ),
-        soft_wrap=True,
-    )
     key = prepared.frame.key
     left = [(quoted(c, 40), why) for c, why in schema.left_out.items() if c != key]
     left += [
         (f"table {quoted(t, 40)}", why)
         for t, why in prepared.frame.findings.tables_left_out.items()
     ]
+    said = ""
     if left:
         shown = "; ".join(f"{name} ({one_line(why, 70)})" for name, why in left[:LEFT_OUT_SHOWN])
         more = f"; and {len(left) - LEFT_OUT_SHOWN:,} more" if len(left) > LEFT_OUT_SHOWN else ""
-        console.print(Text(f"left out: {shown}{more}", style="dim"), soft_wrap=True)
+        said = f"; left out: {shown}{more}"
+    console.print(
+        Text(
+            f"{one_line(display_name(prepared.source), 80)}: {prepared.rows:,} customers; "
+            f"features: {one_line(', '.join(schema.features), 300)}{said}",
+        ),
+        soft_wrap=True,
+    )
 
 
 def print_timings(console: Console, timings: Timings) -> None:
