@@ -115,7 +115,7 @@ def server() -> Iterator[Server]:
         yield server
 
 
-SIGN_INS = [  # each password raw where libpq takes it raw, else percent-encoded; some as a parameter
+SIGN_INS = [  # each password raw where libpq takes it raw, else encoded; some as a parameter
     *[Url(shape, "raw" if set(odd) <= RAW_OK else "encoded") for shape, odd in SHAPES.items()],
     *[Url(shape, "parameter") for shape in ("hash", "percent", "all")],
 ]
