@@ -161,7 +161,10 @@ def unique_names(columns: list[object]) -> list[str]:
 
 
 def plural(noun: str) -> str:
-    """English plural of a simple noun (branch -> branches, city -> cities)."""
+    """English plural of a simple noun (branch -> branches, city -> cities); a word already in
+    the plural (genres, sales) stays as it is."""
+    if re.search(r"[^s]s$", noun):
+        return noun
     if re.search(r"(s|sh|ch|x|z)$", noun):
         return noun + "es"
     if re.search(r"[^aeiou]y$", noun):

@@ -23,6 +23,7 @@ from segscope.core.describing.profiles import (
 from segscope.core.describing.relevance import Relevance
 from segscope.core.describing.rfm import Rfm
 from segscope.core.describing.rules import Rules
+from segscope.core.features.decisions import like_key_lines
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.files import write_csv_atomic
 from segscope.core.models.model import SegmentModel
@@ -108,7 +109,8 @@ class Segmentation:
 
     @property
     def warnings(self) -> list[str]:
-        return [*self.setup.warnings, *self.choice.warnings, *self.advice]
+        frame = like_key_lines(self.prepared.frame.plan)
+        return [*frame, *self.setup.warnings, *self.choice.warnings, *self.advice]
 
     def labels_frame(self) -> pd.DataFrame:
         """The key column (or a row number) and the segment of every customer."""

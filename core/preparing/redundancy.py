@@ -1,9 +1,12 @@
-"""Features that repeat others: exact linear dependencies and near-duplicates (|r| >= 0.95).
+"""Features that repeat others, whatever their types: one determined by another (each value of
+the other goes with one value of it: a band of a number, a 0/1 for one category, the same codes
+renumbered), exact linear combinations and near-duplicates (|r| >= 0.95).
 
 Kept, they count twice: on the user's coupon workbook `transactions` is exactly the sum of the
 burned and subscribed counts, so activity volume weighed several times what anything else did.
-By default one feature of each group is kept (the first, in the table's order); the user can
-keep any other by choosing its role."""
+A feature determined by another is left out for the one that says more (more values, or a
+number over a category); of numbers that repeat each other linearly, the first in the table's
+order is kept. The reason says which; the user can keep any other by choosing its role."""
 
 from __future__ import annotations
 
@@ -75,3 +78,63 @@ def _repeats(z: np.ndarray, kept: pd.DataFrame) -> str:
             "does not count twice"
         )
     return ""
+
+
+MAX_DETERMINING = 300  # features looked at for one determining another (pairs: its square)
+
+
+def determined_features(
+    features: pd.DataFrame,
+    keep: Collection[str] = (),
+    prefer: Collection[str] = (),
+    weak: Collection[str] = (),
+    seed: int = 0,
+) -> dict[str, str]:
+    """Features another feature determines, each with the reason (column -> reason): on every
+    row where both have a value, each value of A goes with one value of B, and A repeats its
+    values (at least two rows per value: a number different on every row determines anything).
+    B carries no information A lacks and is left out, unless it is in `keep`, or it is a number
+    A is not (its order and size are information a category lacks). When A and B determine each
+    other, the one kept is in `keep` or `prefer`, else a number over a category (but not over
+    one whose reading as a number is a guess: `weak`), else the first in the table.
+    Looked at on SAMPLE_ROWS rows and the first MAX_DETERMINING features."""
+    if len(features) > SAMPLE_ROWS:
+        features = features.iloc[row_sample(len(features), SAMPLE_ROWS, seed)]
+    columns = list(features.columns[:MAX_DETERMINING])
+    codes = {c: pd.factorize(features[c])[0] for c in columns}  # missing: -1
+    distinct = {c: int(codes[c].max()) + 1 for c in columns}
+    number = {c: pd.api.types.is_numeric_dtype(features[c]) for c in columns}
+    rows = len(features)
+    rank = {
+        c: (c not in keep, c not in prefer, not number[c] or c in weak, i)
+        for i, c in enumerate(columns)
+    }
+    out: dict[str, str] = {}
+    for a in columns:
+        if not 2 <= distinct[a] <= rows // 2 or a in out:
+            continue
+        for b in columns:
+            if b == a or b in out or b in keep or distinct[b] < 2 or distinct[b] > distinct[a]:
+                continue
+            if number[b] and not number[a] and distinct[b] < distinct[a]:
+                continue  # a number keeps its order, which the category does not have
+            both = (codes[a] >= 0) & (codes[b] >= 0)
+            pairs = codes[a][both].astype(np.int64) * distinct[b] + codes[b][both]
+            if len(np.unique(pairs)) != len(np.unique(codes[a][both])):
+                continue  # some value of a goes with two values of b
+            if distinct[b] == distinct[a] and rank[b] < rank[a]:
+                continue  # the same information: b is the one kept, a goes when b's turn comes
+            out[b] = _determined_reason(a, distinct[a], distinct[b])
+    return out
+
+
+def _determined_reason(by: str, values: int, own: int) -> str:
+    if values == own:
+        return (
+            f"the same information as {by} (each value of one goes with one value of the "
+            "other): left out so it does not count twice"
+        )
+    return (
+        f"determined by {by} (each of its {values:,} values goes with one of these {own:,}): "
+        f"left out, {by} says more"
+    )
