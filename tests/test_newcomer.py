@@ -196,13 +196,13 @@ def test_export_writes_a_workbook_for_marketing(shop_xlsx: Path, tmp_path: Path)
     assert ran.code == 0, ran.err
     book = openpyxl.load_workbook(out / "segments.xlsx")
     assert book.sheetnames == [
-        "Segments", "Profiles", "Sweep", "Relevance", "Warnings", "How it was built",
+        "Segments", "Profiles", "Sweep", "Which k", "Relevance", "Warnings", "How it was built",
     ]  # fmt: skip
     segments = book["Segments"]
     assert segments.freeze_panes == "A2" and segments["C2"].number_format == "0.0%"
     assert segments.max_row == 5 and segments["H2"].value  # a description per segment
     charts = [n for n in zipfile.ZipFile(out / "segments.xlsx").namelist() if "charts/chart" in n]
-    assert len(charts) == 2  # the elbow and the silhouette, as Excel draws them
+    assert len(charts) == 3  # the elbow, the silhouette and the gap, as Excel draws them
 
 
 def test_the_command_says_what_it_uses_first_and_a_line_per_k(
