@@ -312,9 +312,7 @@ def test_the_gap_is_streamed_deterministic_and_cancellable(
 ) -> None:
     X = blobs(3_000, np.array([[0, 0, 0], [5, 5, 0], [0, 5, 5.0]]), 2).astype(np.float32)
     setup = set_up_sweep(X, [2, 3, 4], 9)
-    assert any(
-        "gap statistic measured on a random sample of 1,000 rows" in n for n in setup.notes()
-    )
+    assert any("gap statistic measured on a random sample of 750 rows" in n for n in setup.notes())
     first = [r.gap for r in run_sweep(X, setup)]
     assert all(isinstance(g, GapFigures) for g in first)
     from segscope.core import threads
@@ -324,8 +322,8 @@ def test_the_gap_is_streamed_deterministic_and_cancellable(
     assert again == first  # the same figures, on one thread as on the pool
     calls = iter(range(100))
     with pytest.raises(Cancelled):
-        setup.gap.figures(3, np.zeros(1_000, int), should_stop=lambda: next(calls) >= 4)
-    assert gap_mod.REFERENCES == 10 and gap_mod.GAP_ROWS == 1_000
+        setup.gap.figures(3, np.zeros(750, int), should_stop=lambda: next(calls) >= 4)
+    assert gap_mod.REFERENCES == 10 and gap_mod.GAP_ROWS == 750
 
 
 def test_real_tables_show_the_vote() -> None:

@@ -125,7 +125,7 @@ def gap_doubts(results: Sequence[KResult], one: GapFigures | None) -> list[str]:
         scored = [r for r in results if np.isfinite(r.silhouette)]
         return [
             f"the gap statistic prefers one group: Gap(1) {gap(first.gap)} is not exceeded by "
-            f"more than its standard error at any k (highest beside it: Gap({top.k}) "
+            f"more than its standard error at any k (highest at another k: Gap({top.k}) "
             f"{gap(top.gap)}, s {gap(top.s)})"
             + (
                 f"; best silhouette {silhouette(max(r.silhouette for r in scored))}, highest "

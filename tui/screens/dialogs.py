@@ -49,7 +49,7 @@ HELP = """\
 | `Esc` | Sweep | cancel the sweep (finished rows stay) |
 | `+` / `-`, Enter | Sweep | choose another k |
 | `x` | Sweep | how the highlighted k splits or merges the chosen one |
-| `i` | Sweep, Segments | why this k: the reason, every warning, what was sampled |
+| `i` | Sweep, Segments | why this k: the reason, the vote, every warning, what was sampled |
 | `s` | Sweep | switch the engine: this machine, or Spark (`segscope[spark]`) |
 | Enter | Segments | a segment's detail: how it differs, in words |
 | `c` | Segments, Export | copy the segment table (works over SSH) |
