@@ -170,6 +170,13 @@ def test_each_index_votes_by_its_rule() -> None:
     none = {v.index: v for v in index_votes(unstable, None, knee=None)}
     assert none["stability"].k is None and "no k is stable" in none["stability"].rule
     assert none["elbow"].k is None and none["gap statistic"].k is None
+    assert none["elbow"].rule.endswith("needs three k or more")
+    assert none["gap statistic"].rule.endswith("not measured")
+    spaced = [_result(k, 0.3, 0.9) for k in (3, 5)]
+    for r in spaced:
+        r.gap = GapFigures(r.k, 0.0, 0.5, 0.01, 10)
+    gap_alone = index_votes(spaced, GapFigures(1, 0.0, 0.4, 0.01, 10), None)[3]
+    assert gap_alone.k is None and gap_alone.rule.endswith("needs consecutive k")
     assert vote_view(list(none.values())).cells()[5][1] == "none"
 
 
@@ -343,3 +350,16 @@ def test_real_tables_show_the_vote() -> None:
         if name == "credit_data.csv.gz":
             assert "every k is weak and unstable" in choice.no_segments
             assert max(r.stability for r in results) < UNSTABLE
+
+
+@pytest.mark.filterwarnings("error")
+def test_segments_that_fit_the_sample_exactly_leave_the_gap_undefined() -> None:
+    """Nearly every row the same: the sampled rows fall into k exact groups, log W_k would be
+    minus infinity; the gap is left undefined (no figure of 700), and its vote says why."""
+    X = np.zeros((10_000, 4), dtype=np.float32)
+    X[:8] = np.arange(32).reshape(8, 4)
+    setup = set_up_sweep(X, [2, 3], 0)
+    results = list(run_sweep(X, setup))
+    assert all(math.isnan(r.gap.gap) for r in results if r.gap is not None)
+    vote = next(v for v in choose_k(results, one=setup.one).votes if v.index == "gap statistic")
+    assert vote.k is None and vote.rule.endswith("fit the sampled rows exactly")

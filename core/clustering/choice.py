@@ -135,9 +135,10 @@ def gap_doubts(results: Sequence[KResult], one: GapFigures | None) -> list[str]:
             )
         ]
     return [
-        f"the gap rule stops at k=1 (Gap(1) {gap(first.gap)} ≥ Gap(2) − s {gap(after.gap)} − "
-        f"{gap(after.s)}: two segments fit no better than one), yet Gap({top.k}) "
-        f"{gap(top.gap)} is far above Gap(1): not read as a table without segments"
+        f"the gap rule stops at k=1 (Gap(1) {gap(first.gap)} ≥ Gap(2) − s(2) = {gap(after.gap)} "
+        f"− {gap(after.s)}: two segments fit no better than one), yet Gap({top.k}) "
+        f"{gap(top.gap)} exceeds Gap(1) by more than its standard error ({gap(top.s)}): not "
+        "read as a table without segments"
     ]
 
 

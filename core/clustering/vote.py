@@ -58,11 +58,16 @@ def gap_vote(results: Sequence[KResult], one: GapFigures | None) -> Vote:
     if not figures:
         return Vote("gap statistic", None, math.nan, "gap", f"{name}; not measured")
     k = rule(figures)
-    by_k = {f.k: f for f in figures}
     if k is None:
-        last = max(by_k)
-        why = "needs consecutive k" if len(by_k) < 2 else f"none: the gap still rises at k={last}"
+        finite = {f.k for f in figures if math.isfinite(f.gap)}
+        if len(finite) < len(figures):
+            why = "not defined where the segments fit the sampled rows exactly"
+        elif any(j + 1 in finite for j in finite):
+            why = f"none: the gap still rises at k={max(finite)}"
+        else:
+            why = "needs consecutive k"
         return Vote("gap statistic", None, math.nan, "gap", f"{name}; {why}")
+    by_k = {f.k: f for f in figures}
     here, after = by_k[k], by_k[k + 1]
     return Vote(
         "gap statistic",
@@ -102,7 +107,8 @@ def stability_vote(results: Sequence[KResult]) -> Vote:
 def elbow_vote(results: Sequence[KResult], knee: int | None) -> Vote:
     name = "knee of inertia"
     if knee is None:
-        return Vote("elbow", None, math.nan, "number", f"{name}; the curve has no clear knee")
+        why = "the curve has no clear knee" if len(results) >= 3 else "needs three k or more"
+        return Vote("elbow", None, math.nan, "number", f"{name}; {why}")
     value = next((r.inertia for r in results if r.k == knee), math.nan)
     return Vote("elbow", knee, value, "number", name)
 

@@ -10,6 +10,7 @@ the data is written as text (never a formula), control characters made visible."
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,7 @@ def _charts(book: Any, table: pd.DataFrame, first: int) -> None:
         ("Silhouette vs k", 2, first, {}),
     ]
     if "gap" in table.columns:
-        s = [float(v) for v in table.iloc[:, table.columns.get_loc("± s")]]
+        s = [float(v) if math.isfinite(v) else 0.0 for v in table["± s"]]
         bars = {"type": "custom", "plus_values": s, "minus_values": s}
         gap = int(table.columns.get_loc("gap"))
         charts.append(("Gap statistic vs k (± s)", gap, 1, bars))
