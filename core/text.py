@@ -96,6 +96,11 @@ def silhouette(x: float) -> str:
     return fixed(x, 3)
 
 
+def gap(x: float) -> str:
+    """A gap statistic or its standard error s_k, as written everywhere: 3 decimals."""
+    return fixed(x, 3)
+
+
 def agreement(x: float) -> str:
     """An agreement (stability: adjusted Rand, Jaccard) or a relevance, as written everywhere:
     2 decimals."""

@@ -4,7 +4,11 @@ Every sentence rests on a feature that exists and a difference that matters: a n
 segment apart when its mean is far from the base's in standard deviations *and* in proportion
 (or when it is a multiple of the base's mean, whatever the spread); a category when it is
 common in the segment and much more common than in the base. The suggestions use only the
-behaviour the data holds (recency, frequency, spend, coupon redemption, tenure) and say so."""
+behaviour the data holds (recency, frequency, spend, coupon redemption, tenure) and say so.
+
+When the data shows no clear segments (clustering.choice.no_segments), a segment is a slice of a
+continuum, not a kind of customer: the words say so ("slice with higher spend"), avoid words that
+name a kind ("lapsed", "newer customers"), and each suggestion says it rests on a convenient cut."""
 
 from __future__ import annotations
 
@@ -82,29 +86,54 @@ def standouts(p: SegmentProfile, n: int = 3) -> list[str]:
     return out
 
 
-def describe(p: SegmentProfile, meanings: dict[str, str]) -> str:
-    """A plain-language sentence of what sets the segment apart."""
+def describe(p: SegmentProfile, meanings: dict[str, str], continuum: bool = False) -> str:
+    """A plain-language sentence of what sets the segment apart (`continuum`: the segment is a
+    slice of a continuum, and is described as one)."""
     role_of = {column: role for role, column in meanings.items()}
-    parts = [_number_words(d, role_of.get(d.feature)) for d in notable_numbers(p)[:3]]
-    for c in notable_categories(p)[:2]:
+    numbers = notable_numbers(p)[:3]
+    parts = [_number_words(d, role_of.get(d.feature), continuum) for d in numbers]
+    categories = notable_categories(p)[:2]
+    for c in categories:
         lead = "mostly" if c.share >= 0.5 else "more often"
         share = f"{percent(c.share, 0)} vs {percent(c.base_share, 0)}"
         parts.append(f"{c.label}: {lead} {c.category} ({share})")
     if not parts:
         if all(is_average(d) for d in p.numeric):
-            return "Close to the average customer on every feature"
-        return "No single feature sets it clearly apart"
+            text = "Close to the average customer on every feature"
+        else:
+            text = "No single feature sets it clearly apart"
+        return f"A slice {text[0].lower()}{text[1:]}, of a continuum" if continuum else text
     text = "; ".join(parts)
+    if continuum:
+        sides = [_side(d, role_of.get(d.feature)) for d in numbers[:2]]
+        sides += [f"more {c.label} {c.category}" for c in categories[: 2 - len(sides)]]
+        return (
+            f"Slice with {' and '.join(sides)}, of a continuum rather than a kind of customer: "
+            + text
+        )
     return text[0].upper() + text[1:]
 
 
-def _number_words(d: NumericDiff, role: str | None) -> str:
+def _side(d: NumericDiff, role: str | None) -> str:
+    """Where a slice lies on one number: "higher spend", "less recently active"."""
+    high = d.mean > d.base_mean
+    if role == "recency":
+        return "less recently active" if high else "more recently active"
+    if role == "tenure":
+        return "longer tenure" if high else "shorter tenure"
+    return f"{'higher' if high else 'lower'} {d.label}"
+
+
+def _number_words(d: NumericDiff, role: str | None, continuum: bool = False) -> str:
     high = d.mean > d.base_mean
     figures = f"{number(d.mean)} vs {number(d.base_mean)}"
     if role == "recency":
         head = "lapsed: last active" if high else "recently active: last active"
+        head = "last active" if continuum else head  # "lapsed" names a kind of customer
         return f"{head} {number(d.mean)} days ago (avg {number(d.base_mean)})"
     if role == "tenure":
+        if continuum:
+            return f"{'longer' if high else 'shorter'} tenure ({d.label}: {figures})"
         return f"{'long-standing' if high else 'newer customers'} ({d.label}: {figures})"
     ratio = ratio_of(d)
     if ratio is not None and ratio >= 1.5:
@@ -149,9 +178,23 @@ def behaviour(p: SegmentProfile, meanings: dict[str, str]) -> dict[str, Behaviou
     return out
 
 
-def recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
+CONVENIENT_CUT = (
+    " This rests on a convenient cut of a continuum, not a distinct group: customers just "
+    "across its edge differ little, so expect them to respond alike."
+)
+
+
+def recommend(
+    p: SegmentProfile, meanings: dict[str, str], continuum: bool = False
+) -> tuple[str, str]:
     """A short action and a targeting suggestion (a heuristic), from the behaviour the data
-    holds; the figures each rests on are named."""
+    holds; the figures each rests on are named. `continuum`: the suggestion says that it rests
+    on a convenient cut of a continuum."""
+    action, text = _recommend(p, meanings)
+    return action, text + (CONVENIENT_CUT if continuum else "")
+
+
+def _recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
     b = behaviour(p, meanings)
     if not b:
         return (

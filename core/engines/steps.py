@@ -95,10 +95,11 @@ def finish_segmentation(
     with timings.stage("stability"):
         stab_idx = stability_sample(len(clusters), setup.seed)
         per_segment = segment_stability(clusters[stab_idx], result.resamples, choice.k)
+    continuum = bool(choice.no_segments)  # slices of a continuum, not kinds of customer
     for p in profiles:
         p.stability = per_segment[p.segment - 1]
-        p.description = describe(p, frame.meanings)
-        p.action, p.recommendation = recommend(p, frame.meanings)
+        p.description = describe(p, frame.meanings, continuum)
+        p.action, p.recommendation = recommend(p, frame.meanings, continuum)
     with timings.stage("relevance"):
         relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
         advice = relevance_advice(prepared.typed, schema, setup, results, relevance)

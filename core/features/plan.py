@@ -109,10 +109,10 @@ def make_plan(
     if log is not None and key is not None:
         joins = plan_lookup_joins(list(map(str, log.columns)), lookups)
         plan = _replace(plan, log_joins=joins)
-        joined = join_peek(log, joins, lookups, plan.date_columns(transactions or ""))
-        dates = plan.date_columns(transactions or "")
+        log_dates = plan.date_columns(transactions or "")
+        joined = join_peek(log, joins, lookups, log_dates)
         event = "transaction" if purchases(transactions or "", joined) else "record"
-        measures, uses = plan_measures(joined, key, dates, values, event)
+        measures, uses = plan_measures(joined, key, log_dates, values, event)
         plan = _replace(plan, measures=tuple(measures), log_columns=tuple(uses))
     return plan
 

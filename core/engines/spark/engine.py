@@ -192,6 +192,7 @@ class SparkEngine:
             settings.seed,
             sampled.warnings,
             engine="spark",
+            gap=sampled.gap,
             engine_notes=(
                 f"Spark engine on {self.master} (Spark {spark.version}): features, preprocessing "
                 f"and K-Means on all {prepared.rows:,} rows (the best of {STARTS} k-means|| "
@@ -211,7 +212,7 @@ class SparkEngine:
         data = _spark(prep)
         X = prep.X
         stab_idx = stability_sample(len(X), setup.seed)
-        scorer = SampleScorer(X, X[stab_idx], setup.seed)
+        scorer = SampleScorer(X, X[stab_idx], setup.seed, setup.gap)
         evaluator = ClusteringEvaluator(
             featuresCol=FEATURES, predictionCol=CLUSTER, distanceMeasure="squaredEuclidean"
         )
@@ -240,6 +241,7 @@ class SparkEngine:
                 model=km,
                 started=started,
                 extra={"silhouette_sq_spark": squared},
+                should_stop=should_stop,
             )
 
     def segment(
@@ -249,7 +251,7 @@ class SparkEngine:
         spark = get_session(self.master)
         timings = sweep_timings(prepared, setup, results)
         with timings.stage("final fit"):
-            choice = choose_k(results, settings.k)
+            choice = choose_k(results, settings.k, setup.one)
             result = next(r for r in results if r.k == choice.k)
             order = size_order(result.sizes)
             like, X_old = settings.like, None
