@@ -39,7 +39,7 @@ from segscope.core.describing.views import (
     timings_line,
     vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.locations import display_name
 from segscope.core.text import gap, one_line, silhouette
 
@@ -153,7 +153,7 @@ def print_results(console: Console, seg: Segmentation, written: list[Path | str]
         console.print(Text(f"warning: {one_line(w)}", style="yellow"))
     console.print(rich_table(segments_view(seg.profiles), show_lines=True))
     print_rules_and_rfm(console, seg)
-    console.print(Text(what_can_be_said(seg.prepared.frame.meanings), style="dim"))
+    console.print(Text(seg.prepared.words_rest_on(), style="dim"))
     console.print(rich_table(relevance_view(seg.relevance)))
     if seg.prepared.gaps:
         console.print(rich_table(gaps_view(seg.prepared.gaps)))

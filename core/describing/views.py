@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
-from segscope.core.describing.words import notable_categories, standouts
+from segscope.core.describing.words import apart, notable_categories
 from segscope.core.roles import FEATURE_ROLES
 from segscope.core.text import (
     agreement,
@@ -252,7 +252,7 @@ def segments_view(profiles: Sequence[SegmentProfile]) -> View:
             p.stability,
             p.action,
             *((dominant_cell(p),) if rfm else ()),
-            "; ".join(standouts(p, 2)) or "close to the average",
+            apart(p),
             p.recommendation,
         )  # fmt: skip
         for p in profiles

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from segscope.core.text import number, percent
+from segscope.core.text import below, number, percent
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,11 +28,13 @@ NOTABLE_CHANGE = 0.2  # ... and, for amounts, at least 20% above or below it
 MULTIPLE = 2.0  # or twice (or half) the base's mean, when at least SOME_Z SDs off
 SOME_Z = 0.25
 CLOSE_RATIO = 1.5  # "close to the average": within this factor of the base's mean, and SOME_Z
+UNSTABLE_SEGMENT = 0.5  # a segment whose customers come back together less often: no advice
+SMALL_SEGMENT = 0.02  # ... or that holds fewer of the customers
 NOTABLE_LIFT = 1.5  # a category sets a segment apart at this lift ...
 NOTABLE_SHARE = 0.25  # ... when it also holds this share of the segment
-BEHAVIOUR = {
+BEHAVIOUR = {  # each behaviour the suggestions may rest on, named by the feature that holds it
     "recency": "how recently customers were active",
-    "frequency": "how often they buy",
+    "frequency": "how much they do",
     "monetary": "how much they spend",
     "burn_rate": "how often they redeem coupons",
     "tenure": "how long they have been customers",
@@ -77,9 +79,27 @@ def notable_categories(p: SegmentProfile) -> list[CategoryDiff]:
     return sorted(cats, key=lambda c: -c.lift)
 
 
+def figure(value: float, d: NumericDiff) -> str:
+    """A number as its feature is read: a share as a percentage, anything else as a number."""
+    return percent(value, 0) if d.share else number(value)
+
+
+def apart(p: SegmentProfile, n: int = 2) -> str:
+    """What sets the segment apart, in short figures; when nothing does, the same rule as the
+    sentences: close to the average only when every number is, else nothing single stands out."""
+    found = standouts(p, n)
+    if found:
+        return "; ".join(found)
+    if all(is_average(d) for d in p.numeric):
+        return "close to the average on every feature"
+    return "no single feature sets it clearly apart"
+
+
 def standouts(p: SegmentProfile, n: int = 3) -> list[str]:
     """Short figures that set the segment apart, strongest first."""
-    out = [f"{d.label} {number(d.mean)} (avg {number(d.base_mean)})" for d in notable_numbers(p)]
+    out = [
+        f"{d.label} {figure(d.mean, d)} (avg {figure(d.base_mean, d)})" for d in notable_numbers(p)
+    ]
     out = out[:n]
     for c in notable_categories(p)[: max(0, n - len(out))]:
         out.append(f"{c.label} {c.category} {percent(c.share, 0)} (avg {percent(c.base_share, 0)})")
@@ -125,6 +145,14 @@ def _side(d: NumericDiff, role: str | None) -> str:
 
 
 def _number_words(d: NumericDiff, role: str | None, continuum: bool = False) -> str:
+    if d.share:  # a share: in percentage points, never "93x the average"
+        high = d.mean > d.base_mean
+        return f"{'higher' if high else 'lower'} {d.label} ({figure(d.mean, d)} vs " \
+            f"{figure(d.base_mean, d)})"  # fmt: skip
+    return _amount_words(d, role, continuum)
+
+
+def _amount_words(d: NumericDiff, role: str | None, continuum: bool = False) -> str:
     high = d.mean > d.base_mean
     figures = f"{number(d.mean)} vs {number(d.base_mean)}"
     if role == "recency":
@@ -163,7 +191,7 @@ class Behaviour:
 
     def figures(self) -> str:
         d = self.diff
-        return "" if d is None else f"{d.label} {number(d.mean)} vs {number(d.base_mean)}"
+        return "" if d is None else f"{d.label} {figure(d.mean, d)} vs {figure(d.base_mean, d)}"
 
 
 def behaviour(p: SegmentProfile, meanings: dict[str, str]) -> dict[str, Behaviour]:
@@ -190,6 +218,18 @@ def recommend(
     """A short action and a targeting suggestion (a heuristic), from the behaviour the data
     holds; the figures each rests on are named. `continuum`: the suggestion says that it rests
     on a convenient cut of a continuum."""
+    if p.stability < UNSTABLE_SEGMENT:
+        return "too unstable to act on", (
+            f"Its customers come back together in resampled fits only "
+            f"{below(p.stability, UNSTABLE_SEGMENT)} of the time (stability, under "
+            f"{UNSTABLE_SEGMENT}): do not target it on its own; a k with steadier segments is "
+            "safer."
+        )
+    if p.share < SMALL_SEGMENT:
+        return "too small to act on", (
+            f"{p.size:,} customers ({percent(p.share)}, under {percent(SMALL_SEGMENT, 0)}): too "
+            "few to act on as a segment of their own; look at them one by one."
+        )
     action, text = _recommend(p, meanings)
     return action, text + (CONVENIENT_CUT if continuum else "")
 
@@ -246,9 +286,15 @@ def _recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
     )
 
 
-def what_can_be_said(meanings: dict[str, str]) -> str:
-    """Which behaviour the suggestions can and cannot judge, for this data."""
-    have = [words for role, words in BEHAVIOUR.items() if role in meanings]
+def what_can_be_said(meanings: dict[str, str], titles: dict[str, str] | None = None) -> str:
+    """Which behaviour the suggestions can and cannot judge, for this data: each behaviour with
+    the feature it rests on (`meanings`: behaviour -> a feature in use; `titles`: its words)."""
+    titles = titles or {}
+    have = [
+        f"{BEHAVIOUR[role]} ({titles.get(column, column.replace('_', ' '))})"
+        for role, column in meanings.items()
+        if role in BEHAVIOUR
+    ]
     lack = [words for role, words in BEHAVIOUR.items() if role not in meanings]
     if not have:
         return (

@@ -20,7 +20,7 @@ from segscope.core.describing.views import (
     sweep_view,
     vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.engines.results import Segmentation
 from segscope.core.locations import display_name
 from segscope.core.models.model import SegmentModel
@@ -137,7 +137,7 @@ def report_markdown(seg: Segmentation) -> str:
             *rules_section(seg),
             *rfm_section(seg),
             *(movement_section(seg.movement) if seg.movement is not None else []),
-            *_section("What the words rest on", what_can_be_said(prep.frame.meanings)),
+            *_section("What the words rest on", prep.words_rest_on()),
             *_view_section(relevance_view(seg.relevance)),
             *compare,
             *_view_section(sweep_view(seg.results, prep.rows, choice.k, seg.setup.one)),

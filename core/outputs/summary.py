@@ -15,7 +15,7 @@ from segscope.core.describing.views import (
     score_sizes_view,
     tally,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.engines.results import Segmentation
 from segscope.core.models.model import SegmentModel, versions
 from segscope.core.models.numbering import LikeReport
@@ -80,7 +80,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
                 "notes": seg.setup.notes(),
             },
             "warnings": seg.warnings,
-            "what_the_words_rest_on": what_can_be_said(prep.frame.meanings),
+            "what_the_words_rest_on": prep.words_rest_on(),
             "segments": [
                 {
                     "segment": p.segment,

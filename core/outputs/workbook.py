@@ -31,7 +31,6 @@ from segscope.core.describing.views import (
     tally,
     vote_view,
 )
-from segscope.core.describing.words import what_can_be_said
 from segscope.core.engines.results import Segmentation
 from segscope.core.files import write_bytes_atomic
 from segscope.core.text import visible
@@ -76,7 +75,7 @@ def write_workbook(seg: Segmentation, path: Path, profiles: pd.DataFrame) -> Non
         *([("no clear segments", seg.choice.headline)] if seg.choice.headline else []),
         *(("warning", w) for w in seg.warnings),
         *(("note", n) for n in seg.setup.notes()),
-        ("what the words rest on", what_can_be_said(prep.frame.meanings)),
+        ("what the words rest on", prep.words_rest_on()),
         ("chosen k", f"{seg.choice.k}: {seg.choice.reason}"),
     ]
     _sheet(book, formats, "Warnings", pd.DataFrame(notes, columns=["kind", "what"]))

@@ -20,7 +20,7 @@ from segscope.core.describing.views import (
     numbers_view,
     vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.text import agreement, one_line, percent
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
@@ -220,7 +220,7 @@ class WhyScreen(ModalScreen[None]):
         head.append(f": {one_line(choice.reason)}")
         parts = [Text(f"⚠ {one_line(w)}", style="yellow") for w in seg.warnings]
         parts += [Text(f"ℹ {one_line(n)}", style="dim") for n in seg.setup.notes()]
-        parts.append(Text(what_can_be_said(seg.prepared.frame.meanings)))
+        parts.append(Text(seg.prepared.words_rest_on()))
         if seg.rules is not None:
             parts.append(Text(f"{one_line(seg.rules.summary_line())}."))
         if seg.rfm is not None:

@@ -391,19 +391,21 @@ def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
     total = counts.sum()
     base_mean = sums.sum() / total
     base_var = (squares.sum() / total - base_mean**2).clip(lower=0)
+    sizes = {s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)}
+    everyone = sum(sizes.values())
     base_shares: dict[str, pd.Series] = {}
     shares: dict[int, dict[str, pd.Series]] = {s: {} for s in segs}
-    for c in cats:
+    for c in cats:  # shares of all customers (those without a value too), as profiles' are
         frame = to_pandas(labelled.where(F.col(c).isNotNull()).groupBy(SEGMENT, c).count())
         per_category = frame.groupby(c)["count"].sum().sort_values(ascending=False, kind="stable")
-        base_shares[c] = per_category / per_category.sum()
+        base_shares[c] = per_category / everyone
         for s in segs:
             part = frame[frame[SEGMENT] == s].set_index(c)["count"]
             part = part.sort_values(ascending=False, kind="stable")
-            shares[s][c] = (part / part.sum()).head(TOP_CATEGORIES)
+            shares[s][c] = (part / sizes[s]).head(TOP_CATEGORIES)
     return SegmentStats(
-        rows=int(sum(r["__n"] for r in rows)),
-        sizes={s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)},
+        rows=everyone,
+        sizes=sizes,
         means=sums / counts,
         medians=table("median"),
         base_mean=base_mean.astype("float64"),
