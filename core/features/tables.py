@@ -204,13 +204,27 @@ def pick_tables(tables: Tables, choices: DataChoices, noun: str = "sheet") -> Sh
         else:
             customers, transactions = _by_key(tables, key, noun)
     elif customers is None and transactions is not None:
-        key = key or find_key(tables[transactions])
+        key = key or find_key(tables[transactions]) or _linking(tables, transactions)
         customers = _holding(tables, key, unique=True, besides=transactions)
     elif transactions is None and choices.use_transactions and len(tables) > 1:
         key = key or find_key(tables[customers or ""])
         transactions = _holding(tables, key, unique=False, besides=customers)
     log = transactions if choices.use_transactions else None
     return SheetGuess(customers, log, key, why)
+
+
+def _linking(tables: Tables, log: str) -> str | None:
+    """A column of the log that repeats there and is unique in another table: the key that
+    links the log to its customers, whatever its name (of several, the one whose table has the
+    most rows: the customers, not a lookup of a few codes)."""
+    peek = tables[log].head(PEEK_ROWS)
+    links = []
+    for column in map(str, peek.columns):
+        if not peek[column].dropna().is_unique:
+            holder = _holding(tables, column, unique=True, besides=log)
+            if holder is not None:
+                links.append((len(tables[holder]), column))
+    return max(links)[1] if links else None
 
 
 def _holding(tables: Tables, key: str | None, unique: bool, besides: str | None) -> str | None:

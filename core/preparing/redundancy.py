@@ -93,11 +93,14 @@ def determined_features(
     """Features another feature determines, each with the reason (column -> reason): on every
     row where both have a value, each value of A goes with one value of B, and A repeats its
     values (at least two rows per value: a number different on every row determines anything).
-    B carries no information A lacks and is left out, unless it is in `keep`, or it is a number
-    A is not (its order and size are information a category lacks). When A and B determine each
-    other, the one kept is in `keep` or `prefer`, else a number over a category (but not over
-    one whose reading as a number is a guess: `weak`), else the first in the table.
-    Looked at on SAMPLE_ROWS rows and the first MAX_DETERMINING features."""
+    B carries no information A lacks and is left out, unless:
+    - B is in `keep` (the user chose its role);
+    - B is a number and A a category (B's order and size are information A lacks);
+    - both are numbers and B does not rise or fall with A (two measures of one group, a
+      school's size and its share of low income, not a band or a transform of A).
+    When A and B determine each other, the one kept is in `keep` or `prefer`, else a number over
+    a category (but not over a number read as one only as a guess: `weak`), else the first in
+    the table. Looked at on SAMPLE_ROWS rows and the first MAX_DETERMINING features."""
     if len(features) > SAMPLE_ROWS:
         features = features.iloc[row_sample(len(features), SAMPLE_ROWS, seed)]
     columns = list(features.columns[:MAX_DETERMINING])
@@ -122,10 +125,20 @@ def determined_features(
             pairs = codes[a][both].astype(np.int64) * distinct[b] + codes[b][both]
             if len(np.unique(pairs)) != len(np.unique(codes[a][both])):
                 continue  # some value of a goes with two values of b
+            if number[a] and number[b] and not _monotone(features[a][both], features[b][both]):
+                continue  # two numbers of one group (a school's size, its share of low income)
             if distinct[b] == distinct[a] and rank[b] < rank[a]:
                 continue  # the same information: b is the one kept, a goes when b's turn comes
             out[b] = _determined_reason(a, distinct[a], distinct[b])
     return out
+
+
+def _monotone(a: pd.Series, b: pd.Series) -> bool:
+    """Whether b rises (or falls) with a: a band, a renumbering or a transform of a (not another
+    measure that happens to be constant where a is)."""
+    pairs = pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy()}).drop_duplicates().sort_values("a")
+    steps = np.diff(pairs["b"].to_numpy(dtype=float))
+    return bool((steps >= 0).all() or (steps <= 0).all())
 
 
 def _determined_reason(by: str, values: int, own: int) -> str:
