@@ -33,7 +33,8 @@ def redundant_features(
 
     Columns in `keep` are never left out (they still count as kept for the others); columns in
     `prefer` (those the words rest on: spend, recency, ...) are kept before the rest, which are
-    taken in the table's order.
+    taken in the table's order. Of two near-duplicates the one with more values is kept (a
+    band of five levels goes, the income it summarises stays), whatever their order.
     """
     if len(numbers) > SAMPLE_ROWS:
         numbers = numbers.iloc[row_sample(len(numbers), SAMPLE_ROWS, seed)]
@@ -42,9 +43,16 @@ def redundant_features(
     order += [c for c in z.columns if c not in order]
     kept: list[str] = []
     out: dict[str, str] = {}
+    values = {c: int(numbers[c].nunique()) for c in z.columns}
     for col in order:
         if col not in keep and kept:
-            reason = _repeats(z[col].to_numpy(), z[kept])
+            reason, twin = _repeats(z[col].to_numpy(), z[kept])
+            finer = twin is not None and values[col] > values[twin]
+            if finer and twin not in keep and twin not in prefer:
+                assert twin is not None
+                kept[kept.index(twin)] = col  # the finer one stays
+                out[twin] = _repeats(z[twin].to_numpy(), z[[col]])[0]
+                continue
             if reason:
                 out[col] = reason
                 continue
@@ -60,15 +68,17 @@ def _standardised(numbers: pd.DataFrame) -> pd.DataFrame:
     return (x[varying] - x[varying].mean()) / sd[varying]
 
 
-def _repeats(z: np.ndarray, kept: pd.DataFrame) -> str:
-    """Why `z` repeats the kept columns, or '' when it does not."""
+def _repeats(z: np.ndarray, kept: pd.DataFrame) -> tuple[str, str | None]:
+    """Why `z` repeats the kept columns ('' when it does not), and the kept column it nearly
+    duplicates (None: none, or an exact combination of several)."""
     r = kept.to_numpy().T @ z / len(z)
     closest = int(np.argmax(np.abs(r)))
     if abs(r[closest]) >= CLOSE:
+        twin = str(kept.columns[closest])
         return (
-            f"repeats {kept.columns[closest]} (correlation {r[closest]:+.2f}): left out so the "
-            "same information does not count twice"
-        )
+            f"repeats {twin} (correlation {r[closest]:+.2f}): left out so the same information "
+            "does not count twice"
+        ), twin
     coef, *_ = np.linalg.lstsq(kept.to_numpy(), z, rcond=None)
     unexplained = float(np.mean((z - kept.to_numpy() @ coef) ** 2))
     if unexplained < EXACT:
@@ -76,8 +86,8 @@ def _repeats(z: np.ndarray, kept: pd.DataFrame) -> str:
         return (
             f"an exact combination of {names(parts, 3, 30)}: left out so the same information "
             "does not count twice"
-        )
-    return ""
+        ), None
+    return "", None
 
 
 MAX_DETERMINING = 300  # features looked at for one determining another (pairs: its square)
@@ -106,7 +116,9 @@ def determined_features(
     columns = list(features.columns[:MAX_DETERMINING])
     codes = {c: pd.factorize(features[c])[0] for c in columns}  # missing: -1
     distinct = {c: int(codes[c].max()) + 1 for c in columns}
-    number = {c: pd.api.types.is_numeric_dtype(features[c]) for c in columns}
+    number = {  # a 0/1 flag has no order a category lacks: it counts as a category here
+        c: pd.api.types.is_numeric_dtype(features[c]) and distinct[c] > 2 for c in columns
+    }
     rows = len(features)
     rank = {
         c: (c not in keep, c not in prefer, not number[c] or c in weak, i)
