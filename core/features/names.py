@@ -53,13 +53,15 @@ IDENTIFIER_NAME = re.compile(  # ... or of each row (an order, a line, a record)
     re.IGNORECASE,
 )
 CODE_PATTERN = re.compile(
-    r"(^|[ _-])(id|code|cd|no|nr|key|type|cat|category|class|group|zip|postcode)$"
-    r"|(^|[ _-]|[a-z])(zone|region|district|dept|precinct|branch|store|station)$",
+    r"(^|[ _-])(id|code|cd|no|nr|key|type|cat|category|class|group|zip|postcode"
+    r"|zone|region|district|dept|precinct|branch|store|station)$",
     re.I,
 )
 
 
-CAMEL_CODE = re.compile(r"[a-z](Id|ID|Code|No|Nr|Key|Type)$")  # movieId, stationID, zipCode
+CAMEL_CODE = re.compile(  # movieId, stationID, zipCode, policePrecinct (never 'gestation')
+    r"[a-z](Id|ID|Code|No|Nr|Key|Type|Zone|Region|District|Dept|Precinct|Branch|Store|Station)$"
+)
 
 
 def is_code_name(name: str) -> bool:

@@ -15,7 +15,13 @@ import pandas as pd
 from segscope.core.errors import DataError
 from segscope.core.features.dates import date_rules, parse_dates
 from segscope.core.features.measures import ColumnUse, Measure, Values, plan_measures
-from segscope.core.features.names import AMOUNT_PATTERN, JOIN_PATTERN, PURCHASE_PATTERN
+from segscope.core.features.names import (
+    AMOUNT_PATTERN,
+    ENTITY_NAME,
+    JOIN_PATTERN,
+    KEY_PATTERN,
+    PURCHASE_PATTERN,
+)
 from segscope.core.features.tables import (
     PEEK_ROWS,
     all_different,
@@ -99,8 +105,10 @@ def make_plan(
     _check_key(key, base, customers, log, transactions, noun)
     dated = {**lookups, **_present(base, customers), **_present(log, transactions)}
     dates = {n: date_rules(t, key, n == transactions) for n, t in dated.items()}
-    like_keys = tuple(repeating_like_a_key(base.head(PEEK_ROWS))) if base is not None else ()
-    like = tuple(c for c in like_keys if c != key)
+    # a table of rows keyed by nothing that names an entity (no key, or a row's own number)
+    named = key is not None and bool(KEY_PATTERN.match(key) or ENTITY_NAME.search(key))
+    flat = base is not None and log is None and not named
+    like = tuple(c for c in repeating_like_a_key(base.head(PEEK_ROWS)) if c != key) if flat else ()
     plan = FeaturePlan(customers, transactions, key, dates, key_why=why, like_keys=like)
     if base is not None:
         joins = plan_lookup_joins(list(map(str, base.columns)), lookups)

@@ -107,20 +107,33 @@ def _spread(df: pd.DataFrame, column: str, date: str) -> float:
 
 
 def repeating_like_a_key(df: pd.DataFrame) -> list[str]:
-    """Text columns of many labels, each on several rows at different times, in a table read as
-    one row per customer: each may be the key of a log of events (what to say, with the choice
-    that would read it so)."""
+    """Columns of many labels, each on several rows, in a table read as one row per customer,
+    that may be the key of a log: text whose rows of one label fall at different times, or
+    labels the table is ordered by (what to say, with the choice that would read it so)."""
     dated = list(date_rules(df, log=True))
     out = []
     for column in map(str, df.columns):
         s = df[column]
-        if column in dated or not is_text(s) or s.notna().mean() < FILLED:
+        if column in dated or not is_label(s) or s.notna().mean() < FILLED:
             continue
         values = int(s.nunique())
-        repeats = values >= MIN_ENTITIES and len(s) / values >= GUESS_ROWS
-        if repeats and any(_spread(df, column, d) >= SPREAD for d in dated):
+        if values < MIN_ENTITIES or len(s) / values < GUESS_ROWS:
+            continue
+        at_times = is_text(s) and any(_spread(df, column, d) >= SPREAD for d in dated)
+        if at_times or _ordered_by(s):
             out.append(column)
     return out
+
+
+GROUPED = 1.1  # runs per value of a column the table is grouped by (each value in one run)
+
+
+def _ordered_by(s: pd.Series) -> bool:
+    """Whether the table is grouped by the column: each value's rows in one run, one after
+    the other (not a common value, such as 0, recurring in many runs)."""
+    v = s.to_numpy()
+    runs = 1 + int((v[1:] != v[:-1]).sum()) if len(v) else 0
+    return bool(len(v) > 1 and runs <= GROUPED * s.nunique())
 
 
 def find_key(df: pd.DataFrame) -> str | None:

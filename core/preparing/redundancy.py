@@ -90,6 +90,7 @@ def _repeats(z: np.ndarray, kept: pd.DataFrame) -> tuple[str, str | None]:
     return "", None
 
 
+MIN_ROWS = 5  # a determined feature has at least this many rows off its commonest value
 MAX_DETERMINING = 300  # features looked at for one determining another (pairs: its square)
 
 
@@ -102,7 +103,9 @@ def determined_features(
 ) -> dict[str, str]:
     """Features another feature determines, each with the reason (column -> reason): on every
     row where both have a value, each value of A goes with one value of B, and A repeats its
-    values (at least two rows per value: a number different on every row determines anything).
+    values (at least two rows per value: a number different on every row determines anything)
+    and B has MIN_ROWS rows at least off its commonest value (a value on a row or two goes with
+    one value of almost anything).
     B carries no information A lacks and is left out, unless:
     - B is in `keep` (the user chose its role);
     - B is a number and A a category (B's order and size are information A lacks);
@@ -116,6 +119,8 @@ def determined_features(
     columns = list(features.columns[:MAX_DETERMINING])
     codes = {c: pd.factorize(features[c])[0] for c in columns}  # missing: -1
     distinct = {c: int(codes[c].max()) + 1 for c in columns}
+    counts = {c: np.bincount(codes[c][codes[c] >= 0], minlength=1) for c in columns}
+    others = {c: int(counts[c].sum() - counts[c].max()) for c in columns}  # off its commonest
     number = {  # a 0/1 flag has no order a category lacks: it counts as a category here
         c: pd.api.types.is_numeric_dtype(features[c]) and distinct[c] > 2 for c in columns
     }
@@ -131,6 +136,8 @@ def determined_features(
         for b in columns:
             if b == a or b in out or b in keep or distinct[b] < 2 or distinct[b] > distinct[a]:
                 continue
+            if others[b] < MIN_ROWS:
+                continue  # a value on a handful of rows goes with one value of almost anything
             if number[b] and not number[a] and distinct[b] < distinct[a]:
                 continue  # a number keeps its order, which the category does not have
             both = (codes[a] >= 0) & (codes[b] >= 0)
