@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks import databases
+from benchmarks import databases, gap_cost
 from benchmarks.measure import table
 
 HERE = Path(__file__).parent
@@ -300,6 +300,11 @@ def main() -> None:
         db_lines, db_checks = databases.lines_for(work, located)
         lines += db_lines
         checks.update(db_checks)
+
+        # --- what the gap statistic adds to the sweep (one process, the data prepared once) --
+        gap_lines, gap_checks = gap_cost.lines_for()
+        lines += gap_lines
+        checks.update(gap_checks)
 
         # --- the app during a 1M-row sweep ------------------------------------------------
         if not quick:

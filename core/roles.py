@@ -43,6 +43,9 @@ class Schema:
                 return c
         raise KeyError(name)
 
+    def __contains__(self, name: object) -> bool:
+        return any(c.name == name for c in self.columns)
+
     def with_roles(self, *roles: Role) -> list[str]:
         """Column names having any of `roles`."""
         return [c.name for c in self.columns if c.role in roles]

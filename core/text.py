@@ -120,6 +120,11 @@ def silhouette(x: float) -> str:
     return fixed(x, 3)
 
 
+def gap(x: float) -> str:
+    """A gap statistic or its standard error s_k, as written everywhere: 3 decimals."""
+    return fixed(x, 3)
+
+
 def agreement(x: float) -> str:
     """An agreement (stability: adjusted Rand, Jaccard) or a relevance, as written everywhere:
     2 decimals."""
@@ -185,7 +190,10 @@ def unique_names(columns: list[object]) -> list[str]:
 
 
 def plural(noun: str) -> str:
-    """English plural of a simple noun (branch -> branches, city -> cities)."""
+    """English plural of a simple noun (branch -> branches, city -> cities); a word already in
+    the plural (genres, sales) stays as it is."""
+    if re.search(r"[^s]s$", noun):
+        return noun
     if re.search(r"(s|sh|ch|x|z)$", noun):
         return noun + "es"
     if re.search(r"[^aeiou]y$", noun):

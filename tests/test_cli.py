@@ -18,7 +18,7 @@ from segscope.tui.cli import main
 
 SUMMARY_SWEEP_KEYS = {
     "k", "inertia", "silhouette", "silhouette_sample_size", "calinski_harabasz", "davies_bouldin",
-    "stability", "seconds",
+    "stability", "gap", "gap_s", "gap_log_w", "gap_expected_log_w", "seconds",
 }  # fmt: skip
 
 
@@ -35,8 +35,10 @@ def test_sweep_writes_every_output(
     assert set(summary["features"]) == {"numeric", "categorical"}
     assert "city_name" in summary["features"]["categorical"]
     assert summary["left_out"]["customer_id"].startswith("customer key")
-    assert [s["k"] for s in summary["sweep"]] == [2, 3, 4, 5, 6]
-    assert set(summary["sweep"][0]) == SUMMARY_SWEEP_KEYS
+    assert [s["k"] for s in summary["sweep"]] == [1, 2, 3, 4, 5, 6]  # k=1: the gap's only
+    assert all(set(s) == SUMMARY_SWEEP_KEYS for s in summary["sweep"])
+    assert summary["no_clear_segments"] is None and summary["votes_per_k"]["4"] >= 5
+    assert "Which k each index prefers" in shown and "Votes: k=4" in shown
     labels = pd.read_csv(out / "labels.csv")
     assert list(labels.columns) == ["customer_id", "segment"] and len(labels) == 2000
     assert sorted(labels["segment"].unique()) == [1, 2, 3, 4]
@@ -150,7 +152,7 @@ def test_k_clamped_when_too_few_distinct_rows(
     path.write_text("a,b\n" + "1,1\n2,2\n9,9\n" * 5)
     assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [s["k"] for s in data["sweep"]] == [2, 3]
+    assert [s["k"] for s in data["sweep"]] == [1, 2, 3]
     assert any("distinct rows" in w for w in data["warnings"])
 
 

@@ -75,6 +75,7 @@ def test_plain_transaction_log_becomes_rfm(orders_csv: Path) -> None:
         "frequency": "transactions",
         "recency": "days_since_last",
         "monetary": "total_dollar_value",
+        "tenure": "days_since_first",  # no join date: the first transaction says how long
     }
 
 

@@ -196,7 +196,7 @@ def test_export_writes_a_workbook_for_marketing(shop_xlsx: Path, tmp_path: Path)
     assert ran.code == 0, ran.err
     book = openpyxl.load_workbook(out / "segments.xlsx")
     assert book.sheetnames == [
-        "Segments", "Rules", "RFM", "Profiles", "Sweep", "Relevance", "Warnings",
+        "Segments", "Rules", "RFM", "Profiles", "Sweep", "Which k", "Relevance", "Warnings",
         "How it was built",
     ]  # fmt: skip
     segments = book["Segments"]
@@ -206,7 +206,7 @@ def test_export_writes_a_workbook_for_marketing(shop_xlsx: Path, tmp_path: Path)
     rules = book["Rules"]
     assert rules["C1"].value == "precision" and rules["C2"].number_format == "0.0%"
     charts = [n for n in zipfile.ZipFile(out / "segments.xlsx").namelist() if "charts/chart" in n]
-    assert len(charts) == 2  # the elbow and the silhouette, as Excel draws them
+    assert len(charts) == 3  # the elbow, the silhouette and the gap, as Excel draws them
 
 
 def test_the_command_says_what_it_uses_first_and_a_line_per_k(

@@ -27,7 +27,7 @@ def test_user_workbook_end_to_end(
     assert "exact combination" in data["left_out"]["n_subscribed"]
     assert {"city_id", "gender_id"}.isdisjoint(numeric)  # codes are never scaled as numbers
     assert {"city_name", "gender_name"} <= set(data["features"]["categorical"])
-    assert [s["k"] for s in data["sweep"]] == list(range(2, 11))
+    assert [s["k"] for s in data["sweep"]] == list(range(1, 11))  # k=1: the gap statistic
     assert seed_workbook.read_bytes() == before  # the input is never changed
 
 

@@ -32,7 +32,7 @@ async def test_whole_flow_matches_the_engine(shop_xlsx: Path, tmp_path: Path) ->
         await pilot.press("2", "r")
         await wait_until(pilot, lambda: s.segmentation is not None)
         ktable = app.screen.query_one("#ktable", DataTable)
-        assert ktable.row_count == 9
+        assert ktable.row_count == 10  # k=1 (the gap statistic's baseline) and k=2..10
         assert s.segmentation.choice.k == 4
         await pilot.press("3")
         segments = app.screen.query_one("#segments", DataTable)
@@ -77,7 +77,7 @@ async def test_cancel_keeps_finished_rows(shop_xlsx: Path, monkeypatch: pytest.M
         await wait_until(pilot, lambda: s.cancelled)
         assert [r.k for r in s.results] == [2, 3]
         assert s.segmentation is None and not s.sweeping
-        assert app.screen.query_one("#ktable", DataTable).row_count == 2
+        assert app.screen.query_one("#ktable", DataTable).row_count == 3  # and k=1's gap
         await pilot.press("enter")  # a finished k can still be chosen
         await wait_until(pilot, lambda: s.segmentation is not None)
         assert s.segmentation.choice.k == 2
@@ -191,7 +191,7 @@ async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_pat
         await wait_until(pilot, lambda: s.segmentation is not None)
         assert s.segmentation.prepared.weights == {"city_name": 0.5}
         ktable = app.screen.query_one("#ktable", DataTable)
-        ktable.move_cursor(row=0)
+        ktable.move_cursor(row=1)  # k=2 (row 0 is k=1, the gap statistic's baseline)
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         assert app.screen.table.to_numpy().sum() == 2000
@@ -273,7 +273,7 @@ async def test_settings_and_engine_are_apart(
         assert s.engine_settings.engine == "spark"
         await pilot.press("plus")
         await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
-        app.screen.query_one("#ktable", DataTable).move_cursor(row=0)
+        app.screen.query_one("#ktable", DataTable).move_cursor(row=1)  # k=3 (row 0: k=1)
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         assert "another engine" not in _messages(app)

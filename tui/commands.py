@@ -33,7 +33,7 @@ def palette_commands(
     yield SystemCommand("Score new customers", "Label a file with a saved model", ask_score)
     yield SystemCommand(
         "Number segments like a saved model",
-        "Keep segment numbers stable across re-runs (match by centre)",
+        "Keep segment numbers stable across re-runs (match by who is in which segment)",
         ask_like,
     )
     yield SystemCommand(

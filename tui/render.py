@@ -37,10 +37,11 @@ from segscope.core.describing.views import (
     segments_view,
     sweep_view,
     timings_line,
+    vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.locations import display_name
-from segscope.core.text import one_line, quoted, silhouette
+from segscope.core.text import gap, one_line, quoted, silhouette
 
 if TYPE_CHECKING:
     from segscope.core.clustering.sweep import KResult, SweepSetup
@@ -99,6 +100,8 @@ class ProgressReporter:
     def update(self, result: KResult, setup: SweepSetup) -> None:
         """One finished k."""
         text = f"k={result.k} silhouette {silhouette(result.silhouette)}"
+        if result.gap is not None:
+            text += f" gap {gap(result.gap.gap)}"
         if not self._bar:
             done = setup.ks.index(result.k) + 1
             print(f"sweep {done}/{len(setup.ks)}: {text} ({result.seconds:.1f} s)", file=sys.stderr)
@@ -141,24 +144,31 @@ def print_timings(console: Console, timings: Timings) -> None:
 
 
 def print_results(console: Console, seg: Segmentation, written: list[Path | str]) -> None:
-    """Everything a headless run shows: sweep table, charts, choice, warnings, segments, files."""
-    console.print(rich_table(sweep_view(seg.results, seg.prepared.rows, seg.choice.k)))
-    charts = charts_text(seg.results, seg.choice.knee, seg.choice.k, color=console.is_terminal)
+    """Everything a headless run shows: whether the data shows segments at all, the sweep
+    table, charts, choice and each index's vote, warnings, segments, files."""
+    choice = seg.choice
+    if choice.headline:
+        console.print(Text(one_line(choice.headline), style="bold yellow"))
+    view = sweep_view(seg.results, seg.prepared.rows, choice.k, seg.setup.one)
+    console.print(rich_table(view))
+    charts = charts_text(seg.results, choice.knee, choice.k, color=console.is_terminal)
     console.print(Text.from_ansi(charts))
     console.print(
         Text.assemble(
             ("chosen k = ", "bold"),
-            (str(seg.choice.k), "bold green"),
-            f"  ({one_line(seg.choice.reason)})",
+            (str(choice.k), "bold green"),
+            f"  ({one_line(choice.reason)})",
         )
     )
+    if choice.votes:
+        console.print(rich_table(vote_view(choice.votes)))
     for note in seg.setup.notes():
         console.print(Text(f"note: {one_line(note)}", style="dim"))
     for w in seg.warnings:
         console.print(Text(f"warning: {one_line(w)}", style="yellow"))
     console.print(rich_table(segments_view(seg.profiles), show_lines=True))
     print_rules_and_rfm(console, seg)
-    console.print(Text(what_can_be_said(seg.prepared.frame.meanings), style="dim"))
+    console.print(Text(seg.prepared.words_rest_on(), style="dim"))
     console.print(rich_table(relevance_view(seg.relevance)))
     if seg.prepared.gaps:
         console.print(rich_table(gaps_view(seg.prepared.gaps)))

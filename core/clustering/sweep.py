@@ -13,6 +13,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
 from segscope.core import LOCAL
 from segscope.core.clustering.centres import assign, row_squares
+from segscope.core.clustering.gap import GapFigures, GapReferences
 from segscope.core.clustering.stability import (
     STABILITY_ROWS,
     resample_labels,
@@ -48,6 +49,7 @@ class KResult:
     extra: dict[str, float] = field(default_factory=dict)  # an engine's own figures
     silhouettes: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))  # per row
     finished: float = field(default_factory=time.monotonic)  # when it was done
+    gap: GapFigures | None = None  # the gap statistic at this k (clustering.gap)
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -58,6 +60,7 @@ class KResult:
             "calinski_harabasz": self.calinski_harabasz,
             "davies_bouldin": self.davies_bouldin,
             "stability": self.stability,
+            **(self.gap.to_dict() if self.gap else {}),
             "seconds": self.seconds,
             **self.extra,
         }
@@ -78,6 +81,13 @@ class SweepSetup:
     refined: int | None = None  # the k whose figures come from the final fit on every row
     threads: int = 1  # the threads the k values are fitted on (core.threads)
     started: float = field(default_factory=time.monotonic)  # when the sweep was planned
+    # the gap statistic's sample and reference sets (None: not measured)
+    gap: GapReferences | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def one(self) -> GapFigures | None:
+        """The gap statistic at k = 1 (one segment), against which the rule can answer 1."""
+        return self.gap.one if self.gap else None
 
     def notes(self) -> list[str]:
         """Plain statements of what was sampled."""
@@ -100,6 +110,11 @@ class SweepSetup:
             )
         if self.rows > STABILITY_ROWS:
             out.append(f"stability measured on a random sample of {STABILITY_ROWS:,} rows")
+        if self.gap is not None and len(self.gap.rows) < self.rows:
+            out.append(
+                f"the gap statistic measured on a random sample of {len(self.gap.rows):,} rows, "
+                f"against {self.gap.references} reference sets of that size"
+            )
         return out
 
 
@@ -133,6 +148,7 @@ def set_up_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepSetup:
         seed,
         warnings,
         threads=thread_count(len(kept)),
+        gap=GapReferences(X, seed),
     )
 
 
@@ -154,9 +170,16 @@ class SampleScorer:
     silhouette sample; stability from bootstrap refits on the stability sample.
     """
 
-    def __init__(self, X_silhouette: np.ndarray, X_stability: np.ndarray, seed: int) -> None:
+    def __init__(
+        self,
+        X_silhouette: np.ndarray,
+        X_stability: np.ndarray,
+        seed: int,
+        gap: GapReferences | None = None,
+    ) -> None:
         self.X_silhouette, self.X_stability, self.seed = X_silhouette, X_stability, seed
         self.distances = pairwise_euclidean(X_silhouette)
+        self.gap = gap  # its rows are positions in the matrix whose labels `result` is given
 
     def result(
         self,
@@ -170,8 +193,11 @@ class SampleScorer:
         model: Any,
         started: float,
         extra: dict[str, float] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> KResult:
-        """One k's KResult: its fit's figures and the shared scores."""
+        """One k's KResult: its fit's figures and the shared scores (Cancelled between the gap
+        statistic's reference fits when `should_stop()` says so)."""
+        gap = self.gap.figures(k, labels[self.gap.rows], should_stop) if self.gap else None
         resamples = resample_labels(self.X_stability, k, self.seed)
         ch, db = sweep_indices(self.X_silhouette, silhouette_labels)
         values = silhouette_values(self.distances, silhouette_labels)
@@ -190,7 +216,19 @@ class SampleScorer:
             resamples=resamples,
             extra=extra or {},
             silhouettes=values.astype(np.float32),
+            gap=gap,
         )
+
+
+def sweep_rows(setup: SweepSetup, results: Sequence[KResult]) -> list[dict[str, float | int]]:
+    """The per-k table as records (sweep.csv, summary.json): k = 1 first when the gap statistic
+    was measured (one segment: only the gap figures), then each k of the sweep."""
+    rows = [r.to_dict() for r in results]
+    if setup.one is None or not rows:
+        return rows
+    one: dict[str, float | int] = {key: float("nan") for key in rows[0]}
+    one.update({"k": 1, **setup.one.to_dict()})
+    return [one, *rows]
 
 
 def sample_rows(setup: SweepSetup) -> tuple[np.ndarray | None, np.ndarray]:
@@ -216,7 +254,7 @@ def run_sweep(
     fit_idx, sil_idx = sample_rows(setup)
     X_fit = X if fit_idx is None else X[fit_idx]
     stab_idx = stability_sample(n, setup.seed)
-    scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed)
+    scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed, setup.gap)
     squares = None if fit_idx is None else row_squares(X)
 
     def stop() -> None:
@@ -242,6 +280,7 @@ def run_sweep(
             sizes=np.bincount(labels, minlength=k).tolist(),
             model=km,
             started=started,
+            should_stop=should_stop,
         )
 
     results = in_parallel(one_k, setup.ks, setup.threads)

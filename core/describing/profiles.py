@@ -4,6 +4,7 @@ the per-segment profiles the words are made from."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ class NumericDiff:
     median: float
     base_mean: float
     z: float
+    share: bool = False  # a share of rows or a 0/1 flag (0..1): said in percentage points
 
     @property
     def ratio(self) -> float:
@@ -97,10 +99,11 @@ def category_counts(values: pd.Series, labels: np.ndarray) -> pd.DataFrame:
     return table.loc[np.bincount(labels, minlength=k) > 0]
 
 
-def _shares(counts: pd.Series) -> pd.Series:
-    """Counts as shares, largest first (ties in order of first appearance)."""
+def _shares(counts: pd.Series, customers: int) -> pd.Series:
+    """Counts as shares of all `customers` (those without a value count too: a share of a
+    segment is of the whole segment), largest first (ties in order of first appearance)."""
     counts = counts[counts > 0]
-    return (counts / counts.sum()).sort_values(ascending=False, kind="stable")
+    return (counts / max(1, customers)).sort_values(ascending=False, kind="stable")
 
 
 def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
@@ -131,18 +134,22 @@ def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) ->
         medians=pd.DataFrame({c: f[1] for c, f in figures.items()}, index=index),
         base_mean=pd.Series({c: f[2] for c, f in figures.items()}, dtype="float64"),
         base_std=pd.Series({c: f[3] for c, f in figures.items()}, dtype="float64"),
-        base_shares={c: _shares(t.sum(axis=0)) for c, t in tables.items()},
+        base_shares={c: _shares(t.sum(axis=0), len(features)) for c, t in tables.items()},
         shares={
-            s: {c: _shares(t.loc[s - 1]).head(TOP_CATEGORIES) for c, t in tables.items()}
+            s: {c: _shares(t.loc[s - 1], sizes[s]).head(TOP_CATEGORIES) for c, t in tables.items()}
             for s in sizes
         },
     )
 
 
 def profile_segments(
-    stats: SegmentStats, schema: Schema, titles: dict[str, str] | None = None
+    stats: SegmentStats,
+    schema: Schema,
+    titles: dict[str, str] | None = None,
+    shares: Collection[str] = (),
 ) -> list[SegmentProfile]:
-    """Per-segment figures against the whole base (words are added by describing.words)."""
+    """Per-segment figures against the whole base (words are added by describing.words);
+    `shares` are the numbers that are shares (0..1), said in percentage points."""
     titles = titles or {}
 
     def label(column: str) -> str:
@@ -155,11 +162,9 @@ def profile_segments(
         for c in schema.numeric:
             mean = float(stats.means.at[s, c])
             z = (mean - stats.base_mean[c]) / base_std[c]
-            p.numeric.append(
-                NumericDiff(
-                    c, label(c), mean, float(stats.medians.at[s, c]), stats.base_mean[c], _finite(z)
-                )
-            )
+            median, base = float(stats.medians.at[s, c]), float(stats.base_mean[c])
+            diff = NumericDiff(c, label(c), mean, median, base, _finite(z), c in shares)
+            p.numeric.append(diff)
         for c in schema.categorical:
             for cat, share in stats.shares[s][c].items():
                 base = float(stats.base_shares[c].get(cat, np.nan))

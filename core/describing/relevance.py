@@ -172,7 +172,8 @@ def relevance_advice(
 def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     """Whether a number's values fall into two groups with a valley between them: a two-part
     Gaussian mixture (each part at least 10% of rows) whose means have, between them, a bin of
-    the histogram under 30% of the lower of the two peaks."""
+    the histogram under 30% of the lower of the two peaks. Whole numbers are binned one value
+    to a bin (a bin between two whole numbers is empty by construction, not a valley)."""
     x = values.dropna().astype("float64")
     if len(x) > rows:
         x = x.iloc[row_sample(len(x), rows, 0)]
@@ -182,7 +183,12 @@ def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     low, high = np.sort(mix.means_.ravel())
     if mix.weights_.min() < 0.1:
         return False
-    counts, edges = np.histogram(x, bins=30, range=tuple(np.quantile(x, [0.01, 0.99])))
+    lo, hi = np.quantile(x, [0.01, 0.99])
+    if bool((x % 1 == 0).all()) and hi - lo + 1 <= 60:
+        edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5)  # one bin per whole number
+    else:
+        edges = np.linspace(lo, hi, 31)
+    counts, edges = np.histogram(x, bins=edges)
     centres = (edges[:-1] + edges[1:]) / 2
     between = (centres > low) & (centres < high)
     if between.sum() < 3:

@@ -8,19 +8,31 @@ table of outputs.folders) into cells."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
-from segscope.core.describing.words import notable_categories, standouts
+from segscope.core.describing.words import apart, notable_categories
 from segscope.core.roles import FEATURE_ROLES
-from segscope.core.text import agreement, fixed, number, one_line, percent, signed, silhouette
+from segscope.core.text import (
+    agreement,
+    fixed,
+    gap,
+    number,
+    one_line,
+    percent,
+    signed,
+    silhouette,
+)
 
 if TYPE_CHECKING:  # the app shows views before pandas and scikit-learn are imported
     import pandas as pd
 
+    from segscope.core.clustering.gap import GapFigures
     from segscope.core.clustering.sweep import KResult
+    from segscope.core.clustering.vote import Vote
     from segscope.core.describing.profiles import SegmentProfile
     from segscope.core.describing.relevance import Relevance
     from segscope.core.describing.rfm import Rfm
@@ -35,6 +47,7 @@ NUMBERS = (  # right-aligned
     "score2",
     "score3",
     "silhouette",
+    "gap",
     "agreement",
     "percent",
     "percent0",
@@ -71,6 +84,7 @@ class View:
     highlight: str | None = None  # the key of the row to mark (the chosen k)
     dim: set[str] = field(default_factory=set)  # keys of rows to show faintly
     note: str = ""  # a line under the table
+    start: str | None = None  # the row a fresh table's cursor starts on (None: the first)
 
     def cells(self) -> list[list[str]]:
         """Every cell written out."""
@@ -98,6 +112,8 @@ def cell(value: Any, kind: str, blank: str = "–") -> str:
         return fixed(value, 3)
     if kind == "silhouette":
         return silhouette(value)
+    if kind == "gap":
+        return gap(value)
     if kind == "agreement":
         return agreement(value)
     if kind == "percent":
@@ -118,11 +134,15 @@ def cell(value: Any, kind: str, blank: str = "–") -> str:
     return one_line(value)
 
 
-def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> View:
-    """One row per k: the fit's figures and the scores."""
+def sweep_view(
+    results: Sequence[KResult], rows: int, chosen: int | None, one: GapFigures | None = None
+) -> View:
+    """One row per k: the fit's figures and the scores; first, when the gap statistic was
+    measured (`one`: its figures at k = 1), the row of one segment, which has only those."""
     sample = min((r.silhouette_sample_size for r in results), default=rows)
     sil = "silhouette" if sample >= rows else f"silhouette (n={sample:,})"
     extra = list(results[0].extra) if results else []
+    gaps = any(r.gap is not None for r in results)
     columns = (
         Column("k", "k", "int"),
         Column("inertia", "inertia", "number"),
@@ -130,10 +150,17 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
         Column("stability", "stability", "agreement"),
         Column("calinski_harabasz", "Calinski-H.", "number"),
         Column("davies_bouldin", "Davies-B.", "score2"),
+        *((Column("gap", "gap", "gap"), Column("gap_s", "± s", "gap")) if gaps else ()),
         Column("seconds", "seconds", "score2"),
         Column("sizes", "sizes", "sizes"),  # last: the longest
         *(Column(e, e.replace("_", " "), "score3") for e in extra),
     )
+
+    def gap_cells(figures: GapFigures | None) -> tuple[float | None, ...]:
+        if not gaps:
+            return ()
+        return (None, None) if figures is None else (figures.gap, figures.s)
+
     data = [
         (
             r.k,
@@ -142,18 +169,64 @@ def sweep_view(results: Sequence[KResult], rows: int, chosen: int | None) -> Vie
             r.stability,
             r.calinski_harabasz,
             r.davies_bouldin,
+            *gap_cells(r.gap),
             r.seconds,
             sorted(r.sizes, reverse=True),
             *(r.extra.get(e) for e in extra),
         )  # fmt: skip
         for r in results
     ]
+    keys = [str(r.k) for r in results]
+    if gaps and one is not None:
+        blank = (None,) * len(extra)
+        data.insert(0, (1, None, None, None, None, None, *gap_cells(one), None, None, *blank))
+        keys.insert(0, "1")
     return View(
         "Sweep (computed on the transformed matrix)",
         columns,
         data,
-        keys=[str(r.k) for r in results],
+        keys=keys,
         highlight=None if chosen is None else str(chosen),
+        dim={"1"} & set(keys),
+        start=keys[1] if "1" in keys[:1] and len(keys) > 1 else None,
+        note="k=1 is one segment: only the gap statistic is measured there, so that its rule "
+        "can say the data holds no segments."
+        if "1" in keys
+        else "",
+    )
+
+
+def tally(votes: Sequence[Vote]) -> dict[int, int]:
+    """Votes per k, the most first (ties: the smaller k first); abstentions not counted."""
+    counts = Counter(v.k for v in votes if v.k is not None)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def tally_text(votes: Sequence[Vote]) -> str:
+    """The votes per k in one line: "k=4: 5 votes, k=6: 1 vote; 1 abstains"."""
+    counts = tally(votes)
+    parts = [f"k={k}: {n} vote{'s' if n != 1 else ''}" for k, n in counts.items()]
+    abstain = sum(v.k is None for v in votes)
+    text = ", ".join(parts) or "no index prefers a k"
+    return text + (f"; {abstain} abstain{'s' if abstain == 1 else ''}" if abstain else "")
+
+
+def vote_view(votes: Sequence[Vote]) -> View:
+    """Which k each index prefers, its figure there and its rule; the votes per k below."""
+    columns = (
+        Column("index", "index", "words"),
+        Column("k", "k", "int", blank="none"),
+        Column("figure", "figure", "words"),
+        Column("rule", "rule", "words"),
+    )
+    rows = [(v.index, v.k, cell(v.value, v.kind), v.rule) for v in votes]
+    return View(
+        "Which k each index prefers",
+        columns,
+        rows,
+        [v.index for v in votes],
+        dim={v.index for v in votes if v.k is None},
+        note=f"Votes: {tally_text(votes)}" if votes else "",
     )
 
 
@@ -179,7 +252,7 @@ def segments_view(profiles: Sequence[SegmentProfile]) -> View:
             p.stability,
             p.action,
             *((dominant_cell(p),) if rfm else ()),
-            "; ".join(standouts(p, 2)) or "close to the average",
+            apart(p),
             p.recommendation,
         )  # fmt: skip
         for p in profiles

@@ -4,14 +4,18 @@ Every sentence rests on a feature that exists and a difference that matters: a n
 segment apart when its mean is far from the base's in standard deviations *and* in proportion
 (or when it is a multiple of the base's mean, whatever the spread); a category when it is
 common in the segment and much more common than in the base. The suggestions use only the
-behaviour the data holds (recency, frequency, spend, coupon redemption, tenure) and say so."""
+behaviour the data holds (recency, frequency, spend, coupon redemption, tenure) and say so.
+
+When the data shows no clear segments (clustering.choice.no_segments), a segment is a slice of a
+continuum, not a kind of customer: the words say so ("slice with higher spend"), avoid words that
+name a kind ("lapsed", "newer customers"), and each suggestion says it rests on a convenient cut."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from segscope.core.text import number, percent
+from segscope.core.text import below, number, percent
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,11 +28,13 @@ NOTABLE_CHANGE = 0.2  # ... and, for amounts, at least 20% above or below it
 MULTIPLE = 2.0  # or twice (or half) the base's mean, when at least SOME_Z SDs off
 SOME_Z = 0.25
 CLOSE_RATIO = 1.5  # "close to the average": within this factor of the base's mean, and SOME_Z
+UNSTABLE_SEGMENT = 0.5  # a segment whose customers come back together less often: no advice
+SMALL_SEGMENT = 0.02  # ... or that holds fewer of the customers
 NOTABLE_LIFT = 1.5  # a category sets a segment apart at this lift ...
 NOTABLE_SHARE = 0.25  # ... when it also holds this share of the segment
-BEHAVIOUR = {
+BEHAVIOUR = {  # each behaviour the suggestions may rest on, named by the feature that holds it
     "recency": "how recently customers were active",
-    "frequency": "how often they buy",
+    "frequency": "how much they do",
     "monetary": "how much they spend",
     "burn_rate": "how often they redeem coupons",
     "tenure": "how long they have been customers",
@@ -73,38 +79,89 @@ def notable_categories(p: SegmentProfile) -> list[CategoryDiff]:
     return sorted(cats, key=lambda c: -c.lift)
 
 
+def figure(value: float, d: NumericDiff) -> str:
+    """A number as its feature is read: a share as a percentage, anything else as a number."""
+    return percent(value, 0) if d.share else number(value)
+
+
+def apart(p: SegmentProfile, n: int = 2) -> str:
+    """What sets the segment apart, in short figures; when nothing does, the same rule as the
+    sentences: close to the average only when every number is, else nothing single stands out."""
+    found = standouts(p, n)
+    if found:
+        return "; ".join(found)
+    if all(is_average(d) for d in p.numeric):
+        return "close to the average on every feature"
+    return "no single feature sets it clearly apart"
+
+
 def standouts(p: SegmentProfile, n: int = 3) -> list[str]:
     """Short figures that set the segment apart, strongest first."""
-    out = [f"{d.label} {number(d.mean)} (avg {number(d.base_mean)})" for d in notable_numbers(p)]
+    out = [
+        f"{d.label} {figure(d.mean, d)} (avg {figure(d.base_mean, d)})" for d in notable_numbers(p)
+    ]
     out = out[:n]
     for c in notable_categories(p)[: max(0, n - len(out))]:
         out.append(f"{c.label} {c.category} {percent(c.share, 0)} (avg {percent(c.base_share, 0)})")
     return out
 
 
-def describe(p: SegmentProfile, meanings: dict[str, str]) -> str:
-    """A plain-language sentence of what sets the segment apart."""
+def describe(p: SegmentProfile, meanings: dict[str, str], continuum: bool = False) -> str:
+    """A plain-language sentence of what sets the segment apart (`continuum`: the segment is a
+    slice of a continuum, and is described as one)."""
     role_of = {column: role for role, column in meanings.items()}
-    parts = [_number_words(d, role_of.get(d.feature)) for d in notable_numbers(p)[:3]]
-    for c in notable_categories(p)[:2]:
+    numbers = notable_numbers(p)[:3]
+    parts = [_number_words(d, role_of.get(d.feature), continuum) for d in numbers]
+    categories = notable_categories(p)[:2]
+    for c in categories:
         lead = "mostly" if c.share >= 0.5 else "more often"
         share = f"{percent(c.share, 0)} vs {percent(c.base_share, 0)}"
         parts.append(f"{c.label}: {lead} {c.category} ({share})")
     if not parts:
         if all(is_average(d) for d in p.numeric):
-            return "Close to the average customer on every feature"
-        return "No single feature sets it clearly apart"
+            text = "Close to the average customer on every feature"
+        else:
+            text = "No single feature sets it clearly apart"
+        return f"A slice {text[0].lower()}{text[1:]}, of a continuum" if continuum else text
     text = "; ".join(parts)
+    if continuum:
+        sides = [_side(d, role_of.get(d.feature)) for d in numbers[:2]]
+        sides += [f"more {c.label} {c.category}" for c in categories[: 2 - len(sides)]]
+        return (
+            f"Slice with {' and '.join(sides)}, of a continuum rather than a kind of customer: "
+            + text
+        )
     return text[0].upper() + text[1:]
 
 
-def _number_words(d: NumericDiff, role: str | None) -> str:
+def _side(d: NumericDiff, role: str | None) -> str:
+    """Where a slice lies on one number: "higher spend", "less recently active"."""
+    high = d.mean > d.base_mean
+    if role == "recency":
+        return "less recently active" if high else "more recently active"
+    if role == "tenure":
+        return "longer tenure" if high else "shorter tenure"
+    return f"{'higher' if high else 'lower'} {d.label}"
+
+
+def _number_words(d: NumericDiff, role: str | None, continuum: bool = False) -> str:
+    if d.share:  # a share: in percentage points, never "93x the average"
+        high = d.mean > d.base_mean
+        return f"{'higher' if high else 'lower'} {d.label} ({figure(d.mean, d)} vs " \
+            f"{figure(d.base_mean, d)})"  # fmt: skip
+    return _amount_words(d, role, continuum)
+
+
+def _amount_words(d: NumericDiff, role: str | None, continuum: bool = False) -> str:
     high = d.mean > d.base_mean
     figures = f"{number(d.mean)} vs {number(d.base_mean)}"
     if role == "recency":
         head = "lapsed: last active" if high else "recently active: last active"
+        head = "last active" if continuum else head  # "lapsed" names a kind of customer
         return f"{head} {number(d.mean)} days ago (avg {number(d.base_mean)})"
     if role == "tenure":
+        if continuum:
+            return f"{'longer' if high else 'shorter'} tenure ({d.label}: {figures})"
         return f"{'long-standing' if high else 'newer customers'} ({d.label}: {figures})"
     ratio = ratio_of(d)
     if ratio is not None and ratio >= 1.5:
@@ -134,7 +191,7 @@ class Behaviour:
 
     def figures(self) -> str:
         d = self.diff
-        return "" if d is None else f"{d.label} {number(d.mean)} vs {number(d.base_mean)}"
+        return "" if d is None else f"{d.label} {figure(d.mean, d)} vs {figure(d.base_mean, d)}"
 
 
 def behaviour(p: SegmentProfile, meanings: dict[str, str]) -> dict[str, Behaviour]:
@@ -149,9 +206,35 @@ def behaviour(p: SegmentProfile, meanings: dict[str, str]) -> dict[str, Behaviou
     return out
 
 
-def recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
+CONVENIENT_CUT = (
+    " This rests on a convenient cut of a continuum, not a distinct group: customers just "
+    "across its edge differ little, so expect them to respond alike."
+)
+
+
+def recommend(
+    p: SegmentProfile, meanings: dict[str, str], continuum: bool = False
+) -> tuple[str, str]:
     """A short action and a targeting suggestion (a heuristic), from the behaviour the data
-    holds; the figures each rests on are named."""
+    holds; the figures each rests on are named. `continuum`: the suggestion says that it rests
+    on a convenient cut of a continuum."""
+    if p.stability < UNSTABLE_SEGMENT:
+        return "too unstable to act on", (
+            f"Its customers come back together in resampled fits only "
+            f"{below(p.stability, UNSTABLE_SEGMENT)} of the time (stability, under "
+            f"{UNSTABLE_SEGMENT}): do not target it on its own; a k with steadier segments is "
+            "safer."
+        )
+    if p.share < SMALL_SEGMENT:
+        return "too small to act on", (
+            f"{p.size:,} customers ({percent(p.share)}, under {percent(SMALL_SEGMENT, 0)}): too "
+            "few to act on as a segment of their own; look at them one by one."
+        )
+    action, text = _recommend(p, meanings)
+    return action, text + (CONVENIENT_CUT if continuum else "")
+
+
+def _recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
     b = behaviour(p, meanings)
     if not b:
         return (
@@ -203,9 +286,15 @@ def recommend(p: SegmentProfile, meanings: dict[str, str]) -> tuple[str, str]:
     )
 
 
-def what_can_be_said(meanings: dict[str, str]) -> str:
-    """Which behaviour the suggestions can and cannot judge, for this data."""
-    have = [words for role, words in BEHAVIOUR.items() if role in meanings]
+def what_can_be_said(meanings: dict[str, str], titles: dict[str, str] | None = None) -> str:
+    """Which behaviour the suggestions can and cannot judge, for this data: each behaviour with
+    the feature it rests on (`meanings`: behaviour -> a feature in use; `titles`: its words)."""
+    titles = titles or {}
+    have = [
+        f"{BEHAVIOUR[role]} ({titles.get(column, column.replace('_', ' '))})"
+        for role, column in meanings.items()
+        if role in BEHAVIOUR
+    ]
     lack = [words for role, words in BEHAVIOUR.items() if role not in meanings]
     if not have:
         return (

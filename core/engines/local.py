@@ -105,7 +105,7 @@ def segment(
     """
     settings = settings or SweepSettings()
     timings = sweep_timings(prepared, setup, results)
-    choice = choose_k(results, settings.k)
+    choice = choose_k(results, settings.k, setup.one)
     comparison = compare_k(results, *settings.compare) if settings.compare else None
     result = next(r for r in results if r.k == choice.k)
     frame = prepared.frame

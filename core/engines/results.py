@@ -23,7 +23,10 @@ from segscope.core.describing.profiles import (
 from segscope.core.describing.relevance import Relevance
 from segscope.core.describing.rfm import Rfm
 from segscope.core.describing.rules import Rules
+from segscope.core.describing.words import what_can_be_said
+from segscope.core.features.decisions import like_key_lines
 from segscope.core.features.frame import CustomerFrame
+from segscope.core.features.values import is_flag
 from segscope.core.files import write_csv_atomic
 from segscope.core.models.model import SegmentModel
 from segscope.core.models.movement import Movement
@@ -57,6 +60,22 @@ class Prepared:
     gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
     full: Any = None  # the engine's own handle on the whole table (Spark: SparkData)
     timings: Timings = field(default_factory=Timings)  # reading and preparing it
+
+    @property
+    def meanings(self) -> dict[str, str]:
+        """The behaviours the words may rest on (recency, frequency, ...), each with a feature in
+        use (a column left out, say as redundant, carries none)."""
+        return {m: c for m, c in self.frame.meanings.items() if c in self.schema.features}
+
+    def words_rest_on(self) -> str:
+        """What the suggestions rest on, in a sentence naming each behaviour's feature."""
+        return what_can_be_said(self.meanings, self.frame.titles)
+
+    @property
+    def shares(self) -> set[str]:
+        """The numeric features that are shares (0..1): a log's shares and 0/1 flags."""
+        built = {m.name for m in self.frame.plan.measures if m.kind.share}
+        return {c for c in self.schema.numeric if c in built or is_flag(self.typed[c])}
 
     @property
     def weights(self) -> dict[str, float]:
@@ -108,7 +127,9 @@ class Segmentation:
 
     @property
     def warnings(self) -> list[str]:
-        return [*self.setup.warnings, *self.choice.warnings, *self.advice]
+        frame = like_key_lines(self.prepared.frame.plan)
+        like = self.like.warnings if self.like is not None else []
+        return [*frame, *self.setup.warnings, *self.choice.warnings, *like, *self.advice]
 
     def labels_frame(self) -> pd.DataFrame:
         """The key column (or a row number) and the segment of every customer."""

@@ -90,15 +90,16 @@ def finish_segmentation(
     per row of prepared.typed: every customer, or the Spark engine's driver sample)."""
     frame, schema = prepared.frame, prepared.schema
     timings = timings or sweep_timings(prepared, setup, results)
-    profiles = profile_segments(stats, schema, frame.titles)
+    profiles = profile_segments(stats, schema, frame.titles, prepared.shares)
     result = next(r for r in results if r.k == choice.k)
     with timings.stage("stability"):
         stab_idx = stability_sample(len(clusters), setup.seed)
         per_segment = segment_stability(clusters[stab_idx], result.resamples, choice.k)
+    continuum = bool(choice.no_segments)  # slices of a continuum, not kinds of customer
     for p in profiles:
         p.stability = per_segment[p.segment - 1]
-        p.description = describe(p, frame.meanings)
-        p.action, p.recommendation = recommend(p, frame.meanings)
+        p.description = describe(p, prepared.meanings, continuum)
+        p.action, p.recommendation = recommend(p, prepared.meanings, continuum)
     with timings.stage("relevance"):
         relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
         advice = relevance_advice(prepared.typed, schema, setup, results, relevance)

@@ -17,6 +17,7 @@ import pandas as pd
 SAMPLE = 500  # values looked at to decide
 TEXT_DATE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?")
 MONTH_TEXT = re.compile(r"^\s*([A-Za-z]{3,9}[-/ ]\d{2}(\d{2})?|\d{4}-\d{2})\s*$")
+YEAR_NAME = re.compile(r"year|^yr$|_yr$", re.IGNORECASE)
 TIME_NAME = re.compile(r"time|date|day|_at$|_on$|epoch|when|^ts$|_ts$", re.IGNORECASE)
 EPOCH_RANGE = {"epoch_s": (3.2e8, 4.2e9), "epoch_ms": (3.2e11, 4.2e12)}  # 1980 .. 2100
 RULE_WORDS = {
@@ -26,11 +27,14 @@ RULE_WORDS = {
     "yyyymmdd": "dates written as whole numbers, like 19970101",
     "epoch_s": "times in seconds since 1970",
     "epoch_ms": "times in milliseconds since 1970",
+    "year": "years (each row's year, counted from its start)",
 }
 
 
-def date_rule(name: str, s: pd.Series) -> str | None:
-    """How column `name` holds dates, or None when it does not."""
+def date_rule(name: str, s: pd.Series, in_log: bool = False) -> str | None:
+    """How column `name` holds dates, or None when it does not. With `in_log` (a log that
+    holds no other date), whole numbers named like a year (1800-2100) are the year each row
+    happened: the log's time; elsewhere they stay numbers (a year of birth, a year built)."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return "datetime"
     if pd.api.types.is_bool_dtype(s):
@@ -40,7 +44,7 @@ def date_rule(name: str, s: pd.Series) -> str | None:
         return None
     sample = values.iloc[:: max(1, len(values) // SAMPLE)].head(SAMPLE)
     if pd.api.types.is_numeric_dtype(s):
-        return _number_rule(name, sample)
+        return _number_rule(name, sample) or (_year_rule(name, sample) if in_log else None)
     if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
         return _text_rule(sample)
     return None
@@ -62,6 +66,14 @@ def _number_rule(name: str, sample: pd.Series) -> str | None:
     return None
 
 
+def _year_rule(name: str, sample: pd.Series) -> str | None:
+    x = sample.astype("float64")
+    whole = bool(np.isfinite(x).all() and (x % 1 == 0).all())
+    if whole and YEAR_NAME.search(name) and x.between(1800, 2100).all() and x.nunique() > 1:
+        return "year"
+    return None
+
+
 def _text_rule(sample: pd.Series) -> str | None:
     text = sample.astype(str)
     if text.str.match(TEXT_DATE).all():
@@ -80,6 +92,9 @@ def parse_dates(s: pd.Series, rule: str) -> pd.Series:
         return _parse_text(s)
     if rule == "month":
         return _parse_month(s)
+    if rule == "year":
+        whole = pd.to_numeric(s, errors="coerce").astype("Int64").astype("string")
+        return pd.to_datetime(whole, format="%Y", errors="coerce")
     if rule == "yyyymmdd":
         whole = pd.to_numeric(s, errors="coerce").astype("Int64").astype("string")
         return pd.to_datetime(whole, format="%Y%m%d", errors="coerce")
@@ -107,4 +122,14 @@ def _parse_month(s: pd.Series) -> pd.Series:
         if not missing.any():
             break
         out[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+    return out
+
+
+def date_rules(df: pd.DataFrame, skip: str | None = None, log: bool = False) -> dict[str, str]:
+    """Every date column of `df` (but `skip`) and its rule; a log that holds no other date has
+    its year columns as its time."""
+    columns = [str(c) for c in df.columns if c != skip]
+    out = {c: rule for c in columns if (rule := date_rule(c, df[c]))}
+    if log and not out:
+        out = {c: rule for c in columns if (rule := date_rule(c, df[c], in_log=True))}
     return out

@@ -19,7 +19,11 @@ def decision_lines(plan: FeaturePlan, findings: Findings) -> list[str]:
     elif plan.transactions is not None:
         lines.append(
             f"customers: {findings.customer_rows:,} built from the log {quoted(plan.transactions)}"
+            f" per {quoted(plan.key)}"
         )
+    if plan.key_why:
+        lines.append(f"the key: {plan.key_why}")
+    lines += like_key_lines(plan)
     for joins, into, gaps in (
         (plan.customer_joins, plan.customers, findings.unmatched),
         (plan.log_joins, plan.transactions, findings.log_unmatched),
@@ -60,3 +64,13 @@ def decision_lines(plan: FeaturePlan, findings: Findings) -> list[str]:
             "date in the data"
         )
     return lines
+
+
+def like_key_lines(plan: FeaturePlan) -> list[str]:
+    """What to say of columns that repeat like a log's key in a table read as customers."""
+    return [
+        f"{quoted(c)} repeats like a key (many values, each on several rows at different "
+        f"times): if each row is an event of one {c}, choose {quoted(c)} as the key (--key "
+        f"{c}, or k on the Data screen) to segment {c} rather than rows"
+        for c in plan.like_keys
+    ]

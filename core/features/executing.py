@@ -13,8 +13,8 @@ from segscope.core.errors import DataError
 from segscope.core.features.findings import Findings
 from segscope.core.features.frame import CustomerFrame, described
 from segscope.core.features.measures import STATUS_MAX_VALUES, Kind
-from segscope.core.features.plan import PEEK_ROWS, FeaturePlan
-from segscope.core.features.tables import all_different
+from segscope.core.features.plan import FeaturePlan
+from segscope.core.features.tables import PEEK_ROWS, all_different
 from segscope.core.text import quoted
 
 LOOKUP_LIMIT = 100_000  # a bigger table is not a lookup (lookups are held whole in memory)

@@ -32,6 +32,9 @@ def column_meanings(
         titles.setdefault(col, f"days since {col.replace('_', ' ')}")
         if JOIN_PATTERN.search(col):
             meanings.setdefault("tenure", col)
+    first = next((m.name for m in plan.measures if m.kind is Kind.EARLIEST), None)
+    if first is not None:  # without a join date, the first transaction says how long
+        meanings.setdefault("tenure", first)
     for meaning, pattern in MEANING_NAMES.items():
         if meaning not in meanings:
             found = next((c for c in columns if pattern.search(c)), None)

@@ -120,6 +120,7 @@ EXPRESSIONS: dict[Kind, Expression] = {
     Kind.DISTINCT: lambda log, key, m, ref: log.groupby(key)[m.column].nunique(),
     Kind.SUM: lambda log, key, m, ref: _number(log[m.column]).groupby(log[key]).sum(min_count=1),
     Kind.MEAN: lambda log, key, m, ref: _number(log[m.column]).groupby(log[key]).mean(),
+    Kind.ATTRIBUTE: lambda log, key, m, ref: log[m.column].groupby(log[key]).min(),
 }
 
 

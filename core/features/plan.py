@@ -13,15 +13,25 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from segscope.core.errors import DataError
-from segscope.core.features.dates import date_rule, parse_dates
+from segscope.core.features.dates import date_rules, parse_dates
 from segscope.core.features.measures import ColumnUse, Measure, Values, plan_measures
-from segscope.core.features.names import JOIN_PATTERN
-from segscope.core.features.tables import all_different, find_key, pick_tables
+from segscope.core.features.names import (
+    AMOUNT_PATTERN,
+    ENTITY_NAME,
+    JOIN_PATTERN,
+    KEY_PATTERN,
+    PURCHASE_PATTERN,
+)
+from segscope.core.features.tables import (
+    PEEK_ROWS,
+    all_different,
+    find_key,
+    pick_tables,
+    repeating_like_a_key,
+)
 from segscope.core.settings import DataChoices
 from segscope.core.sources.reading import Tables
 from segscope.core.text import quoted
-
-PEEK_ROWS = 2_000  # rows of each table looked at to plan (the executors run on all of them)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class FeaturePlan:
     measures: tuple[Measure, ...] = ()
     log_columns: tuple[ColumnUse, ...] = ()
     join_date: str | None = None  # the customers' join date (for customers without transactions)
+    key_why: str = ""  # the evidence for the key, when segscope found it
+    like_keys: tuple[str, ...] = ()  # columns that repeat like a key, in a table read as customers
 
     @property
     def coded(self) -> dict[str, str]:
@@ -79,7 +91,7 @@ def make_plan(
     `lookups` are the tables small enough to join (default: every other table, whole);
     `values` gives the distinct values of a log column over the whole log.
     """
-    customers, transactions, key = pick_tables(peeks, choices, noun)
+    customers, transactions, key, why = pick_tables(peeks, choices, noun)
     base = peeks[customers] if customers else None
     log = peeks[transactions] if transactions else None
     if key is None:
@@ -92,8 +104,13 @@ def make_plan(
         lookups = {n: t for n, t in peeks.items() if n not in (customers, transactions)}
     _check_key(key, base, customers, log, transactions, noun)
     dated = {**lookups, **_present(base, customers), **_present(log, transactions)}
-    dates = {n: _date_rules(t, key) for n, t in dated.items()}
-    plan = FeaturePlan(customers, transactions, key, dates)
+    dates = {n: date_rules(t, key, n == transactions) for n, t in dated.items()}
+    # a table of rows keyed by nothing that names an entity (no key, or a row's own number)
+    named = key is not None and bool(KEY_PATTERN.match(key) or ENTITY_NAME.search(key))
+    like: tuple[str, ...] = ()
+    if base is not None and log is None and not named:
+        like = tuple(c for c in repeating_like_a_key(base.head(PEEK_ROWS)) if c != key)
+    plan = FeaturePlan(customers, transactions, key, dates, key_why=why, like_keys=like)
     if base is not None:
         joins = plan_lookup_joins(list(map(str, base.columns)), lookups)
         join_date = plan_join_date(plan, customers or "", joins)
@@ -101,10 +118,19 @@ def make_plan(
     if log is not None and key is not None:
         joins = plan_lookup_joins(list(map(str, log.columns)), lookups)
         plan = _replace(plan, log_joins=joins)
-        joined = join_peek(log, joins, lookups, plan.date_columns(transactions or ""))
-        measures, uses = plan_measures(joined, key, plan.date_columns(transactions or ""), values)
+        log_dates = plan.date_columns(transactions or "")
+        joined = join_peek(log, joins, lookups, log_dates)
+        event = "transaction" if purchases(transactions or "", joined) else "record"
+        measures, uses = plan_measures(joined, key, log_dates, values, event)
         plan = _replace(plan, measures=tuple(measures), log_columns=tuple(uses))
     return plan
+
+
+def purchases(table: str, log: pd.DataFrame) -> bool:
+    """Whether a log records purchases (its rows are transactions): named so, or holding an
+    amount of money (a hint either way; the words say "records" otherwise)."""
+    amounts = any(AMOUNT_PATTERN.search(str(c)) for c in log.columns)
+    return bool(PURCHASE_PATTERN.search(table)) or amounts
 
 
 def _replace(plan: FeaturePlan, **changes: object) -> FeaturePlan:
@@ -132,14 +158,6 @@ def _check_key(
             f"{noun} {quoted(transactions)} has no customer key column"
             f"{'' if key is None else ' ' + quoted(key)}. Choose the key (--key)."
         )
-
-
-def _date_rules(df: pd.DataFrame, key: str | None) -> dict[str, str]:
-    out = {}
-    for c in map(str, df.columns):
-        if c != key and (rule := date_rule(c, df[c])):
-            out[c] = rule
-    return out
 
 
 def plan_lookup_joins(columns: list[str], lookups: Tables) -> tuple[LookupJoin, ...]:

@@ -27,13 +27,14 @@ from segscope.core.features.executing import (
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.features.measures import Kind, Measure
 from segscope.core.features.pandas_executor import with_dates
-from segscope.core.features.plan import PEEK_ROWS, FeaturePlan, LookupJoin, make_plan
-from segscope.core.features.tables import pick_tables
+from segscope.core.features.plan import FeaturePlan, LookupJoin, make_plan
+from segscope.core.features.tables import PEEK_ROWS, pick_tables
 from segscope.core.settings import DataChoices
 from segscope.core.sources.database import QUERY_TABLE, Database, ident, literal
 
 VALUES_SCAN = 100_000  # leading rows of the log looked at first for a column's distinct values
-ORDERED_RULES = ("datetime", "yyyymmdd", "epoch_s", "epoch_ms")  # the extremes are the dates'
+# rules under which the extremes of the values are the extremes of the dates
+ORDERED_RULES = ("datetime", "yyyymmdd", "epoch_s", "epoch_ms", "year")
 
 
 def database_frame(
@@ -206,6 +207,8 @@ def _expression(m: Measure, db: Database) -> str | None:
         return _double("AVG", f"CASE WHEN {col} THEN 1.0 WHEN NOT {col} THEN 0.0 END", db)
     if m.kind is Kind.DISTINCT:
         return f"CAST(COUNT(DISTINCT {col}) AS BIGINT)"
+    if m.kind is Kind.ATTRIBUTE:
+        return f"MIN({col})"
     if m.kind in (Kind.SUM, Kind.MEAN):
         number = _number(m.column or "", db.dialect)
         return _double("SUM" if m.kind is Kind.SUM else "AVG", number, db)

@@ -22,6 +22,7 @@ class Matched:
     earlier: bool  # the earlier model had a segment of that number (else: a new one)
     distance: float  # between the two centres, in the earlier model's space
     same: float  # share of its customers the earlier model puts in the segment of that number
+    mostly: int = 0  # the earlier segment most of its customers are in (1..earlier k)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class LikeReport:
     def lines(self) -> list[str]:
         """The matching in sentences."""
         out = [
-            f"segments numbered like {self.model} (k={self.earlier_k}) by nearest centre: "
-            f"{self.agreement:.0%} of customers get the number the earlier model gives them"
+            f"segments numbered like {self.model} (k={self.earlier_k}) by who is in which "
+            f"segment: {self.agreement:.0%} of customers get the number the earlier model "
+            "gives them"
         ]
         for m in self.matches:
             if m.earlier:
@@ -49,6 +51,17 @@ class LikeReport:
             else:
                 out.append(f"segment {m.segment}: new (the earlier model had {self.earlier_k})")
         return out
+
+    @property
+    def warnings(self) -> list[str]:
+        """Kept numbers whose customers were mostly in another earlier segment."""
+        return [
+            f"segment {m.segment} keeps its number, but only {m.same:.0%} of its customers were "
+            f"in the earlier segment {m.segment} (most were in {m.mostly}): the number may not "
+            "mean the same customers as before"
+            for m in self.matches
+            if m.earlier and m.same < KEPT
+        ]
 
 
 def earlier_space(
@@ -70,23 +83,32 @@ def _centres(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 
 def match_to_model(X: np.ndarray, labels: np.ndarray, k: int, old: SegmentModel) -> np.ndarray:
-    """order[i] = the new cluster that takes number i, matching the old model's centres.
+    """order[i] = the new cluster that takes number i, matching who is in which segment.
 
-    New segments (`labels`, 0-based, of the customers `X` in the old model's space) are paired
-    with old segments by nearest centre (Hungarian assignment); new segments beyond the old k
-    follow, by size.
+    The earlier model assigns these customers (`X`, in its space) to its own segments; each new
+    segment (`labels`, 0-based) takes the number of the earlier segment it shares the most
+    customers with, all pairs decided at once (Hungarian assignment; the nearer centre breaks a
+    tie). New segments beyond the earlier k follow, by size.
     """
-    old_centres = old.pipeline.named_steps["kmeans"].cluster_centers_
-    sizes = np.bincount(labels, minlength=k)
-    diff = _centres(X, labels, k)[:, None, :].astype(np.float64) - old_centres[None, :, :]
-    cost = (diff**2).sum(axis=2)
-    new_idx, old_idx = linear_sum_assignment(np.nan_to_num(cost, posinf=1e300))
-    order = np.full(max(k, len(old_centres)), -1)
+    km = old.pipeline.named_steps["kmeans"]
+    before = km.predict(X.astype(km.cluster_centers_.dtype, copy=False))
+    old_k = len(km.cluster_centers_)
+    shared = np.zeros((k, old_k))
+    np.add.at(shared, (labels, before), 1)
+    diff = _centres(X, labels, k)[:, None, :].astype(np.float64) - km.cluster_centers_[None, :, :]
+    distance = np.nan_to_num(np.sqrt((diff**2).sum(axis=2)), posinf=1e12)
+    cost = -shared + distance / (1.0 + distance.max())  # overlap first; a tie: the nearer centre
+    new_idx, old_idx = linear_sum_assignment(cost)
+    order = np.full(max(k, old_k), -1)
     order[old_idx] = new_idx
+    sizes = np.bincount(labels, minlength=k)
     rest = [c for c in np.argsort(-sizes, kind="stable") if c not in set(new_idx)]
     slots = [i for i in range(len(order)) if order[i] == -1]
     order[slots[: len(rest)]] = rest
     return order[order >= 0]
+
+
+KEPT = 0.5  # a kept number whose customers were less often in the earlier segment: a warning
 
 
 def like_report(
@@ -102,7 +124,8 @@ def like_report(
         earlier = c < len(km.cluster_centers_)
         distance = float(np.linalg.norm(centres[c] - km.cluster_centers_[c])) if earlier else 0.0
         same = float(np.mean(before[members] == c)) if members.any() else 0.0
-        matches.append(Matched(c + 1, earlier, distance, same))
+        mostly = int(np.bincount(before[members]).argmax()) + 1 if members.any() else 0
+        matches.append(Matched(c + 1, earlier, distance, same, mostly))
     return LikeReport(
         path,
         len(km.cluster_centers_),

@@ -114,7 +114,7 @@ def drift(model: SegmentModel, features: pd.DataFrame) -> dict[str, float]:
             out[col] = shift
     for col, before in model.category_shares.items():
         if col in features:
-            now = features[col].value_counts(normalize=True)
+            now = features[col].value_counts() / max(1, len(features))  # of all, as at training
             cats = set(before) | set(map(str, now.index))
             now_d = {str(k): float(v) for k, v in now.items()}
             out[col] = 0.5 * sum(abs(before.get(c, 0.0) - now_d.get(c, 0.0)) for c in cats)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from segscope.core.clustering.sweep import sweep_rows
 from segscope.core.engines.results import Segmentation
 from segscope.core.files import (
     MODEL_FILE,
@@ -32,7 +33,8 @@ END_OF_RUN_LIBRARIES = ("kneed", "skops.io", "xlsxwriter")
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:
-    return pd.DataFrame([r.to_dict() for r in seg.results])
+    """sweep.csv: one row per k (k = 1 first, with only the gap statistic's figures)."""
+    return pd.DataFrame(sweep_rows(seg.setup, seg.results))
 
 
 def profiles_frame(seg: Segmentation) -> pd.DataFrame:

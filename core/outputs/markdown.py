@@ -18,8 +18,9 @@ from segscope.core.describing.views import (
     score_sizes_view,
     segments_view,
     sweep_view,
+    vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.engines.results import Segmentation
 from segscope.core.locations import display_name
 from segscope.core.models.model import SegmentModel
@@ -111,6 +112,7 @@ def report_markdown(seg: Segmentation) -> str:
     head = [
         f"# segscope report: {_md(display_name(prep.source) or 'data')}",
         "",
+        *([f"**{choice.headline}**", ""] if choice.headline else []),
         f"- customers: {prep.rows:,}; seed: {seg.setup.seed}",
         f"- chosen k: **{choice.k}** ({_md(choice.reason)})",
         f"- numeric features: {_md(', '.join(prep.schema.numeric)) or 'none'}",
@@ -133,14 +135,15 @@ def report_markdown(seg: Segmentation) -> str:
         [
             *head,
             *_section("Warnings", *([f"- {_md(w)}" for w in seg.warnings] or ["- none"])),
+            *_view_section(vote_view(choice.votes)),
             *_view_section(segments_view(seg.profiles)),
             *rules_section(seg),
             *rfm_section(seg),
             *(movement_section(seg.movement) if seg.movement is not None else []),
-            *_section("What the words rest on", _md(what_can_be_said(prep.frame.meanings))),
+            *_section("What the words rest on", _md(prep.words_rest_on())),
             *_view_section(relevance_view(seg.relevance)),
             *compare,
-            *_view_section(sweep_view(seg.results, prep.rows, choice.k)),
+            *_view_section(sweep_view(seg.results, prep.rows, choice.k, seg.setup.one)),
             *charts,
             *(_view_section(gaps_view(prep.gaps)) if prep.gaps else []),
             *_section("How the table was built", *[f"- {_md(d)}" for d in prep.frame.decisions]),

@@ -8,12 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from segscope.core.clustering.sweep import sweep_rows
 from segscope.core.describing.rfm import Rfm, table_rows
 from segscope.core.describing.rules import Rules
 from segscope.core.describing.views import (
     score_sizes_view,
+    tally,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.engines.results import Segmentation
 from segscope.core.locations import masked
 from segscope.core.models.model import SegmentModel, versions
@@ -36,8 +38,10 @@ def compare_summary(table: pd.DataFrame) -> dict[str, Any]:
 def summary(seg: Segmentation) -> dict[str, Any]:
     """Everything needed to know what was done (summary.json)."""
     prep, setup = seg.prepared, seg.prepared.frame.plan
+    gap = seg.setup.gap
     return clean(
         {
+            "no_clear_segments": seg.choice.headline or None,
             "input": masked(prep.source),
             "engine": seg.setup.engine,
             "customers_sheet": setup.customers,
@@ -48,6 +52,11 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "best_silhouette_k": seg.choice.best_silhouette_k,
             "knee": seg.choice.knee,
             "reason": seg.choice.reason,
+            "vote": [
+                {"index": v.index, "k": v.k, "value": v.value, "rule": v.rule}
+                for v in seg.choice.votes
+            ],
+            "votes_per_k": {str(k): n for k, n in tally(seg.choice.votes).items()},
             "seed": seg.setup.seed,
             "features": {"numeric": prep.schema.numeric, "categorical": prep.schema.categorical},
             "weights": prep.weights,
@@ -67,10 +76,12 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "sampling": {
                 "fit_rows": seg.setup.fit_rows,
                 "silhouette_rows": seg.setup.silhouette_rows,
+                "gap_rows": None if gap is None else len(gap.rows),
+                "gap_references": None if gap is None else gap.references,
                 "notes": seg.setup.notes(),
             },
             "warnings": seg.warnings,
-            "what_the_words_rest_on": what_can_be_said(prep.frame.meanings),
+            "what_the_words_rest_on": prep.words_rest_on(),
             "segments": [
                 {
                     "segment": p.segment,
@@ -96,7 +107,7 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "rfm": rfm_summary(seg.rfm, seg.labels, seg.choice.k) if seg.rfm else None,
             "rfm_missing": seg.rfm_missing or None,
             "movement": None if seg.movement is None else seg.movement.to_dict(),
-            "sweep": [r.to_dict() for r in seg.results],
+            "sweep": sweep_rows(seg.setup, seg.results),
             "timings": seg.timings.to_dict(),
             "versions": versions(),
         }

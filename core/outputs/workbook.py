@@ -3,15 +3,17 @@
 Sheets: Segments (the table and the words), Rules (a short rule per segment, its precision and
 recall), RFM (each segment's mix of RFM cells, the bounds used, the named cells), Moved (who
 moved since an earlier run's labels, when given), Profiles (every figure, the segments.csv
-table), Sweep (the table, and the elbow and silhouette as native Excel charts), Relevance (how
-much each feature separates the segments), Warnings (with the sampling notes and what the words
-rest on) and How it was built. Every sheet has a frozen header, column widths that fit, and
-percentages formatted as percentages. Text from the data is written as text (never a formula),
-control characters made visible."""
+table), Sweep (the table, and the elbow, silhouette and gap as native Excel charts), Which k
+(each index's preferred k and the votes per k), Relevance (how much each feature separates the
+segments), Warnings (with the sampling notes and what the words rest on) and How it was built.
+Every sheet has a frozen header, column widths that fit, and percentages formatted as
+percentages. Text from the data is written as text (never a formula), control characters made
+visible."""
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,9 @@ from segscope.core.describing.views import (
     rules_view,
     segments_view,
     sweep_view,
+    tally,
+    vote_view,
 )
-from segscope.core.describing.words import what_can_be_said
 from segscope.core.engines.results import Segmentation
 from segscope.core.files import write_bytes_atomic
 from segscope.core.text import visible
@@ -62,14 +65,17 @@ def write_workbook(seg: Segmentation, path: Path, profiles: pd.DataFrame) -> Non
         _sheet(book, formats, "Moved", _moved(seg), notes=[*seg.movement.lines(),
                *(f"warning: {w}" for w in seg.movement.warnings)])  # fmt: skip
     _sheet(book, formats, "Profiles", profiles, percent={"share"})
-    sweep = sweep_view(seg.results, prep.rows, seg.choice.k)
-    _sheet(book, formats, "Sweep", sweep.frame().drop(columns="sizes"))
-    _charts(book, len(sweep.rows))
+    sweep = sweep_view(seg.results, prep.rows, seg.choice.k, seg.setup.one)
+    table = sweep.frame().drop(columns="sizes")
+    _sheet(book, formats, "Sweep", table)
+    _charts(book, table, first=1 + ("1" in sweep.keys))  # k = 1 has no inertia to draw
+    _sheet(book, formats, "Which k", _vote_rows(seg))
     _sheet(book, formats, "Relevance", relevance_view(seg.relevance).frame())
     notes = [
+        *([("no clear segments", seg.choice.headline)] if seg.choice.headline else []),
         *(("warning", w) for w in seg.warnings),
         *(("note", n) for n in seg.setup.notes()),
-        ("what the words rest on", what_can_be_said(prep.frame.meanings)),
+        ("what the words rest on", prep.words_rest_on()),
         ("chosen k", f"{seg.choice.k}: {seg.choice.reason}"),
     ]
     _sheet(book, formats, "Warnings", pd.DataFrame(notes, columns=["kind", "what"]))
@@ -86,6 +92,18 @@ def _formats(book: Any) -> dict[str, Any]:
         "number": book.add_format({"num_format": "#,##0.###"}),
         "text": book.add_format({"text_wrap": True, "valign": "top"}),
     }
+
+
+def _vote_rows(seg: Segmentation) -> pd.DataFrame:
+    """Each index's preferred k with its figure (a number), then the votes per k."""
+    votes = seg.choice.votes
+    frame = vote_view(votes).frame()
+    frame["figure"] = [v.value for v in votes]
+    counts = tally(votes)
+    below = pd.DataFrame(
+        [{"index": f"votes for k={k}", "k": k, "figure": n} for k, n in counts.items()]
+    )
+    return pd.concat([frame, below], ignore_index=True) if counts else frame
 
 
 def _segment_rows(seg: Segmentation) -> pd.DataFrame:
@@ -162,20 +180,32 @@ def _cell(sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         sheet.write_string(row, col, visible(str(value)), fmt)
 
 
-def _charts(book: Any, rows: int) -> None:
-    """The elbow and the silhouette as native line charts on the Sweep sheet."""
+def _charts(book: Any, table: pd.DataFrame, first: int) -> None:
+    """The elbow and the silhouette (rows `first`.. of the Sweep sheet) and the gap statistic
+    with its standard errors (every row) as native line charts beside the table."""
     sheet = book.get_worksheet_by_name("Sweep")
-    for title, column, anchor in (("Elbow: inertia vs k", 1, "J2"), ("Silhouette vs k", 2, "J20")):
+    rows, beside = len(table), len(table.columns) + 1
+    charts: list[tuple[str, int, int, dict[str, Any]]] = [
+        ("Elbow: inertia vs k", 1, first, {}),
+        ("Silhouette vs k", 2, first, {}),
+    ]
+    if "gap" in table.columns:
+        s = [float(v) if math.isfinite(v) else 0.0 for v in table["± s"]]
+        bars = {"type": "custom", "plus_values": s, "minus_values": s}
+        gap = int(table.columns.get_loc("gap"))
+        charts.append(("Gap statistic vs k (± s)", gap, 1, bars))
+    for i, (title, column, start, errors) in enumerate(charts):
         chart = book.add_chart({"type": "line"})
-        chart.add_series(
-            {
-                "name": title,
-                "categories": ["Sweep", 1, 0, rows, 0],
-                "values": ["Sweep", 1, column, rows, column],
-                "marker": {"type": "circle"},
-            }
-        )
+        series = {
+            "name": title,
+            "categories": ["Sweep", start, 0, rows, 0],
+            "values": ["Sweep", start, column, rows, column],
+            "marker": {"type": "circle"},
+        }
+        if errors:
+            series["y_error_bars"] = errors
+        chart.add_series(series)
         chart.set_title({"name": title})
         chart.set_x_axis({"name": "k"})
         chart.set_legend({"none": True})
-        sheet.insert_chart(anchor, chart)
+        sheet.insert_chart(1 + 18 * i, beside, chart)

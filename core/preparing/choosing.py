@@ -11,7 +11,7 @@ from segscope.core.limits import MAX_FEATURES
 from segscope.core.preparing.preprocess import (
     typed_features,
 )
-from segscope.core.preparing.redundancy import redundant_features
+from segscope.core.preparing.redundancy import determined_features, redundant_features
 from segscope.core.preparing.schema import infer_schema
 from segscope.core.roles import Role, Schema
 from segscope.core.settings import DataChoices
@@ -37,8 +37,10 @@ def decide_features(
     features = typed_features(frame.data, schema, frame.reference_date)
     if choices.keep_redundant:
         return schema, features
-    prefer = [c for c in prefer if c in schema.numeric]
-    repeated = redundant_features(features[schema.numeric], choices.roles, prefer)
+    weak = [c.name for c in schema.columns if c.guess]
+    repeated = determined_features(features, choices.roles, prefer, weak)
+    numbers = [c for c in schema.numeric if c not in repeated]
+    repeated |= redundant_features(features[numbers], choices.roles, prefer)
     if not repeated:
         return schema, features
     schema = resolve_schema(frame, choices, {**(left_out or {}), **repeated})
@@ -52,7 +54,7 @@ def resolve_schema(
     roles = dict(choices.roles)
     columns = set(map(str, frame.data.columns))
     coded = frame.plan.coded
-    built = {m.name: m.title for m in frame.plan.measures}
+    built = {m.name: m.title for m in frame.plan.measures if m.kind.computed}
     for name, weight in choices.weights.items():
         if name not in columns:
             raise DataError(f"the weight names an unknown column {quoted(name)}.")

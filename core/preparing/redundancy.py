@@ -1,9 +1,12 @@
-"""Features that repeat others: exact linear dependencies and near-duplicates (|r| >= 0.95).
+"""Features that repeat others, whatever their types: one determined by another (each value of
+the other goes with one value of it: a band of a number, a 0/1 for one category, the same codes
+renumbered), exact linear combinations and near-duplicates (|r| >= 0.95).
 
 Kept, they count twice: on the user's coupon workbook `transactions` is exactly the sum of the
 burned and subscribed counts, so activity volume weighed several times what anything else did.
-By default one feature of each group is kept (the first, in the table's order); the user can
-keep any other by choosing its role."""
+A feature determined by another is left out for the one that says more (more values, or a
+number over a category); of numbers that repeat each other linearly, the first in the table's
+order is kept. The reason says which; the user can keep any other by choosing its role."""
 
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ def redundant_features(
 
     Columns in `keep` are never left out (they still count as kept for the others); columns in
     `prefer` (those the words rest on: spend, recency, ...) are kept before the rest, which are
-    taken in the table's order.
+    taken in the table's order; of two near-duplicates the one with more values comes first, so
+    it is the one kept (a band of five levels goes, the income it summarises stays).
 
     Its cost is bounded by construction, whatever the table within the input limits: at most
     CHECKED features are checked (core.limits.MAX_FEATURES: no more are segmented on), on at
@@ -50,7 +54,7 @@ def redundant_features(
     if len(numbers) > rows:
         numbers = numbers.iloc[row_sample(len(numbers), rows, seed)]
     z = _standardised(numbers[order])
-    order = [c for c in order if c in z.columns]
+    order = _finer_first([c for c in order if c in z.columns], z, numbers, {*keep, *prefer})
     values = z[order].to_numpy()
     m = len(values)
     kept = np.empty((m, len(order)))  # the kept features' values, in their order
@@ -81,6 +85,28 @@ def redundant_features(
             basis[:, rank] = residual / norm
             spanning.append(col)
             rank += 1
+    return out
+
+
+def _finer_first(
+    order: list[str], z: pd.DataFrame, numbers: pd.DataFrame, fixed: set[str]
+) -> list[str]:
+    """`order` with each feature moved before the first near-duplicate (|r| >= CLOSE) it has
+    more values than (features in `fixed` keep their place)."""
+    corr = np.abs(z[order].to_numpy().T @ z[order].to_numpy()) / max(1, len(z))
+    where = {c: i for i, c in enumerate(order)}
+    values = {c: int(numbers[c].nunique()) for c in order}
+    out: list[str] = []
+    for col in order:
+        coarser = [
+            i
+            for i, c in enumerate(out)
+            if c not in fixed and corr[where[c], where[col]] >= CLOSE and values[col] > values[c]
+        ]
+        if coarser and col not in fixed:
+            out.insert(min(coarser), col)
+        else:
+            out.append(col)
     return out
 
 
@@ -122,4 +148,86 @@ def _combination(z: np.ndarray, basis: np.ndarray, tri: np.ndarray, spanning: li
     return (
         f"an exact combination of {names(parts, 3, 30)}: left out so the same information "
         "does not count twice"
+    )
+
+
+MIN_OFF = 5  # a determined feature has at least this many rows off its commonest value
+MAX_DETERMINING = 300  # features looked at for one determining another (pairs: its square)
+
+
+def determined_features(
+    features: pd.DataFrame,
+    keep: Collection[str] = (),
+    prefer: Collection[str] = (),
+    weak: Collection[str] = (),
+    seed: int = 0,
+) -> dict[str, str]:
+    """Features another feature determines, each with the reason (column -> reason): on every
+    row where both have a value, each value of A goes with one value of B, and A repeats its
+    values (at least two rows per value: a number different on every row determines anything)
+    and B has MIN_OFF rows at least off its commonest value (a value on a row or two goes with
+    one value of almost anything).
+    B carries no information A lacks and is left out, unless:
+    - B is in `keep` (the user chose its role);
+    - B is a number and A a category (B's order and size are information A lacks);
+    - both are numbers and B does not rise or fall with A (two measures of one group, a
+      school's size and its share of low income, not a band or a transform of A).
+    When A and B determine each other, the one kept is in `keep` or `prefer`, else a number over
+    a category (but not over a number read as one only as a guess: `weak`), else the first in
+    the table. Looked at on SAMPLE_ROWS rows and the first MAX_DETERMINING features."""
+    if len(features) > SAMPLE_ROWS:
+        features = features.iloc[row_sample(len(features), SAMPLE_ROWS, seed)]
+    columns = list(features.columns[:MAX_DETERMINING])
+    codes = {c: pd.factorize(features[c])[0] for c in columns}  # missing: -1
+    distinct = {c: int(codes[c].max()) + 1 for c in columns}
+    counts = {c: np.bincount(codes[c][codes[c] >= 0], minlength=1) for c in columns}
+    others = {c: int(counts[c].sum() - counts[c].max()) for c in columns}  # off its commonest
+    number = {  # a 0/1 flag has no order a category lacks: it counts as a category here
+        c: pd.api.types.is_numeric_dtype(features[c]) and distinct[c] > 2 for c in columns
+    }
+    rows = len(features)
+    rank = {
+        c: (c not in keep, c not in prefer, not number[c] or c in weak, i)
+        for i, c in enumerate(columns)
+    }
+    out: dict[str, str] = {}
+    for a in columns:
+        if not 2 <= distinct[a] <= rows // 2 or a in out:
+            continue
+        for b in columns:
+            if b == a or b in out or b in keep or distinct[b] < 2 or distinct[b] > distinct[a]:
+                continue
+            if others[b] < MIN_OFF:
+                continue  # a value on a handful of rows goes with one value of almost anything
+            if number[b] and not number[a] and distinct[b] < distinct[a]:
+                continue  # a number keeps its order, which the category does not have
+            both = (codes[a] >= 0) & (codes[b] >= 0)
+            pairs = codes[a][both].astype(np.int64) * distinct[b] + codes[b][both]
+            if len(np.unique(pairs)) != len(np.unique(codes[a][both])):
+                continue  # some value of a goes with two values of b
+            if number[a] and number[b] and not _monotone(features[a][both], features[b][both]):
+                continue  # two numbers of one group (a school's size, its share of low income)
+            if distinct[b] == distinct[a] and rank[b] < rank[a]:
+                continue  # the same information: b is the one kept, a goes when b's turn comes
+            out[b] = _determined_reason(a, distinct[a], distinct[b])
+    return out
+
+
+def _monotone(a: pd.Series, b: pd.Series) -> bool:
+    """Whether b rises (or falls) with a: a band, a renumbering or a transform of a (not another
+    measure that happens to be constant where a is)."""
+    pairs = pd.DataFrame({"a": a.to_numpy(), "b": b.to_numpy()}).drop_duplicates().sort_values("a")
+    steps = np.diff(pairs["b"].to_numpy(dtype=float))
+    return bool((steps >= 0).all() or (steps <= 0).all())
+
+
+def _determined_reason(by: str, values: int, own: int) -> str:
+    if values == own:
+        return (
+            f"the same information as {by} (each value of one goes with one value of the "
+            "other): left out so it does not count twice"
+        )
+    return (
+        f"determined by {by} (each of its {values:,} values goes with one of these {own:,}): "
+        f"left out, {by} says more"
     )

@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 
 from segscope.core.errors import DataError
-from segscope.core.features.names import COUNT_NAME, is_code_name
+from segscope.core.features.names import COUNT_NAME, IDENTIFIER_NAME, OUTCOME_NAME, is_code_name
+from segscope.core.features.values import FEW_CODES, counts_up, is_sequence, sparse_codes, whole
 from segscope.core.roles import FEATURE_ROLES, ColumnRole, Role, Schema
 from segscope.core.text import names, quoted
 from segscope.core.threads import column_threads, in_parallel
 
+MAX_OUTCOME_VALUES = 5  # an outcome has a few values (yes/no, a status)
 MAX_CATEGORIES = 50  # more distinct strings than this (and mostly unique) reads as free text
 MAX_FORCED_CATEGORIES = 1000  # a column chosen as categorical with more is an identifier
 MAX_ONEHOT_SHOWN = 30  # categories kept apart (preparing.preprocess.MAX_ONEHOT)
 MOSTLY_MISSING = 0.5  # a column missing on more of its rows is left out (unless chosen)
-FEW_CODES = 20  # whole numbers with at most this many values could be codes or a scale
-SPARSE = 0.25  # ... codes when spread thin over their range (408, 415, 510)
 
 
 def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> ColumnRole:
@@ -47,6 +47,14 @@ def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> Col
         return ColumnRole(name, Role.IGNORED, f"constant: every value is {value!r}")
     if built:
         return ColumnRole(name, Role.NUMERIC, f"built from the log: {built}")
+    if distinct <= MAX_OUTCOME_VALUES and OUTCOME_NAME.match(name.strip()):
+        return ColumnRole(
+            name,
+            Role.IGNORED,
+            "looks like an outcome (a guess, from its name): what segments are measured "
+            "against, not made from; make it a feature if it is a trait",
+            guess=True,
+        )
     if pd.api.types.is_bool_dtype(s):
         return ColumnRole(name, Role.CATEGORICAL, "true/false flag")
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -57,13 +65,14 @@ def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> Col
 
 
 def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRole:
-    """Numbers, codes written as numbers, or identifiers."""
-    whole = bool((x % 1 == 0).all())
-    if not whole or COUNT_NAME.search(name):
+    """Numbers, codes written as numbers, or identifiers (an identifier is never a number to
+    scale: named as one, or counting the rows up)."""
+    if not whole(x) or COUNT_NAME.search(name):
         return ColumnRole(name, Role.NUMERIC, "numbers")
-    if distinct == rows and rows > 20 and (is_code_name(name) or _is_sequence(x)):
+    named = is_code_name(name) or bool(IDENTIFIER_NAME.search(name))
+    if distinct == rows and rows > 20 and (named or is_sequence(x) or counts_up(x)):
         return ColumnRole(name, Role.IGNORED, "unique on every row: an identifier")
-    if is_code_name(name):
+    if named:
         if distinct > MAX_FORCED_CATEGORIES:
             return ColumnRole(name, Role.IGNORED, f"an identifier: {distinct:,} distinct codes")
         return ColumnRole(
@@ -71,12 +80,12 @@ def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRol
         )
     if distinct == 2:
         return ColumnRole(name, Role.NUMERIC, "two values: a flag")
-    span = x.max() - x.min() + 1
-    if 3 <= distinct <= FEW_CODES and distinct < SPARSE * span and _gcd(x - x.min()) == 1:
+    if sparse_codes(x):
+        span = int(x.max() - x.min() + 1)
         return ColumnRole(
             name,
             Role.CATEGORICAL,
-            f"{distinct} whole numbers spread over {int(span):,}: read as codes (a guess)",
+            f"{distinct} whole numbers spread over {span:,}: read as codes (a guess)",
             guess=True,
         )
     if distinct <= FEW_CODES:
@@ -88,15 +97,6 @@ def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRol
             guess=True,
         )
     return ColumnRole(name, Role.NUMERIC, "numbers")
-
-
-def _is_sequence(x: pd.Series) -> bool:
-    """Values that count rows up (1, 2, 3, ... in some order): a row number."""
-    return bool(x.max() - x.min() + 1 == len(x))
-
-
-def _gcd(x: pd.Series) -> int:
-    return int(np.gcd.reduce(x.astype(np.int64).to_numpy())) if len(x) else 1
 
 
 def _text_role(name: str, values: pd.Series, distinct: int) -> ColumnRole:

@@ -18,8 +18,9 @@ from segscope.core.describing.views import (
     crosstab_view,
     movement_view,
     numbers_view,
+    vote_view,
 )
-from segscope.core.describing.words import compare_text, what_can_be_said
+from segscope.core.describing.words import compare_text
 from segscope.core.text import agreement, one_line, percent
 from segscope.tui.render import rich_table
 from segscope.tui.widgets.tables import ViewTable
@@ -52,7 +53,7 @@ HELP = """\
 | `Esc` | Sweep | cancel the sweep (finished rows stay) |
 | `+` / `-`, Enter | Sweep | choose another k |
 | `x` | Sweep | how the highlighted k splits or merges the chosen one |
-| `i` | Sweep, Segments | why this k: the reason, every warning, what was sampled |
+| `i` | Sweep, Segments | why this k: the reason, the vote, every warning, what was sampled |
 | `s` | Sweep | switch the engine: this machine, or Spark (`segscope[spark]`) |
 | Enter | Segments | a segment's detail: how it differs, its rule, its RFM cells |
 | `m` | Segments | who moved since an earlier run (palette: give its labels.csv) |
@@ -200,7 +201,8 @@ class MovementScreen(ModalScreen[None]):
 
 
 class WhyScreen(ModalScreen[None]):
-    """Why this k: the reason, every warning, what was sampled, what the words rest on."""
+    """Why this k: whether the data shows segments at all, the reason, each index's vote, every
+    warning, what was sampled, what the words rest on."""
 
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
@@ -210,25 +212,34 @@ class WhyScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         seg = self.seg
-        text = Text.assemble((f"k = {seg.choice.k}", "bold"), f": {one_line(seg.choice.reason)}")
-        for w in seg.warnings:
-            text.append(f"\n\n⚠ {one_line(w)}", style="yellow")
-        for n in seg.setup.notes():
-            text.append(f"\n\nℹ {one_line(n)}", style="dim")
-        text.append(f"\n\n{what_can_be_said(seg.prepared.frame.meanings)}")
+        choice = seg.choice
+        head = Text()
+        if choice.headline:
+            head.append(f"{one_line(choice.headline)}\n\n", style="bold yellow")
+        head.append(f"k = {choice.k}", style="bold")
+        head.append(f": {one_line(choice.reason)}")
+        parts = [Text(f"⚠ {one_line(w)}", style="yellow") for w in seg.warnings]
+        parts += [Text(f"ℹ {one_line(n)}", style="dim") for n in seg.setup.notes()]
+        parts.append(Text(seg.prepared.words_rest_on()))
         if seg.rules is not None:
-            text.append(f"\n\n{one_line(seg.rules.summary_line())}.")
+            parts.append(Text(f"{one_line(seg.rules.summary_line())}."))
         if seg.rfm is not None:
             bounds = "\n".join(f"  {one_line(line)}" for line in seg.rfm.bounds_lines())
-            text.append(f"\n\n{one_line(seg.rfm.what())}. The bounds used:\n{bounds}")
+            parts.append(Text(f"{one_line(seg.rfm.what())}. The bounds used:\n{bounds}"))
         elif seg.rfm_missing:
-            text.append(f"\n\n{one_line(seg.rfm_missing)}")
+            parts.append(Text(one_line(seg.rfm_missing)))
         if seg.like is not None:
-            text.append("\n\n" + "\n".join(one_line(line) for line in seg.like.lines()))
+            parts.append(Text("\n".join(one_line(line) for line in seg.like.lines())))
+        text = Text("\n") + Text("\n\n").join(parts)  # a blank line after the votes, and between
         with VerticalScroll(classes="dialog wide", id="why") as box:
             box.border_title = "Why this k"
+            yield Static(head)
+            if choice.votes:
+                votes = vote_view(choice.votes)
+                yield Static(rich_table(replace(votes, note=""), expand=True))
+                yield Static(Text(votes.note, style="bold"))
             yield Static(text)
-            yield Label("Esc closes", classes="hint")
+            yield Label("Esc closes · ↑↓ scroll", classes="hint")
 
 
 class CompareScreen(ModalScreen[None]):

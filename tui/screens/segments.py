@@ -89,8 +89,10 @@ class SegmentsScreen(SessionScreen):
             title.update(message)
             self.query_one("#seg-warnings", Static).update("")
             return
+        headline = seg.choice.headline
         title.update(
             Text.assemble(
+                (f"{one_line(headline)}\n", "bold yellow") if headline else "",
                 (f"{seg.choice.k} segments", "bold"),
                 f" of {seg.prepared.rows:,} customers · seed {seg.setup.seed} · "
                 f"{one_line(seg.choice.reason)} · Enter: detail",

@@ -21,6 +21,9 @@ from segscope.tui.widgets.bar import AppBar
 from segscope.tui.widgets.charts import SweepChart
 from segscope.tui.widgets.tables import ViewTable
 
+ONE = "1"  # the key of the sweep table's row of one segment (the gap statistic's k = 1)
+ONE_SEGMENT = "k=1 is one segment: only the gap statistic is measured there; pick k from 2."
+
 
 def ks_text(ks: tuple[int, ...]) -> str:
     """k values as the user would type them: 2-10, or 3,5,8."""
@@ -53,6 +56,7 @@ class SweepScreen(SessionScreen):
             yield Input(id="seed", classes="small", type="integer")
             yield Static("", id="engine")
             yield Static("", id="sweep-status")
+        yield Static("", id="no-segments")
         yield ProgressBar(id="progress", show_eta=False)
         with Horizontal(id="charts"):
             yield SweepChart("elbow", id="elbow")
@@ -106,6 +110,9 @@ class SweepScreen(SessionScreen):
         if seg is None or other is None:
             self.notify("Run the sweep first (r).", severity="warning")
             return
+        if other == ONE:
+            self.notify(ONE_SEGMENT)
+            return
         if int(other) == seg.choice.k:
             self.notify("Move to another k's row, then press x to compare it with the chosen k.")
             return
@@ -118,6 +125,9 @@ class SweepScreen(SessionScreen):
         self.action_run()
 
     def on_view_table_picked(self, event: ViewTable.Picked) -> None:
+        if event.key == ONE:
+            self.notify(ONE_SEGMENT)
+            return
         self.post_message(ChooseK(int(event.key)))
 
     def action_why(self) -> None:
@@ -144,7 +154,11 @@ class SweepScreen(SessionScreen):
         engine = Text.assemble("engine ", (where.engine, "bold"), one_line(master, 40))
         self.query_one("#engine", Static).update(engine)
         rows = s.prepared.rows if s.prepared else 0
-        self.query_one("#ktable", ViewTable).show(sweep_view(results, rows, chosen))
+        one = setup.one if setup is not None else None
+        self.query_one("#ktable", ViewTable).show(sweep_view(results, rows, chosen, one))
+        headline = self.query_one("#no-segments", Static)
+        headline.display = bool(seg and seg.choice.headline)
+        headline.update(Text(one_line(seg.choice.headline) if seg else ""))
         with self.app.batch_update():
             self.query_one("#elbow", SweepChart).show(results, knee)
             self.query_one("#silhouette", SweepChart).show(results, chosen)
@@ -169,7 +183,7 @@ class SweepScreen(SessionScreen):
         if not s.results:
             return f"{s.prepared.rows:,} customers ready · r runs"
         notes = s.setup.notes() if s.setup else []
-        return "done" + (" · sampled (see below)" if notes else "")
+        return "done" + (" · sampled (i says what)" if notes else "")
 
     def _choice_text(self) -> Text:
         """One line: the chosen k and why, and how many warnings (i shows them all)."""

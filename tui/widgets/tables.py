@@ -37,10 +37,13 @@ def _keys(view: View) -> list[str]:
     return view.keys or [str(i) for i in range(len(view.rows))]
 
 
+MISSING = (2, 0)
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     """Numbers before text, missing values last, whatever the column holds."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return (2, 0)
+        return MISSING
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (0, value)
     if isinstance(value, list | tuple):
@@ -94,6 +97,8 @@ class ViewTable(DataTable[Text]):
         moved = view.highlight != self._highlight and view.highlight in keys
         self._highlight = view.highlight
         target = view.highlight if moved else current
+        if target is None:  # a fresh table
+            target = view.start
         if target in keys:
             self.move_cursor(row=keys.index(target), column=self.cursor_column)
 
@@ -102,6 +107,8 @@ class ViewTable(DataTable[Text]):
         if self._order is not None:
             column, descending = self._order
             rows.sort(key=lambda r: _sort_key(r[2][column]), reverse=descending)
+            if descending:  # missing values last in either direction
+                rows.sort(key=lambda r: _sort_key(r[2][column])[0] == MISSING[0])
         for key, row, _ in rows:
             self.add_row(*row, key=key)
         return [key for key, _, _ in rows]

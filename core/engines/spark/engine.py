@@ -192,6 +192,7 @@ class SparkEngine:
             settings.seed,
             sampled.warnings,
             engine="spark",
+            gap=sampled.gap,
             engine_notes=(
                 f"Spark engine on {self.master} (Spark {spark.version}): features, preprocessing "
                 f"and K-Means on all {prepared.rows:,} rows (the best of {STARTS} k-means|| "
@@ -211,7 +212,7 @@ class SparkEngine:
         data = _spark(prep)
         X = prep.X
         stab_idx = stability_sample(len(X), setup.seed)
-        scorer = SampleScorer(X, X[stab_idx], setup.seed)
+        scorer = SampleScorer(X, X[stab_idx], setup.seed, setup.gap)
         evaluator = ClusteringEvaluator(
             featuresCol=FEATURES, predictionCol=CLUSTER, distanceMeasure="squaredEuclidean"
         )
@@ -240,6 +241,7 @@ class SparkEngine:
                 model=km,
                 started=started,
                 extra={"silhouette_sq_spark": squared},
+                should_stop=should_stop,
             )
 
     def segment(
@@ -249,7 +251,7 @@ class SparkEngine:
         spark = get_session(self.master)
         timings = sweep_timings(prepared, setup, results)
         with timings.stage("final fit"):
-            choice = choose_k(results, settings.k)
+            choice = choose_k(results, settings.k, setup.one)
             result = next(r for r in results if r.k == choice.k)
             order = size_order(result.sizes)
             like, X_old = settings.like, None
@@ -389,19 +391,21 @@ def spark_segment_stats(labelled: Any, schema: Schema) -> SegmentStats:
     total = counts.sum()
     base_mean = sums.sum() / total
     base_var = (squares.sum() / total - base_mean**2).clip(lower=0)
+    sizes = {s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)}
+    everyone = sum(sizes.values())
     base_shares: dict[str, pd.Series] = {}
     shares: dict[int, dict[str, pd.Series]] = {s: {} for s in segs}
-    for c in cats:
+    for c in cats:  # shares of all customers (those without a value too), as profiles' are
         frame = to_pandas(labelled.where(F.col(c).isNotNull()).groupBy(SEGMENT, c).count())
         per_category = frame.groupby(c)["count"].sum().sort_values(ascending=False, kind="stable")
-        base_shares[c] = per_category / per_category.sum()
+        base_shares[c] = per_category / everyone
         for s in segs:
             part = frame[frame[SEGMENT] == s].set_index(c)["count"]
             part = part.sort_values(ascending=False, kind="stable")
-            shares[s][c] = (part / part.sum()).head(TOP_CATEGORIES)
+            shares[s][c] = (part / sizes[s]).head(TOP_CATEGORIES)
     return SegmentStats(
-        rows=int(sum(r["__n"] for r in rows)),
-        sizes={s: int(r["__n"]) for s, r in zip(segs, rows, strict=True)},
+        rows=everyone,
+        sizes=sizes,
         means=sums / counts,
         medians=table("median"),
         base_mean=base_mean.astype("float64"),

@@ -21,8 +21,8 @@ from segscope.core.features.executing import (
 )
 from segscope.core.features.findings import Findings
 from segscope.core.features.measures import Kind, Measure
-from segscope.core.features.plan import PEEK_ROWS, FeaturePlan, LookupJoin, make_plan
-from segscope.core.features.tables import pick_tables
+from segscope.core.features.plan import FeaturePlan, LookupJoin, make_plan
+from segscope.core.features.tables import PEEK_ROWS, pick_tables
 from segscope.core.settings import DataChoices
 
 TEXT_FORMATS = (None, "M/d/yyyy", "M/d/yyyy H:mm", "d.M.yyyy")  # tried in turn on text dates
@@ -176,6 +176,8 @@ def spark_date(c: Any, rule: str) -> Any:
         return c.cast("timestamp")
     if rule == "yyyymmdd":
         return F.try_to_timestamp(c.cast("long").cast("string"), F.lit("yyyyMMdd"))
+    if rule == "year":
+        return F.try_to_timestamp(c.cast("long").cast("string"), F.lit("yyyy"))
     if rule == "epoch_s":
         return F.timestamp_seconds(c.cast("long"))
     if rule == "epoch_ms":
@@ -216,6 +218,8 @@ def _expression(m: Measure, ref: pd.Timestamp | None) -> Any:
         return F.avg(_finite(col))
     if m.kind is Kind.DISTINCT:
         return F.count_distinct(col)
+    if m.kind is Kind.ATTRIBUTE:
+        return F.min(col)
     return F.sum(_finite(col)) if m.kind is Kind.SUM else F.avg(_finite(col))
 
 
