@@ -61,21 +61,20 @@ class Entity:
 def entities(df: pd.DataFrame) -> list[Entity]:
     """The columns of `df` (a peek) that could be its entity column, strongest first."""
     out = []
-    dated = list(date_rules(df, log=True))
     for column in map(str, df.columns):
         s = df[column]
-        if column in dated or not is_label(s) or s.notna().mean() < FILLED:
+        name = column.strip()
+        strength = 3 if KEY_PATTERN.match(name) else 2 if ENTITY_NAME.search(name) else 1
+        if strength == 1 and not IDENTIFIER_NAME.search(name) and not counts_up(s):
+            continue  # nothing says it identifies (cheap checks first: tables can be wide)
+        if not is_label(s) or s.notna().mean() < FILLED or date_rules(df[[column]], log=True):
             continue
         values = int(s.nunique())
         if values < 2:
             continue
-        name = column.strip()
-        strength = 3 if KEY_PATTERN.match(name) else 2 if ENTITY_NAME.search(name) else 1
         if values == len(s):  # one row per value
-            if strength == 3 or IDENTIFIER_NAME.search(name) or counts_up(s):
-                out.append(Entity(column, False, values, max(strength, 2)))
-            continue
-        if strength == 3:
+            out.append(Entity(column, False, values, max(strength, 2)))
+        elif strength == 3:
             out.append(Entity(column, True, values, 3))
         elif values >= MIN_ENTITIES and strength == 2:
             out.append(Entity(column, True, values, 2))
@@ -110,14 +109,21 @@ def repeating_like_a_key(df: pd.DataFrame) -> list[str]:
     """Columns of many labels, each on several rows, in a table read as one row per customer,
     that may be the key of a log: text whose rows of one label fall at different times, or
     labels the table is ordered by (what to say, with the choice that would read it so)."""
-    dated = list(date_rules(df, log=True))
-    out = []
+    candidates = []
     for column in map(str, df.columns):
         s = df[column]
-        if column in dated or not is_label(s) or s.notna().mean() < FILLED:
+        if not is_label(s) or s.notna().mean() < FILLED:
             continue
         values = int(s.nunique())
-        if values < MIN_ENTITIES or len(s) / values < GUESS_ROWS:
+        if MIN_ENTITIES <= values <= len(s) / GUESS_ROWS:
+            candidates.append(column)
+    if not candidates:
+        return []
+    dated = list(date_rules(df, log=True))
+    out = []
+    for column in candidates:
+        s = df[column]
+        if column in dated:
             continue
         at_times = is_text(s) and any(_spread(df, column, d) >= SPREAD for d in dated)
         if at_times or _ordered_by(s):

@@ -42,10 +42,10 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
         labels, typed, data = labels.head(0), typed.head(0), data.head(0)
     features = own_units(typed, data, prep.schema).reset_index(drop=True)
     taken = set(map(str, features.columns)) | {str(labels.columns[0])}
-    out = pd.DataFrame({labels.columns[0]: labels.iloc[:, 0].to_numpy()})
-    out[_free("segment", taken)] = labels["segment"].to_numpy()
-    for column in features.columns:
-        out[column] = features[column].to_numpy()
+    columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
+    columns[_free("segment", taken)] = labels["segment"].to_numpy()
+    columns.update({column: features[column].to_numpy() for column in features.columns})
+    out = pd.DataFrame(columns)  # at once: a frame built column by column fragments
     if seg.rfm is not None:
         for m in seg.rfm.measures:
             scores = seg.rfm.scores[m].reset_index(drop=True).head(len(out))  # Int8, <NA> kept

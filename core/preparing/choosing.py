@@ -3,6 +3,8 @@ the user's roles, weights and features applied, and numbers that repeat others l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from segscope.core.errors import DataError
@@ -13,7 +15,7 @@ from segscope.core.preparing.preprocess import (
 )
 from segscope.core.preparing.redundancy import determined_features, redundant_features
 from segscope.core.preparing.schema import infer_schema
-from segscope.core.roles import Role, Schema
+from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.settings import DataChoices
 from segscope.core.text import names, quoted
 
@@ -27,13 +29,13 @@ def decide_features(
     prefer = [c for c in frame.meanings.values() if c in schema.features]
     if len(schema.features) > MAX_FEATURES:  # the rest left out, said: every stage bounded
         order = [*prefer, *(c for c in map(str, frame.data.columns) if c not in prefer)]
-        beyond = [c for c in order if c in set(schema.features)][MAX_FEATURES:]
+        features = set(schema.features)
+        beyond = [c for c in order if c in features][MAX_FEATURES:]
         why = (
             f"past the first {MAX_FEATURES:,} features, the most segscope segments on: choose "
             "the features (--features) to use others"
         )
-        left_out = {**(left_out or {}), **dict.fromkeys(beyond, why)}
-        schema = resolve_schema(frame, choices, left_out)
+        schema = _leaving_out(schema, dict.fromkeys(beyond, why), frame, choices)
     features = typed_features(frame.data, schema, frame.reference_date)
     if choices.keep_redundant:
         return schema, features
@@ -43,8 +45,24 @@ def decide_features(
     repeated |= redundant_features(features[numbers], choices.roles, prefer)
     if not repeated:
         return schema, features
-    schema = resolve_schema(frame, choices, {**(left_out or {}), **repeated})
+    schema = _leaving_out(schema, repeated, frame, choices)
     return schema, features[[c for c in features.columns if c in schema.features]]
+
+
+def _leaving_out(
+    schema: Schema, reasons: dict[str, str], frame: CustomerFrame, choices: DataChoices
+) -> Schema:
+    """`schema` with the features in `reasons` left out, each with its reason (a role the user
+    chose stays), the weights checked again (a weighted feature cannot go unsaid)."""
+    columns = [
+        ColumnRole(c.name, Role.IGNORED, reasons[c.name])
+        if c.name in reasons and not c.overridden
+        else c
+        for c in schema.columns
+    ]
+    out = Schema(columns)
+    _check_weights(out, choices, frame.plan.coded)
+    return out
 
 
 def resolve_schema(
@@ -74,6 +92,12 @@ def resolve_schema(
             elif col.name in choices.only_features and col.role is Role.IGNORED:
                 roles.setdefault(col.name, _forced_feature_role(frame.data[col.name]))
     schema = infer_schema(frame.data, frame.key, roles, coded, left_out, built)
+    _check_weights(schema, choices, coded)
+    return schema
+
+
+def _check_weights(schema: Schema, choices: DataChoices, coded: Mapping[str, str]) -> None:
+    """Refuse a weight on a column that is not a feature, saying why it is not."""
     for name, weight in choices.weights.items():
         if weight and name not in schema.features:
             instead = (
@@ -83,7 +107,6 @@ def resolve_schema(
                 f"the weight is for {quoted(name)}, which is not a feature "
                 f"({schema[name].reason}): {instead}, or make it a feature first."
             )
-    return schema
 
 
 def _forced_feature_role(s: pd.Series) -> Role:
