@@ -29,7 +29,7 @@ from .databases import (
     server_binaries,
     start_server,
 )
-from .hostile.cli import segscope
+from .hostile.harness import run
 from .tui_helpers import wait_until
 
 ONE_K = SweepSettings((4,))  # where the k does not matter: one k, not the whole sweep
@@ -136,7 +136,7 @@ def _frame(location: str | Path):  # type: ignore[no-untyped-def]
 
 def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    ran = segscope("sweep", shop_pg, "--out", out, "--labels-table", "segments_2026", "--k", "4")
+    ran = run("sweep", shop_pg, "--out", out, "--labels-table", "segments_2026", "--k", "4")
     assert ran.code == 0, ran.err
     labels = pd.read_csv(out / "labels.csv")
 
@@ -146,12 +146,12 @@ def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: P
         cur.execute('SELECT * FROM "segments_2026" ORDER BY customer_id')
         table = cur.fetch_arrow_table().to_pandas()
     assert table["segment"].tolist() == labels.sort_values("customer_id")["segment"].tolist()
-    again = segscope(
+    again = run(
         "sweep", shop_pg, "--out", tmp_path / "o2", "--labels-table", "segments_2026", "--k", "4"
     )
     assert again.code == 3 and "already exists" in again.err
     assert not (tmp_path / "o2").exists()  # refused before any work
-    forced = segscope(
+    forced = run(
         "sweep",
         shop_pg,
         "--out",
@@ -163,7 +163,7 @@ def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: P
         "4",
     )
     assert forced.code == 0, forced.err  # segscope's own table is replaced
-    foreign = segscope(
+    foreign = run(
         "sweep",
         shop_pg,
         "--out",
@@ -181,7 +181,7 @@ def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: P
 def test_labels_go_into_a_duckdb_file(shop_duckdb: Path, tmp_path: Path) -> None:
     import duckdb
 
-    ran = segscope(
+    ran = run(
         "sweep", shop_duckdb, "--out", tmp_path / "o", "--labels-table", "seg", "--k", "4"
     )
     assert ran.code == 0, ran.err
@@ -193,7 +193,7 @@ def test_labels_go_into_a_duckdb_file(shop_duckdb: Path, tmp_path: Path) -> None
 def test_the_password_is_never_shown(shop_pg: str, server: Server, tmp_path: Path) -> None:
     url = server.url("shop", ANALYST, ANALYST_PASSWORD)
     out = tmp_path / "out"
-    ran = segscope("sweep", url, "--out", out, "--k", "3-4")
+    ran = run("sweep", url, "--out", out, "--k", "3-4")
     assert ran.code == 0, ran.err
     shown = ran.text + "".join(p.read_text(errors="replace") for p in out.iterdir()
                                if p.suffix in (".json", ".md", ".csv"))  # fmt: skip
@@ -201,7 +201,7 @@ def test_the_password_is_never_shown(shop_pg: str, server: Server, tmp_path: Pat
     assert json.loads((out / "summary.json").read_text())["input"].startswith(
         f"postgresql://{ANALYST}:***@"
     )
-    wrong = segscope("sweep", server.url("shop", ANALYST, "not-" + ANALYST_PASSWORD))
+    wrong = run("sweep", server.url("shop", ANALYST, "not-" + ANALYST_PASSWORD))
     assert wrong.code == 3 and "Traceback" not in wrong.text
     assert "not-" + ANALYST_PASSWORD not in wrong.text and "password" in wrong.err
     assert len(wrong.err.strip().splitlines()) <= 3
@@ -215,9 +215,9 @@ def test_the_password_comes_from_pgpass_and_not_the_command_line(
     passfile.chmod(0o600)
     url = server.url("shop", ANALYST)
     found = {"PGPASSFILE": str(passfile)}
-    ran = segscope("sweep", url, "--out", tmp_path / "o", "--k", "3", env=found)
+    ran = run("sweep", url, "--out", tmp_path / "o", "--k", "3", env=found)
     assert ran.code == 0, ran.err
-    ran = segscope("sweep", url, "--k", "3", env={"PGPASSFILE": str(tmp_path / "none")})
+    ran = run("sweep", url, "--k", "3", env={"PGPASSFILE": str(tmp_path / "none")})
     assert ran.code == 3 and "password" in ran.err
 
 
@@ -233,7 +233,7 @@ def test_the_password_comes_from_pgpass_and_not_the_command_line(
 def test_what_cannot_be_read_is_said_in_a_line(
     shop_pg: str, args: list[str], said: str, tmp_path: Path
 ) -> None:
-    ran = segscope("sweep", shop_pg, "--out", tmp_path / "o", *args, "--k", "4")
+    ran = run("sweep", shop_pg, "--out", tmp_path / "o", *args, "--k", "4")
     assert ran.code == 3, ran.err
     assert said in ran.err and "Traceback" not in ran.text
     assert len(ran.err.strip().splitlines()) <= 3
@@ -246,20 +246,20 @@ def test_a_refused_table_a_dead_server_and_a_timeout_are_said(
     run_sql(shop_pg, f"REVOKE SELECT ON transactions FROM {ANALYST}")
     try:
         url = server.url("shop", ANALYST, ANALYST_PASSWORD)
-        ran = segscope(
+        ran = run(
             "sweep", url, "--sheet", "customers", "--transactions", "transactions", "--k", "4"
         )
         assert ran.code == 3 and "transactions" in ran.err and "permission denied" in ran.err
     finally:
         run_sql(shop_pg, f"GRANT SELECT ON transactions TO {ANALYST}")
-    dead = segscope("sweep", f"postgresql://{ANALYST}@127.0.0.1:1/shop")
+    dead = run("sweep", f"postgresql://{ANALYST}@127.0.0.1:1/shop")
     assert dead.code == 3 and "127.0.0.1" in dead.err and "Traceback" not in dead.text
-    slow = segscope(
+    slow = run(
         "sweep", shop_pg, "--query", "SELECT c.*, pg_sleep(2) AS nap FROM customers c",
         env={"SEGSCOPE_DB_TIMEOUT": "1"},
     )  # fmt: skip
     assert slow.code == 3 and "timeout" in slow.err
-    bad = segscope("sweep", shop_pg, env={"SEGSCOPE_DB_TIMEOUT": "soon"})
+    bad = run("sweep", shop_pg, env={"SEGSCOPE_DB_TIMEOUT": "soon"})
     assert bad.code == 2 and "SEGSCOPE_DB_TIMEOUT" in bad.err
 
 

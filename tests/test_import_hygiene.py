@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import segscope.core as core
@@ -150,3 +152,53 @@ def test_the_file_read_ahead_and_the_engine_import_different_modules() -> None:
     assert any(m.startswith("sklearn") for m in added)  # the engine was loaded here
     shared = [m for m in added if m.split(".")[0] in ("pandas", "pyarrow")]
     assert shared == []
+
+
+# What a sweep of a CSV file never needs: readers of other sources, other engines, the app.
+UNUSED_BY_A_CSV = (
+    "adbc_driver_manager",
+    "adbc_driver_postgresql",
+    "duckdb",
+    "pglast",
+    "pyspark",
+    "py4j",
+    "openpyxl",
+    "python_calamine",
+    "textual",
+    "textual_plotext",
+    "segscope.core.sources.database",
+    "segscope.core.sources.excel",
+    "segscope.core.sources.queries",
+    "segscope.core.engines.spark",
+    "segscope.core.outputs.labels_table",
+    "segscope.tui.app",
+)
+
+
+def test_a_sweep_of_a_csv_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """`segscope sweep customers.csv` runs to its end (every output written) without importing a
+    database driver, Spark, a workbook reader or the app: each is imported where first used."""
+    rng = np.random.default_rng(0)
+    table = tmp_path / "customers.csv"
+    pd.DataFrame(
+        {
+            "customer_id": range(1, 201),
+            "spend": rng.gamma(2, 50, 200).round(2),
+            "visits": rng.poisson(4, 200),
+            "city_id": rng.integers(1, 5, 200),
+        }
+    ).to_csv(table, index=False)
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('\\n'.join(sorted(sys.modules)), file=sys.__stderr__))\n"
+        "from segscope.tui.cli import main\n"
+        f"raise SystemExit(main(['sweep', {str(table)!r}, '--k', '2-3', '--out', "
+        f"{str(tmp_path / 'out')!r}]))\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "model.segscope").exists()  # the run wrote everything
+    loaded = set(proc.stderr.split())
+    assert "sklearn.cluster" in loaded  # the check sees the run's modules
+    unused = [m for m in loaded if any(m == u or m.startswith(u + ".") for u in UNUSED_BY_A_CSV)]
+    assert not unused, unused

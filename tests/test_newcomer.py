@@ -142,7 +142,7 @@ async def test_segments_after_a_cancel_and_back_to_the_recommended_k(
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await swept(pilot)
+        await swept(pilot, "3-5")  # around the sample's k=4
         best = s.segmentation.choice.k
         await pilot.press("plus")
         await wait_until(pilot, lambda: s.segmentation.choice.k == best + 1)
@@ -170,7 +170,7 @@ async def test_tables_sort_search_and_filter(shop_xlsx: Path) -> None:
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await swept(pilot)
+        await swept(pilot, "2-5")
         table = app.screen.query_one("#ktable", ViewTable)
         table.move_cursor(row=0, column=2)  # silhouette
         await pilot.press("right_square_bracket")

@@ -56,7 +56,7 @@ async def test_change_k_with_plus_and_minus(shop_xlsx: Path) -> None:
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await swept(pilot)
+        await swept(pilot, "3-5")  # around the sample's k=4
         await pilot.press("plus")
         await wait_until(pilot, lambda: s.segmentation.choice.k == 5)
         assert len(s.segmentation.profiles) == 5
@@ -143,7 +143,7 @@ async def test_export_asks_before_overwriting(customers_csv: Path, tmp_path: Pat
     app = SegscopeApp(customers_csv)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await swept(pilot)
+        await swept(pilot, "2-4")  # the export is what is tested
         await pilot.press("4")
         path = app.screen.query_one("#out-path", Input)
         path.value = str(foreign)
@@ -187,7 +187,9 @@ async def test_compare_weight_score_and_like_in_the_app(shop_xlsx: Path, tmp_pat
         roles.move_cursor(row=[c.name for c in s.prepared.schema.columns].index("city_name"))
         await pilot.press("w")
         await wait_until(pilot, lambda: s.prepared.weights.get("city_name") == 0.5)
-        await pilot.press("2", "r")
+        await pilot.press("2")
+        app.screen.query_one("#ks", Input).value = "2-5"  # k=2 to compare, the model's k=4
+        await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None)
         assert s.segmentation.prepared.weights == {"city_name": 0.5}
         ktable = app.screen.query_one("#ktable", DataTable)
@@ -261,7 +263,7 @@ async def test_settings_and_engine_are_apart(
     app = SegscopeApp(shop_xlsx)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await swept(pilot)
+        await swept(pilot, "2-4")
         prepared = s.prepared
         app.screen.query_one("#ks", Input).value = "3-5"
         app.screen.query_one("#seed", Input).value = "7"

@@ -23,11 +23,17 @@ async def wait_until(
     raise AssertionError("the app did not reach the expected state in time")
 
 
-async def swept(pilot: Pilot[None]) -> None:
-    """Wait for the file to load, run the sweep (2, r) and wait for the segments."""
+async def swept(pilot: Pilot[None], ks: str | None = None) -> None:
+    """Wait for the file to load, run the sweep (2, r) and wait for the segments; `ks`: the k
+    range typed first (a short one where the range is not what a test is about)."""
+    from textual.widgets import Input
+
     s = pilot.app.session  # type: ignore[attr-defined]
     await wait_until(pilot, lambda: s.prepared is not None)
-    await pilot.press("2", "r")
+    await pilot.press("2")
+    if ks is not None:
+        pilot.app.screen.query_one("#ks", Input).value = ks
+    await pilot.press("r")
     await wait_until(pilot, lambda: s.segmentation is not None)
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from segscope.core import DEFAULT_SEED, ENGINES, LOCAL
 from segscope.core.environment import check_environment
@@ -324,12 +326,20 @@ def _guarded(run: Callable[[], int]) -> int:
     except MemoryError:
         _error("ran out of memory. Use fewer rows or columns, or a machine with more memory.")
         return EXIT_DATA
-    except Stopped as exc:
+    except Stopped as exc:  # what was half written is gone already (the writers clean up)
         _error(f"stopped by signal {signal.Signals(exc.signum).name}; nothing was written.")
-        return 128 + exc.signum
+        _leave_now(128 + exc.signum)
     except KeyboardInterrupt:
         _error("interrupted; nothing was written.")
         return EXIT_INTERRUPTED
+
+
+def _leave_now(code: int) -> NoReturn:
+    """Leave at once: a signal's stop never waits on a library's clean-up at exit (a driver
+    closing a connection whose statement is still being cancelled, a thread mid-import)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _error(message: str) -> None:
@@ -352,7 +362,6 @@ def _run_sweep(a: argparse.Namespace) -> int:
     from segscope.core.models.model import load_model
     from segscope.core.models.movement import read_earlier
     from segscope.core.outputs.folders import END_OF_RUN_LIBRARIES, write_outputs
-    from segscope.core.outputs.labels_table import check_labels_table, write_labels
     from segscope.core.outputs.summary import summary
     from segscope.core.roles import Role
     from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
@@ -388,7 +397,9 @@ def _run_sweep(a: argparse.Namespace) -> int:
     inputs = [Path(a.path), *([a.like] if a.like else []), *([a.previous] if a.previous else [])]
     folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     engine.check_outputs(folder)
-    if a.labels_table:
+    if a.labels_table:  # only then the database's modules
+        from segscope.core.outputs.labels_table import check_labels_table, write_labels
+
         check_labels_table(a.path, a.labels_table, a.force)
     err = Console(stderr=True)
     import_in_background(*END_OF_RUN_LIBRARIES)  # loaded while the sweep runs

@@ -119,9 +119,15 @@ def stream(
     `source`: the location already read (opened again when another engine read it). Cancelled
     when `should_stop()` says so between two steps."""
     if prepared is None or needs_preparing(prepared, engine, choices):
+        given = source
         if source is None or source.engine != engine.identity:
             source = engine.open(location)
-        prepared = engine.prepare(source, choices)
+        try:
+            prepared = engine.prepare(source, choices)
+        except BaseException:
+            if source is not given:  # opened here, never handed over: let go of its database
+                source.close()
+            raise
         yield Ready(source, prepared)
     check_previous(prepared, settings)
     setup, results = engine.start_sweep(prepared, settings, should_stop)
@@ -161,22 +167,29 @@ def analyse(
     location already being read (sources.reading.read_ahead), for the local engine."""
     engine = engine or LocalEngine()
     setup: SweepSetup | None = None
+    read: Source | None = None
     with about(location):
-        source = opened() if opened else None
-        for step in stream(
-            engine,
-            str(location),
-            choices or DataChoices(),
-            settings or SweepSettings(),
-            source=source,
-            should_stop=should_stop,
-        ):
-            if isinstance(step, Ready) and on_prepared:
-                on_prepared(step.prepared)
-            elif isinstance(step, Started):
-                setup = step.setup
-            elif isinstance(step, KResult) and on_result and setup is not None:
-                on_result(step, setup)
-            elif isinstance(step, Segmentation):
-                return step
+        try:
+            read = opened() if opened else None
+            for step in stream(
+                engine,
+                str(location),
+                choices or DataChoices(),
+                settings or SweepSettings(),
+                source=read,
+                should_stop=should_stop,
+            ):
+                if isinstance(step, Ready):
+                    read = step.source
+                    if on_prepared:
+                        on_prepared(step.prepared)
+                elif isinstance(step, Started):
+                    setup = step.setup
+                elif isinstance(step, KResult) and on_result and setup is not None:
+                    on_result(step, setup)
+                elif isinstance(step, Segmentation):
+                    return step
+        finally:
+            if read is not None:
+                read.close()  # the run is over: its database is let go of
     raise AssertionError("a stream ends with its segmentation")

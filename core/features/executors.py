@@ -6,7 +6,6 @@ from __future__ import annotations
 from segscope.core.errors import DataError
 from segscope.core.features.frame import CustomerFrame
 from segscope.core.features.pandas_executor import build_customer_frame
-from segscope.core.features.sql_executor import database_frame
 from segscope.core.settings import DataChoices
 from segscope.core.sources.reading import Source
 
@@ -16,7 +15,9 @@ def source_frame(
 ) -> tuple[CustomerFrame, dict[str, dict[str, str]]]:
     """The customer frame of a source, and the columns of its tables that cannot be used: the
     plan carried out by pandas on a file's tables, by the database on a database's."""
-    if source.database is not None:
+    if source.database is not None:  # the SQL executor (and the drivers) only for a database
+        from segscope.core.features.sql_executor import database_frame
+
         return database_frame(source.database, choices)
     if choices.query is not None:
         raise DataError("a query (--query) reads from a database: give a PostgreSQL URL or a "

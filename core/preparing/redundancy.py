@@ -201,16 +201,26 @@ def determined_features(
                 continue  # a value on a handful of rows goes with one value of almost anything
             if number[b] and not number[a] and distinct[b] < distinct[a]:
                 continue  # a number keeps its order, which the category does not have
-            both = (codes[a] >= 0) & (codes[b] >= 0)
-            pairs = codes[a][both].astype(np.int64) * distinct[b] + codes[b][both]
-            if len(np.unique(pairs)) != len(np.unique(codes[a][both])):
+            if not _each_goes_with_one(codes[a], codes[b], distinct[a]):
                 continue  # some value of a goes with two values of b
+            both = (codes[a] >= 0) & (codes[b] >= 0)
             if number[a] and number[b] and not _monotone(features[a][both], features[b][both]):
                 continue  # two numbers of one group (a school's size, its share of low income)
             if distinct[b] == distinct[a] and rank[b] < rank[a]:
                 continue  # the same information: b is the one kept, a goes when b's turn comes
             out[b] = _determined_reason(a, distinct[a], distinct[b])
     return out
+
+
+def _each_goes_with_one(a: np.ndarray, b: np.ndarray, values: int) -> bool:
+    """Whether each code of `a` goes with one code of `b` on the rows where both have one
+    (-1: missing): one value of b is kept per value of a, then every row compared with it."""
+    if (a < 0).any() or (b < 0).any():
+        both = (a >= 0) & (b >= 0)
+        a, b = a[both], b[both]
+    seen = np.zeros(values, dtype=b.dtype)
+    seen[a] = b
+    return bool((seen[a] == b).all())
 
 
 def _monotone(a: pd.Series, b: pd.Series) -> bool:

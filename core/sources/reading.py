@@ -25,7 +25,6 @@ from segscope.core.locations import (
     file_kind,
     table_name,
 )
-from segscope.core.sources.excel import read_excel
 from segscope.core.sources.parquet import read_parquet
 from segscope.core.sources.text_files import ENCODINGS, read_text
 from segscope.core.text import one_line, quoted
@@ -50,6 +49,11 @@ class Source:
     def name(self) -> str:
         """The location's last part, for messages and titles."""
         return display_name(self.location)
+
+    def close(self) -> None:
+        """Let go of the database it reads from, if any (a file's tables are in memory)."""
+        if self.database is not None:
+            self.database.close()
 
 
 def read_ahead(location: str | os.PathLike[str]) -> Callable[[], Source] | None:
@@ -94,7 +98,9 @@ def read_source(path: str | os.PathLike[str]) -> Source:
         kind = file_kind(p)
         lim = limits()
         left_out: dict[str, dict[str, str]] = {}
-        if kind == "excel":
+        if kind == "excel":  # the workbook reader only for a workbook
+            from segscope.core.sources.excel import read_excel
+
             tables = read_excel(p, lim)
         elif kind == "parquet":
             frame, columns_left_out = read_parquet(p, lim)

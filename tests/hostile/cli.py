@@ -92,19 +92,29 @@ def assert_refused(ran: Ran, *needles: str) -> None:
 
 
 def in_process(*args: object, env: dict[str, str] | None = None) -> Ran:
-    """`segscope ARGS` through the same entry point, in this process (fast; no peak memory)."""
+    """`segscope ARGS` through the same entry point, in this process (fast; no peak memory). What
+    a run sets for its process (the environment given, the thread cap of --threads, the signal
+    handlers of the command) is put back after it."""
     import contextlib
     import io
+    import signal
 
+    from segscope.core import threads
     from segscope.tui.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    saved = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
+    env = {"COLUMNS": "160", **(env or {})}
+    saved = {k: os.environ.get(k) for k in env}
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    cap = threads._cap
+    os.environ.update(env)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(a) for a in args])
+            code = main([os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args])
     finally:
+        threads._cap = cap
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..databases import Server, server_binaries, start_server
-from .cli import ROOT, Ran
+from .cli import ROOT, Ran, in_process
 
 
 @dataclass
@@ -34,14 +34,19 @@ def run(
     *args: object,
     env: dict[str, str] | None = None,
     cwd: Path = ROOT,
-    timeout: float = 120,
+    timeout: float | None = None,
     preexec: Any = None,
 ) -> Timed:
-    """`segscope ARGS` in a fresh process, killed (and the test failed) after `timeout` s.
-
-    Arguments may be bytes (a file name that is not UTF-8)."""
-    argv = [os.fsencode(a) if isinstance(a, bytes) else str(a) for a in args]
+    """`segscope ARGS`: in this process through the same entry point (no second import of the
+    libraries), unless the test needs a process of its own: a time limit (`timeout` seconds,
+    killed and failed past it), a limit set before it starts (`preexec`), another working
+    folder (`cwd`). Arguments may be bytes (a file name that is not UTF-8)."""
     begun = time.monotonic()
+    if timeout is None and preexec is None and cwd == ROOT:
+        ran = in_process(*args, env=env)
+        return Timed(ran.code, ran.out, ran.err, ran.peak_mib, time.monotonic() - begun)
+    argv = [os.fsencode(a) if isinstance(a, bytes) else str(a) for a in args]
+    timeout = timeout or 120
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "segscope.tui.cli", *argv],

@@ -52,11 +52,17 @@ def _sleeping(server: Server) -> int:
 
 
 def _end_sleepers(server: Server) -> None:
-    pg_rows(
-        server.url("postgres"),
-        "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity "
-        "WHERE datname = 'slow' AND pid <> pg_backend_pid()",
-    )
+    """End every session of the 'slow' database and wait until the server has let them go (a
+    session ended a moment ago must not pass for the next test's query)."""
+    for _ in range(100):
+        rows = pg_rows(
+            server.url("postgres"),
+            "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity "
+            "WHERE datname = 'slow' AND pid <> pg_backend_pid()",
+        )
+        if not rows:
+            return
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +80,7 @@ def test_a_signal_during_a_long_postgres_query_stops_at_once(
 ) -> None:
     out = tmp_path / "out"
     args = ["--sheet", "slow_customers"] if how == "view" else ["--query", SLEEP]
+    _end_sleepers(server)
     proc = start("sweep", slow, *args, "--k", "3", "--out", out)
     try:
         for _ in range(300):  # until the query sleeps on the server (at most 30 s)
