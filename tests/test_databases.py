@@ -181,9 +181,7 @@ def test_labels_go_back_into_the_database_in_one_table(shop_pg: str, tmp_path: P
 def test_labels_go_into_a_duckdb_file(shop_duckdb: Path, tmp_path: Path) -> None:
     import duckdb
 
-    ran = run(
-        "sweep", shop_duckdb, "--out", tmp_path / "o", "--labels-table", "seg", "--k", "4"
-    )
+    ran = run("sweep", shop_duckdb, "--out", tmp_path / "o", "--labels-table", "seg", "--k", "4")
     assert ran.code == 0, ran.err
     with duckdb.connect(str(shop_duckdb), read_only=True) as con:
         counts = con.sql("SELECT COUNT(*), COUNT(DISTINCT segment) FROM seg").fetchall()[0]
