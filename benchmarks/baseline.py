@@ -34,13 +34,17 @@ def read(path: str) -> pd.DataFrame:
     return pd.read_csv(path, sep=None if path.endswith((".txt", ".tsv")) else ",", engine="c")
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
     parser.add_argument("out")
     parser.add_argument("--key")
     parser.add_argument("--drop", nargs="*", default=[])
-    a = parser.parse_args()
+    return parser.parse_args()
+
+
+def matrix(a: argparse.Namespace) -> tuple[pd.Series, np.ndarray]:
+    """The customers' keys and the transformed matrix, as the analyst builds it."""
     data = read(a.file)
     keys = data[a.key] if a.key else pd.Series(np.arange(len(data)), name="row")
     features = data.drop(columns=[c for c in [a.key, *a.drop] if c])
@@ -52,17 +56,27 @@ def main() -> None:
             ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), codes),
         ]
     )
-    X = pre.fit_transform(features.astype({c: str for c in codes}))
+    return keys, pre.fit_transform(features.astype({c: str for c in codes}))
+
+
+def finish(keys: pd.Series, labels: np.ndarray, out: str, k: int) -> None:
+    """Write the labels and print the run's figures (one JSON object)."""
+    pd.DataFrame({keys.name: keys, "segment": labels + 1}).to_csv(out, index=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "k": k, "peak_mib": peak}))
+
+
+def main() -> None:
+    a = arguments()
+    keys, X = matrix(a)
     best_k, best_score, best_labels = 0, -2.0, np.empty(0)
     for k in KS:
         labels = KMeans(n_clusters=k, n_init="auto", random_state=0).fit_predict(X)
         score = silhouette_score(X, labels, sample_size=min(10_000, len(X)), random_state=0)
         if score > best_score:
             best_k, best_score, best_labels = k, score, labels
-    pd.DataFrame({keys.name: keys, "segment": best_labels + 1}).to_csv(a.out, index=False)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "k": best_k, "peak_mib": peak}))
+    finish(keys, best_labels, a.out, best_k)
 
 
 if __name__ == "__main__":

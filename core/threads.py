@@ -1,13 +1,12 @@
 """How many threads segscope's work may use on a shared machine, and running work on them.
 
-segscope parallelises its own work (the k values of a sweep, bootstrap refits, blocks of rows)
-over a pool of Python threads, and every piece of work runs with one native thread (OpenMP,
-BLAS). So results never depend on the number of threads (every fit is single-threaded, and
-blocks of rows have fixed bounds), and no native pool spins while other processes wait for a
-core. The pool's size is the smallest of: the pieces of work, the cores this process may use
-(affinity and a cgroup quota), the cores other processes left free (measured from /proc/stat
-since the last measurement) and SEGSCOPE_THREADS (or the CLI's --threads).
-"""
+segscope parallelises its own work (the k values of a sweep, each with its bootstrap refits; blocks
+of rows) over a pool of Python threads, and every piece of work runs with one native thread (OpenMP,
+BLAS). So results never depend on the number of threads (every fit is single-threaded, and blocks of
+rows have fixed bounds), and no native pool spins while other processes wait for a core. The pool's
+size is the smallest of: the pieces of work, the cores this process may use (affinity and a cgroup
+quota), the cores other processes left free (measured from /proc/stat since the last measurement)
+and SEGSCOPE_THREADS (or the CLI's --threads)."""
 
 from __future__ import annotations
 

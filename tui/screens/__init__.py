@@ -1,1 +1,1 @@
-"""The app's screens: data, sweep, segments, export, and dialogs."""
+"""The app's screens: data, sweep, segments, export, score, and dialogs."""

@@ -1,4 +1,5 @@
-"""Modal dialogs: a yes/no question, the help text, a segment's detail, why this k."""
+"""Modal dialogs: a yes/no question, the help text, a segment's detail, why this k, two k
+compared, who moved since an earlier run."""
 
 from __future__ import annotations
 

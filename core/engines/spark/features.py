@@ -1,8 +1,9 @@
 """The feature plan carried out with Spark SQL: lookups joined, the log aggregated.
 
 The plan is made from the first rows of each table, as for every executor; Spark runs it on the
-whole tables and reports its Findings; the sentences come from features.decisions. What it
-shares with the pandas and SQL executors is features.executing's."""
+whole tables and reports its Findings; the sentences come from features.decisions. It takes
+the lookups, distinct values and the repeated-key check from features.executing; joining and
+the unique-key check are Spark's own."""
 
 from __future__ import annotations
 
