@@ -170,8 +170,24 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for i, column in enumerate(frame.columns):
         s = frame[column]
         if s.dtype == object or is_string_dtype(s):
-            out.iloc[:, i] = s.map(spreadsheet_cell).astype(object)
+            out.iloc[:, i] = _safe_cells(s)
     return out
+
+
+def _safe_cells(s: pd.Series) -> pd.Series:
+    """spreadsheet_cell of every cell, as object values; a column of text is made safe once per
+    distinct value (a segment name or a city on millions of rows is a handful of texts)."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(s, skipna=True) != "string":  # numbers or mixed: cell by cell
+        return s.map(spreadsheet_cell).astype(object)
+    codes, distinct = pd.factorize(s)
+    values = np.array([spreadsheet_cell(v) for v in distinct], dtype=object)[codes]
+    missing = codes < 0
+    if missing.any():
+        values[missing] = s.to_numpy(dtype=object)[missing]  # as they were
+    return pd.Series(values, index=s.index, dtype=object)
 
 
 def unique_names(columns: list[object]) -> list[str]:

@@ -116,6 +116,25 @@ def test_spreadsheet_cells_keep_numbers() -> None:
     assert safe["a"].tolist() == [-2.5, 3.0] and safe["b"].tolist() == ["'-2+3", "ok"]
 
 
+def test_a_text_column_is_made_safe_as_cell_by_cell() -> None:
+    """Made safe once per distinct text, a column gives what spreadsheet_cell gives each cell:
+    formulas, control characters, gaps and numbers among text alike."""
+    from segscope.core.text import spreadsheet_safe
+
+    texts = [*FORMULAS, *ESCAPES, "ok", "ok", "", " =1"]
+    columns = {
+        "object": pd.Series([*texts, None, float("nan")], dtype=object),
+        "string": pd.Series([*texts, None, None], dtype="string"),
+        "str": pd.Series([*texts, None, None], dtype="str"),
+        "mixed": pd.Series([*texts, 1, True], dtype=object),
+    }
+    for name, column in columns.items():
+        safe = spreadsheet_safe(column.to_frame(name))[name].tolist()
+        expected = [spreadsheet_cell(v) for v in column.astype(object)]
+        assert [str(v) for v in safe] == [str(v) for v in expected], name
+        assert [type(v) for v in safe[:-2]] == [type(v) for v in expected[:-2]], name
+
+
 def test_error_messages_name_files_literally(tmp_path: Path) -> None:
     bad = tmp_path / f"[link=evil]click{ESCAPES[0]}.parquet"
     bad.write_bytes(b"not parquet")
