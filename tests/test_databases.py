@@ -5,8 +5,6 @@ never shown; names are quoted; nothing but the labels table asked for is ever wr
 from __future__ import annotations
 
 import json
-import os
-import pwd
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +24,8 @@ from .databases import (
     load_duckdb,
     load_postgres,
     run_sql,
-    server_binaries,
-    start_server,
 )
-from .hostile.harness import run
+from .hostile.harness import postgres, run
 from .tui_helpers import wait_until
 
 ONE_K = SweepSettings((4,))  # where the k does not matter: one k, not the whole sweep
@@ -41,15 +37,7 @@ pytest.importorskip("adbc_driver_postgresql", reason="the 'db' extra is not inst
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    binaries = server_binaries()
-    if binaries is None:
-        pytest.skip("no PostgreSQL server on this machine (.ci/run installs it)")
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root without a 'postgres' user to run the server")
-    yield from start_server(binaries)
+    yield from postgres()
 
 
 @pytest.fixture(scope="module")

@@ -39,13 +39,14 @@ runpy.run_module("segscope.tui.cli", run_name="__main__")
 def start(
     *args: object, env: dict[str, str] | None = None, cwd: Path = ROOT
 ) -> subprocess.Popen[bytes]:
-    """`segscope ARGS` started in a fresh process (stdout and stderr piped)."""
+    """`segscope ARGS` started in a fresh process of its own group (stdout, stderr piped)."""
     return subprocess.Popen(
         [sys.executable, "-m", "segscope.tui.cli", *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
         env={**os.environ, "COLUMNS": "160", **(env or {})},
+        start_new_session=True,
     )
 
 

@@ -68,20 +68,6 @@ def run(
     )
 
 
-def start(
-    *args: object, env: dict[str, str] | None = None, cwd: Path = ROOT
-) -> subprocess.Popen[bytes]:
-    """`segscope ARGS` started in a fresh process of its own group (stdout, stderr piped)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "segscope.tui.cli", *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "160", **(env or {})},
-        start_new_session=True,
-    )
-
-
 def handled(ran: Ran, *needles: str) -> None:
     """The run either worked (exit 0) or refused the input as the README promises (exit 3, at
     most three lines on stderr naming what it should); never a traceback."""

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from ..databases import Server, load_postgres, run_sql
-from .cli import ROOT
+from .cli import ROOT, start
 from .corpus import base_table, write_csv
-from .harness import hidden, pg_rows, postgres, start
+from .harness import hidden, pg_rows, postgres
 
 STOPPED_WITHIN = 15  # seconds from the signal to the exit
 SLEEP = "SELECT c.* FROM customers c, (SELECT pg_sleep(120)) AS nap"
