@@ -119,10 +119,25 @@ class Rfm:
     columns: dict[str, str]  # measure -> the customer table's column
     titles: dict[str, str]  # measure -> what the column holds, in words
     scores: pd.DataFrame  # one column per measure (R, F, M), 1..5, <NA> when not scored
-    cells: pd.Series  # the cell's name per customer (<NA> when not scored)
+    codes: np.ndarray  # each customer's cell as its place in NAMES (-1: not scored)
     bounds: list[ScoreBounds]
     customers: int  # customers scored on every measure
     notes: tuple[str, ...] = ()
+
+    @property
+    def cells(self) -> pd.Series:
+        """The cell's name per customer (None when not scored)."""
+        names = np.array([*NAMES, None], dtype=object)  # code -1 takes the last
+        return pd.Series(names[self.codes], index=self.scores.index, dtype=object)
+
+    def counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
+        """Customers per cell (of `rows`, a mask; all by default), largest first, not scored
+        last as "not scored"; cells with none left out."""
+        codes = self.codes if rows is None else self.codes[rows]
+        n = np.bincount(codes + 1, minlength=len(NAMES) + 1)  # 0: not scored
+        found = [(NAMES[i], int(c)) for i, c in enumerate(n[1:]) if c]
+        found.sort(key=lambda kv: (-kv[1], _rank(kv[0])))
+        return dict(found + ([("not scored", int(n[0]))] if n[0] else []))
 
     @property
     def letters(self) -> str:
@@ -138,11 +153,10 @@ class Rfm:
 
     def mix(self, labels: np.ndarray, segment: int) -> list[tuple[str, float]]:
         """The cells of a segment's customers (1..k labels), largest share first."""
-        cells = self.cells[np.asarray(labels) == segment]
-        counts = cells.fillna("not scored").value_counts(sort=False)
-        shares = counts / counts.sum() if counts.sum() else counts
-        ranked = sorted(shares.items(), key=lambda kv: (-kv[1], _rank(str(kv[0]))))
-        return [(str(c), float(s)) for c, s in ranked]
+        counts = self.counts(np.asarray(labels) == segment)
+        total = sum(counts.values())
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], _rank(kv[0])))
+        return [(c, n / total) for c, n in ranked]
 
     def bounds_lines(self) -> list[str]:
         """The value range of each score, one line per measure."""
@@ -166,38 +180,44 @@ def _rank(name: str) -> int:
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """1 + floor(5 x (customers with a worse value) / customers scored); <NA> when missing."""
+    """1 + floor(5 x (customers with a worse value) / customers scored); <NA> when missing.
+    Counted per distinct value (days and counts repeat: a sort of the distinct values only)."""
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     known = np.isfinite(v)
-    x = v[known] if higher_is_better else -v[known]
-    n = len(x)
-    order = np.argsort(x, kind="stable")
-    ordered = x[order]
-    starts = np.ones(n, dtype=bool)  # where a run of equal values begins, in sorted order
-    starts[1:] = ordered[1:] != ordered[:-1]
-    worse = np.empty(n, dtype=np.int64)  # customers with a strictly worse value
-    worse[order] = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    x = (v[known] if higher_is_better else -v[known]) + 0.0  # -0.0 is 0.0
+    codes, distinct = pd.factorize(x)
+    per_value = np.bincount(codes, minlength=len(distinct))
+    order = np.argsort(distinct)
+    below = np.empty(len(distinct), dtype=np.int64)  # customers with a strictly worse value
+    below[order] = np.cumsum(per_value[order]) - per_value[order]
     scores = np.zeros(len(v), dtype=np.int8)
-    if n:
-        scores[known] = 1 + (SCORES * worse) // n
+    if len(x):
+        scores[known] = 1 + (SCORES * below[codes]) // len(x)
     return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index)
 
 
-def name_cells(scores: pd.DataFrame, measures: tuple[str, ...]) -> pd.Series:
-    """Each customer's cell: the first name of ORDER whose bounds hold; OTHERS when none;
-    <NA> when a score is missing."""
-    known = scores[list(measures)].notna().all(axis=1).to_numpy()
-    values = {m: scores[m].fillna(0).to_numpy(dtype="int64") for m in measures}
-    out = np.full(len(scores), OTHERS, dtype=object)
-    named = np.zeros(len(scores), dtype=bool)
-    for cell in ORDER:
+NAMES = (*(cell.name for cell in ORDER), OTHERS)  # a cell's code is its place here
+
+
+def cell_codes(scores: pd.DataFrame, measures: tuple[str, ...]) -> np.ndarray:
+    """Each customer's cell as its place in NAMES: the first cell of ORDER whose bounds hold,
+    OTHERS when none; -1 when a score is missing. Decided once for each of the 5^m score
+    combinations, then looked up."""
+    combos = np.array(np.meshgrid(*[np.arange(1, SCORES + 1)] * len(measures), indexing="ij"))
+    combos = combos.reshape(len(measures), -1)  # one column per combination
+    table = np.full(combos.shape[1], len(NAMES) - 1, dtype=np.int8)  # OTHERS
+    named = np.zeros(combos.shape[1], dtype=bool)
+    for code, cell in enumerate(ORDER):
         inside = ~named
-        for m, (low, high) in cell.bounds(measures).items():
-            inside &= (values[m] >= low) & (values[m] <= high)
-        out[inside] = cell.name
+        for i, (low, high) in enumerate(cell.bounds(measures).values()):
+            inside &= (combos[i] >= low) & (combos[i] <= high)
+        table[inside] = code
         named |= inside
-    out[~known] = None
-    return pd.Series(out, index=scores.index, dtype=object)
+    known = scores[list(measures)].notna().all(axis=1).to_numpy()
+    place = np.zeros(len(scores), dtype=np.int64)  # the combination's column in the table
+    for m in measures:
+        place = place * SCORES + scores[m].fillna(1).to_numpy(dtype="int64") - 1
+    return np.where(known, table[place], -1).astype(np.int8)
 
 
 def rfm_cells(
@@ -223,7 +243,7 @@ def rfm_cells(
         {m: quintile_scores(data[columns[m]], higher_is_better=m != "recency") for m in measures},
         index=data.index,
     )
-    cells = name_cells(scores, measures)
+    codes = cell_codes(scores, measures)
     bounds = []
     for m in measures:
         values = pd.to_numeric(data[columns[m]], errors="coerce")
@@ -243,9 +263,9 @@ def rfm_cells(
         columns,
         {m: titles.get(c, c.replace("_", " ")) for m, c in columns.items()},
         scores,
-        cells,
+        codes,
         bounds,
-        int(cells.notna().sum()),
+        int((codes >= 0).sum()),
     )
 
 

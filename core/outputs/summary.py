@@ -155,7 +155,7 @@ def rfm_summary(rfm: Rfm, labels: Any, k: int) -> dict[str, Any]:
             {"cell": name, "R": r, "F": f, "M": m, "description": d}
             for name, r, f, m, d in table_rows(rfm.measures)
         ],
-        "customers_per_cell": {str(c): int(n) for c, n in rfm.cells.value_counts().items()},
+        "customers_per_cell": {c: n for c, n in rfm.counts().items() if c != "not scored"},
         "segments": {str(s): dict(rfm.mix(labels, s)) for s in range(1, k + 1)},
     }
 
