@@ -170,7 +170,7 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for i, column in enumerate(frame.columns):
         s = frame[column]
         if s.dtype == object or is_string_dtype(s):
-            out.iloc[:, i] = _safe_cells(s)
+            out.isetitem(i, _safe_cells(s))  # the column replaced, not written into
     return out
 
 

@@ -74,6 +74,13 @@ def own_units(typed: pd.DataFrame, data: pd.DataFrame, schema: Schema) -> pd.Dat
     the data (float64; inf and values beyond float32's range missing, as for the segments),
     dates as whole days before the reference date, categories as text (missing stays missing).
     `typed` is the pipeline's feature table; `data` the customer table it was typed from."""
+    return pd.DataFrame(own_unit_columns(typed, data, schema), index=typed.index)
+
+
+def own_unit_columns(
+    typed: pd.DataFrame, data: pd.DataFrame, schema: Schema
+) -> dict[str, pd.Series]:
+    """own_units' columns, not yet one frame (for a caller that makes a frame of its own)."""
     aligned = len(data) == len(typed) and data.index.equals(typed.index)
     out: dict[str, pd.Series] = {}
     for name in schema.features:
@@ -85,7 +92,7 @@ def own_units(typed: pd.DataFrame, data: pd.DataFrame, schema: Schema) -> pd.Dat
             out[name] = typed[name]
         else:
             out[name] = typed[name].astype("float64")
-    return pd.DataFrame(out, index=typed.index)
+    return out
 
 
 # --- conditions and rules ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from segscope.core.describing.rfm import LETTERS
-from segscope.core.describing.rules import own_units, sql_identifier
+from segscope.core.describing.rules import own_unit_columns, sql_identifier
 from segscope.core.engines.results import Segmentation
 from segscope.core.locations import display_name
 from segscope.core.roles import Role
@@ -40,11 +40,11 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     typed, data = prep.typed, prep.frame.data
     if head:  # the columns only
         labels, typed, data = labels.head(0), typed.head(0), data.head(0)
-    features = own_units(typed, data, prep.schema).reset_index(drop=True)
-    taken = set(map(str, features.columns)) | {str(labels.columns[0])}
+    features = own_unit_columns(typed, data, prep.schema)
+    taken = set(map(str, features)) | {str(labels.columns[0])}
     columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
     columns[_free("segment", taken)] = labels["segment"].to_numpy()
-    columns.update({column: features[column].to_numpy() for column in features.columns})
+    columns.update({column: values.to_numpy() for column, values in features.items()})
     out = pd.DataFrame(columns)  # at once: a frame built column by column fragments
     if seg.rfm is not None:
         for m in seg.rfm.measures:
