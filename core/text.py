@@ -183,7 +183,8 @@ def _safe_cells(s: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(s, skipna=True) != "string":  # numbers or mixed: cell by cell
         return s.map(spreadsheet_cell).astype(object)
     codes, distinct = pd.factorize(s)
-    values = np.array([spreadsheet_cell(v) for v in distinct], dtype=object)[codes]
+    safe = np.array([*(spreadsheet_cell(v) for v in distinct), None], dtype=object)  # -1: last
+    values = safe[codes]
     missing = codes < 0
     if missing.any():
         values[missing] = s.to_numpy(dtype=object)[missing]  # as they were

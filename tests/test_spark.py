@@ -1,8 +1,9 @@
 """The Spark engine, run for real in local[2]: same features, same answer, same outputs.
 
-Equivalence is tested where it is decided: the same decisions and the same transformed matrix
-from each engine's preparation mean the same sweep; one whole run per engine (the sample
-workbook, two k) checks the labels, the outputs and the saved model."""
+Equivalence is tested where it is decided: the preparation gives the same decisions and the
+same transformed matrix (so both K-Means, Spark's and scikit-learn's, cluster the same
+numbers); whole runs by both engines, on the sample workbook (k 3-4) and the user's workbook
+(k 2-3), check the choice of k, the silhouette, the labels, the outputs and the saved model."""
 
 from __future__ import annotations
 
@@ -70,10 +71,15 @@ def assert_same_matrix(spark: Prepared, local: Prepared) -> None:
     that follows is the same computation on the same numbers."""
     assert spark.frame.decisions == local.frame.decisions
     assert spark.schema.to_dict() == local.schema.to_dict() and spark.columns == local.columns
-    key = spark.frame.key
-    ours = pd.DataFrame(spark.X, index=spark.frame.data[key].to_numpy())
-    theirs = pd.DataFrame(local.X, index=local.frame.data[key].to_numpy()).loc[ours.index]
-    close(ours.to_numpy(), theirs.to_numpy())
+    assert_same_rows(spark, local)
+
+
+def assert_same_rows(ours: Prepared, theirs: Prepared) -> None:
+    """The same transformed row for every customer (matched by the key)."""
+    key = ours.frame.key
+    mine = pd.DataFrame(ours.X, index=ours.frame.data[key].to_numpy())
+    other = pd.DataFrame(theirs.X, index=theirs.frame.data[key].to_numpy()).loc[mine.index]
+    close(mine.to_numpy(), other.to_numpy())
 
 
 @pytest.fixture(scope="module")
@@ -196,10 +202,7 @@ def test_a_folder_of_tables_is_read_like_a_workbook(shop_xlsx: Path, tmp_path: P
     folder = engine.prepare(engine.open(str(tmp_path)), DataChoices())
     workbook = local.prepare(local.open(str(shop_xlsx)), DataChoices())
     assert sorted(folder.frame.decisions) == sorted(workbook.frame.decisions)
-    key = folder.frame.key
-    ours = pd.DataFrame(folder.X, index=folder.frame.data[key].to_numpy())
-    theirs = pd.DataFrame(workbook.X, index=workbook.frame.data[key].to_numpy()).loc[ours.index]
-    close(ours.to_numpy(), theirs.to_numpy())
+    assert_same_rows(folder, workbook)
 
 
 def test_compare_counted_by_spark(shop_runs: tuple[Segmentation, Segmentation]) -> None:

@@ -8,6 +8,7 @@ behind: output folders are written atomically.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -328,18 +329,28 @@ def _guarded(run: Callable[[], int]) -> int:
         return EXIT_DATA
     except Stopped as exc:  # what was half written is gone already (the writers clean up)
         _error(f"stopped by signal {signal.Signals(exc.signum).name}; nothing was written.")
-        _leave_now(128 + exc.signum)
+        _stopped.append(exc.signum)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         _error("interrupted; nothing was written.")
+        _stopped.append(signal.SIGINT)
         return EXIT_INTERRUPTED
 
 
-def _leave_now(code: int) -> NoReturn:
-    """Leave at once: a signal's stop never waits on a library's clean-up at exit (a driver
-    closing a connection whose statement is still being cancelled, a thread mid-import)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+_stopped: list[int] = []  # the signals that stopped a command of this process
+
+
+def entry() -> NoReturn:
+    """The console script: main(), and the exit. A command a signal or Ctrl-C stopped leaves at
+    once, its clean-up done, without waiting on a library's own at exit (a driver closing a
+    connection whose statement is still being cancelled, a thread mid-import)."""
+    code = main()
+    if _stopped:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe says nothing more
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _error(message: str) -> None:
@@ -451,4 +462,4 @@ def _run_score(a: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -180,6 +180,8 @@ def analyse(
                 should_stop=should_stop,
             ):
                 if isinstance(step, Ready):
+                    if read is not None and read is not step.source:
+                        read.close()  # read again by another engine
                     read = step.source
                     if on_prepared:
                         on_prepared(step.prepared)

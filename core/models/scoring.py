@@ -128,7 +128,11 @@ def score_file(
     data's customers; with `previous` (an earlier run's labels), say who moved since."""
     model, warnings = load_model(model_path)
     with about(data_path):
-        result = score_tables(model, read_source(data_path), str(data_path))
+        source = read_source(data_path)
+        try:
+            result = score_tables(model, source, str(data_path))
+        finally:
+            source.close()  # a database's connection let go of
     result.warnings[:0] = warnings
     if previous is not None:
         names = display_name(str(model_path)), display_name(str(data_path))

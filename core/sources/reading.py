@@ -124,5 +124,6 @@ def _open_database(location: str) -> Source:
     with timings.stage("load"):
         db = open_database(location)
     if not db.tables:
+        db.close()
         raise DataError(f"{db.location} has no tables this user can read.")
     return Source(db.location, dict(db.tables), timings=timings, database=db)

@@ -92,33 +92,66 @@ def assert_refused(ran: Ran, *needles: str) -> None:
         assert needle in ran.err, (needle, ran.err)
 
 
-def in_process(*args: object, env: dict[str, str] | None = None) -> Ran:
-    """`segscope ARGS` through the same entry point, in this process (fast; no peak memory). What
-    a run sets for its process (the environment given, the thread cap of --threads, the signal
-    handlers of the command) is put back after it."""
-    import contextlib
-    import io
-    import signal
+IN_PROCESS_LIMIT = 120  # seconds: a run in this process that hangs ends the worker, saying where
 
-    from segscope.core import threads
+
+def in_process(*args: object, env: dict[str, str] | None = None) -> Ran:
+    """`segscope ARGS` through the same entry point, in this process (fast; no peak memory).
+
+    What a process of its own would show on stderr is in `err`: what the command writes there,
+    the warnings Python would print, log records of WARNING and above (Python's last-resort
+    handler), and whatever a library writes to file descriptor 2. A run that hangs past
+    IN_PROCESS_LIMIT ends the process with every thread's traceback (faulthandler). What a run
+    sets for its process (the environment, the thread cap of --threads, the signal handlers of
+    the command) is put back after it."""
+    import contextlib
+    import faulthandler
+    import io
+    import logging
+    import signal
+    import tempfile
+    import warnings
+
+    from segscope.core.threads import NATIVE_POOLS, set_thread_cap, thread_cap
     from segscope.tui.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     env = {"COLUMNS": "160", **(env or {})}
-    saved = {k: os.environ.get(k) for k in env}
+    saved = {k: os.environ.get(k) for k in [*env, *NATIVE_POOLS]}
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    cap = threads._cap
+    cap = thread_cap()
+    logged = logging.StreamHandler(err)
+    logged.setLevel(logging.WARNING)
     os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args])
-    finally:
-        threads._cap = cap
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    sys.stderr.flush()
+    stderr_fd = os.dup(2)
+    with tempfile.TemporaryFile() as native, warnings.catch_warnings(record=True) as warned:
+        warnings.resetwarnings()  # a new process's filters: shown once per place, but these
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        os.dup2(native.fileno(), 2)
+        logging.getLogger().addHandler(logged)
+        faulthandler.dump_traceback_later(IN_PROCESS_LIMIT, exit=True, file=stderr_fd)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main([os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args])
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            logging.getLogger().removeHandler(logged)
+            os.dup2(stderr_fd, 2)
+            os.close(stderr_fd)
+            set_thread_cap(cap)
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        native.seek(0)
+        err.write(native.read().decode(errors="replace"))
+    for w in warned:
+        err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
     return Ran(code, out.getvalue(), err.getvalue(), float("nan"))

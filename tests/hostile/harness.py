@@ -38,11 +38,12 @@ def run(
     preexec: Any = None,
 ) -> Timed:
     """`segscope ARGS`: in this process through the same entry point (no second import of the
-    libraries), unless the test needs a process of its own: a time limit (`timeout` seconds,
+    libraries; what stderr would show captured, and a bound on its time: cli.in_process),
+    unless the test needs a process of its own: a time limit of its own (`timeout` seconds,
     killed and failed past it), a limit set before it starts (`preexec`), another working
     folder (`cwd`). Arguments may be bytes (a file name that is not UTF-8)."""
     begun = time.monotonic()
-    if timeout is None and preexec is None and cwd == ROOT:
+    if timeout is None and preexec is None and cwd == Path.cwd():
         ran = in_process(*args, env=env)
         return Timed(ran.code, ran.out, ran.err, ran.peak_mib, time.monotonic() - begun)
     argv = [os.fsencode(a) if isinstance(a, bytes) else str(a) for a in args]

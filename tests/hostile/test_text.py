@@ -127,12 +127,15 @@ def test_a_text_column_is_made_safe_as_cell_by_cell() -> None:
         "string": pd.Series([*texts, None, None], dtype="string"),
         "str": pd.Series([*texts, None, None], dtype="str"),
         "mixed": pd.Series([*texts, 1, True], dtype=object),
+        "all missing": pd.Series([None, None, None], dtype="str"),
+        "all missing text": pd.Series([None, pd.NA, None], dtype="string"),
     }
     for name, column in columns.items():
         safe = spreadsheet_safe(column.to_frame(name))[name].tolist()
         expected = [spreadsheet_cell(v) for v in column.astype(object)]
         assert [str(v) for v in safe] == [str(v) for v in expected], name
         assert [type(v) for v in safe[:-2]] == [type(v) for v in expected[:-2]], name
+        assert len(safe) == len(column), name
 
 
 def test_error_messages_name_files_literally(tmp_path: Path) -> None:
