@@ -292,3 +292,22 @@ async def test_the_app_opens_a_database_and_lists_its_tables(shop_pg: str, serve
         assert {"customers", "transactions", "cities"} <= set(options)
         screen = app.export_screenshot()
     assert ANALYST_PASSWORD not in screen and "***" in screen
+
+
+def test_a_cancelled_statement_gives_its_connection_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the statement timeout cancels a statement, nothing more is sent on the connection
+    (the server may still be running it: a rollback would wait for it): the next read says to
+    open the database again, and closing does not wait."""
+    from segscope.core.errors import DataError
+    from segscope.core.sources.database import open_database
+
+    duck = load_duckdb(tmp_path / "shop.duckdb", {"customers": pd.DataFrame({"id": [1, 2]})})
+    monkeypatch.setenv("SEGSCOPE_DB_TIMEOUT", "1")
+    db = open_database(str(duck))
+    with pytest.raises(DataError, match="statement timeout passed"):
+        db.arrow("SELECT COUNT(*) FROM range(1000000000000) AS a")
+    with pytest.raises(DataError, match="given up when a statement was cancelled"):
+        db.arrow("SELECT 1")
+    db.close()

@@ -81,7 +81,7 @@ class Database:
     secrets: list[str] = field(default_factory=list, repr=False)
     left_out: dict[str, str] = field(default_factory=dict)  # tables never read, and why
     folder: str | None = field(default=None, repr=False)  # a glob session's own empty database
-    busy: bool = field(default=False, repr=False)  # a statement that would not stop still runs
+    busy: bool = field(default=False, repr=False)  # given up after a cancel: never used again
 
     @property
     def dialect(self) -> str:
@@ -92,6 +92,11 @@ class Database:
         database and `what`). It runs on a thread of its own while this one waits: a signal or
         the statement timeout cancels it where it runs."""
         where = f"{self.location}" + (f", table {quoted(what)}" if what else "")
+        if self.busy:
+            raise DataError(
+                f"{self.location}: the connection was given up when a statement was cancelled. "
+                "Open the database again."
+            )
         lim = limits()
         with self.errors(what):
             return self._waited(lambda cancel: self._fetch(sql, cancel, where, lim))
@@ -149,8 +154,10 @@ class Database:
         return outcome.get("value")
 
     def _cancel(self, cancel: list[Callable[[], None]], worker: threading.Thread) -> None:
-        """Cancel the running statement where it runs and wait (briefly) for it to stop; a
-        connection still busy then is never waited on again (closing it would wait)."""
+        """Cancel the running statement where it runs and wait (briefly) for it to stop. The
+        connection is then given up, never waited on again: the server may still be running
+        the statement when the client side has stopped (a rollback or a close would wait for
+        it), so nothing is sent on it any more."""
         stops = [*cancel, *([self.connection.adbc_cancel] if self.kind == "postgresql" else [])]
         for stop in stops:
             with contextlib.suppress(Exception):  # it may have ended meanwhile
@@ -158,10 +165,7 @@ class Database:
             worker.join(2)
             if not worker.is_alive():
                 break
-        if worker.is_alive():
-            self.busy = True
-        elif self.kind == "postgresql":
-            self._rollback()
+        self.busy = True
 
     def frame(self, sql: str, what: str = "") -> pd.DataFrame:
         """The result of `sql` as pandas (columns that cannot be values left out)."""
