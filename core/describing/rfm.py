@@ -131,13 +131,12 @@ class Rfm:
         return pd.Series(names[self.codes], index=self.scores.index, dtype=object)
 
     def counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
-        """Customers per cell (of `rows`, a mask; all by default), largest first, not scored
-        last as "not scored"; cells with none left out."""
+        """Customers per cell (of `rows`, a mask; all by default), those not scored as "not
+        scored"; largest first (ties in the table's order), cells with none left out."""
         codes = self.codes if rows is None else self.codes[rows]
         n = np.bincount(codes + 1, minlength=len(NAMES) + 1)  # 0: not scored
-        found = [(NAMES[i], int(c)) for i, c in enumerate(n[1:]) if c]
-        found.sort(key=lambda kv: (-kv[1], _rank(kv[0])))
-        return dict(found + ([("not scored", int(n[0]))] if n[0] else []))
+        found = [(name, int(c)) for name, c in zip(("not scored", *NAMES), n, strict=True) if c]
+        return dict(sorted(found, key=lambda kv: (-kv[1], _rank(kv[0]))))
 
     @property
     def letters(self) -> str:
@@ -155,8 +154,7 @@ class Rfm:
         """The cells of a segment's customers (1..k labels), largest share first."""
         counts = self.counts(np.asarray(labels) == segment)
         total = sum(counts.values())
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], _rank(kv[0])))
-        return [(c, n / total) for c, n in ranked]
+        return [(c, n / total) for c, n in counts.items()]
 
     def bounds_lines(self) -> list[str]:
         """The value range of each score, one line per measure."""
