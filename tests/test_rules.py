@@ -136,6 +136,17 @@ def test_gaps_that_make_a_segment_are_said_as_gaps() -> None:
     assert rules.rule(1) is not None and "IS NULL" in rules.rule(1).sql()  # type: ignore[union-attr]
 
 
+def test_a_category_with_no_value_where_a_second_condition_is_sought_is_passed_over() -> None:
+    """The second half of an 'or' is sought among the rows the first half leaves; a category
+    known only on the rows the first half took has no value there (a gallery table crashed)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 100, 1000)
+    city = np.where(x >= 50, rng.choice(["a", "b"], 1000), None)
+    labels = np.where((x >= 50) | (x < 20), 1, 2)
+    rules = learn_rules(pd.DataFrame({"x": x, "city": city}), labels)
+    assert all(r.precision == 1.0 and r.recall == 1.0 for r in rules.rules)
+
+
 def test_thresholds_are_numbers_people_say() -> None:
     assert nice_numbers(399.517)[0] == 400 and nice_numbers(399.517)[-1] == pytest.approx(399.517)
     assert nice_numbers(0.4667)[:3] == [0.5, 0.45, 0.47]

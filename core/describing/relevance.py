@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from segscope.core.clustering.sweep import (
     silhouette_from_distances,
 )
 from segscope.core.describing.profiles import category_counts
-from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_preprocessor, transform
+from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_preprocessor
 from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import agreement, names, quoted, silhouette
@@ -90,11 +90,19 @@ def _cramers_v(table: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Without:
-    """The sweep re-run without some features, on a sample: its best k, silhouette, stability."""
+    """The sweep re-run without some features, on a sample: its best k and silhouette; its
+    stability is measured when asked for (only advice that the silhouette supports needs it)."""
 
     k: int
     silhouette: float
-    stability: float
+    labels: np.ndarray = field(repr=False)  # the sample's labels at k
+    X: np.ndarray = field(repr=False)  # the sample's matrix without the features
+    seed: int = 0
+
+    def stability(self) -> float:
+        """Bootstrap stability at k, as the sweep measures it."""
+        rows = stability_sample(len(self.X), self.seed)
+        return stability(self.labels[rows], resample_labels(self.X[rows], self.k, self.seed))
 
 
 def sweep_without(
@@ -105,7 +113,7 @@ def sweep_without(
     seed: int,
     rows: int = CHECK_ROWS,
 ) -> Without | None:
-    """The best-silhouette k, its silhouette and stability when `drop` is left out (a sample)."""
+    """The best-silhouette k and its silhouette when `drop` is left out (on a sample)."""
     kept = Schema(
         [
             ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
@@ -115,7 +123,7 @@ def sweep_without(
     if not kept.features:
         return None
     sample = features.iloc[row_sample(len(features), rows, seed)]
-    X = transform(fit_preprocessor(kept, sample, seed), sample)
+    X = fit_preprocessor(kept, sample, seed)[1]
     distances = pairwise_euclidean(X)
     distinct = len(np.unique(X, axis=0))
     ks = [k for k in ks if k < distinct]
@@ -127,9 +135,7 @@ def sweep_without(
         return silhouette_from_distances(distances, labels), k, labels
 
     silhouette, k, labels = max(in_parallel(score, ks), key=lambda s: (s[0], -s[1]))
-    rows_idx = stability_sample(len(X), seed)
-    agreement = stability(labels[rows_idx], resample_labels(X[rows_idx], k, seed))
-    return Without(k, silhouette, agreement)
+    return Without(k, silhouette, labels, X, seed)
 
 
 def relevance_advice(
@@ -153,18 +159,17 @@ def relevance_advice(
         return out  # none, or so many that leaving them out would be another analysis
     alt = sweep_without(features, schema, weak_names, setup.ks, setup.seed)
     best = max(results, key=lambda r: r.silhouette)
-    if alt is None:
-        return out
-    figures = (
-        f"without them the best is k={alt.k}: silhouette {silhouette(alt.silhouette)}, stability "
-        f"{agreement(alt.stability)} (on a sample), against k={best.k}: "
-        f"{silhouette(best.silhouette)} and {agreement(best.stability)} with them"
-    )
-    shown = names(weak_names, 4, 30)
-    if alt.silhouette >= best.silhouette + CLEARLY and alt.stability >= best.stability - 0.01:
+    if alt is None or alt.silhouette < best.silhouette + CLEARLY:
+        return out  # the stability is measured only for advice the silhouette supports
+    alt_stability = alt.stability()
+    if alt_stability >= best.stability - 0.01:
         out.append(
-            f"{shown} separate nothing (relevance under {WEAK}) and may hide structure: "
-            f"{figures}; consider leaving them out or giving them less weight"
+            f"{names(weak_names, 4, 30)} separate nothing (relevance under {WEAK}) and may hide "
+            f"structure: without them the best is k={alt.k}: silhouette "
+            f"{silhouette(alt.silhouette)}, stability {agreement(alt_stability)} (on a sample), "
+            f"against k={best.k}: {silhouette(best.silhouette)} and "
+            f"{agreement(best.stability)} with them; consider leaving them out or giving them "
+            "less weight"
         )
     return out
 

@@ -530,6 +530,8 @@ class _Learner:
                 continue
             codes, uniques = pd.factorize(s)
             known = codes >= 0
+            if not known.any():  # no value among these rows: nothing to split on
+                continue
             counts = np.bincount(codes[known], minlength=len(uniques))
             hits = np.bincount(codes[known], weights=target[known], minlength=len(uniques))
             rate = np.divide(hits, counts, out=np.zeros(len(uniques)), where=counts > 0)

@@ -61,8 +61,7 @@ def prepare_tables(
         schema, features = decide_features(frame, choices, left_out)
     with timings.stage("preprocess"):
         missing = missing_shares(features, schema, frame.data)
-        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
-        X = transform(pre, features)
+        pre, X = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
         gaps = gaps_of(pre, schema, missing, len(features))
     return Prepared(
         source.location,

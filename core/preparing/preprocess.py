@@ -157,15 +157,17 @@ def fit_preprocessor(
     seed: int,
     weights: Mapping[str, float] | None = None,
     missing: Mapping[str, float] | None = None,
-) -> ColumnTransformer:
-    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that);
+) -> tuple[ColumnTransformer, np.ndarray]:
+    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that),
+    and the transformed matrix (see transform; below that size, the fit's own output);
     `missing` (share per feature) when `features` is a sample of a larger table."""
     if missing is None:
         missing = missing_shares(features, schema)
     pre = build_preprocessor(schema, weights, missing)
     if len(features) > PREPROCESS_ROWS:
-        features = features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)]
-    return pre.fit(features)
+        pre.fit(features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)])
+        return pre, transform(pre, features)
+    return pre, np.ascontiguousarray(pre.fit_transform(features), dtype=np.float32)
 
 
 def gaps_of(
