@@ -34,7 +34,6 @@ from segscope.core.preparing.preprocess import (
     fit_preprocessor,
     gaps_of,
     missing_shares,
-    transform,
 )
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.sources.reading import Source, read_source
