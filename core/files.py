@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,8 @@ from segscope.core.text import one_line, spreadsheet_safe
 if TYPE_CHECKING:
     import pandas as pd
 
+# how a writer makes its blocks: map(work, items), or another function with map's contract
+Mapper = Callable[[Callable[[int], bytes], Iterable[int]], Iterable[bytes]]
 
 MARK = ".segscope-output"
 MODEL_SUFFIX = ".segscope"
@@ -75,13 +77,15 @@ def _shown(path: Path) -> str:
     return one_line(path, 200)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place (umask honoured)."""
+def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` (or its parts in turn) to a temporary file beside `path`, then rename it
+    into place (umask honoured)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in [data] if isinstance(data, bytes) else data:
+                fh.write(part)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -94,15 +98,22 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> None:
+CSV_BLOCK_ROWS = 250_000  # Arrow writes a long table's rows in blocks of this many
+
+
+def write_csv_atomic(
+    path: Path, frame: pd.DataFrame, exact: bool = False, each: Mapper = map
+) -> None:
     """Atomically write a table as CSV, safe to open in a spreadsheet (core.text); `exact`:
-    decimals too by Arrow's writer (see csv_bytes)."""
-    write_bytes_atomic(path, csv_bytes(spreadsheet_safe(frame), exact))
+    decimals too by Arrow's writer (see csv_parts); `each`: how its blocks of rows are made
+    (map, or core.threads.in_parallel: in order, several at once)."""
+    write_bytes_atomic(path, csv_parts(spreadsheet_safe(frame), exact, each))
 
 
-def csv_bytes(frame: pd.DataFrame, exact: bool = False) -> bytes:
-    """A table as CSV. Whole numbers and text only (labels.csv, a million rows of them): the
-    header by Python's csv module, the rows by Arrow's writer, several times faster; anything
+def csv_parts(frame: pd.DataFrame, exact: bool = False, each: Mapper = map) -> Iterator[bytes]:
+    """A table as CSV, in parts. Whole numbers and text only (labels.csv, a million rows of
+    them): the header by Python's csv module, the rows by Arrow's writer, several times faster,
+    block by block (`each` may make several at once: Arrow lets go of the interpreter); anything
     else (decimals, dates, flags) by pandas' writer, which writes them as people read them.
     `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
     number (features.csv: a rule's SQL must pick the same customers from the file)."""
@@ -122,18 +133,25 @@ def csv_bytes(frame: pd.DataFrame, exact: bool = False) -> bytes:
         or (exact and is_float_dtype(t))
         for t in frame.dtypes
     ]
-    if not all(plain):
-        return frame.to_csv(index=False).encode("utf-8")
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
-    out = io.BytesIO(header.getvalue().encode("utf-8"))
-    out.seek(0, io.SEEK_END)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    try:
-        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), out, options)
-    except (pa.ArrowException, TypeError, ValueError):  # a type Arrow cannot write: pandas can
-        return frame.to_csv(index=False).encode("utf-8")
-    return out.getvalue()
+    if all(plain):
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):  # a type Arrow cannot write
+            table = None
+        if table is not None:
+            header = io.StringIO()
+            csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+            yield header.getvalue().encode("utf-8")
+            options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+            def rows(start: int) -> bytes:
+                out = io.BytesIO()
+                pacsv.write_csv(table.slice(start, CSV_BLOCK_ROWS), out, options)
+                return out.getvalue()
+
+            yield from each(rows, range(0, table.num_rows, CSV_BLOCK_ROWS))
+            return
+    yield frame.to_csv(index=False).encode("utf-8")
 
 
 class OutputFolder:

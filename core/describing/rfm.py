@@ -127,8 +127,12 @@ class Rfm:
     @property
     def cells(self) -> pd.Series:
         """The cell's name per customer (None when not scored)."""
+        return pd.Series(self.cell_names(), index=self.scores.index, dtype=object)
+
+    def cell_names(self, rows: int | None = None) -> np.ndarray:
+        """The cell's name of each customer (of the first `rows`; None when not scored)."""
         names = np.array([*NAMES, None], dtype=object)  # code -1 takes the last
-        return pd.Series(names[self.codes], index=self.scores.index, dtype=object)
+        return names[self.codes[:rows]]
 
     def counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
         """Customers per cell (of `rows`, a mask; all by default), those not scored as "not

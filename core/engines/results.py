@@ -36,6 +36,7 @@ from segscope.core.preparing.preprocess import (
 )
 from segscope.core.roles import Schema
 from segscope.core.settings import DataChoices
+from segscope.core.threads import in_parallel
 from segscope.core.timings import Timings
 
 
@@ -94,7 +95,7 @@ class CsvLabels:
     """labels.csv in the output folder: the key (or a row number) and the segment."""
 
     def write(self, seg: Segmentation, folder: Path, target: Path, force: bool) -> list[str]:
-        write_csv_atomic(folder / "labels.csv", seg.labels_frame())
+        write_csv_atomic(folder / "labels.csv", seg.labels_frame(), each=in_parallel)
         return [str(target / "labels.csv")]
 
 
@@ -131,11 +132,13 @@ class Segmentation:
         like = self.like.warnings if self.like is not None else []
         return [*frame, *self.setup.warnings, *self.choice.warnings, *like, *self.advice]
 
-    def labels_frame(self) -> pd.DataFrame:
-        """The key column (or a row number) and the segment of every customer."""
+    def labels_frame(self, rows: int | None = None) -> pd.DataFrame:
+        """The key column (or a row number) and the segment of every customer (of the first
+        `rows`)."""
         frame = self.prepared.frame
+        labels = self.labels[:rows]
         if frame.key:
-            keys = frame.data[frame.key]
+            keys = frame.data[frame.key].iloc[:rows]
         else:
-            keys = pd.Series(np.arange(1, len(self.labels) + 1), name="row")
-        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": self.labels})
+            keys = pd.Series(np.arange(1, len(labels) + 1), name="row")
+        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": labels})

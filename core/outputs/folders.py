@@ -27,7 +27,7 @@ from segscope.core.outputs.markdown import report_markdown, score_markdown
 from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
-from segscope.core.threads import in_background
+from segscope.core.threads import in_background, in_parallel
 
 # What choosing k and writing the outputs import (kneed, skops, xlsxwriter: about a second):
 # a caller that knows outputs will be written may import them while the sweep runs.
@@ -80,7 +80,9 @@ def write_outputs(
         with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
             # features.csv, a row per customer like the labels, is written beside the rest
             features = in_background(
-                lambda: write_csv_atomic(tmp / "features.csv", customers_frame(seg), exact=True),
+                lambda: write_csv_atomic(
+                    tmp / "features.csv", customers_frame(seg), exact=True, each=in_parallel
+                ),
                 "segscope-features-csv",
             )
             try:

@@ -36,10 +36,9 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     """features.csv: each customer's key (or row), segment, features in their own units (the
     columns rules.sql reads), and RFM scores and cell when the data has them."""
     prep = seg.prepared
-    labels = seg.labels_frame()
-    typed, data = prep.typed, prep.frame.data
-    if head:  # the columns only
-        labels, typed, data = labels.head(0), typed.head(0), data.head(0)
+    rows = 0 if head else None  # head: the columns only
+    labels = seg.labels_frame(rows)
+    typed, data = prep.typed.iloc[:rows], prep.frame.data.iloc[:rows]
     features = own_unit_columns(typed, data, prep.schema)
     taken = set(map(str, features)) | {str(labels.columns[0])}
     columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
@@ -48,9 +47,9 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     out = pd.DataFrame(columns)  # at once: a frame built column by column fragments
     if seg.rfm is not None:
         for m in seg.rfm.measures:
-            scores = seg.rfm.scores[m].reset_index(drop=True).head(len(out))  # Int8, <NA> kept
+            scores = seg.rfm.scores[m].iloc[: len(out)].reset_index(drop=True)  # Int8, <NA> kept
             out[_free(f"rfm_{LETTERS[m].lower()}", taken)] = scores
-        out[_free("rfm_cell", taken)] = seg.rfm.cells.head(len(out)).to_numpy()
+        out[_free("rfm_cell", taken)] = seg.rfm.cell_names(len(out))
     return out
 
 
@@ -80,7 +79,7 @@ def rules_sql(seg: Segmentation) -> str:
     if rules is None:
         return "-- segscope: no rules were learnt for this run\nCAST(NULL AS INTEGER)\n"
     prep = seg.prepared
-    key = str(seg.labels_frame().columns[0])
+    key = str(seg.labels_frame(0).columns[0])
     where = one_line(display_name(prep.source) or "the data", 120)
     head = [
         f"segscope: a short rule per segment of {where} (k={seg.choice.k}, seed "
