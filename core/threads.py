@@ -16,11 +16,13 @@ import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +32,7 @@ from segscope.core.limits import whole_number
 THREADS_ENV = THREADS.name
 NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 MIN_WINDOW = 0.1  # seconds: the shortest interval the free cores are measured over
+AHEAD = 2  # pieces of work per thread started before their turn (a bound on results held)
 PARALLEL_ROWS = 200_000  # per-column work runs side by side on tables this long (below: one thread)
 
 T = TypeVar("T")
@@ -196,7 +199,9 @@ def in_parallel(
     work: Callable[[T], R], items: Iterable[T], threads: int | None = None
 ) -> Generator[R, None, None]:
     """work(item) for every item, in order, as each becomes ready: on `threads` threads (None:
-    thread_count), each with one native thread. Closing the iterator early cancels the rest."""
+    thread_count), each with one native thread, at most AHEAD pieces per thread started before
+    their turn (what waits to be taken stays bounded). Closing the iterator early cancels the
+    rest."""
     todo = list(items)
     n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
     if n <= 1:
@@ -210,10 +215,14 @@ def in_parallel(
             return work(item)
 
     with one_native_thread(), ThreadPoolExecutor(n, thread_name_prefix="segscope") as pool:
-        futures: list[Future[R]] = [pool.submit(task, item) for item in todo]
+        items = iter(todo)  # at most AHEAD pieces per thread wait, done, to be taken in order
+        futures = deque(pool.submit(task, item) for item in islice(items, AHEAD * n))
         try:
-            for future in futures:
-                yield future.result()
+            while futures:
+                result = futures.popleft().result()
+                for item in islice(items, 1):
+                    futures.append(pool.submit(task, item))
+                yield result
         finally:
             for future in futures:
                 future.cancel()

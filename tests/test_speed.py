@@ -5,6 +5,7 @@ paths give the same results as the plain ones and say what they did."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,19 @@ def test_a_file_read_ahead_is_the_file_read(tmp_path: Path) -> None:
     assert str(ahead_error.value) == str(now_error.value)
     assert read_ahead(ROOT / "sample_data" / "shop.xlsx") is None
     assert read_ahead(tmp_path / "missing.csv") is not None  # refused when asked, as read_source
+
+
+def test_work_in_parallel_runs_ahead_of_its_reader_only_so_far() -> None:
+    """A slow reader (a writer of the rows' text) does not have every piece made and held."""
+    started: list[int] = []
+
+    def work(i: int) -> int:
+        started.append(i)
+        return i
+
+    pieces = threads.in_parallel(work, range(100), 2)
+    taken = [next(pieces)]
+    threading.Event().wait(0.3)  # room for the pool to run ahead, were it unbounded
+    assert len(started) <= threads.AHEAD * 2 + 1
+    taken += list(pieces)
+    assert taken == list(range(100))
