@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from segscope.core.text import one_line, spreadsheet_safe
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 # how a writer makes its blocks: map(work, items), or another function with map's contract
 Mapper = Callable[[Callable[[int], bytes], Iterable[int]], Iterable[bytes]]
@@ -88,6 +89,8 @@ def write_bytes_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
                 fh.write(part)
         os.replace(tmp, path)
     except BaseException:
+        if isinstance(data, Generator):  # the parts still being made are let go of
+            data.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
@@ -136,9 +139,9 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False, each: Mapper = map) -> I
     if all(plain):
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError):  # a type Arrow cannot write
+        except (pa.ArrowException, TypeError, ValueError):  # values Arrow cannot hold
             table = None
-        if table is not None:
+        if table is not None and all(_arrow_writes(t) for t in table.schema.types):
             header = io.StringIO()
             csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
             yield header.getvalue().encode("utf-8")
@@ -152,6 +155,20 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False, each: Mapper = map) -> I
             yield from each(rows, range(0, table.num_rows, CSV_BLOCK_ROWS))
             return
     yield frame.to_csv(index=False).encode("utf-8")
+
+
+def _arrow_writes(kind: pa.DataType) -> bool:
+    """Whether Arrow's CSV writer writes a column of this type as pandas' would: whole numbers,
+    decimals and text (anything else, such as a list or an interval, goes to pandas)."""
+    import pyarrow.types as pat
+
+    return bool(
+        pat.is_integer(kind)
+        or pat.is_floating(kind)
+        or pat.is_string(kind)
+        or pat.is_large_string(kind)
+        or pat.is_null(kind)
+    )
 
 
 class OutputFolder:

@@ -203,7 +203,10 @@ def in_parallel(
     their turn (what waits to be taken stays bounded). Closing the iterator early cancels the
     rest."""
     todo = list(items)
-    n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
+    if len(todo) <= 1:  # nothing to share: no need to measure the free cores
+        n = 1
+    else:
+        n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
     if n <= 1:
         with one_native_thread():
             for item in todo:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from segscope.core.errors import DataError, OutputExists
-from segscope.core.files import OutputFolder, write_text_atomic
+from segscope.core.files import (
+    CSV_BLOCK_ROWS,
+    OutputFolder,
+    write_bytes_atomic,
+    write_csv_atomic,
+    write_text_atomic,
+)
 from segscope.core.sources.reading import read_source
+from segscope.core.threads import in_parallel
 
 
 def load_tables(path: Path) -> dict[str, pd.DataFrame]:
@@ -117,3 +125,43 @@ def test_output_dir_is_atomic_and_refuses_overwrite(tmp_path: Path) -> None:
     with OutputFolder(target, force=True).writing(["b.txt"]) as tmp:
         write_text_atomic(tmp / "b.txt", "two")
     assert sorted(p.name for p in target.iterdir()) == [".segscope-output", "b.txt"]
+
+
+def test_a_table_arrow_holds_but_cannot_write_as_csv_is_written_by_pandas(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": [1, 2], "bought": [["tea", "jam"], ["milk"]]})
+    write_csv_atomic(tmp_path / "a.csv", frame)
+    assert (tmp_path / "a.csv").read_text() == frame.to_csv(index=False)
+
+
+def test_long_tables_are_written_block_by_block_as_one(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": range(2 * CSV_BLOCK_ROWS + 7), "name": "a,b"})
+    expected = frame.to_csv(index=False)
+    write_csv_atomic(tmp_path / "a.csv", frame, each=lambda f, items: map(f, reversed(items)))
+    lines = (tmp_path / "a.csv").read_text().splitlines()  # blocks in the mapper's order
+    assert lines[0] == "id,name" and lines[1] == f'{2 * CSV_BLOCK_ROWS},"a,b"'
+    same = sorted(lines[1:]) == sorted(expected.splitlines()[1:])
+    assert same
+    write_csv_atomic(tmp_path / "b.csv", frame, each=in_parallel)
+    same = (tmp_path / "b.csv").read_text() == expected
+    assert same
+
+
+def test_a_write_that_fails_part_way_lets_go_of_the_parts_and_leaves_no_file(
+    tmp_path: Path,
+) -> None:
+    """A part the file refuses (here: text, not bytes; a full disk alike) ends the parts still
+    being made (their threads and blocks), and the temporary file is gone."""
+    closed = []
+
+    def parts() -> Iterator[bytes | str]:
+        try:
+            yield b"id\n"
+            yield "1\n"
+            yield b"2\n"
+        finally:
+            closed.append(True)
+
+    with pytest.raises(TypeError) as failed:
+        write_bytes_atomic(tmp_path / "a.csv", parts())  # type: ignore[arg-type]
+    assert failed.value is not None and closed == [True]
+    assert list(tmp_path.iterdir()) == []

@@ -36,7 +36,6 @@ from segscope.core.preparing.preprocess import (
 )
 from segscope.core.roles import Schema
 from segscope.core.settings import DataChoices
-from segscope.core.threads import in_parallel
 from segscope.core.timings import Timings
 
 
@@ -95,7 +94,7 @@ class CsvLabels:
     """labels.csv in the output folder: the key (or a row number) and the segment."""
 
     def write(self, seg: Segmentation, folder: Path, target: Path, force: bool) -> list[str]:
-        write_csv_atomic(folder / "labels.csv", seg.labels_frame(), each=in_parallel)
+        write_csv_atomic(folder / "labels.csv", seg.labels_frame())
         return [str(target / "labels.csv")]
 
 

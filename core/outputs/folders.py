@@ -3,7 +3,6 @@ renamed into place (segscope.core.files' rules)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from segscope.core.outputs.markdown import report_markdown, score_markdown
 from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
-from segscope.core.threads import in_background, in_parallel
+from segscope.core.threads import in_parallel
 
 # What choosing k and writing the outputs import (kneed, skops, xlsxwriter: about a second):
 # a caller that knows outputs will be written may import them while the sweep runs.
@@ -78,14 +77,12 @@ def write_outputs(
     files = [n for n in OUTPUT_FILES if n != "labels.csv"]
     with folder.writing(OUTPUT_FILES) as tmp:
         with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
-            # features.csv, a row per customer like the labels, is written beside the rest
-            features = in_background(
-                lambda: write_csv_atomic(
-                    tmp / "features.csv", customers_frame(seg), exact=True, each=in_parallel
-                ),
-                "segscope-features-csv",
-            )
-            try:
+
+            def features() -> list[str]:  # Arrow's work, mostly: it leaves the interpreter
+                write_csv_atomic(tmp / "features.csv", customers_frame(seg), exact=True)
+                return []
+
+            def the_rest() -> list[str]:  # and where the labels went
                 labels = seg.labels_out.write(seg, tmp, folder.target, force)
                 write_text_atomic(tmp / "rules.sql", rules_sql(seg))
                 profiles = profiles_frame(seg)
@@ -94,11 +91,11 @@ def write_outputs(
                 write_csv_atomic(tmp / "sweep.csv", sweep_frame(seg))
                 write_text_atomic(tmp / "report.md", report_markdown(seg))
                 save_model(seg.model, tmp / MODEL_FILE)
-            except BaseException:  # the folder is given up only once features.csv is done
-                with contextlib.suppress(Exception):
-                    features()
-                raise
-            features()  # raises what writing it raised
+                return labels
+
+            # side by side when a core is free (core.threads); after an error or a signal the
+            # folder is given up only once what runs has ended (the pool waits for it)
+            _, labels = in_parallel(lambda write: write(), [features, the_rest])
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
     return [*(folder.target / n for n in files), *map(local_or_url, labels)]
