@@ -39,37 +39,50 @@ def date_rule(name: str, s: pd.Series, in_log: bool = False) -> str | None:
         return "datetime"
     if pd.api.types.is_bool_dtype(s):
         return None
+    if pd.api.types.is_numeric_dtype(s):  # in numpy: a wide table has thousands of these
+        numbers = s.to_numpy(dtype="float64", na_value=np.nan)
+        numbers = numbers[~np.isnan(numbers)]
+        if not len(numbers):
+            return None
+        x = numbers[:: max(1, len(numbers) // SAMPLE)][:SAMPLE]
+        return _number_rule(name, x) or (_year_rule(name, x) if in_log else None)
     values = s.dropna()
     if values.empty:
         return None
     sample = values.iloc[:: max(1, len(values) // SAMPLE)].head(SAMPLE)
-    if pd.api.types.is_numeric_dtype(s):
-        return _number_rule(name, sample) or (_year_rule(name, sample) if in_log else None)
     if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
         return _text_rule(sample)
     return None
 
 
-def _number_rule(name: str, sample: pd.Series) -> str | None:
-    x = sample.astype("float64")
+def _within(x: np.ndarray, low: float, high: float) -> bool:
+    return bool(((x >= low) & (x <= high)).all())
+
+
+def _varies(x: np.ndarray) -> bool:
+    return bool((x != x[0]).any())
+
+
+def _number_rule(name: str, x: np.ndarray) -> str | None:
+    """yyyymmdd or epoch times, on a sample of a column's numbers (float64, none missing)."""
     if not np.isfinite(x).all():
         return None
     whole = bool((x % 1 == 0).all())
-    if whole and x.between(19_000_101, 21_001_231).all() and x.nunique() > 1:
-        parsed = pd.to_datetime(x.astype("int64").astype(str), format="%Y%m%d", errors="coerce")
-        if parsed.notna().all():
+    if whole and _within(x, 19_000_101, 21_001_231) and _varies(x):
+        text = pd.Series(x.astype("int64")).astype(str)
+        if pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all():
             return "yyyymmdd"
     if TIME_NAME.search(name):
         for rule, (lo, hi) in EPOCH_RANGE.items():
-            if x.between(lo, hi).all():
+            if _within(x, lo, hi):
                 return rule
     return None
 
 
-def _year_rule(name: str, sample: pd.Series) -> str | None:
-    x = sample.astype("float64")
+def _year_rule(name: str, x: np.ndarray) -> str | None:
+    """Years, on a sample of a column's numbers named like a year."""
     whole = bool(np.isfinite(x).all() and (x % 1 == 0).all())
-    if whole and YEAR_NAME.search(name) and x.between(1800, 2100).all() and x.nunique() > 1:
+    if whole and YEAR_NAME.search(name) and _within(x, 1800, 2100) and _varies(x):
         return "year"
     return None
 

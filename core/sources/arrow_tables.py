@@ -32,8 +32,11 @@ def arrow_frame(table: Any) -> tuple[pd.DataFrame, dict[str, str]]:
             columns.append(column)
             names.append(spec.name)
     frame = pa.table(columns, names=names).to_pandas(date_as_object=False)
-    for col in frame.columns:
-        frame[col] = _plain_values(frame[col])
+    for i in range(frame.shape[1]):  # by position: names may repeat until made unique below
+        values = frame.iloc[:, i]
+        plain = _plain_values(values)
+        if plain is not values:  # only the columns it changes (a wide table's are mostly not)
+            frame.isetitem(i, plain)
     frame.columns = unique_names(list(frame.columns))
     return frame, columns_left_out
 
