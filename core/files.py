@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,9 +31,6 @@ from segscope.core.text import one_line, spreadsheet_safe
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-
-# how a writer makes its blocks: map(work, items), or another function with map's contract
-Mapper = Callable[[Callable[[int], bytes], Iterable[int]], Iterable[bytes]]
 
 MARK = ".segscope-output"
 MODEL_SUFFIX = ".segscope"
@@ -104,19 +101,16 @@ def write_text_atomic(path: Path, text: str) -> None:
 CSV_BLOCK_ROWS = 250_000  # Arrow writes a long table's rows in blocks of this many
 
 
-def write_csv_atomic(
-    path: Path, frame: pd.DataFrame, exact: bool = False, each: Mapper = map
-) -> None:
+def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> None:
     """Atomically write a table as CSV, safe to open in a spreadsheet (core.text); `exact`:
-    decimals too by Arrow's writer (see csv_parts); `each`: how its blocks of rows are made
-    (map, or core.threads.in_parallel: in order, several at once)."""
-    write_bytes_atomic(path, csv_parts(spreadsheet_safe(frame), exact, each))
+    decimals too by Arrow's writer (see csv_parts)."""
+    write_bytes_atomic(path, csv_parts(spreadsheet_safe(frame), exact))
 
 
-def csv_parts(frame: pd.DataFrame, exact: bool = False, each: Mapper = map) -> Iterator[bytes]:
+def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
     """A table as CSV, in parts. Whole numbers and text only (labels.csv, a million rows of
     them): the header by Python's csv module, the rows by Arrow's writer, several times faster,
-    block by block (`each` may make several at once: Arrow lets go of the interpreter); anything
+    block by block (ten million rows' text is never held at once); anything
     else (decimals, dates, flags) by pandas' writer, which writes them as people read them.
     `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
     number (features.csv: a rule's SQL must pick the same customers from the file)."""
@@ -147,12 +141,10 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False, each: Mapper = map) -> I
             yield header.getvalue().encode("utf-8")
             options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
-            def rows(start: int) -> bytes:
+            for start in range(0, table.num_rows, CSV_BLOCK_ROWS):
                 out = io.BytesIO()
                 pacsv.write_csv(table.slice(start, CSV_BLOCK_ROWS), out, options)
-                return out.getvalue()
-
-            yield from each(rows, range(0, table.num_rows, CSV_BLOCK_ROWS))
+                yield out.getvalue()
             return
     yield frame.to_csv(index=False).encode("utf-8")
 
