@@ -17,7 +17,7 @@ from segscope.core.clustering.sweep import (
     silhouette_from_distances,
 )
 from segscope.core.describing.profiles import category_counts
-from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_preprocessor
+from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_and_transform
 from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import agreement, names, quoted, silhouette
@@ -123,7 +123,7 @@ def sweep_without(
     if not kept.features:
         return None
     sample = features.iloc[row_sample(len(features), rows, seed)]
-    X = fit_preprocessor(kept, sample, seed)[1]
+    X = fit_and_transform(kept, sample, seed)[1]
     distances = pairwise_euclidean(X)
     distinct = len(np.unique(X, axis=0))
     ks = [k for k in ks if k < distinct]

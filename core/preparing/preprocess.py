@@ -157,16 +157,32 @@ def fit_preprocessor(
     seed: int,
     weights: Mapping[str, float] | None = None,
     missing: Mapping[str, float] | None = None,
-) -> tuple[ColumnTransformer, np.ndarray]:
-    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that),
-    and the transformed matrix (see transform; below that size, the fit's own output);
+) -> ColumnTransformer:
+    """Fit the preprocessing on the features (a random sample of PREPROCESS_ROWS above that);
     `missing` (share per feature) when `features` is a sample of a larger table."""
     if missing is None:
         missing = missing_shares(features, schema)
     pre = build_preprocessor(schema, weights, missing)
     if len(features) > PREPROCESS_ROWS:
-        pre.fit(features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)])
+        features = features.iloc[row_sample(len(features), PREPROCESS_ROWS, seed)]
+    return pre.fit(features)
+
+
+def fit_and_transform(
+    schema: Schema,
+    features: pd.DataFrame,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
+) -> tuple[ColumnTransformer, np.ndarray]:
+    """fit_preprocessor, and the transformed matrix (see transform): up to PREPROCESS_ROWS rows,
+    the fit's own output, not a second pass."""
+    if len(features) > PREPROCESS_ROWS:
+        pre = fit_preprocessor(schema, features, seed, weights, missing)
         return pre, transform(pre, features)
+    pre = build_preprocessor(
+        schema, weights, missing_shares(features, schema) if missing is None else missing
+    )
     return pre, np.ascontiguousarray(pre.fit_transform(features), dtype=np.float32)
 
 

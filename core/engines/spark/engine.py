@@ -143,7 +143,7 @@ class SparkEngine:
             vectors = spark_prep.transform(typed).select(*keep, FEATURES, PICK).persist()
             X = _vectors(_sample(vectors, count))
             table.unpersist()
-        pre, _ = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
+        pre = fit_preprocessor(schema, features, PREPARE_SEED, choices.weights, missing)
         return Prepared(
             source.location,
             self.identity,
