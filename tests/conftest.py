@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,10 @@ from sample_data.generate import planted_customers
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 SEED_WORKBOOK = ROOT.parent / "shared" / "seed-data" / "E-commerce_data.xlsx"
+
+# The Spark tests' JVM runs seconds-long jobs on a few thousand rows: its optimising compiler
+# (C2) spent more CPU than it saved, half the JVM's CPU, taken from the other test worker.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
 
 
 @pytest.fixture(scope="session")

@@ -229,8 +229,9 @@ def test_cancel_stops_the_spark_job(shop_runs: tuple[Segmentation, Segmentation]
         for r in results:
             done.append(r.k)
     assert done[0] == 2 and len(done) < 5
-    setup, again = engine.start_sweep(spark.prepared, SweepSettings((2,)))
-    assert [r.k for r in again] == [2]
+    from segscope.core.engines.spark.session import get_session
+
+    assert get_session(MASTER).range(5).count() == 5  # the session still runs jobs
 
 
 def test_without_pyspark_the_engine_says_how_to_install(
@@ -251,40 +252,6 @@ def test_without_pyspark_the_engine_says_how_to_install(
 def test_missing_input_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere.parquet: no such file or folder"):
         spark_engine().open(str(tmp_path / "nowhere.parquet"))
-
-
-async def test_the_app_sweeps_on_spark(shop_xlsx: Path, tmp_path: Path) -> None:
-    """s switches the sweep screen to Spark; Esc cancels its jobs; the export writes Parquet."""
-    from textual.widgets import Input, Static
-
-    from segscope.tui.app import SegscopeApp
-    from tests.tui_helpers import wait_until
-
-    app = SegscopeApp(shop_xlsx, EngineSettings(spark_master=MASTER))
-    async with app.run_test(size=(100, 30)) as pilot:
-        s = app.session
-        await wait_until(pilot, lambda: s.prepared is not None)
-        await pilot.press("2")
-        app.screen.query_one("#ks", Input).value = "3-5"
-        await pilot.press("s")
-        assert s.engine_settings.engine == "spark"
-        assert "spark local[2]" in str(app.screen.query_one("#engine", Static).render())
-        await pilot.press("r")
-        await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: s.cancelled, timeout=60)
-        assert s.segmentation is None and 1 <= len(s.results) < 3
-        app.screen.query_one("#ks", Input).value = "3-4"  # the rerun: 3 or the sample's 4
-        await pilot.press("r")
-        await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
-        assert s.setup is not None and s.setup.engine == "spark"
-        assert s.segmentation.choice.k == 4
-        await pilot.press("4")
-        app.screen.query_one("#out-path", Input).value = str(tmp_path / "out")
-        await pilot.press("w")
-        await wait_until(pilot, lambda: bool(s.exported), timeout=120)
-    assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
-    assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"
 
 
 def test_weights_scale_a_features_slots(planted_csv: Path) -> None:
@@ -360,12 +327,13 @@ def test_the_users_workbook_on_spark(seed_workbook: Path) -> None:
     assert adjusted_rand_score(both["segment_x"], both["segment_y"]) >= 0.9
 
 
-async def test_the_app_prepares_through_its_engine(
-    shop_xlsx: Path, monkeypatch: pytest.MonkeyPatch
+async def test_the_app_on_spark(
+    shop_xlsx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Opened with --engine spark, the app reads and prepares with Spark once: the sweep, a new
-    k range and numbering like a model never prepare again."""
-    from textual.widgets import Input
+    """Opened with --engine spark, the app reads and prepares with Spark once (a new k range,
+    a rerun never prepare again); s switches the engine; Esc cancels the Spark jobs; the export
+    writes Parquet labels."""
+    from textual.widgets import Input, Static
 
     from segscope.core.engines.spark.engine import SparkEngine
     from segscope.tui.app import SegscopeApp
@@ -385,10 +353,26 @@ async def test_the_app_prepares_through_its_engine(
         await wait_until(pilot, lambda: s.prepared is not None, timeout=180)
         assert s.prepared.engine == f"spark {MASTER}" and calls == [f"spark {MASTER}"]
         await pilot.press("2")
-        app.screen.query_one("#ks", Input).value = "3"
+        engine = app.screen.query_one("#engine", Static)
+        await pilot.press("s")
+        assert s.engine_settings.engine == "local" and "spark" not in str(engine.render())
+        await pilot.press("s")
+        assert s.engine_settings.engine == "spark"
+        assert "spark local[2]" in str(engine.render())
+        app.screen.query_one("#ks", Input).value = "3-5"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: s.cancelled, timeout=60)
+        assert s.segmentation is None and 1 <= len(s.results) < 3
+        app.screen.query_one("#ks", Input).value = "3-4"  # the rerun: 3 or the sample's 4
         await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
-        app.screen.query_one("#ks", Input).value = "4"
-        await pilot.press("r")
-        await wait_until(pilot, lambda: s.segmentation is not None and len(s.results) == 1, 240)
-    assert calls == [f"spark {MASTER}"]
+        assert s.setup is not None and s.setup.engine == "spark"
+        assert s.segmentation.choice.k == 4 and calls == [f"spark {MASTER}"]
+        await pilot.press("4")
+        app.screen.query_one("#out-path", Input).value = str(tmp_path / "out")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: bool(s.exported), timeout=120)
+    assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"
