@@ -114,6 +114,7 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
     else (decimals, dates, flags) by pandas' writer, which writes them as people read them.
     `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
     number (features.csv: a rule's SQL must pick the same customers from the file)."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from pandas.api.types import (
@@ -128,6 +129,7 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
         or is_object_dtype(t)
         or is_string_dtype(t)
         or (exact and is_float_dtype(t))
+        or (isinstance(t, pd.CategoricalDtype) and is_string_dtype(t.categories))
         for t in frame.dtypes
     ]
     if all(plain):
@@ -154,6 +156,8 @@ def _arrow_writes(kind: pa.DataType) -> bool:
     decimals and text (anything else, such as a list or an interval, goes to pandas)."""
     import pyarrow.types as pat
 
+    if pat.is_dictionary(kind):  # a categorical: its values are what is written
+        kind = kind.value_type
     return bool(
         pat.is_integer(kind)
         or pat.is_floating(kind)

@@ -163,28 +163,35 @@ def from_spreadsheet(text: str) -> str:
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells and column names are safe to open in a spreadsheet."""
+    import pandas as pd
     from pandas.api.types import is_string_dtype
 
     out = frame.copy(deep=False)  # a column changed below is copied then (copy on write)
     out.columns = [spreadsheet_cell(str(c)) for c in frame.columns]
     for i, column in enumerate(frame.columns):
         s = frame[column]
-        if s.dtype == object or is_string_dtype(s):
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or is_string_dtype(s):
             out.isetitem(i, _safe_cells(s))  # the column replaced, not written into
     return out
 
 
 def _safe_cells(s: pd.Series) -> pd.Series:
-    """spreadsheet_cell of every cell, as object values; a column of text is made safe once per
-    distinct value (a segment name or a city on millions of rows is a handful of texts)."""
+    """spreadsheet_cell of every cell; a column of text is made safe once per distinct value
+    (a segment name or a city on millions of rows is a handful of texts) and kept as codes into
+    those values (categorical), a column of anything else cell by cell, as object values."""
     import numpy as np
     import pandas as pd
 
-    if pd.api.types.infer_dtype(s, skipna=True) != "string":  # numbers or mixed: cell by cell
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, distinct = s.cat.codes.to_numpy(), s.cat.categories.to_numpy(dtype=object)
+    elif pd.api.types.infer_dtype(s, skipna=True) == "string":
+        codes, distinct = pd.factorize(s)
+    else:  # numbers or mixed: cell by cell
         return s.map(spreadsheet_cell).astype(object)
-    codes, distinct = pd.factorize(s)
-    safe = np.array([*(spreadsheet_cell(v) for v in distinct), None], dtype=object)  # -1: last
-    values = safe[codes]
+    safe = [spreadsheet_cell(v) if isinstance(v, str) else v for v in distinct]
+    if len(set(safe)) == len(safe):  # a gap stays a gap (both CSV writers leave it empty)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=safe), index=s.index)
+    values = np.array([*safe, None], dtype=object)[codes]  # two made one: as text; -1: the last
     missing = codes < 0
     if missing.any():
         values[missing] = s.to_numpy(dtype=object)[missing]  # as they were

@@ -126,13 +126,13 @@ class Rfm:
 
     @property
     def cells(self) -> pd.Series:
-        """The cell's name per customer (None when not scored)."""
-        return pd.Series(self.cell_names(), index=self.scores.index, dtype=object)
+        """The cell's name per customer (missing when not scored)."""
+        return pd.Series(self.cell_names(), index=self.scores.index)
 
-    def cell_names(self, rows: int | None = None) -> np.ndarray:
-        """The cell's name of each customer (of the first `rows`; None when not scored)."""
-        names = np.array([*NAMES, None], dtype=object)  # code -1 takes the last
-        return names[self.codes[:rows]]
+    def cell_names(self, rows: int | None = None) -> pd.Categorical:
+        """The cell's name of each customer (of the first `rows`; missing when not scored), as
+        codes into the cells' names: ten million customers hold a dozen texts."""
+        return pd.Categorical.from_codes(self.codes[:rows], categories=NAMES)
 
     def counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
         """Customers per cell (of `rows`, a mask; all by default), those not scored as "not
@@ -182,20 +182,35 @@ def _rank(name: str) -> int:
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
-    """1 + floor(5 x (customers with a worse value) / customers scored); <NA> when missing.
+    """1 + floor(5 x (customers with a worse value) / customers scored); <NA> when missing."""
+    return _quintiles(values, higher_is_better)[0]
+
+
+def _quintiles(
+    values: pd.Series, higher_is_better: bool = True
+) -> tuple[pd.Series, list[tuple[int, float, float, int]]]:
+    """quintile_scores, and for each score given its lowest and highest value and customers.
     Counted per distinct value (days and counts repeat: a sort of the distinct values only)."""
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     known = np.isfinite(v)
-    x = (v[known] if higher_is_better else -v[known]) + 0.0  # -0.0 is 0.0
+    sign = 1.0 if higher_is_better else -1.0
+    x = sign * v[known] + 0.0  # -0.0 is 0.0
     codes, distinct = pd.factorize(x)
     per_value = np.bincount(codes, minlength=len(distinct))
     order = np.argsort(distinct)
     below = np.empty(len(distinct), dtype=np.int64)  # customers with a strictly worse value
     below[order] = np.cumsum(per_value[order]) - per_value[order]
     scores = np.zeros(len(v), dtype=np.int8)
+    given = []
     if len(x):
-        scores[known] = 1 + (SCORES * below[codes]) // len(x)
-    return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index)
+        score_of = (1 + (SCORES * below) // len(x)).astype(np.int8)  # of each distinct value
+        scores[known] = score_of[codes]
+        for score in range(1, SCORES + 1):
+            these = sign * distinct[score_of == score]  # in the data's own sign again
+            if len(these):
+                count = int(per_value[score_of == score].sum())
+                given.append((score, float(these.min()), float(these.max()), count))
+    return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index), given
 
 
 NAMES = (*(cell.name for cell in ORDER), OTHERS)  # a cell's code is its place here
@@ -241,25 +256,15 @@ def rfm_cells(
         )
     measures = tuple(m for m in MEASURES if meanings.get(m) in data.columns)
     columns = {m: meanings[m] for m in measures}
-    scores = pd.DataFrame(
-        {m: quintile_scores(data[columns[m]], higher_is_better=m != "recency") for m in measures},
-        index=data.index,
-    )
+    scored = {m: _quintiles(data[columns[m]], higher_is_better=m != "recency") for m in measures}
+    scores = pd.DataFrame({m: scored[m][0] for m in measures}, index=data.index)
     codes = cell_codes(scores, measures)
     bounds = []
     for m in measures:
-        values = pd.to_numeric(data[columns[m]], errors="coerce")
+        given = {score: (low, high, n) for score, low, high, n in scored[m][1]}
         for score in range(1, SCORES + 1):
-            chosen = values[scores[m] == score]
-            bounds.append(
-                ScoreBounds(
-                    m,
-                    score,
-                    float(chosen.min()) if len(chosen) else None,
-                    float(chosen.max()) if len(chosen) else None,
-                    int(len(chosen)),
-                )
-            )
+            low, high, n = given.get(score, (None, None, 0))
+            bounds.append(ScoreBounds(m, score, low, high, n))
     return Rfm(
         measures,
         columns,

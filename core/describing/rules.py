@@ -74,7 +74,8 @@ def own_units(typed: pd.DataFrame, data: pd.DataFrame, schema: Schema) -> pd.Dat
     the data (float64; inf and values beyond float32's range missing, as for the segments),
     dates as whole days before the reference date, categories as text (missing stays missing).
     `typed` is the pipeline's feature table; `data` the customer table it was typed from."""
-    return pd.DataFrame(own_unit_columns(typed, data, schema), index=typed.index)
+    columns = own_unit_columns(typed, data, schema)
+    return pd.DataFrame(columns, index=typed.index, copy=False)  # no copy into one block
 
 
 def own_unit_columns(
@@ -87,7 +88,9 @@ def own_unit_columns(
         role = schema[name].role
         if role is Role.NUMERIC and aligned and name in data.columns:
             values = pd.to_numeric(data[name], errors="coerce").astype("float64")
-            out[name] = values.where(values.abs() <= FLOAT32_MAX)
+            with np.errstate(invalid="ignore"):
+                beyond = np.abs(values.to_numpy()) > FLOAT32_MAX  # inf too; a gap is no number
+            out[name] = values.mask(beyond) if beyond.any() else values
         elif role is Role.CATEGORICAL:
             out[name] = typed[name]
         else:
@@ -373,7 +376,7 @@ def _numeric(s: pd.Series) -> bool:
 
 
 def _categories(s: pd.Series) -> tuple[str, ...]:
-    return tuple(str(v) for v in pd.unique(s.dropna()))
+    return tuple(str(v) for v in s.unique() if not pd.isna(v))  # the gap dropped from a few
 
 
 def _f1(picked: np.ndarray, y: np.ndarray) -> float:

@@ -44,7 +44,7 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
     columns[_free("segment", taken)] = labels["segment"].to_numpy()
     columns.update({column: values.to_numpy() for column, values in features.items()})
-    out = pd.DataFrame(columns)  # at once: a frame built column by column fragments
+    out = pd.DataFrame(columns, copy=False)  # at once, and not copied into blocks
     if seg.rfm is not None:
         for m in seg.rfm.measures:
             scores = seg.rfm.scores[m].iloc[: len(out)].reset_index(drop=True)  # Int8, <NA> kept
