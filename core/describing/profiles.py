@@ -109,14 +109,18 @@ def _shares(counts: pd.Series, customers: int) -> pd.Series:
 def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
     """SegmentStats of the prepared feature frame; `labels` are 0-based. Each feature's figures
     are computed on their own (side by side on a long table)."""
-    seg = pd.Series(labels + 1, index=features.index, name="segment")
-    sizes = {int(s): int(n) for s, n in seg.value_counts().sort_index().items()}
+    counted = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    sizes = {s + 1: int(n) for s, n in enumerate(counted) if n}
+    # the segment of each row as codes: grouped by them, no column hashes the labels again
+    segments = pd.Categorical.from_codes(labels, categories=range(1, len(counted) + 1))
+    seg = pd.Series(segments, index=features.index, name="segment")
     threads = column_threads(len(features))
 
     def numbers(column: str) -> tuple[pd.Series, pd.Series, float, float]:
         x = features[column].astype("float64")
-        by = x.groupby(seg)
-        return by.mean(), by.median(), float(x.mean()), float(x.std(ddof=0))
+        by = x.groupby(seg, observed=True)
+        mean, median = (f.set_axis(f.index.astype("int64")) for f in (by.mean(), by.median()))
+        return mean, median, float(x.mean()), float(x.std(ddof=0))
 
     figures = dict(zip(schema.numeric, in_parallel(numbers, schema.numeric, threads), strict=True))
 

@@ -43,7 +43,7 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     taken = set(map(str, features)) | {str(labels.columns[0])}
     columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
     columns[_free("segment", taken)] = labels["segment"].to_numpy()
-    columns.update({column: values.to_numpy() for column, values in features.items()})
+    columns.update({column: values.array for column, values in features.items()})  # typed as held
     out = pd.DataFrame(columns, copy=False)  # at once, and not copied into blocks
     if seg.rfm is not None:
         for m in seg.rfm.measures:
