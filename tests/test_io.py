@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segscope.core.errors import DataError, OutputExists
 from segscope.core.files import (
@@ -18,6 +21,7 @@ from segscope.core.files import (
     write_text_atomic,
 )
 from segscope.core.sources.reading import read_source
+from segscope.core.sources.text_files import run_over
 
 
 def load_tables(path: Path) -> dict[str, pd.DataFrame]:
@@ -178,3 +182,21 @@ def test_a_write_that_fails_part_way_lets_go_of_the_parts_and_leaves_no_file(
         write_bytes_atomic(tmp_path / "a.csv", parts())  # type: ignore[arg-type]
     assert failed.value is not None and closed == [True]
     assert list(tmp_path.iterdir()) == []
+
+
+@given(
+    st.binary(max_size=200).map(lambda b: bytes(x % 4 + 10 for x in b)),  # \n, \r among others
+    st.integers(0, 50),
+    st.integers(0, 60),
+)
+def test_a_run_is_over_the_limit_exactly_when_the_longest_line_is(
+    data: bytes, carry: int, limit: int
+) -> None:
+    """run_over (which skips measuring runs that cannot be long enough) says what measuring
+    every line says: whether one is longer than the limit, and the line still open (measured
+    with the next block, or at the end of the file with an empty one)."""
+    *ended, still_open = re.split(rb"[\n\r]", b"x" * carry + data)
+    assert run_over(data, b"\n\r", carry, limit) == (
+        max(map(len, ended or [still_open])) > limit,
+        len(still_open),
+    )

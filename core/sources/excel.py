@@ -15,7 +15,7 @@ from segscope.core.limits import Limits
 from segscope.core.locations import (
     first_line,
 )
-from segscope.core.sources.text_files import longest_run
+from segscope.core.sources.text_files import run_over
 from segscope.core.text import one_line, quoted, unique_names
 
 EXCEL_MAX_ROWS = 1_048_576  # what Excel itself allows in a sheet
@@ -76,8 +76,8 @@ def _check_xml_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim:
     run = 0
     with zf.open(info) as fh:
         while chunk := fh.read(1024 * 1024):
-            longest, run = longest_run(chunk, b"<", run)
-            if longest > lim.field.value:
+            over, run = run_over(chunk, b"<", run, lim.field.value)
+            if over:
                 raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
 
 

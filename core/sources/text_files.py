@@ -51,20 +51,26 @@ class _Bounded(io.RawIOBase):
         return n
 
     def _check_lines(self, data: bytes) -> None:
-        longest, self._run = longest_run(data, b"\n\r", self._run)
-        if longest > self._lim.field.value:
+        over, self._run = run_over(data, b"\n\r", self._run, self._lim.field.value)
+        if over:
             raise DataError(self._lim.field.exceeded(self._where, "a line is longer"))
 
 
-def longest_run(data: bytes, stops: bytes, carry: int) -> tuple[int, int]:
-    """The longest run of bytes without any of `stops` in `data` (a line ends in \\n, \\r or
-    both), counting `carry` bytes of a run that began before it; and the run still open at
-    its end."""
-    hits = np.flatnonzero(np.isin(np.frombuffer(data, dtype=np.uint8), list(stops)))
-    if len(hits) == 0:
-        return carry + len(data), carry + len(data)
-    gaps = int(np.diff(hits).max()) - 1 if len(hits) > 1 else 0
-    return max(carry + int(hits[0]), gaps), len(data) - int(hits[-1]) - 1
+def run_over(data: bytes, stops: bytes, carry: int, limit: int) -> tuple[bool, int]:
+    """Whether a run of bytes without any of `stops` in `data` is longer than `limit` (a line
+    ends in \\n, \\r or both), counting `carry` bytes of a run that began before it; and the run
+    still open at its end. The runs between the first and the last stop are measured only when
+    together they could exceed `limit` (a block shorter than the limit never needs it)."""
+    places = [(data.find(b), data.rfind(b)) for b in (bytes([stop]) for stop in stops)]
+    found = [(first, last) for first, last in places if first >= 0]
+    if not found:
+        return carry + len(data) > limit, carry + len(data)
+    first, last = min(f for f, _ in found), max(la for _, la in found)
+    over = carry + first > limit
+    if not over and last - first - 1 > limit:
+        hits = np.flatnonzero(np.isin(np.frombuffer(data, dtype=np.uint8), list(stops)))
+        over = int(np.diff(hits).max()) - 1 > limit
+    return over, len(data) - last - 1
 
 
 @contextmanager
