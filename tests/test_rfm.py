@@ -75,6 +75,7 @@ def test_scores_are_quintiles_of_a_real_log_with_ties_kept_together() -> None:
     r5 = next(b for b in rfm.bounds if b.measure == "recency" and b.score == 5)
     recent = data["days_since_last"][rfm.scores["recency"] == 5]
     assert (r5.low, r5.high) == (recent.min(), recent.max()) and r5.low == 0
+    assert str(r5.low) == "0.0"  # said 0, never -0
 
 
 def test_cells_follow_the_documented_bounds() -> None:

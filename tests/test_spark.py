@@ -376,3 +376,24 @@ async def test_the_app_on_spark(
         await wait_until(pilot, lambda: bool(s.exported), timeout=120)
     assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"
+
+
+async def test_the_app_switched_to_spark_prepares_there(shop_xlsx: Path) -> None:
+    """Prepared on this machine, then s: the next sweep prepares the data on Spark first (the
+    matrix Spark clusters is its own), and runs there."""
+    from textual.widgets import Input
+
+    from segscope.tui.app import SegscopeApp
+    from tests.tui_helpers import wait_until
+
+    app = SegscopeApp(shop_xlsx, EngineSettings(spark_master=MASTER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        s = app.session
+        await wait_until(pilot, lambda: s.prepared is not None)
+        assert s.prepared.engine == "local"
+        await pilot.press("2", "s")
+        app.screen.query_one("#ks", Input).value = "4"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
+        assert s.prepared.engine == f"spark {MASTER}" and s.setup is not None
+        assert s.setup.engine == "spark" and s.segmentation.choice.k == 4

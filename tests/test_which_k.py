@@ -281,7 +281,7 @@ def test_a_table_without_segments_says_so_everywhere(tmp_path: Path) -> None:
     assert "## Which k each index prefers" in report
     sweep = pd.read_csv(out / "sweep.csv")
     assert list(sweep["k"]) == [1, 2, 3, 4] and {"gap", "gap_s"} <= set(sweep.columns)
-    sheets = pd.read_excel(out / "segments.xlsx", sheet_name=None, engine="calamine")
+    sheets = pd.read_excel(out / "segments.xlsx", sheet_name=None)
     assert {"Which k", "Sweep"} <= set(sheets)
     assert list(sheets["Sweep"]["k"]) == [1, 2, 3, 4] and "gap" in sheets["Sweep"]
     warnings = sheets["Warnings"]

@@ -206,7 +206,7 @@ def _quintiles(
         score_of = (1 + (SCORES * below) // len(x)).astype(np.int8)  # of each distinct value
         scores[known] = score_of[codes]
         for score in range(1, SCORES + 1):
-            these = sign * distinct[score_of == score]  # in the data's own sign again
+            these = sign * distinct[score_of == score] + 0.0  # the data's own sign; 0, not -0
             if len(these):
                 count = int(per_value[score_of == score].sum())
                 given.append((score, float(these.min()), float(these.max()), count))

@@ -1,6 +1,5 @@
 """Excel workbooks (.xlsx), every sheet: the unpacked size and the longest text checked on the
-zip before calamine parses anything (it reads the cells a sheet holds, whatever its dimension tag
-claims, and expands no XML entities)."""
+zip before openpyxl parses anything (through defusedxml: no entity bombs)."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ def read_excel(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
     where = one_line(p.name, 80)
     _check_workbook(p, lim)
     try:
-        with pd.ExcelFile(p, engine="calamine") as book:
+        with pd.ExcelFile(p, engine="openpyxl") as book:
             tables: dict[str, pd.DataFrame] = {}
             for sheet in book.sheet_names:
                 df = _read_sheet(book, sheet, where, lim)
@@ -34,7 +33,7 @@ def read_excel(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
                     tables[str(sheet)] = df
     except DataError:
         raise
-    except Exception as exc:  # calamine and the zip reader raise many types
+    except Exception as exc:  # openpyxl raises many types for a malformed workbook
         raise DataError(
             f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
@@ -83,6 +82,12 @@ def _check_xml_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim:
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:
     """One sheet within the cell limit; None for an empty sheet."""
+    declared = getattr(book.book[sheet], "max_row", None)  # the sheet's own dimension tag
+    if isinstance(declared, int) and declared > EXCEL_MAX_ROWS:
+        at = f"{where}, sheet {quoted(sheet)}"
+        raise DataError(
+            f"{at} says it has {declared:,} rows, more than Excel allows: it is malformed."
+        )
     header = pd.read_excel(book, sheet_name=sheet, nrows=0)
     columns = max(1, header.shape[1])
     if columns > lim.columns.value:

@@ -151,7 +151,7 @@ def shared_string_bomb_xlsx(path: Path, size: int = 1_200_000_000) -> Path:
 
 
 def many_rows_xlsx(path: Path, rows: int = 12_000_000) -> Path:
-    """A sheet of 60 rows whose dimension tag says it has more rows than Excel allows."""
+    """A sheet whose dimension says it has more rows than Excel allows."""
     parts = _valid_xlsx_parts()
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
     start = sheet.index("<dimension")
