@@ -1,8 +1,10 @@
-"""Excel workbooks (.xlsx), every sheet: the unpacked size and the longest text checked on the
-zip before openpyxl parses anything (through defusedxml: no entity bombs)."""
+"""Excel workbooks (.xlsx), every sheet: the unpacked size, the longest text and how far each
+sheet's cells reach checked on the zip before openpyxl parses anything (through defusedxml: no
+entity bombs)."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -60,7 +62,7 @@ def _check_workbook(p: Path, lim: Limits) -> None:
                 )
             for info in infos:
                 if info.filename.endswith(".xml"):
-                    _check_xml_text(zf, info, where, lim)
+                    _check_xml(zf, info, where, lim)
     except DataError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
@@ -70,14 +72,41 @@ def _check_workbook(p: Path, lim: Limits) -> None:
         ) from exc
 
 
-def _check_xml_text(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
-    """No run of text between two XML tags is longer than the field limit (streamed)."""
-    run = 0
+# A cell's or a row's place in a sheet (<c r="XFD1048576">, <row r="7">; any namespace prefix)
+_CELL_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr="([A-Za-z]+)([0-9]+)"')
+_ROW_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="([0-9]+)"')
+
+
+def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
+    """No run of text between two XML tags is longer than the field limit, and a sheet's cells
+    reach no farther than the cell limit allows (rows x columns up to its farthest cell: what a
+    reader sets out, however few cells it holds). Streamed, a tag never cut between blocks."""
+    sheet = info.filename.startswith("xl/worksheets/")
+    run, rest, rows, columns = 0, b"", 0, 0
     with zf.open(info) as fh:
         while chunk := fh.read(1024 * 1024):
             over, run = run_over(chunk, b"<", run, lim.field.value)
             if over:
                 raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
+            if not sheet:
+                continue
+            text = rest + chunk
+            cut = text.rfind(b">") + 1  # whole tags now, the rest with the next block
+            text, rest = text[:cut], text[cut:]
+            places = _CELL_PLACE.findall(text)
+            rows = max([rows, *(int(r) for _, r in places), *map(int, _ROW_PLACE.findall(text))])
+            columns = max([columns, *(_column_number(c) for c in {c for c, _ in places})])
+            if rows * max(columns, 1) > lim.cells.value:
+                farthest = f"{rows:,} rows by {max(columns, 1):,} columns"
+                raise DataError(lim.cells.exceeded(where, f"a sheet's cells reach {farthest}"))
+
+
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters (A 1, Z 26, AA 27, XFD 16,384)."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
 
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:

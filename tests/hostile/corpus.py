@@ -162,6 +162,18 @@ def many_rows_xlsx(path: Path, rows: int = 12_000_000) -> Path:
     return _xlsx(parts, path)
 
 
+def far_cell_xlsx(path: Path, place: str = "XFD1048576") -> Path:
+    """A valid table and one more cell far away (`place`), in a few kilobytes: a reader sets
+    out every row and column up to it."""
+    parts = _valid_xlsx_parts()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    end = sheet.index("</sheetData>")
+    number = "".join(c for c in place if c.isdigit())
+    cell = f'<row r="{number}"><c r="{place}" t="inlineStr"><is><t>x</t></is></c></row>'
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:end] + cell + sheet[end:]).encode()
+    return _xlsx(parts, path)
+
+
 def long_line_csv(path: Path, length: int) -> Path:
     """A header line of `length` bytes (one enormous column name)."""
     with path.open("w") as fh:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .cli import assert_refused, in_process, segscope
 from .corpus import (
     bad_crc_gz,
+    far_cell_xlsx,
     gzip_bomb,
     huge_numbers_csv,
     long_field_csv,
@@ -82,6 +83,25 @@ def test_a_shared_string_of_a_gigabyte(tmp_path: Path) -> None:
 def test_a_sheet_of_twelve_million_rows(tmp_path: Path) -> None:
     path = many_rows_xlsx(tmp_path / "rows.xlsx")
     _refused(path, tmp_path, "more than Excel allows", fresh=False)
+
+
+def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) -> None:
+    """One cell at Excel's last row and column, in a 6 KB file: the sheet would span 17 billion
+    cells (openpyxl set out 4.6 GB before giving up), so it is refused by the cell limit before
+    parsing; a column beyond Excel's last alike. A far cell within the limit is read."""
+    corner = far_cell_xlsx(tmp_path / "corner.xlsx")
+    assert corner.stat().st_size < 10_000
+    _refused(corner, tmp_path, "cells reach 1,048,576 rows by 16,384 columns", "SEGSCOPE_MAX_CELLS")
+    _refused(far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"), tmp_path, "321,272,406 columns")
+    near = in_process(
+        "sweep",
+        far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
+        "--k",
+        "2-3",
+        "--out",
+        tmp_path / "near",
+    )
+    assert near.code == 0, near.err
 
 
 def test_numbers_near_the_float_limit(tmp_path: Path) -> None:
