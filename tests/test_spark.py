@@ -292,10 +292,11 @@ def test_without_java_the_engine_says_what_to_install(monkeypatch: pytest.Monkey
 
 
 def test_headless_sweep_on_spark(
-    shop_xlsx: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    planted_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    args = ["sweep", str(shop_xlsx), "--engine", "spark", "--spark-master", MASTER, "--k", "4"]
+    args = ["sweep", str(planted_csv), "--engine", "spark", "--spark-master", MASTER, "--k", "4"]
+    args += ["--exclude", "planted"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"wrote the labels to {tmp_path / 'run-labels.parquet'}" in printed
@@ -330,9 +331,9 @@ def test_the_users_workbook_on_spark(seed_workbook: Path) -> None:
 async def test_the_app_on_spark(
     shop_xlsx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Opened with --engine spark, the app reads and prepares with Spark once (a new k range,
-    a rerun never prepare again); s switches the engine; Esc cancels the Spark jobs; the export
-    writes Parquet labels."""
+    """Opened with --engine spark, the app reads and prepares with Spark; s switches engines,
+    and data prepared on the other engine is prepared again where the sweep runs, once (a rerun,
+    a new k range never prepare again); Esc cancels the Spark jobs; the export writes Parquet."""
     from textual.widgets import Input, Static
 
     from segscope.core.engines.spark.engine import SparkEngine
@@ -347,21 +348,25 @@ async def test_the_app_on_spark(
         return real(self, source, choices)
 
     monkeypatch.setattr(SparkEngine, "prepare", counted)
+    spark = f"spark {MASTER}"
     app = SegscopeApp(shop_xlsx, EngineSettings("spark", MASTER))
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
         await wait_until(pilot, lambda: s.prepared is not None, timeout=180)
-        assert s.prepared.engine == f"spark {MASTER}" and calls == [f"spark {MASTER}"]
-        await pilot.press("2")
+        assert s.prepared.engine == spark and calls == [spark]
+        await pilot.press("2", "s")  # to this machine: prepared here before its sweep
         engine = app.screen.query_one("#engine", Static)
-        await pilot.press("s")
         assert s.engine_settings.engine == "local" and "spark" not in str(engine.render())
-        await pilot.press("s")
-        assert s.engine_settings.engine == "spark"
-        assert "spark local[2]" in str(engine.render())
+        app.screen.query_one("#ks", Input).value = "3"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: s.segmentation is not None, timeout=120)
+        assert s.prepared.engine == "local" and s.setup is not None and s.setup.engine == "local"
+        await pilot.press("s")  # back to Spark: prepared there again, once
+        assert s.engine_settings.engine == "spark" and "spark local[2]" in str(engine.render())
         app.screen.query_one("#ks", Input).value = "3-5"
         await pilot.press("r")
         await wait_until(pilot, lambda: len(s.results) >= 1, timeout=180)
+        assert s.prepared.engine == spark and calls == [spark, spark]
         await pilot.press("escape")
         await wait_until(pilot, lambda: s.cancelled, timeout=60)
         assert s.segmentation is None and 1 <= len(s.results) < 3
@@ -369,31 +374,10 @@ async def test_the_app_on_spark(
         await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
         assert s.setup is not None and s.setup.engine == "spark"
-        assert s.segmentation.choice.k == 4 and calls == [f"spark {MASTER}"]
+        assert s.segmentation.choice.k == 4 and calls == [spark, spark]
         await pilot.press("4")
         app.screen.query_one("#out-path", Input).value = str(tmp_path / "out")
         await pilot.press("w")
         await wait_until(pilot, lambda: bool(s.exported), timeout=120)
     assert len(pd.read_parquet(tmp_path / "out-labels.parquet")) == 2000
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["engine"] == "spark"
-
-
-async def test_the_app_switched_to_spark_prepares_there(shop_xlsx: Path) -> None:
-    """Prepared on this machine, then s: the next sweep prepares the data on Spark first (the
-    matrix Spark clusters is its own), and runs there."""
-    from textual.widgets import Input
-
-    from segscope.tui.app import SegscopeApp
-    from tests.tui_helpers import wait_until
-
-    app = SegscopeApp(shop_xlsx, EngineSettings(spark_master=MASTER))
-    async with app.run_test(size=(100, 30)) as pilot:
-        s = app.session
-        await wait_until(pilot, lambda: s.prepared is not None)
-        assert s.prepared.engine == "local"
-        await pilot.press("2", "s")
-        app.screen.query_one("#ks", Input).value = "4"
-        await pilot.press("r")
-        await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
-        assert s.prepared.engine == f"spark {MASTER}" and s.setup is not None
-        assert s.setup.engine == "spark" and s.segmentation.choice.k == 4
