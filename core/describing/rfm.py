@@ -188,8 +188,8 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Seri
 
 def _quintiles(
     values: pd.Series, higher_is_better: bool = True
-) -> tuple[pd.Series, list[tuple[int, float, float, int]]]:
-    """quintile_scores, and for each score given its lowest and highest value and customers.
+) -> tuple[pd.Series, dict[int, tuple[float, float, int]]]:
+    """quintile_scores, and each score given: its lowest and highest value, and customers.
     Counted per distinct value (days and counts repeat: a sort of the distinct values only)."""
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     known = np.isfinite(v)
@@ -201,15 +201,15 @@ def _quintiles(
     below = np.empty(len(distinct), dtype=np.int64)  # customers with a strictly worse value
     below[order] = np.cumsum(per_value[order]) - per_value[order]
     scores = np.zeros(len(v), dtype=np.int8)
-    given = []
+    given = {}
     if len(x):
         score_of = (1 + (SCORES * below) // len(x)).astype(np.int8)  # of each distinct value
         scores[known] = score_of[codes]
         for score in range(1, SCORES + 1):
-            these = sign * distinct[score_of == score] + 0.0  # the data's own sign; 0, not -0
+            holds = score_of == score
+            these = sign * distinct[holds] + 0.0  # the data's own sign; 0, not -0
             if len(these):
-                count = int(per_value[score_of == score].sum())
-                given.append((score, float(these.min()), float(these.max()), count))
+                given[score] = (float(these.min()), float(these.max()), int(per_value[holds].sum()))
     return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index), given
 
 
@@ -261,9 +261,8 @@ def rfm_cells(
     codes = cell_codes(scores, measures)
     bounds = []
     for m in measures:
-        given = {score: (low, high, n) for score, low, high, n in scored[m][1]}
         for score in range(1, SCORES + 1):
-            low, high, n = given.get(score, (None, None, 0))
+            low, high, n = scored[m][1].get(score, (None, None, 0))
             bounds.append(ScoreBounds(m, score, low, high, n))
     return Rfm(
         measures,
