@@ -74,6 +74,13 @@ def test_delimiters_are_sniffed(tmp_path: Path, sep: str) -> None:
     assert list(_only(load_tables(p)).columns) == ["a", "b", "c"]
 
 
+def test_blank_lines_before_the_header_are_passed_over(tmp_path: Path) -> None:
+    p = tmp_path / "blank.csv"
+    p.write_text("\n  \ncustomer_id;spend\n1;1,5\n2;2,5\n")
+    frame = _only(load_tables(p))
+    assert list(frame.columns) == ["customer_id", "spend"] and frame["spend"].tolist() == [1.5, 2.5]
+
+
 def test_gzip_tsv_and_parquet(tmp_path: Path) -> None:
     frame = pd.DataFrame({"customer_id": [1, 2, 3], "spend": [1.5, 2.5, 3.5]})
     gz = tmp_path / "c.tsv.gz"
@@ -90,6 +97,7 @@ def test_gzip_tsv_and_parquet(tmp_path: Path) -> None:
     [
         ("empty.csv", b"", "is empty"),
         ("header.csv", b"customer_id,spend\n", "header but no rows"),
+        ("blank_first.csv", b"\n\x01\x1f\x01", "header but no rows"),  # found by fuzzing
         ("junk.csv", bytes(range(256)) * 10, "binary"),
         ("fake.parquet", b"not parquet at all", "not a readable Parquet"),
         ("fake.xlsx", b"PK\x03\x04 not really a zip", "not a readable .xlsx"),

@@ -152,7 +152,9 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
         if not sample.strip():
             raise DataError(f"{where} is empty. Export the table again.")
         sep = "\t" if p.suffixes[0].lower() in (".tsv", ".tab") else sniff_delimiter(sample)
-        header = (sample.splitlines() or [""])[0]  # a line ends in LF, CR LF or CR alone
+        # the first line with anything on it (a line ends in LF, CR LF or CR alone): pandas
+        # passes over blank lines before the header too
+        header = next(line for line in sample.splitlines() if line.strip())
         columns = len(header.split()) if sep == WHITESPACE else header.count(sep) + 1
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))
