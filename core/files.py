@@ -110,12 +110,12 @@ def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> No
 def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
     """A table as CSV, in parts. Whole numbers and text only (labels.csv, a million rows of
     them): the header by Python's csv module, the rows by Arrow's writer, several times faster,
-    block by block (ten million rows' text is never held at once); anything
-    else (decimals, dates, flags) by pandas' writer, which writes them as people read them.
+    block by block (neither Arrow's copy of ten million rows nor their text is held at once);
+    anything else (decimals, dates, flags) by pandas' writer, which writes them as people read
+    them.
     `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
     number (features.csv: a rule's SQL must pick the same customers from the file)."""
     import pandas as pd
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     from pandas.api.types import (
         is_float_dtype,
@@ -132,23 +132,37 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
         or (isinstance(t, pd.CategoricalDtype) and is_string_dtype(t.categories))
         for t in frame.dtypes
     ]
-    if all(plain):
-        try:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError):  # values Arrow cannot hold
-            table = None
-        if table is not None and all(_arrow_writes(t) for t in table.schema.types):
-            header = io.StringIO()
-            csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
-            yield header.getvalue().encode("utf-8")
-            options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-
-            for start in range(0, table.num_rows, CSV_BLOCK_ROWS):
-                out = io.BytesIO()
-                pacsv.write_csv(table.slice(start, CSV_BLOCK_ROWS), out, options)
-                yield out.getvalue()
-            return
+    if all(plain) and (first := _arrow_block(frame, 0)) is not None:
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+        yield header.getvalue().encode("utf-8")
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        for start in range(0, len(frame), CSV_BLOCK_ROWS):
+            table = first if start == 0 else _arrow_block(frame, start)
+            if table is None:  # values Arrow cannot hold in this block: pandas writes it
+                rows = frame.iloc[start : start + CSV_BLOCK_ROWS]
+                yield rows.to_csv(index=False, header=False).encode("utf-8")
+                continue
+            out = io.BytesIO()
+            pacsv.write_csv(table, out, options)
+            yield out.getvalue()
+        return
     yield frame.to_csv(index=False).encode("utf-8")
+
+
+def _arrow_block(frame: pd.DataFrame, start: int) -> pa.Table | None:
+    """CSV_BLOCK_ROWS rows of `frame` from `start` as an Arrow table (one block at a time: a
+    long table is never copied whole), or None when Arrow cannot hold them or its CSV writer would
+    not write one of their columns as pandas' would."""
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(
+            frame.iloc[start : start + CSV_BLOCK_ROWS], preserve_index=False
+        )
+    except (pa.ArrowException, TypeError, ValueError):  # values Arrow cannot hold
+        return None
+    return table if all(_arrow_writes(t) for t in table.schema.types) else None
 
 
 def _arrow_writes(kind: pa.DataType) -> bool:

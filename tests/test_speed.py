@@ -20,8 +20,13 @@ from segscope.core import threads
 from segscope.core.clustering import sweep
 from segscope.core.clustering.centres import assign, refine
 from segscope.core.engines.interface import analyse
+from segscope.core.engines.local import prepare_tables
+from segscope.core.engines.results import Prepared
+from segscope.core.preparing.matrix import CodedMatrix
+from segscope.core.preparing.preprocess import TRANSFORM_ROWS, coded_transform, transform
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
+from segscope.core.sources.reading import read_source
 from segscope.core.timings import STAGES
 from segscope.tui.app import SegscopeApp
 from segscope.tui.messages import StageStarted
@@ -131,13 +136,9 @@ async def test_the_app_says_each_stage_as_it_runs(shop_xlsx: Path) -> None:
     assert {"final fit", "stability", "relevance"} <= set(said)
 
 
-def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() -> None:
-    """Above TRANSFORM_ROWS the matrix is built in blocks and a category's part once per distinct
-    value: the numbers must be scikit-learn's own, weights, gaps and unseen values included."""
-    from segscope.core.engines.local import prepare_tables
-    from segscope.core.preparing.preprocess import TRANSFORM_ROWS, transform
-    from segscope.core.sources.reading import read_source
-
+def _long_credit() -> tuple[Prepared, pd.DataFrame]:
+    """The real credit table's preparation, weighted, and its features repeated past
+    TRANSFORM_ROWS rows with a category's gaps, a value the fit never saw and a number's gaps."""
     weights = {"Job": 2.5, "Age": 0.5}
     prepared = prepare_tables(
         read_source(DATA / "credit_data.csv.gz"), DataChoices(weights=weights)
@@ -148,10 +149,39 @@ def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() ->
     big.loc[::11, "Job"] = "never seen"  # a value the fit never saw
     big.loc[::13, "Income"] = np.nan  # a number's gaps (Income keeps a 0/1 column for them)
     assert len(big) > TRANSFORM_ROWS
+    return prepared, big
+
+
+def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() -> None:
+    """Above TRANSFORM_ROWS the matrix is built in blocks and a category's part once per distinct
+    value: the numbers must be scikit-learn's own, weights, gaps and unseen values included."""
+    prepared, big = _long_credit()
     ours = transform(prepared.preprocessor, big)
     theirs = np.ascontiguousarray(prepared.preprocessor.transform(big), dtype=np.float32)
     assert ours.flags.c_contiguous and ours.dtype == np.float32
     assert np.array_equal(ours, theirs)
+
+
+def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds() -> None:
+    """Above TRANSFORM_ROWS a category is held as a code per row into its columns per value: any
+    rows asked for are the written-out matrix's own, in a fraction of its memory, and the passes
+    over every row (nearest centres, Lloyd's refinement) label every row alike."""
+    prepared, big = _long_credit()
+    held, written = (
+        coded_transform(prepared.preprocessor, big),
+        transform(prepared.preprocessor, big),
+    )
+    assert isinstance(held, CodedMatrix) and held.shape == written.shape
+    rows = np.random.default_rng(0).choice(len(big), 5_000, replace=False)
+    assert np.array_equal(held[rows], written[rows]) and np.array_equal(held[::97], written[::97])
+    assert held.nbytes < written.nbytes / 2
+    start = written[rows[:5]].astype(np.float64)
+    ours, theirs = assign(held, start), assign(written, start)
+    assert np.array_equal(ours.labels, theirs.labels)
+    assert ours.inertia == pytest.approx(theirs.inertia, rel=1e-9)
+    ours_km, theirs_km = refine(held, start, seed=0), refine(written, start, seed=0)
+    assert np.array_equal(ours_km.labels_, theirs_km.labels_)
+    np.testing.assert_allclose(ours_km.cluster_centers_, theirs_km.cluster_centers_, rtol=1e-6)
 
 
 REAL_TABLES = sorted(p for p in DATA.iterdir() if p.name.endswith((".csv.gz", ".txt")))

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import KMeans
 
+from segscope.core.preparing.matrix import CodedMatrix, Matrix
 from segscope.core.threads import in_parallel
 
 BLOCK_ROWS = 65_536  # rows per block: a block's distances stay in the CPU's cache-friendly range
@@ -41,17 +42,21 @@ def _blocks(n: int) -> list[slice]:
     return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
 
 
-def row_squares(X: np.ndarray) -> np.ndarray:
-    """Every row's squared norm (float64): the part of its distances no centre changes."""
-    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+def row_squares(X: Matrix, rows: slice = slice(None)) -> np.ndarray:
+    """The rows' squared norms (float64): the part of their distances no centre changes."""
+    if isinstance(X, CodedMatrix):
+        return X.row_squares(rows)
+    return np.einsum("ij,ij->i", X[rows], X[rows], dtype=np.float64)
 
 
 def _nearest(
-    block: np.ndarray, centres: np.ndarray, squares: np.ndarray
+    X: Matrix, rows: slice, centres: np.ndarray, squares: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and squared distances (float64) of one block's rows (their `squares`) to the
     nearest centre: |x|² + |c|² - 2x·c, the centre-dependent part as one matrix product."""
-    d2 = block @ (-2.0 * centres).T
+    if isinstance(X, CodedMatrix):
+        return X.nearest(rows, centres, squares)
+    d2 = X[rows] @ (-2.0 * centres).T
     d2 += np.einsum("ij,ij->i", centres, centres)
     labels = d2.argmin(axis=1)
     best = np.take_along_axis(d2, labels[:, None], axis=1)[:, 0] + squares
@@ -59,7 +64,7 @@ def _nearest(
 
 
 def assign(
-    X: np.ndarray,
+    X: Matrix,
     centres: np.ndarray,
     threads: int | None = None,
     squares: np.ndarray | None = None,
@@ -71,8 +76,8 @@ def assign(
     squared = np.empty(len(X), dtype=np.float32)
 
     def block(rows: slice) -> float:
-        sq = row_squares(X[rows]) if squares is None else squares[rows]
-        labels[rows], best = _nearest(X[rows], c, sq)
+        sq = row_squares(X, rows) if squares is None else squares[rows]
+        labels[rows], best = _nearest(X, rows, c, sq)
         squared[rows] = best
         return float(best.sum())
 
@@ -81,20 +86,22 @@ def assign(
 
 
 def _block_sums(
-    X: np.ndarray, centres: np.ndarray, rows: slice
+    X: Matrix, centres: np.ndarray, rows: slice
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """One block's per-centre sums of its rows and counts, for Lloyd's update."""
-    block = X[rows]
-    labels, d2 = _nearest(block, centres, row_squares(block))
+    labels, d2 = _nearest(X, rows, centres, row_squares(X, rows))
     k = len(centres)
-    onehot = sparse.csr_array(
-        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
-    )
-    sums = onehot @ block.astype(np.float64)
+    if isinstance(X, CodedMatrix):
+        sums = X.sums(rows, labels, k)
+    else:
+        onehot = sparse.csr_array(
+            (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+        )
+        sums = onehot @ X[rows].astype(np.float64)
     return sums, np.bincount(labels, minlength=k), float(d2.sum(dtype=np.float64))
 
 
-def _passes(X: np.ndarray, centres: np.ndarray, threads: int | None) -> Iterator[np.ndarray]:
+def _passes(X: Matrix, centres: np.ndarray, threads: int | None) -> Iterator[np.ndarray]:
     """Lloyd's passes from `centres`: each yields the centres it moved to (an empty segment
     keeps its centre)."""
     blocks = _blocks(len(X))
@@ -109,7 +116,7 @@ def _passes(X: np.ndarray, centres: np.ndarray, threads: int | None) -> Iterator
         yield centres
 
 
-def refine(X: np.ndarray, centres: np.ndarray, seed: int, threads: int | None = None) -> KMeans:
+def refine(X: Matrix, centres: np.ndarray, seed: int, threads: int | None = None) -> KMeans:
     """A K-Means over every row of X, warm-started at `centres` (the sweep's, fitted on a
     sample): Lloyd's passes until the centres settle (at most MAX_PASSES), then every row
     assigned to the final centres. Returns a fitted scikit-learn KMeans (for the pipeline)."""

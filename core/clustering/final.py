@@ -18,10 +18,11 @@ from segscope.core.clustering.sweep import (
     sample_rows,
     silhouette_values,
 )
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.sampling import row_sample
 
 
-def final_model(X: np.ndarray, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
+def final_model(X: Matrix, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
     """The K-Means for the chosen k on all rows, segments renumbered 0.. by size (largest first).
 
     A sweep that fitted on a sample is refined on all rows from its centres (clustering.centres).
@@ -57,7 +58,7 @@ def renumber(km: KMeans, order: np.ndarray) -> None:
 
 
 def refined(
-    X: np.ndarray, setup: SweepSetup, results: list[KResult], km: KMeans
+    X: Matrix, setup: SweepSetup, results: list[KResult], km: KMeans
 ) -> tuple[SweepSetup, list[KResult]]:
     """The sweep with the chosen k's row replaced by the final fit's figures on every row."""
     k = km.n_clusters
@@ -79,7 +80,7 @@ def refined(
 P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this many rows
 
 
-def distance_p99(X: np.ndarray, centres: np.ndarray) -> float:
+def distance_p99(X: Matrix, centres: np.ndarray) -> float:
     """The 99th percentile of the rows' distances to their nearest centre (on a fixed random
     sample of P99_ROWS rows in larger tables): what scoring calls far from every segment."""
     sample = X if len(X) <= P99_ROWS else X[row_sample(len(X), P99_ROWS, 0)]

@@ -31,6 +31,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from segscope.core.errors import Cancelled
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.sampling import row_sample
 
 REFERENCES = 10  # B: reference sets per k (10 is usual)
@@ -121,7 +122,7 @@ class GapReferences:
     """
 
     def __init__(
-        self, X: np.ndarray, seed: int, rows: int = GAP_ROWS, references: int = REFERENCES
+        self, X: Matrix, seed: int, rows: int = GAP_ROWS, references: int = REFERENCES
     ) -> None:
         self.rows = row_sample(len(X), rows, seed + SAMPLE_SEED)
         self.sample = np.asarray(X[self.rows], dtype=np.float64)

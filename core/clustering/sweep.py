@@ -21,6 +21,7 @@ from segscope.core.clustering.stability import (
     stability_sample,
 )
 from segscope.core.errors import Cancelled, DataError
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.threads import in_parallel, thread_count
 
 KMEANS_ROWS = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
@@ -118,7 +119,7 @@ class SweepSetup:
         return out
 
 
-def set_up_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepSetup:
+def set_up_sweep(X: Matrix, ks: Sequence[int], seed: int) -> SweepSetup:
     """Clamp the k range to what the data allows and decide what is sampled."""
     n = X.shape[0]
     if n < 3:
@@ -152,11 +153,12 @@ def set_up_sweep(X: np.ndarray, ks: Sequence[int], seed: int) -> SweepSetup:
     )
 
 
-def _distinct_rows(X: np.ndarray, enough: int, seed: int) -> int:
+def _distinct_rows(X: Matrix, enough: int, seed: int) -> int:
     """Distinct rows of X, counted exactly where it matters (when there are few)."""
     rng = np.random.default_rng(seed)
     for size in (INIT_ROWS, KMEANS_ROWS):
-        probe = X if len(X) <= size else X[rng.choice(len(X), size, replace=False)]
+        rows = slice(None) if len(X) <= size else rng.choice(len(X), size, replace=False)
+        probe = X[rows]
         distinct = len(np.unique(probe, axis=0))
         if distinct > enough or len(probe) == len(X):
             return distinct
@@ -243,7 +245,7 @@ def sample_rows(setup: SweepSetup) -> tuple[np.ndarray | None, np.ndarray]:
 
 
 def run_sweep(
-    X: np.ndarray, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
+    X: Matrix, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
 ) -> Iterator[KResult]:
     """Fit K-Means for each k of `setup` (several k at once, on core.threads' pool), yielding each
     k's scores in order as soon as they are done.
@@ -252,7 +254,7 @@ def run_sweep(
     """
     n = setup.rows
     fit_idx, sil_idx = sample_rows(setup)
-    X_fit = X if fit_idx is None else X[fit_idx]
+    X_fit = X[slice(None) if fit_idx is None else fit_idx]
     stab_idx = stability_sample(n, setup.seed)
     scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed, setup.gap)
     squares = None if fit_idx is None else row_squares(X)

@@ -87,7 +87,10 @@ def own_unit_columns(
     for name in schema.features:
         role = schema[name].role
         if role is Role.NUMERIC and aligned and name in data.columns:
-            values = pd.to_numeric(data[name], errors="coerce").astype("float64")
+            column = data[name]  # numbers held as float64 are not copied (to_numeric copies)
+            if not pd.api.types.is_numeric_dtype(column):
+                column = pd.to_numeric(column, errors="coerce")
+            values = column.astype("float64")
             with np.errstate(invalid="ignore"):
                 beyond = np.abs(values.to_numpy()) > FLOAT32_MAX  # inf too; a gap is no number
             out[name] = values.mask(beyond) if beyond.any() else values

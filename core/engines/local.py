@@ -31,7 +31,7 @@ from segscope.core.models.movement import Movement, who_moved
 from segscope.core.models.numbering import earlier_space, like_report, match_to_model
 from segscope.core.preparing.choosing import decide_features
 from segscope.core.preparing.preprocess import (
-    fit_and_transform,
+    fit_and_hold,
     gaps_of,
     missing_shares,
 )
@@ -60,7 +60,7 @@ def prepare_tables(
         schema, features = decide_features(frame, choices, left_out)
     with timings.stage("preprocess"):
         missing = missing_shares(features, schema, frame.data)
-        pre, X = fit_and_transform(schema, features, PREPARE_SEED, choices.weights, missing)
+        pre, X = fit_and_hold(schema, features, PREPARE_SEED, choices.weights, missing)
         gaps = gaps_of(pre, schema, missing, len(features))
     return Prepared(
         source.location,

@@ -31,6 +31,7 @@ from segscope.core.files import write_csv_atomic
 from segscope.core.models.model import SegmentModel
 from segscope.core.models.movement import Movement
 from segscope.core.models.numbering import LikeReport
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.preparing.preprocess import (
     Gap,
 )
@@ -54,7 +55,7 @@ class Prepared:
         pd.DataFrame
     )  # the features typed for the pipeline (an engine working elsewhere: of its sample)
     preprocessor: ColumnTransformer
-    X: np.ndarray
+    X: Matrix  # a long table's held as its parts (preparing.matrix)
     rows: int  # customers
     columns: list[str]  # the transformed matrix's columns
     gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
@@ -140,4 +141,4 @@ class Segmentation:
             keys = frame.data[frame.key].iloc[:rows]
         else:
             keys = pd.Series(np.arange(1, len(labels) + 1), name="row")
-        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": labels})
+        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": labels}, copy=False)

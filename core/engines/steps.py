@@ -29,6 +29,7 @@ from segscope.core.describing.rules import learn_rules, own_units
 from segscope.core.describing.words import describe, recommend
 from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.models.model import SegmentModel
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.timings import Timings
 
 
@@ -46,7 +47,7 @@ def segment_model(
     results: list[KResult],
     k: int,
     km: KMeans,
-    X: np.ndarray,
+    X: Matrix,
     stats: SegmentStats,
 ) -> SegmentModel:
     """The saved model: the preprocessing and `km` in one pipeline, with what scoring checks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from segscope.core.errors import DataError
 from segscope.core.features.dates import parse_dates
+from segscope.core.preparing.matrix import Coded, CodedMatrix, Matrix
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import names, number, quoted
@@ -186,6 +187,21 @@ def fit_and_transform(
     return pre, np.ascontiguousarray(pre.fit_transform(features), dtype=np.float32)
 
 
+def fit_and_hold(
+    schema: Schema,
+    features: pd.DataFrame,
+    seed: int,
+    weights: Mapping[str, float] | None = None,
+    missing: Mapping[str, float] | None = None,
+) -> tuple[ColumnTransformer, Matrix]:
+    """fit_and_transform for a whole table to be segmented: above TRANSFORM_ROWS rows its
+    matrix is held as its parts (coded_transform)."""
+    if len(features) <= TRANSFORM_ROWS:
+        return fit_and_transform(schema, features, seed, weights, missing)
+    pre = fit_preprocessor(schema, features, seed, weights, missing)
+    return pre, coded_transform(pre, features)
+
+
 def gaps_of(
     pre: ColumnTransformer, schema: Schema, missing: Mapping[str, float], rows: int
 ) -> dict[str, Gap]:
@@ -222,19 +238,56 @@ def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
     n = len(features)
     if n <= TRANSFORM_ROWS:
         return np.ascontiguousarray(pre.transform(features), dtype=np.float32)
-    weights = pre.transformer_weights or {}
-    parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
-    bounds = np.cumsum([0, *(p.width for p in parts)])
+    parts, bounds = _parts(pre, features)
     out = np.empty((n, bounds[-1]), dtype=np.float32)
 
     def block(rows: slice) -> None:
         for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True):
             out[rows, start:stop] = part.rows(features, rows)
 
+    _in_blocks(block, n)
+    return out
+
+
+def coded_transform(pre: ColumnTransformer, features: pd.DataFrame) -> CodedMatrix:
+    """The transformed matrix of a long table held as its parts (preparing.matrix): the numbers'
+    columns written out (block by block, as `transform`), each category as codes into its
+    columns per value. The same values as `transform`'s, a fraction of the memory."""
+    parts, bounds = _parts(pre, features)
+    categories = tuple(
+        Coded.of(int(start), part.table, part.codes)
+        for part, start in zip(parts, bounds[:-1], strict=True)
+        if part.table is not None and part.codes is not None
+    )
+    numeric = [
+        (part, np.arange(start, stop))
+        for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True)
+        if part.table is None
+    ]
+    columns = np.concatenate([c for _, c in numeric]) if numeric else np.empty(0, dtype=int)
+    numbers = np.empty((len(features), len(columns)), dtype=np.float32)
+    places = np.cumsum([0, *(len(c) for _, c in numeric)])
+
+    def block(rows: slice) -> None:
+        for (part, _), start, stop in zip(numeric, places[:-1], places[1:], strict=True):
+            numbers[rows, start:stop] = part.rows(features, rows)
+
+    _in_blocks(block, len(features))
+    return CodedMatrix(numbers, columns, categories, int(bounds[-1]))
+
+
+def _parts(pre: ColumnTransformer, features: pd.DataFrame) -> tuple[list[_Part], np.ndarray]:
+    """The fitted parts and where each one's columns start (and the last ends)."""
+    weights = pre.transformer_weights or {}
+    parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
+    return parts, np.cumsum([0, *(p.width for p in parts)])
+
+
+def _in_blocks(block: Callable[[slice], None], n: int) -> None:
+    """block(rows) for every TRANSFORM_ROWS rows, on core.threads' pool."""
     blocks = [slice(i, min(i + TRANSFORM_ROWS, n)) for i in range(0, n, TRANSFORM_ROWS)]
     for _ in in_parallel(block, blocks):
         pass
-    return out
 
 
 def _fitted(pre: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:

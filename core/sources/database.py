@@ -169,12 +169,13 @@ class Database:
 
     def frame(self, sql: str, what: str = "") -> pd.DataFrame:
         """The result of `sql` as pandas (columns that cannot be values left out)."""
-        return arrow_frame(self.arrow(sql, what))[0]
+        return arrow_frame(lambda: self.arrow(sql, what))[0]
 
     def peek(self, name: str, rows: int) -> tuple[pd.DataFrame, dict[str, str]]:
         """The first `rows` rows of a table, and its columns that cannot be used (and why)."""
         table = self.tables[name]
-        return arrow_frame(self.arrow(f"SELECT * FROM {table.sql} AS t LIMIT {int(rows)}", name))
+        sql = f"SELECT * FROM {table.sql} AS t LIMIT {int(rows)}"
+        return arrow_frame(lambda: self.arrow(sql, name))
 
     def count(self, name: str) -> int:
         sql = f"SELECT COUNT(*) FROM {self.tables[name].sql} AS t"

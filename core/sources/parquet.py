@@ -27,7 +27,7 @@ def read_parquet(p: Path, lim: Limits) -> tuple[pd.DataFrame, dict[str, str]]:
         if meta.num_rows * meta.num_columns > lim.cells.value:
             found = f"it has {meta.num_rows:,} rows of {meta.num_columns:,} columns"
             raise DataError(lim.cells.exceeded(where, found))
-        table = pq.read_table(p)
+        return arrow_frame(lambda: pq.read_table(p))
     except DataError:
         raise
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -35,4 +35,3 @@ def read_parquet(p: Path, lim: Limits) -> tuple[pd.DataFrame, dict[str, str]]:
             f"{where} is not a readable Parquet file ({first_line(exc)}). "
             "Check the file or export it again."
         ) from exc
-    return arrow_frame(table)

@@ -210,7 +210,7 @@ class SparkEngine:
     ) -> Iterator[KResult]:
         spark = get_session(self.master)
         data = _spark(prep)
-        X = prep.X
+        X = prep.X[:]  # the driver's sample, written out
         stab_idx = stability_sample(len(X), setup.seed)
         scorer = SampleScorer(X, X[stab_idx], setup.seed, setup.gap)
         evaluator = ClusteringEvaluator(
