@@ -124,15 +124,19 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
         is_string_dtype,
     )
 
-    plain = [
-        is_integer_dtype(t)
-        or is_object_dtype(t)
-        or is_string_dtype(t)
-        or (exact and is_float_dtype(t))
-        or (isinstance(t, pd.CategoricalDtype) and is_string_dtype(t.categories))
-        for t in frame.dtypes
-    ]
-    if all(plain) and (first := _arrow_block(frame, 0)) is not None:
+    def plain(column: pd.Series) -> bool:
+        t = column.dtype
+        if is_object_dtype(t):  # Arrow types each block on its own: text throughout only
+            return pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+        return bool(
+            is_integer_dtype(t)
+            or is_string_dtype(t)
+            or (exact and is_float_dtype(t))
+            or (isinstance(t, pd.CategoricalDtype) and is_string_dtype(t.categories))
+        )
+
+    columns = (frame.iloc[:, i] for i in range(frame.shape[1]))
+    if all(map(plain, columns)) and (first := _arrow_block(frame, 0)) is not None:
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
         yield header.getvalue().encode("utf-8")
@@ -141,7 +145,7 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes]:
             table = first if start == 0 else _arrow_block(frame, start)
             if table is None:  # values Arrow cannot hold in this block: pandas writes it
                 rows = frame.iloc[start : start + CSV_BLOCK_ROWS]
-                yield rows.to_csv(index=False, header=False).encode("utf-8")
+                yield rows.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
                 continue
             out = io.BytesIO()
             pacsv.write_csv(table, out, options)

@@ -175,6 +175,9 @@ def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds
     rows = np.random.default_rng(0).choice(len(big), 5_000, replace=False)
     assert np.array_equal(held[rows], written[rows]) and np.array_equal(held[::97], written[::97])
     assert held.nbytes < written.nbytes / 2
+    assert all(len(c.table) <= c.stop - c.start + 1 for c in held.categories)  # a row per column
+    with pytest.raises(TypeError, match="whole rows"):
+        held[:, 0]
     start = written[rows[:5]].astype(np.float64)
     ours, theirs = assign(held, start), assign(written, start)
     assert np.array_equal(ours.labels, theirs.labels)

@@ -30,10 +30,15 @@ class Coded:
 
     @classmethod
     def of(cls, start: int, table: np.ndarray, codes: np.ndarray) -> Coded:
-        """From pandas' codes (-1: missing, the table's last row)."""
-        kind = np.min_scalar_type(len(table) - 1)
-        held = np.where(codes < 0, len(table) - 1, codes).astype(kind)
-        return cls(start, start + table.shape[1], table, held)
+        """From a table of each distinct value's columns and pandas' codes into it (-1: missing,
+        the table's last row). Values with the same columns (the rare ones grouped, or unseen
+        by the fit) share one row, so the table has at most a row per column and one more,
+        however many distinct values the column holds."""
+        rows, inverse = np.unique(table, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        kind = np.min_scalar_type(len(rows) - 1)
+        held = inverse[np.where(codes < 0, len(table) - 1, codes)].astype(kind)
+        return cls(start, start + table.shape[1], rows, held)
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,19 @@ class CodedMatrix:
 
     def __getitem__(self, rows: Any) -> np.ndarray:
         """Rows (a slice, positions or a mask) written out: the matrix's own values."""
+        if isinstance(rows, tuple | int | np.integer):
+            raise TypeError(
+                "a CodedMatrix gives whole rows: index it by a slice, positions or a mask"
+            )
         numbers = self.numbers[rows]
         out = np.empty((len(numbers), self.width), dtype=np.float32)
         out[:, self.number_columns] = numbers
         for c in self.categories:
             out[:, c.start : c.stop] = np.take(c.table, c.codes[rows], axis=0)
         return out
+
+    def __array__(self, *_: Any, **__: Any) -> np.ndarray:
+        raise TypeError("a CodedMatrix is not written out whole: ask for the rows needed (X[rows])")
 
     def row_squares(self, rows: slice) -> np.ndarray:
         """The rows' squared norms (float64)."""
@@ -80,8 +92,9 @@ class CodedMatrix:
     def nearest(
         self, rows: slice, centres: np.ndarray, squares: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """As centres' nearest for these rows written out: labels, and squared distances
-        (float64) given the rows' `squares`; a category's part looked up per value."""
+        """The rows' nearest centres and squared distances (float64, given the rows' `squares`),
+        a category's part looked up per value: the written-out rows' labels, but for a row within
+        float32 rounding of two centres (the sums are taken in another order)."""
         c = centres.astype(np.float32)
         d2 = self.numbers[rows] @ (-2.0 * c[:, self.number_columns]).T
         for part in self.categories:
