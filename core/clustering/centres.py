@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-from scipy import sparse
 from sklearn.cluster import KMeans
 
-from segscope.core.preparing.matrix import CodedMatrix, Matrix
+from segscope.core.preparing.matrix import CodedMatrix, Matrix, segment_sums
 from segscope.core.threads import in_parallel
 
 BLOCK_ROWS = 65_536  # rows per block: a block's distances stay in the CPU's cache-friendly range
@@ -91,13 +90,9 @@ def _block_sums(
     """One block's per-centre sums of its rows and counts, for Lloyd's update."""
     labels, d2 = _nearest(X, rows, centres, row_squares(X, rows))
     k = len(centres)
-    if isinstance(X, CodedMatrix):
-        sums = X.sums(rows, labels, k)
-    else:
-        onehot = sparse.csr_array(
-            (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
-        )
-        sums = onehot @ X[rows].astype(np.float64)
+    sums = (
+        X.sums(rows, labels, k) if isinstance(X, CodedMatrix) else segment_sums(X[rows], labels, k)
+    )
     return sums, np.bincount(labels, minlength=k), float(d2.sum(dtype=np.float64))
 
 

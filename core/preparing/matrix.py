@@ -20,8 +20,8 @@ from scipy import sparse
 
 @dataclass(frozen=True)
 class Coded:
-    """One category's columns, start:stop of the matrix: `table` holds them for each value
-    (the last row: missing), `codes` each row's value (a row of the table)."""
+    """One category's columns, start:stop of the matrix: `table` holds their distinct rows,
+    `codes` each row's (a position in the table)."""
 
     start: int
     stop: int
@@ -109,16 +109,21 @@ class CodedMatrix:
     def sums(self, rows: slice, labels: np.ndarray, k: int) -> np.ndarray:
         """Each of the k segments' sum of its rows (float64, k x width), `labels` the rows'."""
         out = np.zeros((k, self.width))
-        onehot = sparse.csr_array(
-            (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
-        )
-        out[:, self.number_columns] = onehot @ self.numbers[rows].astype(np.float64)
+        out[:, self.number_columns] = segment_sums(self.numbers[rows], labels, k)
         for c in self.categories:
             values = len(c.table)
             pairs = labels.astype(np.int64) * values + c.codes[rows]
             counts = np.bincount(pairs, minlength=k * values).reshape(k, values)
             out[:, c.start : c.stop] = counts @ c.table.astype(np.float64)
         return out
+
+
+def segment_sums(rows: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Each of the k segments' sum of `rows` (float64, k x columns), `labels` the rows'."""
+    onehot = sparse.csr_array(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+    )
+    return np.asarray(onehot @ rows.astype(np.float64))
 
 
 Matrix = np.ndarray | CodedMatrix  # the transformed matrix, held whole or as its parts
