@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from segscope.core import files
 from segscope.core.errors import DataError, OutputExists
 from segscope.core.files import (
     CSV_BLOCK_ROWS,
@@ -144,9 +145,13 @@ def test_a_table_arrow_holds_but_cannot_write_as_csv_is_written_by_pandas(tmp_pa
     assert (tmp_path / "a.csv").read_text() == frame.to_csv(index=False)
 
 
-def test_long_tables_are_written_block_by_block_as_one(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"id": range(2 * CSV_BLOCK_ROWS + 7), "name": "a,b"})
-    write_csv_atomic(tmp_path / "a.csv", frame)
+def test_long_tables_are_written_block_by_block_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks are formatted side by side and written in order: the file is pandas' own."""
+    monkeypatch.setattr(files, "CSV_BLOCK_ROWS", 1_000)
+    frame = pd.DataFrame({"id": range(20 * 1_000 + 7), "name": "a,b", "x": 0.1})
+    write_csv_atomic(tmp_path / "a.csv", frame, exact=True)
     same = (tmp_path / "a.csv").read_text() == frame.to_csv(index=False)
     assert same
 

@@ -19,6 +19,7 @@ from sample_data.generate import planted_customers
 from segscope.core import threads
 from segscope.core.clustering import sweep
 from segscope.core.clustering.centres import assign, refine
+from segscope.core.describing import profiles
 from segscope.core.engines.interface import analyse
 from segscope.core.engines.local import prepare_tables
 from segscope.core.engines.results import Prepared
@@ -188,6 +189,26 @@ def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds
 
 
 REAL_TABLES = sorted(p for p in DATA.iterdir() if p.name.endswith((".csv.gz", ".txt")))
+
+
+def test_categories_counted_block_by_block_are_counted_as_a_cross_table_counts_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long table's categories are counted a block of rows at a time (pandas' table of values
+    is sized by the rows it is given): on the real credit table, in blocks of 1,000 rows (a
+    value first seen in a later block, gaps in some), the counts of pandas' cross table, each
+    value's column in order of first appearance."""
+    credit = pd.read_csv(DATA / "credit_data.csv.gz")
+    labels = credit["Job"].fillna("none").factorize()[0]  # five groups of rows, real and uneven
+    values = credit["Marital"].astype("string").astype(object).where(credit.index % 97 > 0)
+    monkeypatch.setattr(profiles, "COUNT_ROWS", 1_000)
+    counted = profiles.category_counts(values, labels)
+    crossed = pd.crosstab(labels, values).rename_axis(index=None, columns=None)
+    assert len(values) > 4 * profiles.COUNT_ROWS and values.isna().any()
+    assert list(counted.columns) == list(values.dropna().unique())
+    pd.testing.assert_frame_equal(
+        counted, crossed[counted.columns], check_dtype=False, check_column_type=False
+    )
 
 
 def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:

@@ -48,6 +48,19 @@ def row_squares(X: Matrix, rows: slice = slice(None)) -> np.ndarray:
     return np.einsum("ij,ij->i", X[rows], X[rows], dtype=np.float64)
 
 
+def every_row_square(X: Matrix, threads: int | None = None) -> np.ndarray:
+    """row_squares of all of X's rows, block by block on `threads` threads (None: as many as
+    core.threads allows)."""
+    out = np.empty(len(X))
+
+    def block(rows: slice) -> None:
+        out[rows] = row_squares(X, rows)
+
+    for _ in in_parallel(block, _blocks(len(X)), threads):
+        pass
+    return out
+
+
 def _nearest(
     X: Matrix, rows: slice, centres: np.ndarray, squares: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
 from segscope.core import LOCAL
-from segscope.core.clustering.centres import assign, row_squares
+from segscope.core.clustering.centres import assign, every_row_square
 from segscope.core.clustering.gap import GapFigures, GapReferences
 from segscope.core.clustering.stability import (
     STABILITY_ROWS,
@@ -257,7 +257,7 @@ def run_sweep(
     X_fit = X[slice(None) if fit_idx is None else fit_idx]
     stab_idx = stability_sample(n, setup.seed)
     scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed, setup.gap)
-    squares = None if fit_idx is None else row_squares(X)
+    squares = None if fit_idx is None else every_row_square(X, setup.threads)
 
     def stop() -> None:
         if should_stop and should_stop():
