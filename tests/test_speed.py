@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.metrics import adjusted_rand_score
 
 from sample_data.generate import planted_customers
 from segscope.core import threads
-from segscope.core.clustering import sweep
+from segscope.core.clustering import seeding, sweep
 from segscope.core.clustering.centres import assign, refine
 from segscope.core.describing import profiles
 from segscope.core.engines.interface import analyse
@@ -151,6 +151,26 @@ def _long_credit() -> tuple[Prepared, pd.DataFrame]:
     big.loc[::13, "Income"] = np.nan  # a number's gaps (Income keeps a 0/1 column for them)
     assert len(big) > TRANSFORM_ROWS
     return prepared, big
+
+
+def test_k_means_plus_plus_picks_the_rows_scikit_learn_picks() -> None:
+    """segscope's k-means++ seeding (less work per centre) draws the same random numbers and picks
+    the same rows as scikit-learn's on a real matrix, at every k, start after start; seeded by
+    it, K-Means makes scikit-learn's own fit, and says it used k-means++."""
+    X = prepare_tables(read_source(DATA / "credit_data.csv.gz")).X
+    assert isinstance(X, np.ndarray) and X.dtype == np.float32
+    centred = X - X.mean(axis=0)  # as K-Means hands the matrix to its seeding
+    for k in range(2, 11):
+        theirs, ours = np.random.RandomState(k), np.random.RandomState(k)
+        for _ in range(3):
+            expected = kmeans_plusplus(centred, k, random_state=theirs)[0]
+            assert np.array_equal(seeding.plus_plus(centred, k, ours), expected)
+    for k in (2, 5, 9):
+        fit = seeding.fit_plus_plus(X, k, 0, 10)
+        reference = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
+        assert np.array_equal(fit.labels_, reference.labels_)
+        assert np.array_equal(fit.cluster_centers_, reference.cluster_centers_)
+        assert fit.inertia_ == reference.inertia_ and fit.init == "k-means++"
 
 
 def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() -> None:

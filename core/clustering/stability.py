@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
+from segscope.core.clustering.seeding import fit_plus_plus
 from segscope.core.sampling import row_sample
 
 STABILITY_ROWS = 2_000  # resampling runs on at most this many rows
@@ -31,7 +31,7 @@ def resample_labels(
         warnings.simplefilter("ignore", ConvergenceWarning)
         for i in range(resamples):
             boot = X[rng.integers(0, len(X), len(X))]
-            km = KMeans(n_clusters=k, n_init=2, random_state=seed + 1 + i).fit(boot)
+            km = fit_plus_plus(boot, k, seed + 1 + i, 2)
             out.append(km.predict(X))
     return out
 

@@ -14,6 +14,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from segscope.core import LOCAL
 from segscope.core.clustering.centres import assign, every_row_square
 from segscope.core.clustering.gap import GapFigures, GapReferences
+from segscope.core.clustering.seeding import fit_plus_plus
 from segscope.core.clustering.stability import (
     STABILITY_ROWS,
     resample_labels,
@@ -318,9 +319,9 @@ def fit_kmeans(X: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
     starts find the basin, the refinement the exact centres, for a fraction of the cost.
     """
     if len(X) <= START_ROWS:
-        return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        return fit_plus_plus(X, k, seed, n_init)
     subset = X[np.random.default_rng(seed).choice(len(X), START_ROWS, replace=False)]
-    start = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(subset)
+    start = fit_plus_plus(subset, k, seed, n_init)
     return KMeans(n_clusters=k, init=start.cluster_centers_, n_init=1, random_state=seed).fit(X)
 
 
