@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from sample_data.generate import planted_customers
 from segscope.core import threads
 from segscope.core.clustering import seeding, sweep
 from segscope.core.clustering.centres import assign, refine
+from segscope.core.clustering.final import refined
 from segscope.core.describing import profiles
 from segscope.core.engines.interface import analyse
 from segscope.core.engines.local import prepare_tables
@@ -69,6 +71,28 @@ def test_a_sampled_sweep_refined_over_every_row_is_the_same_on_any_threads(
     one, two = _labels(path, 1, choices, k=4), _labels(path, 2, choices, k=4)
     assert np.array_equal(one, two)
     assert adjusted_rand_score(table["planted"], one) > 0.9  # the planted segments, found
+
+
+def test_the_final_fits_silhouette_is_that_of_its_own_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refined over every row, the chosen k keeps the sweep's silhouette only where the final fit
+    makes the same groups of the silhouette's rows; otherwise it is measured again: either way
+    it is the silhouette of the labels written."""
+    monkeypatch.setattr(sweep, "KMEANS_ROWS", 3_000)  # fit on a sample, then refine on all
+    path = tmp_path / "planted.csv"
+    planted_customers(n=12_000, k=4, seed=5).to_csv(path, index=False)
+    seg = analyse(path, DataChoices(roles={"planted": Role.IGNORED}), SweepSettings(ks=(3, 4)))
+    X, final = seg.prepared.X, next(r for r in seg.results if r.k == seg.choice.k)
+    _, rows = sweep.sample_rows(seg.setup)
+    distances = sweep.pairwise_euclidean(X[rows])
+    assert final.silhouette == float(sweep.silhouette_values(distances, final.labels[rows]).mean())
+    renumbered = (final.labels + 1) % seg.choice.k  # the same groups: the sweep's figure kept
+    kept = replace(final, labels=renumbered, silhouette=-1.0)
+    assert refined(X, seg.setup, [kept], final.model)[1][0].silhouette == -1.0
+    other = next(r for r in seg.results if r.k != seg.choice.k).labels  # other groups: measured
+    moved = replace(final, labels=other, silhouette=-1.0)
+    assert refined(X, seg.setup, [moved], final.model)[1][0].silhouette == final.silhouette
 
 
 def test_refining_reaches_what_scikit_learn_reaches_from_the_same_start() -> None:

@@ -60,21 +60,35 @@ def renumber(km: KMeans, order: np.ndarray) -> None:
 def refined(
     X: Matrix, setup: SweepSetup, results: list[KResult], km: KMeans
 ) -> tuple[SweepSetup, list[KResult]]:
-    """The sweep with the chosen k's row replaced by the final fit's figures on every row."""
+    """The sweep with the chosen k's row replaced by the final fit's figures on every row (its
+    silhouette measured again only when the final fit splits the silhouette's rows otherwise
+    than the sweep did: the same groups have the same silhouette, whatever their numbers)."""
     k = km.n_clusters
     _, rows = sample_rows(setup)
-    values = silhouette_values(pairwise_euclidean(X[rows]), km.labels_[rows])
+    swept = next(r for r in results if r.k == k)
+    silhouette, values = swept.silhouette, swept.silhouettes
+    if len(swept.labels) != len(km.labels_) or not same_groups(
+        swept.labels[rows], km.labels_[rows]
+    ):
+        measured = silhouette_values(pairwise_euclidean(X[rows]), km.labels_[rows])
+        silhouette, values = float(measured.mean()), measured.astype(np.float32)
     final = dataclasses.replace(
-        next(r for r in results if r.k == k),
+        swept,
         inertia=float(km.inertia_),
         sizes=np.bincount(km.labels_, minlength=k).tolist(),
         labels=km.labels_,
         model=km,
-        silhouette=float(values.mean()),
-        silhouettes=values.astype(np.float32),
+        silhouette=silhouette,
+        silhouettes=values,
     )
     refreshed = [final if r.k == k else r for r in results]
     return dataclasses.replace(setup, refined=k), refreshed
+
+
+def same_groups(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two labellings of the same rows make the same groups (numbered alike or not)."""
+    pairs = np.unique(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b)
+    return len(pairs) == len(np.unique(a)) == len(np.unique(b))
 
 
 P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this many rows
