@@ -27,7 +27,7 @@ from segscope.core import __version__
 from segscope.core.errors import DataError, OutputExists
 from segscope.core.locations import POSTGRES_URL, display_name
 from segscope.core.text import one_line, spreadsheet_safe
-from segscope.core.threads import in_parallel
+from segscope.core.threads import in_parallel, thread_count
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,6 +100,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 CSV_BLOCK_ROWS = 250_000  # Arrow writes a long table's rows in blocks of this many
+CSV_THREADS = 4  # at most this many blocks formatted at once (what waits is bounded by it)
 
 
 def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> None:
@@ -111,7 +112,8 @@ def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> No
 def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes | memoryview]:
     """A table as CSV, in parts. Whole numbers and text only (labels.csv, a million rows of
     them): the header by Python's csv module, the rows by Arrow's writer, several times faster,
-    block by block (neither Arrow's copy of ten million rows nor their text is held at once);
+    block by block, a few blocks side by side (at most CSV_THREADS, each with a block or two of
+    text waiting its turn: neither Arrow's copy of ten million rows nor their text is held);
     anything else (decimals, dates, flags) by pandas' writer, which writes them as people read
     them.
     `exact`: decimals by Arrow's writer too, in the fewest digits that read back as the same
@@ -144,17 +146,19 @@ def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes | memo
         yield header.getvalue().encode("utf-8")
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
-        def rows(start: int) -> bytes | memoryview:
+        def block_text(start: int) -> bytes | memoryview:
             table = first if start == 0 else _arrow_block(frame, start)
             if table is None:  # values Arrow cannot hold in this block: pandas writes it
                 block = frame.iloc[start : start + CSV_BLOCK_ROWS]
-                return block.to_csv(index=False, header=False, lineterminator="\n").encode()
+                return block.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
             out = pa.BufferOutputStream()  # Arrow's own buffer: formatting leaves the interpreter
             pacsv.write_csv(table, out, options)
             return memoryview(out.getvalue())
 
         # blocks formatted side by side (core.threads), written in order
-        yield from in_parallel(rows, range(0, len(frame), CSV_BLOCK_ROWS))
+        starts = range(0, len(frame), CSV_BLOCK_ROWS)
+        threads = min(CSV_THREADS, thread_count(len(starts))) if len(starts) > 1 else 1
+        yield from in_parallel(block_text, starts, threads)
         return
     yield frame.to_csv(index=False).encode("utf-8")
 

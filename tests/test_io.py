@@ -148,8 +148,10 @@ def test_a_table_arrow_holds_but_cannot_write_as_csv_is_written_by_pandas(tmp_pa
 def test_long_tables_are_written_block_by_block_as_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks are formatted side by side and written in order: the file is pandas' own."""
+    """Blocks are formatted side by side (four at once, whatever cores are free) and written in
+    order: the file is pandas' own."""
     monkeypatch.setattr(files, "CSV_BLOCK_ROWS", 1_000)
+    monkeypatch.setattr(files, "thread_count", lambda tasks: 4)
     frame = pd.DataFrame({"id": range(20 * 1_000 + 7), "name": "a,b", "x": 0.1})
     write_csv_atomic(tmp_path / "a.csv", frame, exact=True)
     same = (tmp_path / "a.csv").read_text() == frame.to_csv(index=False)

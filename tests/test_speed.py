@@ -245,11 +245,13 @@ def test_categories_counted_block_by_block_are_counted_as_a_cross_table_counts_t
     credit = pd.read_csv(DATA / "credit_data.csv.gz")
     labels = credit["Job"].fillna("none").factorize()[0]  # five groups of rows, real and uneven
     values = credit["Marital"].astype("string").astype(object).where(credit.index % 97 > 0)
+    values.iloc[3_500:] = values.iloc[3_500:].replace("widow", "widowed")  # first seen late
     monkeypatch.setattr(profiles, "COUNT_ROWS", 1_000)
     counted = profiles.category_counts(values, labels)
     crossed = pd.crosstab(labels, values).rename_axis(index=None, columns=None)
     assert len(values) > 4 * profiles.COUNT_ROWS and values.isna().any()
     assert list(counted.columns) == list(values.dropna().unique())
+    assert counted.columns[-1] == "widowed"
     pd.testing.assert_frame_equal(
         counted, crossed[counted.columns], check_dtype=False, check_column_type=False
     )

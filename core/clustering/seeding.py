@@ -10,13 +10,17 @@ starts, labels and centres as one given "k-means++" (tests/test_speed.py checks 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.utils import gen_batches
 
 
 def plus_plus(X: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
     """`n_clusters` starting centres picked from X's rows by k-means++ with local trials
-    (scikit-learn's `kmeans_plusplus` with unit weights: the same draws, the same rows)."""
+    (scikit-learn's `kmeans_plusplus` with unit weights, as K-Means gives a callable `init` no
+    weights and segscope fits none: the same draws, the same rows)."""
     if not (isinstance(X, np.ndarray) and X.dtype == np.float32 and X.ndim == 2):
         return kmeans_plusplus(X, n_clusters, random_state=random_state)[0]
     n = X.shape[0]
@@ -43,12 +47,26 @@ def plus_plus(X: np.ndarray, n_clusters: int, random_state: np.random.RandomStat
 
 def _squared_distances(A: np.ndarray, X: np.ndarray, squares: np.ndarray) -> np.ndarray:
     """Squared distances (float32) from A's rows to X's, both float64 (`squares`: X's squared
-    norms): scikit-learn's |a|² - 2a·x + |x|², floored at 0."""
-    distances = -2 * (A @ X.T)
-    distances += np.einsum("ij,ij->i", A, A)[:, None]
-    distances += squares[None, :]
-    out = distances.astype(np.float32)
+    norms): scikit-learn's |a|² - 2a·x + |x|², floored at 0, over the same chunks of X's rows
+    (a product's last bit can depend on its shape when BLAS runs several threads)."""
+    out = np.empty((len(A), len(X)), dtype=np.float32)
+    batch = _batch_rows(len(A), len(X), X.shape[1])
+    for near in gen_batches(len(A), batch):
+        own = np.einsum("ij,ij->i", A[near], A[near])[:, None]
+        for rows in gen_batches(len(X), batch):
+            distances = -2 * (A[near] @ X[rows].T)
+            distances += own
+            distances += squares[None, rows]
+            out[near, rows] = distances
     return np.maximum(out, 0, out=out)
+
+
+def _batch_rows(a: int, x: int, columns: int) -> int:
+    """The rows per chunk scikit-learn's float32 distances take (10% more memory than the two
+    matrices and their distances, at least 10 MiB)."""
+    most = max(((a + x) * columns + a * x) / 10, 10 * 2**17)
+    both = 2 * columns
+    return max(int((-both + math.sqrt(both**2 + 4 * most)) / 2), 1)
 
 
 def fit_plus_plus(X: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:

@@ -96,7 +96,7 @@ def category_counts(values: pd.Series, labels: np.ndarray) -> pd.DataFrame:
     its table of values by the rows it is given (ten million rows: 230 MB for three values)."""
     k = int(labels.max()) + 1 if len(labels) else 0
     column: dict[object, int] = {}  # category -> its column, in order of first appearance
-    blocks, present = [], np.zeros(k, dtype=bool)
+    table, present = np.zeros((k, 0), dtype=np.int64), np.zeros(k, dtype=bool)
     for start in range(0, len(values), COUNT_ROWS):
         codes, seen = pd.factorize(values.iloc[start : start + COUNT_ROWS])
         m = len(seen)
@@ -106,11 +106,15 @@ def category_counts(values: pd.Series, labels: np.ndarray) -> pd.DataFrame:
         cell += codes
         cell[codes < 0] = k * m  # no value: a cell of its own, left out below
         counts = np.bincount(cell, minlength=k * m + 1)[: k * m].reshape(k, m)
-        blocks.append(([column.setdefault(v, len(column)) for v in seen], counts))
-    table = np.zeros((k, len(column)), dtype=np.int64)
-    for where, counts in blocks:
+        where = [column.setdefault(v, len(column)) for v in seen]
+        if len(column) > table.shape[1]:  # new values: room for them (doubling: few copies)
+            grown = np.zeros((k, max(len(column), 2 * table.shape[1])), dtype=np.int64)
+            grown[:, : table.shape[1]] = table
+            table = grown
         table[:, where] += counts
-    frame = pd.DataFrame(table, columns=pd.Index(list(column), dtype=values.dtype))
+    frame = pd.DataFrame(
+        table[:, : len(column)], columns=pd.Index(list(column), dtype=values.dtype)
+    )
     return frame.loc[present]
 
 
