@@ -195,6 +195,19 @@ def import_in_background(*modules: str) -> None:
     in_background(load, "segscope-imports")
 
 
+def row_blocks(n: int, size: int) -> list[slice]:
+    """Slices of `size` rows covering rows 0..n (the last one shorter): the same bounds however
+    many threads work on them."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def in_blocks(work: Callable[[slice], None], n: int, size: int, threads: int | None = None) -> None:
+    """work(rows) for every block of `size` of n rows (row_blocks), on `threads` threads (None:
+    thread_count); returns when every block is done."""
+    for _ in in_parallel(work, row_blocks(n, size), threads):
+        pass
+
+
 def in_parallel(
     work: Callable[[T], R], items: Iterable[T], threads: int | None = None
 ) -> Generator[R, None, None]:

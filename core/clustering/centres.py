@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from segscope.core.preparing.matrix import CodedMatrix, Matrix, segment_sums
-from segscope.core.threads import in_parallel
+from segscope.core.threads import in_blocks, in_parallel, row_blocks
 
 BLOCK_ROWS = 65_536  # rows per block: a block's distances stay in the CPU's cache-friendly range
 MAX_PASSES = 20  # Lloyd passes over every row at most, after the warm start
@@ -38,7 +38,7 @@ class Assignment:
 
 
 def _blocks(n: int) -> list[slice]:
-    return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
+    return row_blocks(n, BLOCK_ROWS)
 
 
 def row_squares(X: Matrix, rows: slice = slice(None)) -> np.ndarray:
@@ -56,8 +56,7 @@ def every_row_square(X: Matrix, threads: int | None = None) -> np.ndarray:
     def block(rows: slice) -> None:
         out[rows] = row_squares(X, rows)
 
-    for _ in in_parallel(block, _blocks(len(X)), threads):
-        pass
+    in_blocks(block, len(X), BLOCK_ROWS, threads)
     return out
 
 

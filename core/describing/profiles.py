@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from segscope.core.roles import Schema
-from segscope.core.threads import column_threads, in_parallel
+from segscope.core.threads import column_threads, in_parallel, row_blocks
 
 if TYPE_CHECKING:
     from segscope.core.describing.rules import Rule
@@ -97,10 +97,10 @@ def category_counts(values: pd.Series, labels: np.ndarray) -> pd.DataFrame:
     k = int(labels.max()) + 1 if len(labels) else 0
     column: dict[object, int] = {}  # category -> its column, in order of first appearance
     table, present = np.zeros((k, 0), dtype=np.int64), np.zeros(k, dtype=bool)
-    for start in range(0, len(values), COUNT_ROWS):
-        codes, seen = pd.factorize(values.iloc[start : start + COUNT_ROWS])
+    for rows in row_blocks(len(values), COUNT_ROWS):
+        codes, seen = pd.factorize(values.iloc[rows])
         m = len(seen)
-        cell = labels[start : start + COUNT_ROWS].astype(np.intp)  # (segment, value), in place
+        cell = labels[rows].astype(np.intp)  # (segment, value), in place
         present[cell] = True
         cell *= m
         cell += codes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from segscope.core.preparing.matrix import Coded, CodedMatrix, Matrix
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import names, number, quoted
-from segscope.core.threads import in_parallel
+from segscope.core.threads import in_blocks
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
@@ -245,7 +245,7 @@ def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
         for part, start, stop in zip(parts, bounds[:-1], bounds[1:], strict=True):
             out[rows, start:stop] = part.rows(features, rows)
 
-    _in_blocks(block, n)
+    in_blocks(block, n, TRANSFORM_ROWS)
     return out
 
 
@@ -272,7 +272,7 @@ def coded_transform(pre: ColumnTransformer, features: pd.DataFrame) -> CodedMatr
         for (part, _), start, stop in zip(numeric, places[:-1], places[1:], strict=True):
             numbers[rows, start:stop] = part.rows(features, rows)
 
-    _in_blocks(block, len(features))
+    in_blocks(block, len(features), TRANSFORM_ROWS)
     return CodedMatrix(numbers, columns, categories, int(bounds[-1]))
 
 
@@ -281,13 +281,6 @@ def _parts(pre: ColumnTransformer, features: pd.DataFrame) -> tuple[list[_Part],
     weights = pre.transformer_weights or {}
     parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
     return parts, np.cumsum([0, *(p.width for p in parts)])
-
-
-def _in_blocks(block: Callable[[slice], None], n: int) -> None:
-    """block(rows) for every TRANSFORM_ROWS rows, on core.threads' pool."""
-    blocks = [slice(i, min(i + TRANSFORM_ROWS, n)) for i in range(0, n, TRANSFORM_ROWS)]
-    for _ in in_parallel(block, blocks):
-        pass
 
 
 def _fitted(pre: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:
