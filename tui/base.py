@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+import termios
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +38,18 @@ ERROR_TITLES = {
 }
 
 
+TERMINAL_CHECK = 1.0  # seconds between checks that the terminal is still there
+
+
+def _terminal_there() -> bool:
+    """Whether the app's terminal answers (a hung-up one fails with an input/output error)."""
+    try:
+        termios.tcgetattr(sys.__stdin__.fileno())  # type: ignore[union-attr]
+    except (termios.error, OSError, AttributeError, ValueError):
+        return False
+    return True
+
+
 class SessionAppBase(App[None]):
     """An app over one Session: jobs run in thread workers, failures are said, never raised."""
 
@@ -58,6 +72,15 @@ class SessionAppBase(App[None]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self.stopped_by, sig)
+        if _terminal_there():
+            self.set_interval(TERMINAL_CHECK, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """A terminal that hung up without a signal reaching the app (a tmux pane closed under
+        `make run`: make keeps the SIGHUP) ends it as SIGHUP does; else Textual's input thread
+        would spin on the end of its input, a core busy for nothing on a shared server."""
+        if not _terminal_there():
+            self.stopped_by(signal.SIGHUP)
 
     def stopped_by(self, signum: int) -> None:
         """A signal asks the app to stop: it exits at once, as quitting does."""

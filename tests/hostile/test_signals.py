@@ -170,3 +170,44 @@ def test_the_app_killed_by_sigterm_gives_the_terminal_back(tmp_path: Path) -> No
     for mode in MOUSE_MODES:
         if mode.encode() in enabled:
             assert f"\x1b[?{mode}l".encode() in after, f"mouse reporting {mode} is left on"
+
+
+def test_the_app_whose_terminal_hangs_up_unsignalled_ends(tmp_path: Path) -> None:
+    """A terminal closed under a parent that keeps the hang-up to itself (`make run` in a tmux
+    pane that is closed: make, the pane's first process, is told; the app is not) ends the app as
+    SIGHUP would, 129, rather than leaving it spinning on the end of its input."""
+    import pty
+
+    table = write_csv(base_table(60), tmp_path / "customers.csv")
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the pane's first process: ignores the hang-up, waits for the app, as make does
+        try:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            os.chdir(ROOT)
+            app = os.fork()
+            if app == 0:
+                signal.signal(signal.SIGHUP, signal.SIG_DFL)
+                os.execve(
+                    sys.executable, [sys.executable, "-m", "segscope.tui.cli", str(table)], env
+                )
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(app, 0)[1]) % 256)
+        finally:
+            os._exit(99)
+    status = None
+    try:
+        shown = _read(fd, time.monotonic() + 30, stop=b"customers")  # the table, loaded
+        assert b"\x1b[?1049h" in shown, "the app never entered the alternate screen"
+        os.close(fd)  # the pane is closed
+        closed = time.monotonic()
+        while status is None and time.monotonic() < closed + STOPPED_WITHIN:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            status = status if done else None
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)  # the pane's process and the app, if still there
+        if status is None:
+            os.waitpid(pid, 0)
+    assert status is not None, f"the app still runs {STOPPED_WITHIN} s after its terminal closed"
+    assert os.waitstatus_to_exitcode(status) == 129
