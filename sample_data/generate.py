@@ -92,12 +92,10 @@ def shop_tables(n_customers: int = 2000, seed: int = 7) -> dict[str, pd.DataFram
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """Write sheets to .xlsx with fixed document dates, so the file is reproducible."""
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+    with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
         for name, df in tables.items():
             df.to_excel(xw, sheet_name=name, index=False)
-        fixed = datetime(2024, 11, 1)
-        xw.book.properties.created = fixed
-        xw.book.properties.modified = fixed
+        xw.book.set_properties({"created": datetime(2024, 11, 1)})
 
 
 def planted_customers(

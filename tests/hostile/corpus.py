@@ -130,6 +130,21 @@ def malformed_xml_xlsx(path: Path) -> Path:
     return _xlsx(parts, path)
 
 
+def entity_bomb_xlsx(path: Path, part: str = "xl/worksheets/sheet1.xml") -> Path:
+    """A workbook part declaring nested XML entities ("billion laughs": a few hundred bytes
+    that expand to gigabytes where entities are expanded), one of them used in a cell."""
+    parts = _valid_xlsx_parts()
+    xml = parts[part].decode()
+    body = xml[xml.index("<", xml.index("?>") + 2 if xml.startswith("<?xml") else 0) :]
+    levels = "".join(
+        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10 if i else "lol"}">' for i in range(10)
+    )
+    root = body[1 : body.index(" ")]
+    body = body.replace("<t>", "<t>&lol9;", 1) if "<t>" in body else body
+    parts[part] = f'<?xml version="1.0"?><!DOCTYPE {root} [{levels}]>{body}'.encode()
+    return _xlsx(parts, path)
+
+
 def shared_string_bomb_xlsx(path: Path, size: int = 1_200_000_000) -> Path:
     """One shared string that unpacks to about `size` bytes (the zip itself stays small)."""
     parts = _valid_xlsx_parts()

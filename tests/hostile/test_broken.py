@@ -9,6 +9,7 @@ from pathlib import Path
 from .cli import assert_refused, in_process, segscope
 from .corpus import (
     bad_crc_gz,
+    entity_bomb_xlsx,
     far_cell_xlsx,
     gzip_bomb,
     huge_numbers_csv,
@@ -70,6 +71,15 @@ def test_too_many_cells_say_which_limit(tmp_path: Path) -> None:
 def test_malformed_workbook_xml(tmp_path: Path) -> None:
     path = malformed_xml_xlsx(tmp_path / "broken.xlsx")
     _refused(path, tmp_path, "not a readable .xlsx", fresh=False)
+
+
+def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:
+    """Nested entities in a sheet (where a cell uses them) and in the workbook's own part:
+    refused as unreadable, in bounded memory, and nothing is expanded."""
+    for part in ("xl/worksheets/sheet1.xml", "xl/workbook.xml"):
+        bomb = entity_bomb_xlsx(tmp_path / "laughs.xlsx", part)
+        assert bomb.stat().st_size < 10_000
+        _refused(bomb, tmp_path, "not a readable .xlsx")
 
 
 def test_a_shared_string_of_a_gigabyte(tmp_path: Path) -> None:
