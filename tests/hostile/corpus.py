@@ -137,7 +137,7 @@ def entity_bomb_xlsx(path: Path, part: str = "xl/worksheets/sheet1.xml") -> Path
     xml = parts[part].decode()
     body = xml[xml.index("<", xml.index("?>") + 2 if xml.startswith("<?xml") else 0) :]
     levels = "".join(
-        f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10 if i else "lol"}">' for i in range(10)
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i else "lol"}">' for i in range(10)
     )
     root = body[1 : body.index(" ")]
     body = body.replace("<t>", "<t>&lol9;", 1) if "<t>" in body else body
