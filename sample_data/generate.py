@@ -92,10 +92,12 @@ def shop_tables(n_customers: int = 2000, seed: int = 7) -> dict[str, pd.DataFram
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """Write sheets to .xlsx with fixed document dates, so the file is reproducible."""
-    with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in tables.items():
             df.to_excel(xw, sheet_name=name, index=False)
-        xw.book.set_properties({"created": datetime(2024, 11, 1)})
+        fixed = datetime(2024, 11, 1)
+        xw.book.properties.created = fixed
+        xw.book.properties.modified = fixed
 
 
 def planted_customers(

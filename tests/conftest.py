@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sample_data.generate import planted_customers
+from segscope.core.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -17,6 +18,30 @@ SEED_WORKBOOK = ROOT.parent / "shared" / "seed-data" / "E-commerce_data.xlsx"
 # The Spark tests' JVM runs seconds-long jobs on a few thousand rows: its optimising compiler
 # (C2) spent more CPU than it saved, half the JVM's CPU, taken from the other test worker.
 os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
+
+
+_parsed: dict[tuple[object, ...], dict[str, pd.DataFrame]] = {}
+
+
+@pytest.fixture(autouse=True)
+def bundled_workbooks_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled sample workbook and the user's are parsed once per test worker (openpyxl takes
+    a second for the sample, and most app tests open it): each reading gets its own copy of the
+    same frames, by the same checks, limits and all. Any other workbook is read as ever."""
+    from segscope.core.sources import excel
+
+    real = excel.read_excel
+
+    def once(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
+        p = Path(p).resolve()
+        if p != SEED_WORKBOOK.resolve() and p.parent != SAMPLE.resolve():
+            return real(p, lim)
+        key = (p, p.stat().st_mtime_ns, p.stat().st_size, lim)
+        if key not in _parsed:
+            _parsed[key] = real(p, lim)
+        return {name: frame.copy() for name, frame in _parsed[key].items()}
+
+    monkeypatch.setattr(excel, "read_excel", once)
 
 
 @pytest.fixture(scope="session")

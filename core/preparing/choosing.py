@@ -46,7 +46,8 @@ def decide_features(
     if not repeated:
         return schema, features
     schema = _leaving_out(schema, repeated, frame, choices)
-    return schema, features[[c for c in features.columns if c in schema.features]]
+    kept = set(schema.features)
+    return schema, features[[c for c in features.columns if c in kept]]
 
 
 def _leaving_out(

@@ -1,6 +1,6 @@
-"""Excel workbooks (.xlsx), every sheet: the unpacked size, the longest text, each sheet's
-declared size and how far its cells reach checked on the zip before anything is parsed; then
-read by calamine (python-calamine, through pandas), which expands no XML entities."""
+"""Excel workbooks (.xlsx), every sheet: the unpacked size, the longest text and how far each
+sheet's cells reach checked on the zip before openpyxl parses anything (through defusedxml: no
+entity bombs)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
-from defusedxml import ElementTree
-from defusedxml.ElementTree import ParseError
 
 from segscope.core.errors import DataError
 from segscope.core.limits import Limits
@@ -29,7 +27,7 @@ def read_excel(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
     where = one_line(p.name, 80)
     _check_workbook(p, lim)
     try:
-        with pd.ExcelFile(p, engine="calamine") as book:
+        with pd.ExcelFile(p, engine="openpyxl") as book:
             tables: dict[str, pd.DataFrame] = {}
             for sheet in book.sheet_names:
                 df = _read_sheet(book, sheet, where, lim)
@@ -62,15 +60,12 @@ def _check_workbook(p: Path, lim: Limits) -> None:
                     f"{allowed:,} for a workbook (1/{EXCEL_EXPANSION} of {lim.bytes.variable}="
                     f"{lim.bytes.value}). Save the data as CSV or Parquet, or raise that limit."
                 )
-            sheets = _sheet_parts(zf)
             for info in infos:
                 if info.filename.endswith(".xml"):
-                    name = sheets.get(info.filename)
-                    _check_xml(zf, info, f"{where}, sheet {quoted(name)}" if name else where, lim)
+                    _check_xml(zf, info, where, lim)
     except DataError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, ParseError) as exc:
-        # (ValueError: defusedxml's refusal of a workbook part that declares XML entities)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise DataError(
             f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
@@ -80,33 +75,12 @@ def _check_workbook(p: Path, lim: Limits) -> None:
 # A cell's or a row's place in a sheet (<c r="XFD1048576">, <row r="7">; any namespace prefix)
 _CELL_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr="([A-Za-z]+)([0-9]+)"')
 _ROW_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="([0-9]+)"')
-# The size a sheet declares (<dimension ref="A1:C12000000"/>): its last row
-_DECLARED_ROWS = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*?\sref="[^"]*?([0-9]+)"')
-_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Each sheet's part in the zip (xl/worksheets/sheet1.xml) and the sheet's name, as the
-    workbook and its relationships say (those that say it plainly; the rest go unnamed)."""
-    names = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
-    if not names <= set(zf.namelist()):
-        return {}
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    links = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): str(r.get("Target", "")) for r in links}
-    parts = {}
-    for sheet in book.findall(".//{*}sheet"):
-        target = targets.get(sheet.get(_RELATIONSHIP), "")
-        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        parts[part] = str(sheet.get("name", ""))
-    return parts
 
 
 def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
-    """No run of text between two XML tags is longer than the field limit, a sheet declares no
-    more rows than Excel allows, and its cells reach no farther than the cell limit allows
-    (rows x columns up to its farthest cell: what a reader sets out, however few cells it
-    holds). Streamed, a tag never cut between blocks."""
+    """No run of text between two XML tags is longer than the field limit, and a sheet's cells
+    reach no farther than the cell limit allows (rows x columns up to its farthest cell: what a
+    reader sets out, however few cells it holds). Streamed, a tag never cut between blocks."""
     sheet = info.filename.startswith("xl/worksheets/")
     run, rest, rows, columns = 0, b"", 0, 0
     with zf.open(info) as fh:
@@ -119,12 +93,6 @@ def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limi
             text = rest + chunk
             cut = text.rfind(b">") + 1  # whole tags now, the rest with the next block
             text, rest = text[:cut], text[cut:]
-            declared = max(map(int, _DECLARED_ROWS.findall(text)), default=0)
-            if declared > EXCEL_MAX_ROWS:
-                raise DataError(
-                    f"{where} says it has {declared:,} rows, more than Excel allows: "
-                    "it is malformed."
-                )
             places = _CELL_PLACE.findall(text)
             rows = max([rows, *(int(r) for _, r in places), *map(int, _ROW_PLACE.findall(text))])
             columns = max([columns, *(_column_number(c) for c in {c for c, _ in places})])
@@ -143,6 +111,12 @@ def _column_number(letters: bytes) -> int:
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:
     """One sheet within the cell limit; None for an empty sheet."""
+    declared = getattr(book.book[sheet], "max_row", None)  # the sheet's own dimension tag
+    if isinstance(declared, int) and declared > EXCEL_MAX_ROWS:
+        at = f"{where}, sheet {quoted(sheet)}"
+        raise DataError(
+            f"{at} says it has {declared:,} rows, more than Excel allows: it is malformed."
+        )
     header = pd.read_excel(book, sheet_name=sheet, nrows=0)
     columns = max(1, header.shape[1])
     if columns > lim.columns.value:

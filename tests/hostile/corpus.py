@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -132,16 +133,18 @@ def malformed_xml_xlsx(path: Path) -> Path:
 
 def entity_bomb_xlsx(path: Path, part: str = "xl/worksheets/sheet1.xml") -> Path:
     """A workbook part declaring nested XML entities ("billion laughs": a few hundred bytes
-    that expand to gigabytes where entities are expanded), one of them used in a cell."""
+    that expand to gigabytes where entities are expanded), the last of them used: in the first
+    text of a sheet, or in the first sheet's name in the workbook's part."""
     parts = _valid_xlsx_parts()
     xml = parts[part].decode()
-    body = xml[xml.index("<", xml.index("?>") + 2 if xml.startswith("<?xml") else 0) :]
+    body = xml[xml.index("<", xml.index("?>") + 2) if xml.startswith("<?xml") else 0 :]
     levels = "".join(
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i else "lol"}">' for i in range(10)
     )
     root = body[1 : body.index(" ")]
-    body = body.replace("<t>", "<t>&lol9;", 1) if "<t>" in body else body
-    parts[part] = f'<?xml version="1.0"?><!DOCTYPE {root} [{levels}]>{body}'.encode()
+    used = re.sub(r'(<t>|<sheet name=")', r"\1&lol9;", body, count=1)
+    assert used != body, f"no text or sheet name in {part} to use the entity in"
+    parts[part] = f'<?xml version="1.0"?><!DOCTYPE {root} [{levels}]>{used}'.encode()
     return _xlsx(parts, path)
 
 
