@@ -61,7 +61,7 @@ def _check_workbook(p: Path, lim: Limits) -> None:
                     f"{lim.bytes.value}). Save the data as CSV or Parquet, or raise that limit."
                 )
             for info in infos:
-                if info.filename.endswith(".xml"):
+                if _is_xml(zf, info):
                     _check_xml(zf, info, where, lim)
     except DataError:
         raise
@@ -72,24 +72,33 @@ def _check_workbook(p: Path, lim: Limits) -> None:
         ) from exc
 
 
-# A cell's or a row's place in a sheet (<c r="XFD1048576">, <row r="7">; any namespace prefix)
-_CELL_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr="([A-Za-z]+)([0-9]+)"')
-_ROW_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="([0-9]+)"')
+# A cell's or a row's place in a sheet (<c r="XFD1048576">, <row r = '7'>: any namespace
+# prefix, either quote, spaces around the =)
+_CELL_PLACE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr\s*=\s*["\']\s*([A-Za-z]+)([0-9]+)\s*["\']'
+)
+_ROW_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["\']\s*([0-9]+)\s*["\']')
+
+
+def _is_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a part of the zip is XML, by its first bytes (a sheet may be stored under any
+    name the workbook's relationships give it; images and other binary parts are not)."""
+    with zf.open(info) as fh:
+        head = fh.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"<")
 
 
 def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
-    """No run of text between two XML tags is longer than the field limit, and a sheet's cells
-    reach no farther than the cell limit allows (rows x columns up to its farthest cell: what a
-    reader sets out, however few cells it holds). Streamed, a tag never cut between blocks."""
-    sheet = info.filename.startswith("xl/worksheets/")
+    """No run of text between two XML tags is longer than the field limit, and the cells a part
+    places reach no farther than the cell limit allows (rows x columns up to its farthest cell:
+    what a reader sets out for a sheet, however few cells it holds; every XML part is looked at,
+    whatever its name). Streamed, a tag never cut between blocks."""
     run, rest, rows, columns = 0, b"", 0, 0
     with zf.open(info) as fh:
         while chunk := fh.read(1024 * 1024):
             over, run = run_over(chunk, b"<", run, lim.field.value)
             if over:
                 raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
-            if not sheet:
-                continue
             text = rest + chunk
             cut = text.rfind(b">") + 1  # whole tags now, the rest with the next block
             text, rest = text[:cut], text[cut:]

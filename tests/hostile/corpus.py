@@ -180,15 +180,22 @@ def many_rows_xlsx(path: Path, rows: int = 12_000_000) -> Path:
     return _xlsx(parts, path)
 
 
-def far_cell_xlsx(path: Path, place: str = "XFD1048576") -> Path:
+def far_cell_xlsx(
+    path: Path, place: str = "XFD1048576", quoted: str = '="{}"', part: str = "sheet1.xml"
+) -> Path:
     """A valid table and one more cell far away (`place`), in a few kilobytes: a reader sets
-    out every row and column up to it."""
+    out every row and column up to it. `quoted`: how the places are written (XML allows either
+    quote and spaces around the =); `part`: the sheet's name in the zip (any name the workbook's
+    relationships give it)."""
     parts = _valid_xlsx_parts()
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = parts.pop("xl/worksheets/sheet1.xml").decode()
     end = sheet.index("</sheetData>")
     number = "".join(c for c in place if c.isdigit())
-    cell = f'<row r="{number}"><c r="{place}" t="inlineStr"><is><t>x</t></is></c></row>'
-    parts["xl/worksheets/sheet1.xml"] = (sheet[:end] + cell + sheet[end:]).encode()
+    row, cell = quoted.format(number), quoted.format(place)
+    far = f'<row r{row}><c r{cell} t="inlineStr"><is><t>x</t></is></c></row>'
+    parts[f"xl/worksheets/{part}"] = (sheet[:end] + far + sheet[end:]).encode()
+    for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        parts[name] = parts[name].replace(b"sheet1.xml", part.encode())
     return _xlsx(parts, path)
 
 

@@ -103,6 +103,11 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
     assert corner.stat().st_size < 10_000
     _refused(corner, tmp_path, "cells reach 1,048,576 rows by 16,384 columns", "SEGSCOPE_MAX_CELLS")
     _refused(far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"), tmp_path, "321,272,406 columns")
+    # however the place is written, and whatever the sheet's part is called (each of these
+    # grew openpyxl to all of this machine's 24 GB until the kernel killed it)
+    for quoted, part in ((" = '{}'", "sheet1.xml"), ('="{}"', "sheet1.dat")):
+        odd = far_cell_xlsx(tmp_path / "odd.xlsx", quoted=quoted, part=part)
+        _refused(odd, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
     near = in_process(
         "sweep",
         far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
