@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -72,12 +73,35 @@ def _check_workbook(p: Path, lim: Limits) -> None:
         ) from exc
 
 
-# A cell's or a row's place in a sheet (<c r="XFD1048576">, <row r = '7'>: any namespace
-# prefix, either quote, spaces around the =)
-_CELL_PLACE = re.compile(
-    rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr\s*=\s*["\']\s*([A-Za-z]+)([0-9]+)\s*["\']'
+# A row or a cell opening in a sheet (<row ...>, <x:c ...>: any namespace prefix) and the place it
+# gives itself, if any (r="XFD1048576", r = '7': either quote, spaces around the =)
+_ROW_OR_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])"
+    rb"(?:[^>]*?\sr\s*=\s*[\"']\s*([A-Za-z]*)([0-9]+)\s*[\"'])?[^>]*>"
 )
-_ROW_PLACE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["\']\s*([0-9]+)\s*["\']')
+
+
+@dataclass
+class _Reach:
+    """How far the rows and cells seen so far reach, placed as a reader places them: a row or a
+    cell where its place says, else just after the one before (the next row, the next column)."""
+
+    row: int = 0
+    column: int = 0
+    rows: int = 0
+    columns: int = 0
+
+    def see(self, text: bytes) -> None:
+        row, column, rows, columns = self.row, self.column, self.rows, self.columns
+        for tag, letters, number in _ROW_OR_CELL.findall(text):
+            if tag == b"row":
+                row, column = int(number) if number else row + 1, 0
+            elif letters:
+                row, column = max(row, int(number)), _column_number(letters)
+            else:
+                column += 1
+            rows, columns = max(rows, row), max(columns, column)
+        self.row, self.column, self.rows, self.columns = row, column, rows, columns
 
 
 def _is_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -93,7 +117,7 @@ def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limi
     places reach no farther than the cell limit allows (rows x columns up to its farthest cell:
     what a reader sets out for a sheet, however few cells it holds; every XML part is looked at,
     whatever its name). Streamed, a tag never cut between blocks."""
-    run, rest, rows, columns = 0, b"", 0, 0
+    run, rest, reach = 0, b"", _Reach()
     with zf.open(info) as fh:
         while chunk := fh.read(1024 * 1024):
             over, run = run_over(chunk, b"<", run, lim.field.value)
@@ -102,11 +126,9 @@ def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limi
             text = rest + chunk
             cut = text.rfind(b">") + 1  # whole tags now, the rest with the next block
             text, rest = text[:cut], text[cut:]
-            places = _CELL_PLACE.findall(text)
-            rows = max([rows, *(int(r) for _, r in places), *map(int, _ROW_PLACE.findall(text))])
-            columns = max([columns, *(_column_number(c) for c in {c for c, _ in places})])
-            if rows * max(columns, 1) > lim.cells.value:
-                farthest = f"{rows:,} rows by {max(columns, 1):,} columns"
+            reach.see(text)
+            if reach.rows * max(reach.columns, 1) > lim.cells.value:
+                farthest = f"{reach.rows:,} rows by {max(reach.columns, 1):,} columns"
                 raise DataError(lim.cells.exceeded(where, f"a sheet's cells reach {farthest}"))
 
 

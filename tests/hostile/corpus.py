@@ -199,6 +199,17 @@ def far_cell_xlsx(
     return _xlsx(parts, path)
 
 
+def counted_far_xlsx(path: Path) -> Path:
+    """A valid table, then a row of 16,384 cells that give no place (a reader counts them off:
+    the last is at column XFD) and a row at Excel's last, in a few kilobytes."""
+    parts = _valid_xlsx_parts()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    end = sheet.index("</sheetData>")
+    far = "<row>" + "<c><v>1</v></c>" * 16_384 + '</row><row r="1048576"><c><v>1</v></c></row>'
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:end] + far + sheet[end:]).encode()
+    return _xlsx(parts, path)
+
+
 def long_line_csv(path: Path, length: int) -> Path:
     """A header line of `length` bytes (one enormous column name)."""
     with path.open("w") as fh:
