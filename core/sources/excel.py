@@ -21,6 +21,7 @@ from segscope.core.sources.text_files import run_over
 from segscope.core.text import one_line, quoted, unique_names
 
 EXCEL_MAX_ROWS = 1_048_576  # what Excel itself allows in a sheet
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE container's first bytes, not a zip's
 EXCEL_EXPANSION = 8  # a workbook's XML may hold 1/8 of the byte limit (it grows when parsed)
 
 
@@ -51,6 +52,12 @@ def _check_workbook(p: Path, lim: Limits) -> None:
     in it (a cell, a shared string) may be longer than the field limit."""
     where = one_line(p.name, 80)
     try:
+        with open(p, "rb") as fh:
+            if fh.read(8) == _COMPOUND_FILE:  # what Excel saves a workbook with a password as
+                raise DataError(
+                    f"{where} is password-protected (or an old .xls saved as .xlsx). Save it "
+                    "in Excel as .xlsx without a password."
+                )
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
             size = sum(info.file_size for info in infos)
@@ -70,6 +77,11 @@ def _check_workbook(p: Path, lim: Limits) -> None:
         raise DataError(
             f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
+        ) from exc
+    except (NotImplementedError, RuntimeError) as exc:  # zipfile: another compression, a password
+        raise DataError(
+            f"{where}: its parts are compressed or encrypted in a way segscope cannot read "
+            f"({first_line(exc)}). Open it in Excel and save it as .xlsx again."
         ) from exc
 
 

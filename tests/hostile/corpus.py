@@ -210,6 +210,33 @@ def counted_far_xlsx(path: Path) -> Path:
     return _xlsx(parts, path)
 
 
+def unreadable_zip_xlsx(path: Path, how: str) -> Path:
+    """A valid workbook whose zip says its parts are compressed by a method Python's zipfile
+    lacks (`how` "method": Deflate64) or encrypted with a password (`how` "password")."""
+    parts = _valid_xlsx_parts()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    for header, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        at = raw.find(header)
+        while at >= 0:
+            if how == "method":
+                raw[at + flags + 2 : at + flags + 4] = (9).to_bytes(2, "little")
+            else:
+                raw[at + flags : at + flags + 2] = (1).to_bytes(2, "little")
+            at = raw.find(header, at + 4)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def password_xlsx(path: Path) -> Path:
+    """What Excel saves a workbook with a password as: an OLE compound file (its header, then
+    sectors), not a zip."""
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + bytes(2048))
+    return path
+
+
 def long_line_csv(path: Path, length: int) -> Path:
     """A header line of `length` bytes (one enormous column name)."""
     with path.open("w") as fh:

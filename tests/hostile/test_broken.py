@@ -19,9 +19,11 @@ from .corpus import (
     malformed_xml_xlsx,
     many_rows_xlsx,
     parquet_with_odd_types,
+    password_xlsx,
     shared_string_bomb_xlsx,
     spaced_headers_csv,
     truncated_gz,
+    unreadable_zip_xlsx,
 )
 
 BOUNDED_MIB = 1_000  # no broken file may make segscope use more memory than this
@@ -72,6 +74,17 @@ def test_too_many_cells_say_which_limit(tmp_path: Path) -> None:
 def test_malformed_workbook_xml(tmp_path: Path) -> None:
     path = malformed_xml_xlsx(tmp_path / "broken.xlsx")
     _refused(path, tmp_path, "not a readable .xlsx", fresh=False)
+
+
+def test_a_workbook_with_a_password_or_an_unknown_compression(tmp_path: Path) -> None:
+    """Saved with a password (not a zip at all), or a zip whose parts are encrypted or compressed
+    by a method Python lacks: each said, never a traceback."""
+    _refused(password_xlsx(tmp_path / "locked.xlsx"), tmp_path, "password-protected", fresh=False)
+    for how in ("password", "method"):
+        odd = unreadable_zip_xlsx(tmp_path / f"{how}.xlsx", how)
+        _refused(
+            odd, tmp_path, "compressed or encrypted in a way segscope cannot read", fresh=False
+        )
 
 
 def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:
