@@ -1,5 +1,19 @@
 """Errors the engine raises for a person to read."""
 
+import zipfile
+import zlib
+
+# What reading a zip (a workbook, a model file) raises for one that is broken, cut short, encrypted
+# or compressed by a method Python lacks: each is said as a DataError naming the file.
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,  # another compression method (Deflate64, AES)
+    RuntimeError,  # a part encrypted with a password
+)
+
 
 class DataError(Exception):
     """Bad input or a bad choice: the message names the file, sheet or column and what to do."""

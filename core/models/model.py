@@ -19,7 +19,7 @@ from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from segscope.core.errors import DataError
+from segscope.core.errors import ZIP_ERRORS, DataError
 from segscope.core.files import write_bytes_atomic
 from segscope.core.limits import MAX_K, MAX_SEED
 from segscope.core.locations import first_line
@@ -165,7 +165,7 @@ def _read_parts(path: Path, name: str) -> tuple[dict[str, Any], bytes]:
             blob = zf.read("pipeline.skops")
     except DataError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+    except ZIP_ERRORS + (KeyError, ValueError) as exc:
         raise DataError(f"{name} is not a segscope model file ({first_line(exc)}).") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DataError(f"{name} is not a segscope model file.")

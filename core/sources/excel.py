@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from segscope.core.errors import DataError
+from segscope.core.errors import ZIP_ERRORS, DataError
 from segscope.core.limits import Limits
 from segscope.core.locations import (
     first_line,
@@ -73,15 +72,10 @@ def _check_workbook(p: Path, lim: Limits) -> None:
                     _check_xml(zf, info, where, lim)
     except DataError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except ZIP_ERRORS as exc:
         raise DataError(
             f"{where} is not a readable .xlsx workbook ({first_line(exc)}). "
             "Open it in Excel and save it as .xlsx again."
-        ) from exc
-    except (NotImplementedError, RuntimeError) as exc:  # zipfile: another compression, a password
-        raise DataError(
-            f"{where}: its parts are compressed or encrypted in a way segscope cannot read "
-            f"({first_line(exc)}). Open it in Excel and save it as .xlsx again."
         ) from exc
 
 

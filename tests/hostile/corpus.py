@@ -210,13 +210,9 @@ def counted_far_xlsx(path: Path) -> Path:
     return _xlsx(parts, path)
 
 
-def unreadable_zip_xlsx(path: Path, how: str) -> Path:
-    """A valid workbook whose zip says its parts are compressed by a method Python's zipfile
-    lacks (`how` "method": Deflate64) or encrypted with a password (`how` "password")."""
-    parts = _valid_xlsx_parts()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
+def unreadable_zip(path: Path, how: str) -> Path:
+    """The zip at `path` made to say its parts are compressed by a method Python's zipfile lacks
+    (`how` "method": Deflate64) or encrypted with a password (`how` "password")."""
     raw = bytearray(path.read_bytes())
     for header, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
         at = raw.find(header)
@@ -228,6 +224,11 @@ def unreadable_zip_xlsx(path: Path, how: str) -> Path:
             at = raw.find(header, at + 4)
     path.write_bytes(bytes(raw))
     return path
+
+
+def valid_xlsx(path: Path) -> Path:
+    """A valid workbook (the base table)."""
+    return _xlsx(_valid_xlsx_parts(), path)
 
 
 def password_xlsx(path: Path) -> Path:

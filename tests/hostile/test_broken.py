@@ -23,7 +23,8 @@ from .corpus import (
     shared_string_bomb_xlsx,
     spaced_headers_csv,
     truncated_gz,
-    unreadable_zip_xlsx,
+    unreadable_zip,
+    valid_xlsx,
 )
 
 BOUNDED_MIB = 1_000  # no broken file may make segscope use more memory than this
@@ -80,11 +81,9 @@ def test_a_workbook_with_a_password_or_an_unknown_compression(tmp_path: Path) ->
     """Saved with a password (not a zip at all), or a zip whose parts are encrypted or compressed
     by a method Python lacks: each said, never a traceback."""
     _refused(password_xlsx(tmp_path / "locked.xlsx"), tmp_path, "password-protected", fresh=False)
-    for how in ("password", "method"):
-        odd = unreadable_zip_xlsx(tmp_path / f"{how}.xlsx", how)
-        _refused(
-            odd, tmp_path, "compressed or encrypted in a way segscope cannot read", fresh=False
-        )
+    for how, said in (("password", "is encrypted"), ("method", "compression method")):
+        odd = unreadable_zip(valid_xlsx(tmp_path / f"{how}.xlsx"), how)
+        _refused(odd, tmp_path, "not a readable .xlsx", said, fresh=False)
 
 
 def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:

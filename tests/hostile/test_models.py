@@ -17,7 +17,14 @@ from segscope.core.outputs.folders import write_outputs
 from segscope.core.settings import SweepSettings
 
 from .cli import assert_refused, in_process, segscope
-from .corpus import base_table, metadata_bomb, model_with_meta, model_with_pipeline, write_csv
+from .corpus import (
+    base_table,
+    metadata_bomb,
+    model_with_meta,
+    model_with_pipeline,
+    unreadable_zip,
+    write_csv,
+)
 
 RAN = Path(os.environ.get("TMPDIR", "/tmp")) / "segscope-model-code-ran"
 
@@ -76,6 +83,17 @@ def test_a_zip_bomb_in_the_metadata(trained: tuple[Path, Path], tmp_path: Path) 
     ran = segscope("score", bomb, data, "--out", tmp_path / "scored")
     assert_refused(ran, "bomb.segscope", "meta.json unpacks to more than")
     assert ran.peak_mib < 500
+
+
+@pytest.mark.parametrize(("how", "said"), [("password", "encrypted"), ("method", "compression")])
+def test_a_model_encrypted_or_compressed_otherwise(
+    trained: tuple[Path, Path], tmp_path: Path, how: str, said: str
+) -> None:
+    model, data = trained
+    odd = tmp_path / "odd.segscope"
+    odd.write_bytes(model.read_bytes())
+    ran = segscope("score", unreadable_zip(odd, how), data, "--out", tmp_path / "scored")
+    assert_refused(ran, "odd.segscope", "is not a segscope model file", said)
 
 
 def test_a_truncated_model(trained: tuple[Path, Path], tmp_path: Path) -> None:
