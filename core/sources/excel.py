@@ -80,11 +80,28 @@ def _check_workbook(p: Path, lim: Limits) -> None:
 
 
 # A row or a cell opening in a sheet (<row ...>, <x:c ...>: any namespace prefix) and the place it
-# gives itself, if any (r="XFD1048576", r = '7': either quote, spaces around the =)
+# gives itself, if any (r="XFD1048576", r = '7', r="&#88;FD1": either quote, spaces around the =,
+# characters written as references)
 _ROW_OR_CELL = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])"
-    rb"(?:[^>]*?\sr\s*=\s*[\"']\s*([A-Za-z]*)([0-9]+)\s*[\"'])?[^>]*>"
+    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])(?:[^>]*?\sr\s*=\s*[\"']"
+    rb"(?:\s*([A-Za-z]*)([0-9]+)\s*|([^\"']*))[\"'])?[^>]*>"  # a plain place, or any other value
 )
+_PLACE = re.compile(rb"\s*([A-Za-z]*)([0-9]+)\s*")
+_REFERENCE = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+def _place(value: bytes) -> tuple[bytes, int] | None:
+    """A place's column letters and row number, as an XML reader reads the attribute (character
+    references resolved); None where it gives none."""
+    if b"&" in value:
+        value = _REFERENCE.sub(lambda m: _character(m[1]), value)
+    place = _PLACE.fullmatch(value)
+    return (place[1], int(place[2])) if place else None
+
+
+def _character(code: bytes) -> bytes:
+    number = int(code[1:], 16) if code[:1] == b"x" else int(code)
+    return chr(number).encode() if number < 0x110000 else b"?"
 
 
 @dataclass
@@ -99,11 +116,12 @@ class _Reach:
 
     def see(self, text: bytes) -> None:
         row, column, rows, columns = self.row, self.column, self.rows, self.columns
-        for tag, letters, number in _ROW_OR_CELL.findall(text):
+        for tag, letters, number, value in _ROW_OR_CELL.findall(text):
+            place = (letters, int(number)) if number else _place(value) if value else None
             if tag == b"row":
-                row, column = int(number) if number else row + 1, 0
-            elif letters:
-                row, column = max(row, int(number)), _column_number(letters)
+                row, column = place[1] if place else row + 1, 0
+            elif place and place[0]:
+                row, column = max(row, place[1]), _column_number(place[0])
             else:
                 column += 1
             rows, columns = max(rows, row), max(columns, column)

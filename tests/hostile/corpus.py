@@ -181,17 +181,23 @@ def many_rows_xlsx(path: Path, rows: int = 12_000_000) -> Path:
 
 
 def far_cell_xlsx(
-    path: Path, place: str = "XFD1048576", quoted: str = '="{}"', part: str = "sheet1.xml"
+    path: Path,
+    place: str = "XFD1048576",
+    quoted: str = '="{}"',
+    part: str = "sheet1.xml",
+    reference: bool = False,
 ) -> Path:
     """A valid table and one more cell far away (`place`), in a few kilobytes: a reader sets
     out every row and column up to it. `quoted`: how the places are written (XML allows either
     quote and spaces around the =); `part`: the sheet's name in the zip (any name the workbook's
-    relationships give it)."""
+    relationships give it); `reference`: each place's first character written as a character
+    reference (&#88;FD1048576)."""
     parts = _valid_xlsx_parts()
     sheet = parts.pop("xl/worksheets/sheet1.xml").decode()
     end = sheet.index("</sheetData>")
     number = "".join(c for c in place if c.isdigit())
-    row, cell = quoted.format(number), quoted.format(place)
+    spelt = [f"&#{ord(p[0])};{p[1:]}" if reference else p for p in (number, place)]
+    row, cell = (quoted.format(p) for p in spelt)
     far = f'<row r{row}><c r{cell} t="inlineStr"><is><t>x</t></is></c></row>'
     parts[f"xl/worksheets/{part}"] = (sheet[:end] + far + sheet[end:]).encode()
     for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):

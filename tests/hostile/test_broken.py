@@ -116,10 +116,15 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
     assert corner.stat().st_size < 10_000
     _refused(corner, tmp_path, "cells reach 1,048,576 rows by 16,384 columns", "SEGSCOPE_MAX_CELLS")
     _refused(far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"), tmp_path, "321,272,406 columns")
-    # however the place is written, whatever the sheet's part is called, and where cells give
-    # no place (each of these grew openpyxl to all of this machine's 24 GB, or until killed)
-    for quoted, part in ((" = '{}'", "sheet1.xml"), ('="{}"', "sheet1.dat")):
-        odd = far_cell_xlsx(tmp_path / "odd.xlsx", quoted=quoted, part=part)
+    # however the place is written (quotes, spaces, references), whatever the sheet's part is
+    # called, and where cells give no place (each grew openpyxl to the machine's 24 GB, or until
+    # a memory limit stopped it)
+    for quoted, part, reference in (
+        (" = '{}'", "sheet1.xml", False),
+        ('="{}"', "sheet1.dat", False),
+        ('="{}"', "sheet1.xml", True),
+    ):
+        odd = far_cell_xlsx(tmp_path / "odd.xlsx", quoted=quoted, part=part, reference=reference)
         _refused(odd, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
     counted = counted_far_xlsx(tmp_path / "counted.xlsx")  # no places: counted as a reader does
     _refused(counted, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
