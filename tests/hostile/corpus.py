@@ -86,6 +86,19 @@ def spaced_headers_csv(path: Path) -> Path:
     return path
 
 
+def repeated_text_parquet(path: Path, rows: int = 100_000, length: int = 50_000) -> Path:
+    """A column whose every row holds one text of `length` characters, stored once in Parquet's
+    dictionary (a few hundred kilobytes on disk, rows x length bytes read), without the Arrow
+    schema that would read it back as a category."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), ["x" * length])
+    table = pa.table({"customer_id": np.arange(rows), "note": text, "spend": np.arange(rows) % 7})
+    pq.write_table(table, path, store_schema=False)
+    return path
+
+
 def parquet_with_odd_types(path: Path) -> Path:
     """Nested, binary, duration and timezone-aware columns beside usable ones."""
     import pyarrow as pa

@@ -20,6 +20,7 @@ from .corpus import (
     many_rows_xlsx,
     parquet_with_odd_types,
     password_xlsx,
+    repeated_text_parquet,
     shared_string_bomb_xlsx,
     spaced_headers_csv,
     truncated_gz,
@@ -84,6 +85,17 @@ def test_a_workbook_with_a_password_or_an_unknown_compression(tmp_path: Path) ->
     for how, said in (("password", "is encrypted"), ("method", "compression method")):
         odd = unreadable_zip(valid_xlsx(tmp_path / f"{how}.xlsx"), how)
         _refused(odd, tmp_path, "not a readable .xlsx", said, fresh=False)
+
+
+def test_text_repeated_from_a_parquet_dictionary_counts_as_read(tmp_path: Path) -> None:
+    """One long text on every row, stored once: 5 GB when read from a file of a few hundred KB,
+    refused by the byte limit before it is written out; within the limit it is read."""
+    bomb = repeated_text_parquet(tmp_path / "notes.parquet")
+    assert bomb.stat().st_size < 2_000_000
+    _refused(bomb, tmp_path, "its text comes to 5,000,000,000 bytes", "SEGSCOPE_MAX_BYTES")
+    small = repeated_text_parquet(tmp_path / "few.parquet", rows=400, length=100)
+    ran = in_process("sweep", small, "--k", "2", "--out", tmp_path / "few")
+    assert ran.code == 0, ran.err
 
 
 def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:
