@@ -34,6 +34,7 @@ TRUSTED_TYPES = [
 
 
 PART_LIMITS = {"meta.json": 10 * 1024**2, "pipeline.skops": 1024**3}  # unpacked bytes
+UNPACKED_PIPELINE = 256 * 1024**2  # the pipeline's own zip, unpacked (9,000 columns: 24 MB)
 
 
 def versions() -> dict[str, str]:
@@ -180,6 +181,7 @@ def _read_parts(path: Path, name: str) -> tuple[dict[str, Any], bytes]:
 def _load_pipeline(blob: bytes, name: str) -> Pipeline:
     import skops.io as sio
 
+    _check_unpacked(blob, name)
     try:
         untrusted = set(sio.get_untrusted_types(data=blob))
     except Exception as exc:  # skops raises assorted errors for a broken file
@@ -205,6 +207,22 @@ def _load_pipeline(blob: bytes, name: str) -> Pipeline:
             "segscope or was altered."
         )
     return pipeline
+
+
+def _check_unpacked(blob: bytes, name: str) -> None:
+    """The pipeline part is a zip of its own (skops' schema and arrays): what it unpacks to is
+    held to UNPACKED_PIPELINE before skops reads it."""
+    limit = UNPACKED_PIPELINE
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as inner:
+            unpacked = sum(info.file_size for info in inner.infolist())
+    except ZIP_ERRORS as exc:
+        raise DataError(f"{name}: the model cannot be read ({first_line(exc)}).") from exc
+    if unpacked > limit:
+        raise DataError(
+            f"{name}: its pipeline unpacks to more than {limit:,} bytes. It was not written by "
+            "segscope or was altered."
+        )
 
 
 def _model_from(meta: dict[str, Any], pipeline: Pipeline) -> SegmentModel:

@@ -34,7 +34,7 @@ def read_excel(p: Path, lim: Limits) -> dict[str, pd.DataFrame]:
                 df = _read_sheet(book, sheet, where, lim)
                 if df is not None:
                     tables[str(sheet)] = df
-    except DataError:
+    except (DataError, MemoryError):  # out of memory is said as such by the command and the app
         raise
     except Exception as exc:  # openpyxl raises many types for a malformed workbook
         raise DataError(

@@ -331,6 +331,32 @@ def metadata_bomb(template: Path, path: Path, size: int = 200_000_000) -> Path:
     return path
 
 
+def pipeline_bomb(template: Path, path: Path, size: int = 600_000_000) -> Path:
+    """A model whose pipeline part (itself a zip: skops' schema and arrays) holds a schema.json
+    padded to `size` bytes of spaces before the real one: a few kilobytes on disk."""
+    with zipfile.ZipFile(template) as zf:
+        meta, blob = zf.read("meta.json"), zf.read("pipeline.skops")
+    inner = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(blob)) as old,
+        zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as new,
+    ):
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename != "schema.json":
+                new.writestr(info, data)
+                continue
+            with new.open("schema.json", "w", force_zip64=True) as fh:
+                block = b" " * (8 * 1024 * 1024)
+                for _ in range(size // len(block)):
+                    fh.write(block)
+                fh.write(data)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", meta)
+        zf.writestr("pipeline.skops", inner.getvalue())
+    return path
+
+
 # --- issue 25: Markdown and the HTML it renders to (report.md) ---------------------------------
 
 MARKDOWN = [  # text from the data that Markdown or its HTML would run, each with a marker (XSS)

@@ -22,6 +22,7 @@ from .corpus import (
     metadata_bomb,
     model_with_meta,
     model_with_pipeline,
+    pipeline_bomb,
     unreadable_zip,
     write_csv,
 )
@@ -82,6 +83,17 @@ def test_a_zip_bomb_in_the_metadata(trained: tuple[Path, Path], tmp_path: Path) 
     assert bomb.stat().st_size < 2_000_000
     ran = segscope("score", bomb, data, "--out", tmp_path / "scored")
     assert_refused(ran, "bomb.segscope", "meta.json unpacks to more than")
+    assert ran.peak_mib < 500
+
+
+def test_a_zip_bomb_in_the_pipeline(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """The pipeline part is a zip of its own: its schema padded to 600 MB is refused before skops
+    reads it (2.5 GB of padding took 5 GB and a minute)."""
+    model, data = trained
+    bomb = pipeline_bomb(model, tmp_path / "bomb.segscope")
+    assert bomb.stat().st_size < 10_000_000
+    ran = segscope("score", bomb, data, "--out", tmp_path / "scored")
+    assert_refused(ran, "bomb.segscope", "its pipeline unpacks to more than")
     assert ran.peak_mib < 500
 
 
