@@ -155,6 +155,8 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
         # the first line with anything on it (a line ends in LF, CR LF or CR alone): pandas
         # passes over blank lines before the header too
         header = next(line for line in sample.splitlines() if line.strip())
+        if len(head) == _SNIFF_BYTES and sample.endswith(header):  # it goes on past the head
+            header = _long_header(p, lim, encoding)
         columns = len(header.split()) if sep == WHITESPACE else header.count(sep) + 1
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))
@@ -169,6 +171,20 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
         )
     df.columns = unique_names(list(df.columns))
     return df
+
+
+def _long_header(p: Path, lim: Limits, encoding: str) -> str:
+    """The first line with anything on it, read to its end when it is longer than the head
+    sniffed (the line limit bounds it), so that all its columns are counted."""
+    data = b""
+    with _opened(p, lim) as fh:
+        while chunk := fh.read(1024 * 1024):
+            data += chunk
+            text = data.lstrip(b"\r\n")
+            ends = [i for i in (text.find(b"\n"), text.find(b"\r")) if i >= 0]
+            if ends:
+                return text[: min(ends)].decode(encoding, errors="replace")
+    return data.decode(encoding, errors="replace")
 
 
 def _parse_text(

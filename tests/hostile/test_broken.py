@@ -65,6 +65,23 @@ def test_one_field_of_many_megabytes(tmp_path: Path) -> None:
     _refused(long_field_csv(tmp_path / "field.csv", 20_000_000), tmp_path, "SEGSCOPE_MAX_FIELD")
 
 
+def test_columns_are_counted_past_the_sniffed_head(tmp_path: Path) -> None:
+    """A first column name of 70 KB (past the 64 KB head read to sniff the delimiter), then
+    50,000 more: every column counts (pandas took minutes over them); a header as long with
+    2,001 columns is read."""
+    wide = tmp_path / "wide.csv"
+    rows = "".join(f"{v}{f',{v}' * 50_000}\n" for v in "1234")
+    wide.write_text("a" * 70_000 + ",x" * 50_000 + "\n" + rows)
+    _refused(wide, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+    names = ",".join(f"measure_with_a_long_descriptive_name_{i:05d}" for i in range(2_000))
+    long = tmp_path / "long.csv"
+    long.write_text(
+        f"id,{names}\n" + "".join(f"{r},{f'{r % 7},' * 1_999}{r % 5}\n" for r in range(60))
+    )
+    ran = in_process("sweep", long, "--k", "2", "--out", tmp_path / "long")
+    assert ran.code == 0, ran.err
+
+
 def test_too_many_cells_say_which_limit(tmp_path: Path) -> None:
     from .corpus import base_table, write_csv
 
