@@ -39,7 +39,7 @@ def _usable(table: Any, pa: Any) -> tuple[Any, dict[str, str]]:
     columns, names = [], []
     for spec, raw in zip(table.schema, table.columns, strict=True):
         column = _plain_arrow(raw, pa)
-        why = _unusable_type(column.type, pa) or (
+        why = unusable_type(column.type) or (
             "JSON documents: not usable as a feature"
             if str(getattr(spec.type, "extension_name", "")) == "arrow.json"
             else None
@@ -98,7 +98,10 @@ def _within_calendar(column: Any, t: Any, pa: Any) -> Any:
     return pc.if_else(outside, pa.scalar(None, t), column)
 
 
-def _unusable_type(t: Any, pa: Any) -> str | None:
+def unusable_type(t: Any) -> str | None:
+    """Why a column of this Arrow type cannot be a feature (None: it may be)."""
+    import pyarrow as pa
+
     if pa.types.is_nested(t):
         return "nested values (lists or structs): not usable as a feature"
     if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):

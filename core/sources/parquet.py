@@ -12,20 +12,33 @@ from segscope.core.limits import Limits
 from segscope.core.locations import (
     first_line,
 )
-from segscope.core.sources.arrow_tables import arrow_frame
+from segscope.core.sources.arrow_tables import arrow_frame, unusable_type
 from segscope.core.text import one_line
 
 
 def read_parquet(p: Path, lim: Limits) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The table, with columns pandas cannot use as values left out (and why)."""
-    return arrow_frame(lambda: _read_table(p, lim))
+    """The table, with columns pandas cannot use as values left out (and why): those whose type
+    says so are not read at all."""
+    unread: dict[str, str] = {}
+    order: list[str] = []
+
+    def read() -> Any:
+        table, skipped, names = _read_table(p, lim)
+        unread.update(skipped)
+        order.extend(names)
+        return table
+
+    frame, left_out = arrow_frame(read)
+    reasons = {**unread, **left_out}
+    return frame, {name: reasons[name] for name in order if name in reasons}
 
 
-def _read_table(p: Path, lim: Limits) -> Any:
-    """The file as an Arrow table, its column and cell limits checked on the metadata first, and
-    its text's bytes before they are written out: Parquet stores a repeated text once (in a
-    dictionary), so a small file can hold gigabytes of text, which the byte limit bounds as it
-    bounds a text file's."""
+def _read_table(p: Path, lim: Limits) -> tuple[Any, dict[str, str], list[str]]:
+    """The file's usable columns as an Arrow table, the columns not read (by their type: nested
+    values, binary data) with why, and every column's name in order. The column and cell limits
+    are checked on the metadata first, and the text's bytes and longest value before it is
+    written out: Parquet stores a repeated text once (in a dictionary), so a small file can hold
+    gigabytes of text, which the limits bound as they bound a text file's."""
     import pyarrow.parquet as pq
 
     where = one_line(p.name, 80)
@@ -38,14 +51,11 @@ def _read_table(p: Path, lim: Limits) -> Any:
             found = f"it has {meta.num_rows:,} rows of {meta.num_columns:,} columns"
             raise DataError(lim.cells.exceeded(where, found))
         schema = file.schema_arrow
-        text = {f.name for f in schema if _is_text(f.type)}
-        stored, plain = _text_storage(meta, text)
-        table = pq.read_table(p, read_dictionary=sorted(stored))  # each distinct text held once
-        held = plain + sum(_text_bytes(table[name]) for name in stored)
-        if held > lim.bytes.value:
-            found = f"its text comes to {held:,} bytes when read"
-            raise DataError(lim.bytes.exceeded(where, found))
-        return table.cast(schema) if stored else table
+        unread = {f.name: why for f in schema if (why := unusable_type(f.type))}
+        _check_text(p, meta, {f.name for f in schema if _is_text(f.type)} - set(unread), where, lim)
+        usable = [name for name in schema.names if name not in unread]
+        table = pq.read_table(p, columns=usable if unread else None)
+        return table, unread, schema.names
     except (DataError, MemoryError):  # out of memory is said as such by the command and the app
         raise
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -55,12 +65,34 @@ def _read_table(p: Path, lim: Limits) -> Any:
         ) from exc
 
 
+def _check_text(p: Path, meta: Any, text: set[str], where: str, lim: Limits) -> None:
+    """The text columns' bytes as every row holds them, and their longest value, within the
+    byte and field limits: those stored with a dictionary are read as one (each distinct text
+    held once) and measured; the others' text is as long as the metadata says it is stored."""
+    import pyarrow.parquet as pq
+
+    stored, held = _text_storage(meta, text)
+    longest = 0
+    if stored:
+        measured = pq.read_table(p, columns=sorted(stored), read_dictionary=sorted(stored))
+        for name in stored:
+            total, most = _text_bytes(measured[name])
+            held, longest = held + total, max(longest, most)
+        del measured
+    if longest > lim.field.value:
+        raise DataError(lim.field.exceeded(where, f"a text value is {longest:,} bytes long"))
+    if held > lim.bytes.value:
+        raise DataError(lim.bytes.exceeded(where, f"its text comes to {held:,} bytes when read"))
+
+
 def _is_text(kind: Any) -> bool:
-    """Whether an Arrow type holds text or bytes of any length (what a dictionary can repeat)."""
+    """Whether an Arrow type holds text of any length (what a dictionary can repeat), plainly or
+    as a dictionary."""
     import pyarrow as pa
 
-    kinds = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary)
-    return any(is_kind(kind) for is_kind in (*kinds, pa.types.is_large_binary))
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def _text_storage(meta: Any, text: set[str]) -> tuple[set[str], int]:
@@ -80,14 +112,17 @@ def _text_storage(meta: Any, text: set[str]) -> tuple[set[str], int]:
     return stored, plain
 
 
-def _text_bytes(column: Any) -> int:
-    """The bytes a dictionary-encoded text column holds once every row has its own copy."""
+def _text_bytes(column: Any) -> tuple[int, int]:
+    """The bytes a dictionary-encoded text column holds once every row has its own copy, and its
+    longest value in use."""
     import numpy as np
     import pyarrow.compute as pc
 
-    total = 0
+    total, longest = 0, 0
     for chunk in column.chunks:
         lengths = pc.binary_length(chunk.dictionary).fill_null(0).to_numpy(zero_copy_only=False)
         codes = chunk.indices.drop_null().to_numpy(zero_copy_only=False)
-        total += int(np.bincount(codes, minlength=len(lengths)) @ lengths.astype(np.int64))
-    return total
+        used = np.bincount(codes, minlength=len(lengths))
+        total += int(used @ lengths.astype(np.int64))
+        longest = max(longest, int(lengths[used > 0].max(initial=0)))
+    return total, longest

@@ -86,16 +86,32 @@ def spaced_headers_csv(path: Path) -> Path:
     return path
 
 
-def repeated_text_parquet(path: Path, rows: int = 100_000, length: int = 50_000) -> Path:
+def repeated_text_parquet(
+    path: Path, rows: int = 100_000, length: int = 50_000, as_category: bool = False
+) -> Path:
     """A column whose every row holds one text of `length` characters, stored once in Parquet's
-    dictionary (a few hundred kilobytes on disk, rows x length bytes read), without the Arrow
-    schema that would read it back as a category."""
+    dictionary (a few hundred kilobytes on disk, rows x length bytes read); `as_category`: with
+    the Arrow schema, which reads it back as a dictionary (a category)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     text = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), ["x" * length])
     table = pa.table({"customer_id": np.arange(rows), "note": text, "spend": np.arange(rows) % 7})
-    pq.write_table(table, path, store_schema=False)
+    pq.write_table(table, path, store_schema=as_category)
+    return path
+
+
+def nested_bomb_parquet(path: Path, rows: int = 400_000, length: int = 10_000) -> Path:
+    """A list column whose every row holds one text of `length` characters (stored once), beside
+    usable numbers: gigabytes when read, and never usable as a feature."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), ["x" * length])
+    lists = pa.ListArray.from_arrays(pa.array(np.arange(rows + 1, dtype=np.int32)), text)
+    numbers = np.random.default_rng(0).normal(size=(2, rows))
+    table = pa.table({"a": numbers[0], "b": numbers[1], "notes": lists})
+    pq.write_table(table, path, store_schema=False, compression="zstd")
     return path
 
 

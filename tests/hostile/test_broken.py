@@ -18,6 +18,7 @@ from .corpus import (
     long_line_csv,
     malformed_xml_xlsx,
     many_rows_xlsx,
+    nested_bomb_parquet,
     parquet_with_odd_types,
     password_xlsx,
     repeated_text_parquet,
@@ -106,13 +107,29 @@ def test_a_workbook_with_a_password_or_an_unknown_compression(tmp_path: Path) ->
 
 def test_text_repeated_from_a_parquet_dictionary_counts_as_read(tmp_path: Path) -> None:
     """One long text on every row, stored once: 5 GB when read from a file of a few hundred KB,
-    refused by the byte limit before it is written out; within the limit it is read."""
-    bomb = repeated_text_parquet(tmp_path / "notes.parquet")
-    assert bomb.stat().st_size < 2_000_000
-    _refused(bomb, tmp_path, "its text comes to 5,000,000,000 bytes", "SEGSCOPE_MAX_BYTES")
+    refused by the byte limit before it is written out, whether it reads back as text or as a
+    category; a value past the field limit is refused by it; within the limits it is read."""
+    for as_category in (False, True):
+        bomb = repeated_text_parquet(tmp_path / "notes.parquet", as_category=as_category)
+        assert bomb.stat().st_size < 2_000_000
+        _refused(bomb, tmp_path, "its text comes to 5,000,000,000 bytes", "SEGSCOPE_MAX_BYTES")
+    long = repeated_text_parquet(tmp_path / "long.parquet", rows=400, length=20_000_000)
+    _refused(long, tmp_path, "a text value is 20,000,000 bytes long", "SEGSCOPE_MAX_FIELD")
     small = repeated_text_parquet(tmp_path / "few.parquet", rows=400, length=100)
     ran = in_process("sweep", small, "--k", "2", "--out", tmp_path / "few")
     assert ran.code == 0, ran.err
+
+
+def test_a_parquet_column_that_cannot_be_a_feature_is_not_read(tmp_path: Path) -> None:
+    """Lists of a 10 KB text on 400,000 rows (4 GB when read, 7 MB on disk): left out, as it
+    would be once read, without reading it."""
+    out = tmp_path / "out"
+    ran = segscope(
+        "sweep", nested_bomb_parquet(tmp_path / "lists.parquet"), "--k", "2", "--out", out
+    )
+    assert ran.code == 0, ran.err
+    assert ran.peak_mib < BOUNDED_MIB, ran.peak_mib
+    assert "nested" in json.loads((out / "summary.json").read_text())["left_out"]["notes"]
 
 
 def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:
