@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 import pandas as pd
+from openpyxl.utils.cell import column_index_from_string
 
 from segscope.core.errors import ZIP_ERRORS, DataError
 from segscope.core.limits import Limits
@@ -68,8 +69,7 @@ def _check_workbook(p: Path, lim: Limits) -> None:
                     f"{lim.bytes.value}). Save the data as CSV or Parquet, or raise that limit."
                 )
             for info in infos:
-                if _is_xml(zf, info):
-                    _check_xml(zf, info, where, lim)
+                _check_xml(zf, info, where, lim)
     except DataError:
         raise
     except ZIP_ERRORS as exc:
@@ -79,89 +79,85 @@ def _check_workbook(p: Path, lim: Limits) -> None:
         ) from exc
 
 
-# A row or a cell opening in a sheet (<row ...>, <x:c ...>: any namespace prefix) and the place it
-# gives itself, if any (r="XFD1048576", r = '7', r="&#88;FD1": either quote, spaces around the =,
-# characters written as references)
-_ROW_OR_CELL = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])(?:[^>]*?\sr\s*=\s*[\"']"
-    rb"(?:\s*([A-Za-z]*)([0-9]+)\s*|([^\"']*))[\"'])?[^>]*>"  # a plain place, or any other value
-)
-_PLACE = re.compile(rb"\s*([A-Za-z]*)([0-9]+)\s*")
-_REFERENCE = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
+_DIGIT = re.compile("[0-9]")
 
 
-def _place(value: bytes) -> tuple[bytes, int] | None:
-    """A place's column letters and row number, as an XML reader reads the attribute (character
-    references resolved); None where it gives none."""
-    if b"&" in value:
-        value = _REFERENCE.sub(lambda m: _character(m[1]), value)
-    place = _PLACE.fullmatch(value)
-    return (place[1], int(place[2])) if place else None
-
-
-def _character(code: bytes) -> bytes:
-    number = int(code[1:], 16) if code[:1] == b"x" else int(code)
-    return chr(number).encode() if number < 0x110000 else b"?"
-
-
-@dataclass
 class _Reach:
-    """How far the rows and cells seen so far reach, placed as a reader places them: a row or a
-    cell where its place says, else just after the one before (the next row, the next column)."""
+    """How far the rows and cells of one part reach, placed as openpyxl places them (its own
+    rules: a row where its r says, else the next; a cell at its coordinate, else the next
+    column), from the parts' XML as an XML parser reads it (quotes, references, encodings)."""
 
-    row: int = 0
-    column: int = 0
-    rows: int = 0
-    columns: int = 0
+    def __init__(self) -> None:
+        self.row = self.column = self.rows = self.columns = 0
 
-    def see(self, text: bytes) -> None:
-        row, column, rows, columns = self.row, self.column, self.rows, self.columns
-        for tag, letters, number, value in _ROW_OR_CELL.findall(text):
-            place = (letters, int(number)) if number else _place(value) if value else None
-            if tag == b"row":
-                row, column = place[1] if place else row + 1, 0
-            elif place and place[0]:
-                row, column = max(row, place[1]), _column_number(place[0])
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        tag = name.rpartition("}")[2]
+        if tag not in ("row", "c"):
+            return
+        place = attributes.get("r")
+        try:
+            if tag == "row":
+                self.row, self.column = _row_number(place) if place else self.row + 1, 0
+            elif place:
+                row, self.column = _coordinate(place)
+                self.row = max(self.row, row)
             else:
-                column += 1
-            rows, columns = max(rows, row), max(columns, column)
-        self.row, self.column, self.rows, self.columns = row, column, rows, columns
+                self.column += 1
+        except (ValueError, IndexError, KeyError):  # openpyxl refuses this place: so will the read
+            return
+        self.rows, self.columns = max(self.rows, self.row), max(self.columns, self.column)
 
 
-def _is_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Whether a part of the zip is XML, by its first bytes (a sheet may be stored under any
-    name the workbook's relationships give it; images and other binary parts are not)."""
-    with zf.open(info) as fh:
-        head = fh.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"<")
+def _coordinate(place: str) -> tuple[int, int]:
+    """A cell's row and column from its r, as openpyxl's coordinate_to_tuple reads it (letters
+    up to the first digit, the rest a whole number), in time linear in its length."""
+    first = _DIGIT.search(place)
+    if first is None:
+        raise ValueError(place)
+    return int(place[first.start() :]), column_index_from_string(place[: first.start()])
+
+
+def _row_number(place: str) -> int:
+    """A row's r as openpyxl reads it: a whole number, or a float that is one."""
+    try:
+        return int(place)
+    except ValueError:
+        number = float(place)
+        if not number.is_integer():
+            raise
+        return int(number)
+
+
+def _refuse_entities(where: str) -> None:
+    raise DataError(
+        f"{where} is not a readable .xlsx workbook (it declares XML entities, which a workbook "
+        "never needs). Open it in Excel and save it as .xlsx again."
+    )
 
 
 def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limits) -> None:
     """No run of text between two XML tags is longer than the field limit, and the cells a part
     places reach no farther than the cell limit allows (rows x columns up to its farthest cell:
-    what a reader sets out for a sheet, however few cells it holds; every XML part is looked at,
-    whatever its name). Streamed, a tag never cut between blocks."""
-    run, rest, reach = 0, b"", _Reach()
+    what a reader sets out for a sheet, however few cells it holds). Every part is parsed as
+    XML, whatever its name, until it is not (an image is not; a sheet that is not is refused
+    when it is read), streamed, and no entity declaration is accepted."""
+    reach = _Reach()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = reach.start
+    parser.EntityDeclHandler = lambda *_: _refuse_entities(where)
+    run = 0
     with zf.open(info) as fh:
         while chunk := fh.read(1024 * 1024):
+            try:
+                parser.Parse(chunk, False)
+            except expat.ExpatError:
+                return  # not XML (from here on): no reader takes cells from it
             over, run = run_over(chunk, b"<", run, lim.field.value)
             if over:
                 raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
-            text = rest + chunk
-            cut = text.rfind(b">") + 1  # whole tags now, the rest with the next block
-            text, rest = text[:cut], text[cut:]
-            reach.see(text)
             if reach.rows * max(reach.columns, 1) > lim.cells.value:
                 farthest = f"{reach.rows:,} rows by {max(reach.columns, 1):,} columns"
                 raise DataError(lim.cells.exceeded(where, f"a sheet's cells reach {farthest}"))
-
-
-def _column_number(letters: bytes) -> int:
-    """A column's number from its letters (A 1, Z 26, AA 27, XFD 16,384)."""
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + letter - 64
-    return number
 
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:

@@ -234,6 +234,24 @@ def far_cell_xlsx(
     return _xlsx(parts, path)
 
 
+def row_xlsx(path: Path, row: str) -> Path:
+    """A valid table and one more row, written as `row` (XML), at the end of its sheet."""
+    parts = _valid_xlsx_parts()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    end = sheet.index("</sheetData>")
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:end] + row + sheet[end:]).encode()
+    return _xlsx(parts, path)
+
+
+# Far cells written as XML allows and openpyxl reads, each at Excel's last row and column
+FAR_ROWS = [
+    """<row r="1048576"><c foo=" r='A1'" r="XFD1048576"><v>1</v></c></row>""",  # r= in a value
+    """<row r="1048576"><c x=">" r="XFD1048576"><v>1</v></c></row>""",  # > in a value
+    """<row r="1.048576e6"><c r="XFD1_048_576"><v>1</v></c></row>""",  # as int() and float() read
+    f"""<row r="1048576"><c r="XFD{"0" * 3000}1048576"><v>1</v></c></row>""",  # leading zeros
+]
+
+
 def counted_far_xlsx(path: Path) -> Path:
     """A valid table, then a row of 16,384 cells that give no place (a reader counts them off:
     the last is at column XFD) and a row at Excel's last, in a few kilobytes."""

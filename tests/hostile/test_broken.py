@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .cli import assert_refused, in_process, segscope
 from .corpus import (
+    FAR_ROWS,
     bad_crc_gz,
     counted_far_xlsx,
     entity_bomb_xlsx,
@@ -22,6 +23,7 @@ from .corpus import (
     parquet_with_odd_types,
     password_xlsx,
     repeated_text_parquet,
+    row_xlsx,
     shared_string_bomb_xlsx,
     spaced_headers_csv,
     truncated_gz,
@@ -157,11 +159,13 @@ def test_a_sheet_of_twelve_million_rows(tmp_path: Path) -> None:
 def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) -> None:
     """One cell at Excel's last row and column, in a 6 KB file: the sheet would span 17 billion
     cells (openpyxl set out 4.6 GB before giving up), so it is refused by the cell limit before
-    parsing; a column beyond Excel's last alike. A far cell within the limit is read."""
+    parsing; a column beyond Excel's last is refused as malformed. A far cell within the limit
+    is read."""
     corner = far_cell_xlsx(tmp_path / "corner.xlsx")
     assert corner.stat().st_size < 10_000
     _refused(corner, tmp_path, "cells reach 1,048,576 rows by 16,384 columns", "SEGSCOPE_MAX_CELLS")
-    _refused(far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"), tmp_path, "321,272,406 columns")
+    wide = far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1")  # past Excel's last column
+    _refused(wide, tmp_path, "not a readable .xlsx", "'ZZZZZZ' is not a valid column name")
     # however the place is written (quotes, spaces, references), whatever the sheet's part is
     # called, and where cells give no place (each grew openpyxl to the machine's 24 GB, or until
     # a memory limit stopped it)
@@ -174,6 +178,8 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
         _refused(odd, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
     counted = counted_far_xlsx(tmp_path / "counted.xlsx")  # no places: counted as a reader does
     _refused(counted, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
+    for i, row in enumerate(FAR_ROWS):  # places as an XML parser and openpyxl read them
+        _refused(row_xlsx(tmp_path / f"far{i}.xlsx", row), tmp_path, "cells reach 1,048,576 rows")
     near = in_process(
         "sweep",
         far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
