@@ -152,12 +152,7 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
         if not sample.strip():
             raise DataError(f"{where} is empty. Export the table again.")
         sep = "\t" if p.suffixes[0].lower() in (".tsv", ".tab") else sniff_delimiter(sample)
-        # the first line with anything on it (a line ends in LF, CR LF or CR alone): pandas
-        # passes over blank lines before the header too
-        header = next(line for line in sample.splitlines() if line.strip())
-        if len(head) == _SNIFF_BYTES and sample.endswith(header):  # it goes on past the head
-            header = _long_header(p, lim, encoding)
-        columns = len(header.split()) if sep == WHITESPACE else header.count(sep) + 1
+        columns = _header_columns(p, lim, encoding, sep)
         if columns > lim.columns.value:
             raise DataError(lim.columns.exceeded(where, f"the header names {columns:,} columns"))
         rows = lim.cells.value // columns
@@ -173,18 +168,21 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
     return df
 
 
-def _long_header(p: Path, lim: Limits, encoding: str) -> str:
-    """The first line with anything on it, read to its end when it is longer than the head
-    sniffed (the line limit bounds it), so that all its columns are counted."""
-    data = b""
-    with _opened(p, lim) as fh:
-        while chunk := fh.read(1024 * 1024):
-            data += chunk
-            text = data.lstrip(b"\r\n")
-            ends = [i for i in (text.find(b"\n"), text.find(b"\r")) if i >= 0]
-            if ends:
-                return text[: min(ends)].decode(encoding, errors="replace")
-    return data.decode(encoding, errors="replace")
+def _header_columns(p: Path, lim: Limits, encoding: str, sep: str) -> int:
+    """The columns the header names, counted as the parser will read it: its first record with
+    anything in it, however long (within the line and field limits) and whatever it quotes."""
+    with _opened(p, lim) as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+        if sep == WHITESPACE:
+            return max(1, len(next((line for line in text if line.strip()), "").split()))
+        csv.field_size_limit(lim.field.value)
+        records = csv.reader(text, delimiter=sep)
+        try:
+            header = next((row for row in records if "".join(row).strip()), [])
+        except csv.Error as exc:  # a quoted name past the field limit
+            found = "a name in its header is longer"
+            raise DataError(lim.field.exceeded(one_line(p.name, 80), found)) from exc
+    return max(1, len(header))
 
 
 def _parse_text(

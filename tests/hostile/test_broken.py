@@ -69,13 +69,16 @@ def test_one_field_of_many_megabytes(tmp_path: Path) -> None:
 
 
 def test_columns_are_counted_past_the_sniffed_head(tmp_path: Path) -> None:
-    """A first column name of 70 KB (past the 64 KB head read to sniff the delimiter), then
-    50,000 more: every column counts (pandas took minutes over them); a header as long with
-    2,001 columns is read."""
-    wide = tmp_path / "wide.csv"
+    """50,000 more columns after a first name the head read to sniff the delimiter does not show
+    whole: every column counts, as the parser reads the header (pandas took minutes over them);
+    a header as long with 2,001 columns is read."""
     rows = "".join(f"{v}{f',{v}' * 50_000}\n" for v in "1234")
-    wide.write_text("a" * 70_000 + ",x" * 50_000 + "\n" + rows)
-    _refused(wide, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+    # a first name past the head, after a line of spaces; a name that quotes a line end; a form
+    # feed (a line end to Python's splitlines, not to a CSV parser)
+    for i, first in enumerate(("  \n" + "a" * 70_000, '"x\ny"', "a\x0cb")):
+        wide = tmp_path / f"wide{i}.csv"
+        wide.write_text(first + ",x" * 50_000 + "\n" + rows)
+        _refused(wide, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
     names = ",".join(f"measure_with_a_long_descriptive_name_{i:05d}" for i in range(2_000))
     long = tmp_path / "long.csv"
     long.write_text(
