@@ -104,7 +104,8 @@ def unusable_type(t: Any) -> str | None:
 
     if pa.types.is_nested(t):
         return "nested values (lists or structs): not usable as a feature"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+    binary = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary)
+    if any(is_kind(t) for is_kind in (*binary, pa.types.is_binary_view)):
         return "binary data: not usable as a feature"
     return None
 

@@ -86,13 +86,16 @@ def _check_text(p: Path, meta: Any, text: set[str], where: str, lim: Limits) -> 
 
 
 def _is_text(kind: Any) -> bool:
-    """Whether an Arrow type holds text of any length (what a dictionary can repeat), plainly or
-    as a dictionary."""
+    """Whether an Arrow type holds text of any length (what a dictionary can repeat): plainly, as
+    a dictionary or under an extension type."""
     import pyarrow as pa
 
+    if isinstance(kind, pa.BaseExtensionType):  # JSON, say: text underneath
+        kind = kind.storage_type
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+    kinds = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    return any(is_kind(kind) for is_kind in kinds)
 
 
 def _text_storage(meta: Any, text: set[str]) -> tuple[set[str], int]:
@@ -100,9 +103,9 @@ def _text_storage(meta: Any, text: set[str]) -> tuple[set[str], int]:
     read), and the bytes of the others' text as stored (values written out one by one)."""
     stored: set[str] = set()
     plain = 0
-    for group in range(meta.num_row_groups):
+    for group in map(meta.row_group, range(meta.num_row_groups)):
         for j in range(meta.num_columns):
-            chunk = meta.row_group(group).column(j)
+            chunk = group.column(j)
             if chunk.path_in_schema not in text:
                 continue
             if chunk.has_dictionary_page:
