@@ -145,16 +145,17 @@ def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limi
     parser = expat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler = reach.start
     parser.EntityDeclHandler = lambda *_: _refuse_entities(where)
-    run = 0
+    run, xml = 0, True
     with zf.open(info) as fh:
-        while chunk := fh.read(1024 * 1024):
+        while xml and (chunk := fh.read(1024 * 1024)):
             try:
                 parser.Parse(chunk, False)
-            except expat.ExpatError:
-                return  # not XML (from here on): no reader takes cells from it
-            over, run = run_over(chunk, b"<", run, lim.field.value)
-            if over:
-                raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
+            except expat.ExpatError:  # not XML from here on: the cells before it still count
+                xml = False
+            else:
+                over, run = run_over(chunk, b"<", run, lim.field.value)
+                if over:
+                    raise DataError(lim.field.exceeded(where, "a cell or string is longer"))
             if reach.rows * max(reach.columns, 1) > lim.cells.value:
                 farthest = f"{reach.rows:,} rows by {max(reach.columns, 1):,} columns"
                 raise DataError(lim.cells.exceeded(where, f"a sheet's cells reach {farthest}"))

@@ -52,7 +52,8 @@ def _read_table(p: Path, lim: Limits) -> tuple[Any, dict[str, str], list[str]]:
             raise DataError(lim.cells.exceeded(where, found))
         schema = file.schema_arrow
         unread = {f.name: why for f in schema if (why := unusable_type(f.type))}
-        _check_text(p, meta, {f.name for f in schema if _is_text(f.type)} - set(unread), where, lim)
+        text = {f.name for f in schema if _is_text(f.type)} - set(unread)
+        _check_text(p, meta, text, where, lim)
         usable = [name for name in schema.names if name not in unread]
         table = pq.read_table(p, columns=usable if unread else None)
         return table, unread, schema.names
@@ -65,24 +66,45 @@ def _read_table(p: Path, lim: Limits) -> tuple[Any, dict[str, str], list[str]]:
         ) from exc
 
 
+DELTA = {"DELTA_BYTE_ARRAY", "DELTA_LENGTH_BYTE_ARRAY"}  # encodings no dictionary reads
+FEW_ROWS = 64  # rows measured at once where text is delta-encoded
+
+
 def _check_text(p: Path, meta: Any, text: set[str], where: str, lim: Limits) -> None:
     """The text columns' bytes as every row holds them, and their longest value, within the
-    byte and field limits: those stored with a dictionary are read as one (each distinct text
-    held once) and measured; the others' text is as long as the metadata says it is stored."""
+    byte and field limits, measured before the table is read: read as dictionaries (each
+    distinct text held once, whatever the file makes of its repeats), or, where the text is
+    delta-encoded (which Arrow cannot read as a dictionary), a few rows at a time."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    stored, held = _text_storage(meta, text)
-    longest = 0
-    if stored:
-        measured = pq.read_table(p, columns=sorted(stored), read_dictionary=sorted(stored))
+    delta = {
+        chunk.path_in_schema
+        for group in map(meta.row_group, range(meta.num_row_groups))
+        for chunk in map(group.column, range(meta.num_columns))
+        if chunk.path_in_schema in text and DELTA & set(chunk.encodings)
+    }
+    held = longest = 0
+
+    def measure(total: int, most: int) -> None:
+        nonlocal held, longest
+        held, longest = held + total, max(longest, most)
+        if longest > lim.field.value:
+            raise DataError(lim.field.exceeded(where, f"a text value is {longest:,} bytes long"))
+        if held > lim.bytes.value:
+            found = f"its text comes to at least {held:,} bytes when read"
+            raise DataError(lim.bytes.exceeded(where, found))
+
+    if stored := sorted(text - delta):
+        measured = pq.read_table(p, columns=stored, read_dictionary=stored)
         for name in stored:
-            total, most = _text_bytes(measured[name])
-            held, longest = held + total, max(longest, most)
+            measure(*_text_bytes(measured[name]))
         del measured
-    if longest > lim.field.value:
-        raise DataError(lim.field.exceeded(where, f"a text value is {longest:,} bytes long"))
-    if held > lim.bytes.value:
-        raise DataError(lim.bytes.exceeded(where, f"its text comes to {held:,} bytes when read"))
+    if delta:
+        for batch in pq.ParquetFile(p).iter_batches(FEW_ROWS, columns=sorted(delta)):
+            for column in batch.columns:
+                lengths = pc.binary_length(column)
+                measure(pc.sum(lengths).as_py() or 0, pc.max(lengths).as_py() or 0)
 
 
 def _is_text(kind: Any) -> bool:
@@ -96,23 +118,6 @@ def _is_text(kind: Any) -> bool:
         kind = kind.value_type
     kinds = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
     return any(is_kind(kind) for is_kind in kinds)
-
-
-def _text_storage(meta: Any, text: set[str]) -> tuple[set[str], int]:
-    """The text columns stored with a dictionary in some row group (their size is known once
-    read), and the bytes of the others' text as stored (values written out one by one)."""
-    stored: set[str] = set()
-    plain = 0
-    for group in map(meta.row_group, range(meta.num_row_groups)):
-        for j in range(meta.num_columns):
-            chunk = group.column(j)
-            if chunk.path_in_schema not in text:
-                continue
-            if chunk.has_dictionary_page:
-                stored.add(chunk.path_in_schema)
-            else:
-                plain += chunk.total_uncompressed_size
-    return stored, plain
 
 
 def _text_bytes(column: Any) -> tuple[int, int]:

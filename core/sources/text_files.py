@@ -169,8 +169,9 @@ def read_text(p: Path, lim: Limits, as_text: bool = False) -> pd.DataFrame:
 
 
 def _header_columns(p: Path, lim: Limits, encoding: str, sep: str) -> int:
-    """The columns the header names, counted as the parser will read it: its first record with
-    anything in it, however long (within the line and field limits) and whatever it quotes."""
+    """The columns the header names, counted as the parser will read it: its first record that
+    is not blank (a line of delimiters is a header of empty names), however long (within the
+    line and field limits) and whatever it quotes."""
     with _opened(p, lim) as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
         if sep == WHITESPACE:
@@ -178,7 +179,7 @@ def _header_columns(p: Path, lim: Limits, encoding: str, sep: str) -> int:
         csv.field_size_limit(lim.field.value)
         records = csv.reader(text, delimiter=sep)
         try:
-            header = next((row for row in records if "".join(row).strip()), [])
+            header = next((row for row in records if len(row) > 1 or "".join(row).strip()), [])
         except csv.Error as exc:  # a quoted name past the field limit
             found = "a name in its header is longer"
             raise DataError(lim.field.exceeded(one_line(p.name, 80), found)) from exc

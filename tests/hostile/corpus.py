@@ -101,6 +101,19 @@ def repeated_text_parquet(
     return path
 
 
+def delta_text_parquet(path: Path, rows: int = 100, length: int = 2_000_000) -> Path:
+    """Rows of one long text (with a last character of three kinds), delta-encoded: each
+    repeat stored as the length of the prefix it shares, so the file holds about one copy."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["a" * length + str(i % 3) for i in range(rows)]
+    table = pa.table({"note": texts, "x": np.arange(rows) % 7, "y": np.arange(rows) % 5})
+    encoding = {"note": "DELTA_BYTE_ARRAY"}
+    pq.write_table(table, path, use_dictionary=False, column_encoding=encoding)
+    return path
+
+
 def nested_bomb_parquet(path: Path, rows: int = 400_000, length: int = 10_000) -> Path:
     """A list column whose every row holds one text of `length` characters (stored once), beside
     usable numbers: gigabytes when read, and never usable as a feature."""

@@ -11,6 +11,7 @@ from .corpus import (
     FAR_ROWS,
     bad_crc_gz,
     counted_far_xlsx,
+    delta_text_parquet,
     entity_bomb_xlsx,
     far_cell_xlsx,
     gzip_bomb,
@@ -79,6 +80,9 @@ def test_columns_are_counted_past_the_sniffed_head(tmp_path: Path) -> None:
         wide = tmp_path / f"wide{i}.csv"
         wide.write_text(first + ",x" * 50_000 + "\n" + rows)
         _refused(wide, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+    commas = tmp_path / "commas.csv"  # a header of empty names: pandas reads 50,001 columns
+    commas.write_text("," * 50_000 + "\n" + "1,2\n" * 3)
+    _refused(commas, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
     names = ",".join(f"measure_with_a_long_descriptive_name_{i:05d}" for i in range(2_000))
     long = tmp_path / "long.csv"
     long.write_text(
@@ -117,7 +121,11 @@ def test_text_repeated_from_a_parquet_dictionary_counts_as_read(tmp_path: Path) 
     for as_category in (False, True):
         bomb = repeated_text_parquet(tmp_path / "notes.parquet", as_category=as_category)
         assert bomb.stat().st_size < 2_000_000
-        _refused(bomb, tmp_path, "its text comes to 5,000,000,000 bytes", "SEGSCOPE_MAX_BYTES")
+        said = "its text comes to at least 5,000,000,000 bytes"
+        _refused(bomb, tmp_path, said, "SEGSCOPE_MAX_BYTES")
+    delta = delta_text_parquet(tmp_path / "delta.parquet")  # 200 MB read from a few KB
+    env = {"SEGSCOPE_MAX_BYTES": "100000000"}
+    _refused(delta, tmp_path, "its text comes to at least", "SEGSCOPE_MAX_BYTES", env=env)
     long = repeated_text_parquet(tmp_path / "long.parquet", rows=400, length=20_000_000)
     _refused(long, tmp_path, "a text value is 20,000,000 bytes long", "SEGSCOPE_MAX_FIELD")
     small = repeated_text_parquet(tmp_path / "few.parquet", rows=400, length=100)
@@ -183,6 +191,8 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
     _refused(counted, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
     for i, row in enumerate(FAR_ROWS):  # places as an XML parser and openpyxl read them
         _refused(row_xlsx(tmp_path / f"far{i}.xlsx", row), tmp_path, "cells reach 1,048,576 rows")
+    broken = row_xlsx(tmp_path / "broken.xlsx", FAR_ROWS[0] + "<<<")  # XML that breaks after it
+    _refused(broken, tmp_path, "cells reach 1,048,576 rows")
     near = in_process(
         "sweep",
         far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
