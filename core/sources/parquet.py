@@ -53,7 +53,7 @@ def _read_table(p: Path, lim: Limits) -> tuple[Any, dict[str, str], list[str]]:
         schema = file.schema_arrow
         unread = {f.name: why for f in schema if (why := unusable_type(f.type))}
         text = {f.name for f in schema if _is_text(f.type)} - set(unread)
-        _check_text(p, meta, text, where, lim)
+        _check_text(p, file, text, where, lim)
         usable = [name for name in schema.names if name not in unread]
         table = pq.read_table(p, columns=usable if unread else None)
         return table, unread, schema.names
@@ -70,14 +70,16 @@ DELTA = {"DELTA_BYTE_ARRAY", "DELTA_LENGTH_BYTE_ARRAY"}  # encodings no dictiona
 FEW_ROWS = 64  # rows measured at once where text is delta-encoded
 
 
-def _check_text(p: Path, meta: Any, text: set[str], where: str, lim: Limits) -> None:
+def _check_text(p: Path, file: Any, text: set[str], where: str, lim: Limits) -> None:
     """The text columns' bytes as every row holds them, and their longest value, within the
-    byte and field limits, measured before the table is read: read as dictionaries (each
-    distinct text held once, whatever the file makes of its repeats), or, where the text is
-    delta-encoded (which Arrow cannot read as a dictionary), a few rows at a time."""
+    byte and field limits, measured before the table is read (`file`: p, opened): read as
+    dictionaries (each distinct text held once, whatever the file makes of its repeats), or,
+    where the text is delta-encoded (which Arrow cannot read as a dictionary), a few rows at a
+    time."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    meta = file.metadata
     delta = {
         chunk.path_in_schema
         for group in map(meta.row_group, range(meta.num_row_groups))
@@ -101,7 +103,7 @@ def _check_text(p: Path, meta: Any, text: set[str], where: str, lim: Limits) -> 
             measure(*_text_bytes(measured[name]))
         del measured
     if delta:
-        for batch in pq.ParquetFile(p).iter_batches(FEW_ROWS, columns=sorted(delta)):
+        for batch in file.iter_batches(FEW_ROWS, columns=sorted(delta)):
             for column in batch.columns:
                 lengths = pc.binary_length(column)
                 measure(pc.sum(lengths).as_py() or 0, pc.max(lengths).as_py() or 0)
