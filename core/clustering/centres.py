@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 from sklearn.cluster import KMeans
 
-from segscope.core.preparing.matrix import CodedMatrix, Matrix, segment_sums
+from segscope.core.preparing.matrix import CodedMatrix, Matrix, closest, segment_sums
 from segscope.core.threads import in_blocks, in_parallel, row_blocks
 
 BLOCK_ROWS = 65_536  # rows per block: a block's distances stay in the CPU's cache-friendly range
@@ -67,10 +67,10 @@ def _nearest(
     nearest centre: |x|² + |c|² - 2x·c, the centre-dependent part as one matrix product."""
     if isinstance(X, CodedMatrix):
         return X.nearest(rows, centres, squares)
-    d2 = X[rows] @ (-2.0 * centres).T
-    d2 += np.einsum("ij,ij->i", centres, centres)
-    labels = d2.argmin(axis=1)
-    best = np.take_along_axis(d2, labels[:, None], axis=1)[:, 0] + squares
+    d2 = (-2.0 * centres) @ X[rows].T
+    d2 += np.einsum("ij,ij->i", centres, centres)[:, None]
+    labels, best = closest(d2)
+    best = best + squares
     return labels, np.maximum(best, 0.0, out=best)
 
 

@@ -96,14 +96,14 @@ class CodedMatrix:
         a category's part looked up per value: the written-out rows' labels, but for a row within
         float32 rounding of two centres (the sums are taken in another order)."""
         c = centres.astype(np.float32)
-        d2 = self.numbers[rows] @ (-2.0 * c[:, self.number_columns]).T
+        d2 = (-2.0 * c[:, self.number_columns]) @ self.numbers[rows].T
         for part in self.categories:
             d2 += np.take(
-                part.table @ (-2.0 * c[:, part.start : part.stop]).T, part.codes[rows], axis=0
+                (-2.0 * c[:, part.start : part.stop]) @ part.table.T, part.codes[rows], axis=1
             )
-        d2 += np.einsum("ij,ij->i", c, c)
-        labels = d2.argmin(axis=1)
-        best = np.take_along_axis(d2, labels[:, None], axis=1)[:, 0] + squares
+        d2 += np.einsum("ij,ij->i", c, c)[:, None]
+        labels, best = closest(d2)
+        best = best + squares
         return labels, np.maximum(best, 0.0, out=best)
 
     def sums(self, rows: slice, labels: np.ndarray, k: int) -> np.ndarray:
@@ -116,6 +116,20 @@ class CodedMatrix:
             counts = np.bincount(pairs, minlength=k * values).reshape(k, values)
             out[:, c.start : c.stop] = counts @ c.table.astype(np.float64)
         return out
+
+
+def closest(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's nearest centre and its distance, from `d2` (centres x rows): the first of
+    equals, as `argmin(axis=0)` gives, in one pass per centre over contiguous rows (a call per
+    row, as numpy's argmin makes for a few centres, takes twice as long)."""
+    best = d2[0].copy()
+    labels = np.zeros(d2.shape[1], dtype=np.intp)
+    closer = np.empty(d2.shape[1], dtype=bool)
+    for centre in range(1, len(d2)):
+        np.less(d2[centre], best, out=closer)
+        np.minimum(best, d2[centre], out=best)
+        labels[closer] = centre
+    return labels, best
 
 
 def segment_sums(rows: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
