@@ -5,8 +5,10 @@ rule for the case."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from segscope.core.describing.relevance import has_groups
@@ -23,6 +25,8 @@ from segscope.core.sources.reading import read_source
 from segscope.core.text import below
 
 from .gallery import GALLERY, prepared
+
+DATA = Path(__file__).parent / "data"
 
 KS = SweepSettings((3, 4), seed=0)
 
@@ -178,3 +182,33 @@ def test_the_words_say_what_the_data_is() -> None:
     weak.stability = 0.14
     assert recommend(weak, seg.prepared.meanings)[0] == "too unstable to act on"
     assert below(0.7996, 0.8) == "0.7996" and below(0.75, 0.8) == "0.75"
+
+
+def test_a_columns_judgement_rests_on_its_values_not_on_how_pandas_holds_them() -> None:
+    """Numbers held as numpy's float64 or int64 are judged without pandas at each step: every
+    column of the real credit table (gaps in some), and numbers at the edges (inf, halves, minus
+    zero, gaps, a count up), get the role, wholeness and counting up that the same values held
+    as pandas' nullable Float64 and Int64 get."""
+    from segscope.core.features.values import counts_up, whole
+    from segscope.core.preparing.schema import infer_role
+
+    credit = read_source(DATA / "credit_data.csv.gz").tables
+    columns = [s for df in credit.values() for _, s in df.items() if s.dtype.kind in "iuf"]
+    edges = [
+        pd.Series([0.5, 1.0, np.nan] * 10),
+        pd.Series([np.inf, -np.inf, 2.0, -0.0] * 10),
+        pd.Series([1.0, 2.0, np.nan, 4.0] * 10),
+        pd.Series(np.arange(30.0)),
+        pd.Series(np.arange(30.0)).where(lambda s: s != 7),
+        pd.Series([np.nan] * 30),
+        pd.Series(np.arange(40) % 3),
+    ]
+    pairs = [(s, s.astype("Float64" if s.dtype.kind == "f" else "Int64")) for s in columns + edges]
+    gappy = pd.Series([1, None, 3, 4] * 10, dtype="Int64")  # nullable whole numbers with gaps
+    pairs += [(gappy.astype("float64"), gappy), (pd.Series([np.nan] * 30), gappy.where(gappy > 9))]
+    for s, held in pairs:
+        name = str(s.name or "measure")
+        assert whole(s) == whole(held), name
+        assert counts_up(s) == counts_up(held), name
+        assert infer_role(name, s, None) == infer_role(name, held, None), name
+    assert len(columns) >= 5

@@ -22,10 +22,22 @@ YES = {"yes", "y", "true", "t", "1", "1.0", "ja", "si", "oui"}  # the set side o
 NO = {"no", "n", "false", "f", "0", "0.0", "nein", "non"}
 
 
+def numpy_kind(s: pd.Series) -> str:
+    """The kind of numpy dtype `s` holds ("f", "i", ...), or "" for pandas' own (nullable) types,
+    whose gaps numpy does not see."""
+    return s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
+
+
 def whole(s: pd.Series) -> bool:
-    """Numbers that are all whole (missing values aside)."""
-    values = s.dropna()
-    return bool(len(values)) and bool((values % 1 == 0).all())
+    """Numbers that are all whole (missing values aside; an infinity is not whole), judged with
+    numpy on the values whatever pandas holds them as (no step of pandas per column: tables can
+    be wide)."""
+    if numpy_kind(s) in ("i", "u"):  # whole by their type (numpy's: no gaps)
+        return len(s) > 0
+    v = (s if numpy_kind(s) == "f" else s.dropna()).to_numpy(dtype="float64")
+    v = v[~np.isnan(v)]
+    with np.errstate(invalid="ignore"):  # an infinity's remainder is NaN: not whole
+        return bool(len(v)) and bool((np.mod(v, 1) == 0).all())
 
 
 def is_label(s: pd.Series) -> bool:
@@ -47,7 +59,9 @@ MIN_ROWS = 20  # fewer rows say too little to call a column an identifier by its
 
 def counts_up(s: pd.Series) -> bool:
     """Whole numbers in increasing order down the file: row numbers or assigned ids."""
-    if len(s) < MIN_ROWS or not pd.api.types.is_numeric_dtype(s) or s.isna().any():
+    if len(s) < MIN_ROWS or not pd.api.types.is_numeric_dtype(s):
+        return False
+    if numpy_kind(s) not in ("b", "i", "u", "f") and s.isna().any():  # NaN fail the comparison
         return False
     v = s.to_numpy()
     return bool(len(v) > 1 and (v[1:] > v[:-1]).all())

@@ -10,7 +10,14 @@ import pandas as pd
 
 from segscope.core.errors import DataError
 from segscope.core.features.names import COUNT_NAME, IDENTIFIER_NAME, OUTCOME_NAME, is_code_name
-from segscope.core.features.values import FEW_CODES, counts_up, is_sequence, sparse_codes, whole
+from segscope.core.features.values import (
+    FEW_CODES,
+    counts_up,
+    is_sequence,
+    numpy_kind,
+    sparse_codes,
+    whole,
+)
 from segscope.core.roles import FEATURE_ROLES, ColumnRole, Role, Schema
 from segscope.core.text import names, quoted
 from segscope.core.threads import column_threads, in_parallel
@@ -25,7 +32,7 @@ MOSTLY_MISSING = 0.5  # a column missing on more of its rows is left out (unless
 def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> ColumnRole:
     """Guess one column's role from its name, type and values; `built` says what the column
     was built from (a measure of the transaction log: a number by construction)."""
-    non_null = s.dropna()
+    non_null = _present(s)
     if name == key:
         return ColumnRole(name, Role.KEY, "customer key: identifies rows, never a feature")
     if non_null.empty:
@@ -36,10 +43,10 @@ def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> Col
             name, Role.IGNORED, f"missing on {missing:.0%} of rows: too few values to compare"
         )
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        finite = non_null[np.isfinite(non_null.astype(float))]
-        if finite.empty:
+        finite = np.isfinite(non_null.to_numpy(dtype=float))
+        if not finite.any():
             return ColumnRole(name, Role.IGNORED, "no finite values (all inf or empty)")
-        non_null = finite
+        non_null = non_null if finite.all() else non_null[finite]
     distinct = int(non_null.nunique())
     if distinct == 1:
         value = non_null.iloc[0]
@@ -60,8 +67,20 @@ def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> Col
     if pd.api.types.is_datetime64_any_dtype(s):
         return ColumnRole(name, Role.DATETIME, "dates: used as days before the latest date")
     if pd.api.types.is_numeric_dtype(s):
-        return _number_role(name, non_null.astype(float), distinct, len(s))
+        numbers = non_null if non_null.dtype == np.float64 else non_null.astype(float)
+        return _number_role(name, numbers, distinct, len(s))
     return _text_role(name, non_null, distinct)
+
+
+def _present(s: pd.Series) -> pd.Series:
+    """`s` without its gaps: `s` itself when it has none (numpy's whole numbers never do; a
+    wide table's columns are checked without a copy each)."""
+    if numpy_kind(s) in ("b", "i", "u"):
+        return s
+    if numpy_kind(s) == "f":
+        gaps = np.isnan(s.to_numpy())
+        return s[~gaps] if gaps.any() else s
+    return s.dropna()
 
 
 def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRole:

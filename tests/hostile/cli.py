@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +27,13 @@ class Ran:
         return self.out + self.err
 
 
-# the command, run so that it reports its own peak memory (ru_maxrss, KiB) into a file at exit
+# the command, run so that it reports its own peak memory (KiB) into a file at exit: the peak of
+# this process's memory (VmHWM), since ru_maxrss carries over the forking parent's (a test
+# worker's gigabyte would read as the command's)
 WRAPPER = """
-import atexit, resource, runpy, sys
+import atexit, runpy, sys
 peak = sys.argv.pop(1)
-usage = lambda: str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+usage = lambda: open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
 atexit.register(lambda: open(peak, "w").write(usage()))
 sys.argv[0] = "segscope"
 runpy.run_module("segscope.tui.cli", run_name="__main__")
@@ -74,6 +78,45 @@ def segscope(
         proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"),
         kib / 1024,
     )  # fmt: skip
+
+
+# several commands one after another in one fresh process, each through in_process; each run's
+# result, with the process's peak memory after it, a JSON line in a file. The peak is the
+# process's own (VmHWM): ru_maxrss would carry over a forking parent's when the child was started
+# by vfork, as subprocess starts it
+EACH = """
+import dataclasses, json, sys
+from tests.hostile.cli import in_process
+results = open(sys.argv[1], "w")
+for line in sys.stdin:
+    ran = in_process(*json.loads(line))
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    ran.peak_mib = int(status.split()[0]) / 1024
+    results.write(json.dumps(dataclasses.asdict(ran)) + "\\n")
+    results.flush()
+"""
+
+
+def segscope_each(*commands: Sequence[object], env: dict[str, str] | None = None) -> list[Ran]:
+    """Each command's `segscope ARGS`, one after another in one fresh process (one start of the
+    interpreter for many runs): a run's peak_mib is the process's peak after it, a bound on the
+    run's own."""
+    lines = "".join(json.dumps([str(a) for a in command]) + "\n" for command in commands)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results"
+        proc = subprocess.run(
+            [sys.executable, "-c", EACH, str(results)],
+            input=lines,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "COLUMNS": "160", **(env or {})},
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        ran = [Ran(**json.loads(line)) for line in results.read_text().splitlines()]
+    assert len(ran) == len(commands), proc.stderr[-2000:]
+    return ran
 
 
 def has_control(text: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .cli import assert_refused, in_process, segscope
+from .cli import assert_refused, in_process, segscope, segscope_each
 from .corpus import (
     FAR_ROWS,
     bad_crc_gz,
@@ -46,6 +46,17 @@ def _refused(
     assert not (tmp_path / "out").exists()
 
 
+def _each_refused(tmp_path: Path, *cases: tuple[Path, tuple[str, ...]]) -> None:
+    """Each file refused saying what it should, one after another in one fresh process whose
+    peak memory stays bounded throughout (one start of the interpreter for them all)."""
+    out = tmp_path / "out"
+    runs = segscope_each(*(("sweep", path, "--k", "2-3", "--out", out) for path, _ in cases))
+    for (path, needles), ran in zip(cases, runs, strict=True):
+        assert_refused(ran, path.name, *needles)
+        assert ran.peak_mib < BOUNDED_MIB, (path.name, ran.peak_mib)
+    assert not out.exists()
+
+
 def test_a_truncated_gzip(tmp_path: Path) -> None:
     _refused(truncated_gz(tmp_path / "cut.csv.gz"), tmp_path, "broken or cut short", fresh=False)
 
@@ -76,13 +87,14 @@ def test_columns_are_counted_past_the_sniffed_head(tmp_path: Path) -> None:
     rows = "".join(f"{v}{f',{v}' * 50_000}\n" for v in "1234")
     # a first name past the head, after a line of spaces; a name that quotes a line end; a form
     # feed (a line end to Python's splitlines, not to a CSV parser)
+    wide = []
     for i, first in enumerate(("  \n" + "a" * 70_000, '"x\ny"', "a\x0cb")):
-        wide = tmp_path / f"wide{i}.csv"
-        wide.write_text(first + ",x" * 50_000 + "\n" + rows)
-        _refused(wide, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+        wide.append(tmp_path / f"wide{i}.csv")
+        wide[-1].write_text(first + ",x" * 50_000 + "\n" + rows)
     commas = tmp_path / "commas.csv"  # a header of empty names: pandas reads 50,001 columns
     commas.write_text("," * 50_000 + "\n" + "1,2\n" * 3)
-    _refused(commas, tmp_path, "the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+    said = ("the header names 50,001 columns", "SEGSCOPE_MAX_COLUMNS")
+    _each_refused(tmp_path, *((path, said) for path in [*wide, commas]))
     names = ",".join(f"measure_with_a_long_descriptive_name_{i:05d}" for i in range(2_000))
     long = tmp_path / "long.csv"
     long.write_text(
@@ -157,9 +169,12 @@ def test_xml_entities_in_a_workbook_are_never_expanded(tmp_path: Path) -> None:
 def test_a_shared_string_of_a_gigabyte(tmp_path: Path) -> None:
     bomb = shared_string_bomb_xlsx(tmp_path / "strings.xlsx", 1_000_000_000)
     assert bomb.stat().st_size < 10_000_000
-    _refused(bomb, tmp_path, "over the limit", "SEGSCOPE_MAX_BYTES")
     smaller = shared_string_bomb_xlsx(tmp_path / "string.xlsx", 30_000_000)
-    _refused(smaller, tmp_path, "a cell or string is longer", "SEGSCOPE_MAX_FIELD")
+    _each_refused(
+        tmp_path,
+        (bomb, ("over the limit", "SEGSCOPE_MAX_BYTES")),
+        (smaller, ("a cell or string is longer", "SEGSCOPE_MAX_FIELD")),
+    )
 
 
 def test_a_sheet_of_twelve_million_rows(tmp_path: Path) -> None:
@@ -174,25 +189,34 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
     is read."""
     corner = far_cell_xlsx(tmp_path / "corner.xlsx")
     assert corner.stat().st_size < 10_000
-    _refused(corner, tmp_path, "cells reach 1,048,576 rows by 16,384 columns", "SEGSCOPE_MAX_CELLS")
-    wide = far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1")  # past Excel's last column
-    _refused(wide, tmp_path, "not a readable .xlsx", "'ZZZZZZ' is not a valid column name")
+    reach = ("cells reach 1,048,576 rows by 16,384 columns",)
+    cases = [
+        (corner, (*reach, "SEGSCOPE_MAX_CELLS")),
+        (  # past Excel's last column
+            far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"),
+            ("not a readable .xlsx", "'ZZZZZZ' is not a valid column name"),
+        ),
+    ]
     # however the place is written (quotes, spaces, references), whatever the sheet's part is
     # called, and where cells give no place (each grew openpyxl to the machine's 24 GB, or until
     # a memory limit stopped it)
-    for quoted, part, reference in (
-        (" = '{}'", "sheet1.xml", False),
-        ('="{}"', "sheet1.dat", False),
-        ('="{}"', "sheet1.xml", True),
+    for i, (quoted, part, reference) in enumerate(
+        (
+            (" = '{}'", "sheet1.xml", False),
+            ('="{}"', "sheet1.dat", False),
+            ('="{}"', "sheet1.xml", True),
+        )
     ):
-        odd = far_cell_xlsx(tmp_path / "odd.xlsx", quoted=quoted, part=part, reference=reference)
-        _refused(odd, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
-    counted = counted_far_xlsx(tmp_path / "counted.xlsx")  # no places: counted as a reader does
-    _refused(counted, tmp_path, "cells reach 1,048,576 rows by 16,384 columns")
+        odd = far_cell_xlsx(
+            tmp_path / f"odd{i}.xlsx", quoted=quoted, part=part, reference=reference
+        )
+        cases.append((odd, reach))
+    cases.append((counted_far_xlsx(tmp_path / "counted.xlsx"), reach))  # counted as a reader does
+    rows = ("cells reach 1,048,576 rows",)
     for i, row in enumerate(FAR_ROWS):  # places as an XML parser and openpyxl read them
-        _refused(row_xlsx(tmp_path / f"far{i}.xlsx", row), tmp_path, "cells reach 1,048,576 rows")
-    broken = row_xlsx(tmp_path / "broken.xlsx", FAR_ROWS[0] + "<<<")  # XML that breaks after it
-    _refused(broken, tmp_path, "cells reach 1,048,576 rows")
+        cases.append((row_xlsx(tmp_path / f"far{i}.xlsx", row), rows))
+    cases.append((row_xlsx(tmp_path / "broken.xlsx", FAR_ROWS[0] + "<<<"), rows))  # XML breaks
+    _each_refused(tmp_path, *cases)
     near = in_process(
         "sweep",
         far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
