@@ -62,7 +62,8 @@ class Run:
 
 
 def timed(cmd: list[str], out: Path | None = None) -> Run:
-    """Run `cmd` to its end: its wall time and peak resident memory (its own, from wait4)."""
+    """Run `cmd` to its end: its wall time and peak resident memory (wait4's: at least its own,
+    as a child started by vfork starts from this runner's peak, a few hundred MiB)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL

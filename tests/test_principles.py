@@ -185,10 +185,11 @@ def test_the_words_say_what_the_data_is() -> None:
 
 
 def test_a_columns_judgement_rests_on_its_values_not_on_how_pandas_holds_them() -> None:
-    """Numbers held as numpy's float64 or int64 are judged without pandas at each step: every
-    column of the real credit table (gaps in some), and numbers at the edges (inf, halves, minus
-    zero, gaps, a count up), get the role, wholeness and counting up that the same values held
-    as pandas' nullable Float64 and Int64 get."""
+    """Numbers held as numpy's floats, whole numbers or flags are judged without pandas at each
+    step: every number column of the real credit table (gaps in some), and numbers at the edges
+    (infinities, halves, minus zero, gaps, a count up, no rows, flags, an index of its own), get
+    the wholeness pandas' own arithmetic gives them, and the role and counting up that the same
+    values held as pandas' nullable types get."""
     from segscope.core.features.values import counts_up, whole
     from segscope.core.preparing.schema import infer_role
 
@@ -197,18 +198,24 @@ def test_a_columns_judgement_rests_on_its_values_not_on_how_pandas_holds_them() 
     edges = [
         pd.Series([0.5, 1.0, np.nan] * 10),
         pd.Series([np.inf, -np.inf, 2.0, -0.0] * 10),
-        pd.Series([1.0, 2.0, np.nan, 4.0] * 10),
+        pd.Series([1.0, 2.0, np.nan, 4.0] * 10, index=np.arange(40)[::-1] * 3),
         pd.Series(np.arange(30.0)),
         pd.Series(np.arange(30.0)).where(lambda s: s != 7),
         pd.Series([np.nan] * 30),
+        pd.Series([], dtype="float64"),
         pd.Series(np.arange(40) % 3),
+        pd.Series(np.arange(40, dtype="uint16")),
+        pd.Series([True, False] * 20),
     ]
-    pairs = [(s, s.astype("Float64" if s.dtype.kind == "f" else "Int64")) for s in columns + edges]
+    nullable = {"f": "Float64", "b": "boolean"}
+    pairs = [(s, s.astype(nullable.get(s.dtype.kind, "Int64"))) for s in columns + edges]
     gappy = pd.Series([1, None, 3, 4] * 10, dtype="Int64")  # nullable whole numbers with gaps
     pairs += [(gappy.astype("float64"), gappy), (pd.Series([np.nan] * 30), gappy.where(gappy > 9))]
     for s, held in pairs:
         name = str(s.name or "measure")
-        assert whole(s) == whole(held), name
+        present = s.dropna()
+        assert whole(s) == (bool(len(present)) and bool((present % 1 == 0).all())), name
+        assert whole(s) == whole(held) or np.isinf(present).any(), name  # inf: NA to pandas' %
         assert counts_up(s) == counts_up(held), name
         assert infer_role(name, s, None) == infer_role(name, held, None), name
     assert len(columns) >= 5

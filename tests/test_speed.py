@@ -226,7 +226,9 @@ def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds
     start = written[rows[:5]].astype(np.float64)
     ours, theirs = assign(held, start), assign(written, start)
     assert np.array_equal(ours.labels, theirs.labels)
-    # each row's distance is a float32 sum, taken in another order: within float32's rounding
+    # a category's part of the distances is a product per value, rounded once for every row that
+    # holds it, so the two sums part in float32's last digits (1.2e-9 of the total here; each
+    # within 2e-8 of the float64 sum): within float32's rounding
     assert ours.inertia == pytest.approx(theirs.inertia, rel=1e-7)
     ours_km, theirs_km = refine(held, start, seed=0), refine(written, start, seed=0)
     assert np.array_equal(ours_km.labels_, theirs_km.labels_)
@@ -245,7 +247,6 @@ def test_the_nearest_centre_is_argmins_first_of_equals_on_real_distances() -> No
         labels, best = closest(d2)
         assert np.array_equal(labels, d2.argmin(axis=0))
         assert np.array_equal(best, d2.min(axis=0))
-        assert labels.max() < k  # the first of two equal centres
 
 
 REAL_TABLES = sorted(p for p in DATA.iterdir() if p.name.endswith((".csv.gz", ".txt")))

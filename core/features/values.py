@@ -32,10 +32,13 @@ def whole(s: pd.Series) -> bool:
     """Numbers that are all whole (missing values aside; an infinity is not whole), judged with
     numpy on the values whatever pandas holds them as (no step of pandas per column: tables can
     be wide)."""
-    if numpy_kind(s) in ("i", "u"):  # whole by their type (numpy's: no gaps)
+    if numpy_kind(s) in ("b", "i", "u"):  # whole by their type (numpy's: no gaps)
         return len(s) > 0
-    v = (s if numpy_kind(s) == "f" else s.dropna()).to_numpy(dtype="float64")
-    v = v[~np.isnan(v)]
+    if numpy_kind(s) == "f":  # NaN the gaps
+        v = s.to_numpy()
+        v = v[~np.isnan(v)]
+    else:  # pandas' gaps (NA); a NaN a nullable float holds is no whole number
+        v = s.dropna().to_numpy(dtype="float64")
     with np.errstate(invalid="ignore"):  # an infinity's remainder is NaN: not whole
         return bool(len(v)) and bool((np.mod(v, 1) == 0).all())
 

@@ -119,9 +119,9 @@ class CodedMatrix:
 
 
 def closest(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's nearest centre and its distance, from `d2` (centres x rows): the first of
-    equals, as `argmin(axis=0)` gives, in one pass per centre over contiguous rows (a call per
-    row, as numpy's argmin makes for a few centres, takes twice as long)."""
+    """Each row's nearest centre and its distance, from `d2` (centres x rows, no NaN: the matrix
+    is finite): the first of equals, as `argmin(axis=0)` gives, in one pass per centre over
+    contiguous rows (a call per row, as numpy's argmin makes for a few centres, takes longer)."""
     best = d2[0].copy()
     labels = np.zeros(d2.shape[1], dtype=np.intp)
     closer = np.empty(d2.shape[1], dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import subprocess
@@ -28,13 +29,14 @@ class Ran:
 
 
 # the command, run so that it reports its own peak memory (KiB) into a file at exit: the peak of
-# this process's memory (VmHWM), since ru_maxrss carries over the forking parent's (a test
-# worker's gigabyte would read as the command's)
+# this process's memory (VmHWM), not ru_maxrss, which carries over the parent's (at the fork, or
+# its peak through a vfork): a test worker's gigabyte would read as the command's
 WRAPPER = """
 import atexit, runpy, sys
-peak = sys.argv.pop(1)
-usage = lambda: open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
-atexit.register(lambda: open(peak, "w").write(usage()))
+from pathlib import Path
+peak = Path(sys.argv.pop(1))
+usage = lambda: Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]
+atexit.register(lambda: peak.write_text(usage()))
 sys.argv[0] = "segscope"
 runpy.run_module("segscope.tui.cli", run_name="__main__")
 """
@@ -81,26 +83,40 @@ def segscope(
 
 
 # several commands one after another in one fresh process, each through in_process; each run's
-# result, with the process's peak memory after it, a JSON line in a file. The peak is the
-# process's own (VmHWM): ru_maxrss would carry over a forking parent's when the child was started
-# by vfork, as subprocess starts it
+# result, with its peak memory (the process's, reset before the run), a JSON line in a file
 EACH = """
 import dataclasses, json, sys
-from tests.hostile.cli import in_process
-results = open(sys.argv[1], "w")
-for line in sys.stdin:
-    ran = in_process(*json.loads(line))
-    status = open("/proc/self/status").read().split("VmHWM:")[1]
-    ran.peak_mib = int(status.split()[0]) / 1024
-    results.write(json.dumps(dataclasses.asdict(ran)) + "\\n")
-    results.flush()
+from tests.hostile.cli import in_process, peak_mib, reset_peak
+with open(sys.argv[1], "w") as results:
+    for line in sys.stdin:
+        reset_peak()
+        ran = in_process(*json.loads(line))
+        ran.peak_mib = peak_mib()
+        results.write(json.dumps(dataclasses.asdict(ran)) + "\\n")
+        results.flush()
 """
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory since it started or was last reset (Linux: VmHWM);
+    not ru_maxrss, which carries over the parent's when a child is forked."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def reset_peak() -> None:
+    """Start this process's peak afresh from its present size (heap freed by earlier runs given
+    back first, so that a run cannot reuse it unseen)."""
+    ctypes.CDLL(None).malloc_trim(0)
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def segscope_each(*commands: Sequence[object], env: dict[str, str] | None = None) -> list[Ran]:
     """Each command's `segscope ARGS`, one after another in one fresh process (one start of the
-    interpreter for many runs): a run's peak_mib is the process's peak after it, a bound on the
-    run's own."""
+    interpreter for many runs): a run's peak_mib is the process's peak during it (its size after
+    the imports, as a fresh process's, and what the run added)."""
     lines = "".join(json.dumps([str(a) for a in command]) + "\n" for command in commands)
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "results"

@@ -4,7 +4,6 @@ and its memory stays bounded."""
 
 from __future__ import annotations
 
-import ctypes
 import gzip
 import io
 import os
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .cli import assert_refused, in_process
+from .cli import assert_refused, in_process, peak_mib, reset_peak
 from .corpus import base_table
 
 SUFFIXES = [".csv", ".tsv", ".csv.gz", ".xlsx", ".parquet"]
@@ -49,22 +48,13 @@ PEAK_MIB = 1024  # a run on a file of at most a few KB grows by well under this
 CEILING_MIB = 3072  # and this process (the whole test run) stays under this
 
 
-def _peak_mib() -> float:
-    """This process's peak resident memory since the last reset (Linux: VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM in /proc/self/status")
-
-
 def check(path: Path, out: Path) -> None:
     """0 or 3, never a traceback; a refusal is short and names the file; the run's own peak
     memory (the process's peak reset before it) stays bounded."""
-    ctypes.CDLL(None).malloc_trim(0)  # heap freed by earlier runs given back: not reused unseen
-    Path("/proc/self/clear_refs").write_text("5")  # resets the peak to the current size
-    before = _peak_mib()
+    reset_peak()
+    before = peak_mib()
     ran = in_process("sweep", path, "--k", "2-3", "--out", out, "--force")
-    peak = _peak_mib()
+    peak = peak_mib()
     assert peak - before < PEAK_MIB, f"the run on {path.name} took {peak - before:,.0f} MiB more"
     assert peak < CEILING_MIB, f"this process reached {peak:,.0f} MiB"
     if ran.code == 3:
