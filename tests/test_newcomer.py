@@ -217,3 +217,23 @@ def test_the_command_says_what_it_uses_first_and_a_line_per_k(
     lines = ran.err.strip().splitlines()
     assert lines[0].startswith("shop.xlsx: 2,000 customers; features: join_date,")
     assert [ln.split(":")[0] for ln in lines[1:4]] == ["sweep 1/3", "sweep 2/3", "sweep 3/3"]
+
+
+def test_a_wide_tables_preview_shows_its_first_columns_and_says_how_many_more() -> None:
+    """The Data screen's preview of the real credit table cut to its first five columns ends in a
+    column saying how many more there are, its cells empty; a table no wider than the cut shows
+    every column and nothing more; the column saying so never takes a name the data uses."""
+    import pandas as pd
+
+    from segscope.core.describing.views import preview_view
+
+    credit = pd.read_csv(Path(__file__).parent / "data" / "credit_data.csv.gz")
+    cut = preview_view(credit, rows=20, columns=5)
+    assert [c.header for c in cut.columns[:5]] == [str(c) for c in credit.columns[:5]]
+    assert cut.columns[5].header == f"+{credit.shape[1] - 5:,} more columns (Columns lists them)"
+    assert len(cut.rows) == 20 and all(len(r) == 6 and r[5] is None for r in cut.rows)
+    assert all(cells[5] == "" for cells in cut.cells())
+    whole = preview_view(credit, rows=20, columns=credit.shape[1])
+    assert [c.header for c in whole.columns] == [str(c) for c in credit.columns]
+    named = preview_view(credit.rename(columns={credit.columns[0]: "…"}), rows=3, columns=2)
+    assert len({c.key for c in named.columns}) == 3

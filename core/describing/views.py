@@ -566,17 +566,29 @@ def gaps_view(gaps: dict[str, Gap]) -> View:
     )
 
 
-def preview_view(data: pd.DataFrame, rows: int = 200) -> View:
-    """The first rows of the customer table, as they are."""
+PREVIEW_COLUMNS = 100  # a preview shows a wider table's first columns (Columns lists them all)
+
+
+def preview_view(data: pd.DataFrame, rows: int = 200, columns: int = PREVIEW_COLUMNS) -> View:
+    """The first rows of the customer table, as they are, in its first `columns` columns: a wider
+    table's preview ends in a column saying how many more there are (its cells empty), so that a
+    table of thousands of columns is set out in a moment, not cell by cell for minutes."""
     import pandas as pd
 
-    head = data.head(rows)
-    columns = tuple(
+    head = data.iloc[:rows, :columns]
+    shown = tuple(
         Column(str(c), str(c), "number" if pd.api.types.is_numeric_dtype(head[c]) else "text")
         for c in head.columns
     )
     values = [tuple(None if pd.isna(v) else v for v in row) for row in head.itertuples(index=False)]
-    return View(f"The first {len(head):,} customers", columns, values)
+    rest = data.shape[1] - head.shape[1]
+    if rest:
+        key = "…"
+        while key in {c.key for c in shown}:  # a key of its own, whatever the data's names
+            key += "…"
+        shown += (Column(key, f"+{rest:,} more columns (Columns lists them)", blank=""),)
+        values = [(*row, None) for row in values]
+    return View(f"The first {len(head):,} customers", shown, values)
 
 
 def timings_line(timings: Timings) -> str:
