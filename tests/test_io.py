@@ -226,3 +226,13 @@ def test_a_run_is_over_the_limit_exactly_when_the_longest_line_is(
         max(map(len, ended or [still_open])) > limit,
         len(still_open),
     )
+
+
+def test_reading_a_csv_leaves_the_csv_modules_field_limit_as_it_was() -> None:
+    """The header is counted with the csv module under segscope's field limit, which is the
+    module's one for the whole process: reading the real credit table gives it back."""
+    import csv
+
+    before = csv.field_size_limit()
+    read_source(Path(__file__).parent / "data" / "credit_data.csv.gz")
+    assert csv.field_size_limit() == before

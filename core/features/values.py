@@ -22,23 +22,32 @@ YES = {"yes", "y", "true", "t", "1", "1.0", "ja", "si", "oui"}  # the set side o
 NO = {"no", "n", "false", "f", "0", "0.0", "nein", "non"}
 
 
+GAPLESS = ("b", "i", "u")  # numpy kinds that hold no gaps (flags, whole numbers)
+
+
 def numpy_kind(s: pd.Series) -> str:
     """The kind of numpy dtype `s` holds ("f", "i", ...), or "" for pandas' own (nullable) types,
     whose gaps numpy does not see."""
     return s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
 
 
+def present(s: pd.Series) -> pd.Series:
+    """`s` without its gaps: `s` itself when it has none (numpy's flags and whole numbers never
+    do), a column numpy holds judged without a pandas step (tables can be wide)."""
+    if numpy_kind(s) in GAPLESS:
+        return s
+    if numpy_kind(s) == "f":
+        gaps = np.isnan(s.to_numpy())
+        return s[~gaps] if gaps.any() else s
+    return s.dropna()
+
+
 def whole(s: pd.Series) -> bool:
-    """Numbers that are all whole (missing values aside; an infinity is not whole), judged with
-    numpy on the values whatever pandas holds them as (no step of pandas per column: tables can
-    be wide)."""
-    if numpy_kind(s) in ("b", "i", "u"):  # whole by their type (numpy's: no gaps)
+    """Numbers that are all whole (missing values aside; an infinity is not whole; a NaN a
+    nullable float holds is no whole number)."""
+    if numpy_kind(s) in GAPLESS:  # whole by their type
         return len(s) > 0
-    if numpy_kind(s) == "f":  # NaN the gaps
-        v = s.to_numpy()
-        v = v[~np.isnan(v)]
-    else:  # pandas' gaps (NA); a NaN a nullable float holds is no whole number
-        v = s.dropna().to_numpy(dtype="float64")
+    v = present(s).to_numpy(dtype="float64")
     with np.errstate(invalid="ignore"):  # an infinity's remainder is NaN: not whole
         return bool(len(v)) and bool((np.mod(v, 1) == 0).all())
 
@@ -64,7 +73,7 @@ def counts_up(s: pd.Series) -> bool:
     """Whole numbers in increasing order down the file: row numbers or assigned ids."""
     if len(s) < MIN_ROWS or not pd.api.types.is_numeric_dtype(s):
         return False
-    if numpy_kind(s) not in ("b", "i", "u", "f") and s.isna().any():  # NaN fail the comparison
+    if numpy_kind(s) not in (*GAPLESS, "f") and s.isna().any():  # NaN fail the comparison
         return False
     v = s.to_numpy()
     return bool(len(v) > 1 and (v[1:] > v[:-1]).all())

@@ -14,7 +14,7 @@ from segscope.core.features.values import (
     FEW_CODES,
     counts_up,
     is_sequence,
-    numpy_kind,
+    present,
     sparse_codes,
     whole,
 )
@@ -32,7 +32,7 @@ MOSTLY_MISSING = 0.5  # a column missing on more of its rows is left out (unless
 def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> ColumnRole:
     """Guess one column's role from its name, type and values; `built` says what the column
     was built from (a measure of the transaction log: a number by construction)."""
-    non_null = _present(s)
+    non_null = present(s)
     if name == key:
         return ColumnRole(name, Role.KEY, "customer key: identifies rows, never a feature")
     if non_null.empty:
@@ -70,17 +70,6 @@ def infer_role(name: str, s: pd.Series, key: str | None, built: str = "") -> Col
         numbers = non_null if non_null.dtype == np.float64 else non_null.astype(float)
         return _number_role(name, numbers, distinct, len(s))
     return _text_role(name, non_null, distinct)
-
-
-def _present(s: pd.Series) -> pd.Series:
-    """`s` without its gaps: `s` itself when it has none (numpy's whole numbers never do; a
-    wide table's columns are checked without a copy each)."""
-    if numpy_kind(s) in ("b", "i", "u"):
-        return s
-    if numpy_kind(s) == "f":
-        gaps = np.isnan(s.to_numpy())
-        return s[~gaps] if gaps.any() else s
-    return s.dropna()
 
 
 def _number_role(name: str, x: pd.Series, distinct: int, rows: int) -> ColumnRole:

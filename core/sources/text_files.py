@@ -176,13 +176,15 @@ def _header_columns(p: Path, lim: Limits, encoding: str, sep: str) -> int:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
         if sep == WHITESPACE:
             return max(1, len(next((line for line in text if line.strip()), "").split()))
-        csv.field_size_limit(lim.field.value)
         records = csv.reader(text, delimiter=sep)
+        before = csv.field_size_limit(lim.field.value)  # the csv module's one, process-wide
         try:
             header = next((row for row in records if len(row) > 1 or "".join(row).strip()), [])
         except csv.Error as exc:  # a quoted name past the field limit
             found = "a name in its header is longer"
             raise DataError(lim.field.exceeded(one_line(p.name, 80), found)) from exc
+        finally:
+            csv.field_size_limit(before)  # given back: a reader of this file changes no other
     return max(1, len(header))
 
 
