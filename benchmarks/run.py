@@ -165,7 +165,7 @@ def ok(flag: bool) -> str:
 def stages(run: Run) -> str:
     t = run.summary()["timings"]
     parts = ", ".join(f"{name} {s:.1f}" for name, s in t["seconds"].items())
-    return f"{t['total']:.1f} s on {t['threads']} thread(s): {parts}"
+    return f"{t['total']:.1f} s on {t['threads']} core(s): {parts}"
 
 
 def main() -> None:

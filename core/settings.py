@@ -112,6 +112,7 @@ class SweepSettings:
     like_path: str | None = None  # where `like` was read from (recorded in the outputs)
     compare: tuple[int, int] | None = None  # also cross-tabulate the segments of these two k
     previous: EarlierLabels | None = field(default=None, compare=False)  # who moved since them
+    saving: bool = False  # the model will be saved: its bytes are made beside the run's end
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ks", tuple(self.ks))

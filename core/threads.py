@@ -88,15 +88,15 @@ class CpuSample:
 
     busy: int
     total: int
-    own: int
+    own: int  # this process's and its descendants' (the helper processes working for it)
     at: float
 
 
 def cpu_sample() -> CpuSample | None:
-    """A reading of /proc/stat and /proc/self/stat (None where there is no /proc)."""
+    """A reading of /proc/stat and of this process's tree (None where there is no /proc)."""
     try:
         stat = Path("/proc/stat").read_text().splitlines()
-        own_fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        own = _tree_ticks(os.getpid())
     except OSError:
         return None
     usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
@@ -111,8 +111,26 @@ def cpu_sample() -> CpuSample | None:
         idle = ticks[3] + ticks[4]  # idle and iowait
         busy += sum(ticks) - idle
         total += sum(ticks)
-    own = int(own_fields[11]) + int(own_fields[12])  # utime and stime, every thread
     return CpuSample(busy, total, own, time.monotonic())
+
+
+def _tree_ticks(pid: int) -> int:
+    """CPU ticks of process `pid` and of its descendants, living (their own time) and ended (the
+    time the kernel adds to their parent's), as far as /proc names its children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for child in _children(pid):
+        with contextlib.suppress(OSError, ValueError):  # gone meanwhile: its time is its parent's
+            ticks += _tree_ticks(child)
+    return ticks
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    with contextlib.suppress(OSError):  # no such listing on this kernel: the process alone
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out.extend(int(c) for c in (task / "children").read_text().split())
+    return out
 
 
 _last = cpu_sample()

@@ -142,7 +142,7 @@ def test_summary_says_where_the_time_went(shop_xlsx: Path, tmp_path: Path) -> No
     assert all(s >= 0 for s in timings["seconds"].values())
     assert timings["total"] == pytest.approx(sum(timings["seconds"].values()), abs=0.01)
     assert timings["threads"] == 1
-    assert "Done in" in ran.err and "on 1 thread" in ran.err
+    assert "Done in" in ran.err and "on 1 core " in ran.err
 
 
 async def test_the_app_says_each_stage_as_it_runs(shop_xlsx: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -341,12 +342,20 @@ def _guarded(run: Callable[[], int]) -> int:
 _stopped: list[int] = []  # the signals that stopped a command of this process
 
 
+def _imported() -> None:
+    """The libraries are loaded: the cyclic garbage collector, off while they loaded (entry), is
+    on again. Loading them makes about a million long-lived objects, and the collector scanned
+    them again and again for no garbage: 0.2 s of every command."""
+    gc.enable()
+
+
 def entry() -> NoReturn:
     """The console script: main(), and the exit, without the interpreter's own teardown of
     every module and object (0.2-0.3 s after a sweep, for nothing: every output is written and
     closed by then). The clean-ups libraries registered run first (a Spark session's,
     logging's), except after a signal or Ctrl-C: that leaves at once, without waiting on a
     library (a driver closing a connection whose statement is still being cancelled)."""
+    gc.disable()  # while the libraries load (_imported)
     code = main()
     if not _stopped:
         atexit._run_exitfuncs()
@@ -371,11 +380,12 @@ def _run_sweep(a: argparse.Namespace) -> int:
     opened = read_ahead(a.path) if a.engine == LOCAL else None
     from rich.console import Console
 
-    from segscope.core.engines.interface import Prepared, analyse, engine_for
+    from segscope.core.clustering.sweep import KResult, SweepSetup
+    from segscope.core.engines.interface import analyse, engine_for
     from segscope.core.files import OutputFolder, default_out_dir
     from segscope.core.models.model import load_model
     from segscope.core.models.movement import read_earlier
-    from segscope.core.outputs.folders import END_OF_RUN_LIBRARIES, write_outputs
+    from segscope.core.outputs.folders import end_of_run_libraries, write_outputs
     from segscope.core.outputs.summary import summary
     from segscope.core.roles import Role
     from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
@@ -386,6 +396,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
         print_results,
         print_timings,
     )
+
+    _imported()
 
     roles = {c: Role.CATEGORICAL for c in a.categorical}
     roles.update({c: Role.NUMERIC for c in a.numeric})
@@ -405,7 +417,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
     like = load_model(a.like)[0] if a.like else None
     previous = read_earlier(a.previous) if a.previous else None
     settings = SweepSettings(
-        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare, previous
+        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare, previous, True
     )
     engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
     inputs = [Path(a.path), *([a.like] if a.like else []), *([a.previous] if a.previous else [])]
@@ -417,20 +429,23 @@ def _run_sweep(a: argparse.Namespace) -> int:
         check_labels_table(a.path, a.labels_table, a.force)
     err = Console(stderr=True)
 
-    def prepared(prepared: Prepared) -> None:
-        print_prepared(err, prepared)
-        # loaded while the sweep runs; not earlier, where they would compete with the
-        # preparation for the interpreter (measured: 0.3 s instead of 0.07 s beside them)
-        import_in_background(*END_OF_RUN_LIBRARIES)
-
     with ProgressReporter(err) as progress:
+
+        def result(result: KResult, setup: SweepSetup) -> None:
+            if result.k == setup.ks[0]:
+                # loaded while the sweep runs, once its helpers are forked (core.processes
+                # forks none beside another thread); not earlier, where they would compete
+                # with the preparation for the interpreter (0.3 s instead of 0.07 s beside it)
+                import_in_background(*end_of_run_libraries())
+            progress.update(result, setup)
+
         seg = analyse(
             a.path,
             choices,
             settings,
             engine,
-            on_prepared=prepared,
-            on_result=progress.update,
+            on_prepared=lambda prepared: print_prepared(err, prepared),
+            on_result=result,
             opened=opened,
         )
     written = write_outputs(seg, folder.target, a.force, inputs)

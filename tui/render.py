@@ -82,6 +82,7 @@ class ProgressReporter:
             console=console,
             transient=True,
             disable=not self._bar,
+            auto_refresh=False,  # drawn at each k: no thread of its own (core.processes)
         )
         self._task: TaskID | None = None
 
@@ -108,7 +109,7 @@ class ProgressReporter:
             return
         if self._task is None:
             self._task = self._progress.add_task("", total=len(setup.ks))
-        self._progress.update(self._task, advance=1, description=text)
+        self._progress.update(self._task, advance=1, description=text, refresh=True)
 
 
 LEFT_OUT_SHOWN = 6  # columns left out named before the sweep (report.md names every one)

@@ -23,6 +23,7 @@ from segscope.core.clustering.stability import (
 )
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.preparing.matrix import Matrix
+from segscope.core.processes import in_helpers, on_helpers
 from segscope.core.threads import in_parallel, thread_count
 
 KMEANS_ROWS = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
@@ -248,51 +249,77 @@ def sample_rows(setup: SweepSetup) -> tuple[np.ndarray | None, np.ndarray]:
 def run_sweep(
     X: Matrix, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
 ) -> Iterator[KResult]:
-    """Fit K-Means for each k of `setup` (several k at once, on core.threads' pool), yielding each
-    k's scores in order as soon as they are done.
+    """Fit K-Means for each k of `setup`, several k at once (in helper processes where the matrix
+    is small enough to send them, else on core.threads' pool), yielding each k's scores in order
+    as soon as they are done.
 
     Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
     """
-    n = setup.rows
-    fit_idx, sil_idx = sample_rows(setup)
-    X_fit = X[slice(None) if fit_idx is None else fit_idx]
-    stab_idx = stability_sample(n, setup.seed)
-    scorer = SampleScorer(X[sil_idx], X[stab_idx], setup.seed, setup.gap)
-    squares = None if fit_idx is None else every_row_square(X, setup.threads)
+    if on_helpers(setup.threads, setup.rows):
+        results = in_helpers(SweepWork, (X, setup), setup.ks, setup.threads)
+    else:
+        results = in_parallel(SweepWork(X, setup, should_stop), setup.ks, setup.threads)
+    try:
+        for result in results:
+            if should_stop and should_stop():
+                raise Cancelled()
+            yield result
+    finally:
+        results.close()
 
-    def stop() -> None:
-        if should_stop and should_stop():
+
+class SweepWork:
+    """What every k of a sweep shares (its samples and scorer), built once where the k values
+    run; called with a k, that k's KResult."""
+
+    def __init__(
+        self, X: Matrix, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
+    ) -> None:
+        self.X, self.setup, self.should_stop = X, setup, should_stop
+        self.fit_idx, self.sil_idx = sample_rows(setup)
+        self.X_fit = X[slice(None) if self.fit_idx is None else self.fit_idx]
+        self.stab_idx = stability_sample(setup.rows, setup.seed)
+        self.scorer = SampleScorer(X[self.sil_idx], X[self.stab_idx], setup.seed, setup.gap)
+        self.squares = None if self.fit_idx is None else every_row_square(X, setup.threads)
+
+    def _stop(self) -> None:
+        if self.should_stop and self.should_stop():
             raise Cancelled()
 
-    def one_k(k: int) -> KResult:
-        stop()
+    def __call__(self, k: int) -> KResult:
+        self._stop()
         started = time.perf_counter()
-        km = fit_kmeans(X_fit, k, setup.seed, N_INIT)
-        if fit_idx is None:
+        km = fit_kmeans(self.X_fit, k, self.setup.seed, N_INIT)
+        if self.fit_idx is None:
             labels, inertia = km.labels_, float(km.inertia_)
         else:  # every row to its nearest centre (this k's task is one thread of the pool)
-            every = assign(X, km.cluster_centers_, threads=1, squares=squares)
+            every = assign(self.X, km.cluster_centers_, threads=1, squares=self.squares)
             labels, inertia = every.labels, every.inertia
-        stop()
-        return scorer.result(
+        self._stop()
+        return self.scorer.result(
             k,
             labels,
-            labels[sil_idx],
-            labels[stab_idx],
+            labels[self.sil_idx],
+            labels[self.stab_idx],
             inertia=inertia,
             sizes=np.bincount(labels, minlength=k).tolist(),
             model=km,
             started=started,
-            should_stop=should_stop,
+            should_stop=self.should_stop,
         )
 
-    results = in_parallel(one_k, setup.ks, setup.threads)
-    try:
-        for result in results:
-            stop()
-            yield result
-    finally:
-        results.close()
+
+class SilhouetteWork:
+    """A quicker sweep scored by silhouette alone (`starts` starts per k): called with a k, its
+    silhouette, k and labels."""
+
+    def __init__(self, X: np.ndarray, seed: int, starts: int) -> None:
+        self.X, self.seed, self.starts = X, seed, starts
+        self.distances = pairwise_euclidean(X)
+
+    def __call__(self, k: int) -> tuple[float, int, np.ndarray]:
+        labels = fit_kmeans(self.X, k, self.seed, self.starts).labels_
+        return silhouette_from_distances(self.distances, labels), k, labels
 
 
 def pairwise_euclidean(X: np.ndarray) -> np.ndarray:

@@ -9,19 +9,14 @@ import pandas as pd
 from sklearn.mixture import GaussianMixture
 
 from segscope.core.clustering.stability import resample_labels, stability, stability_sample
-from segscope.core.clustering.sweep import (
-    KResult,
-    SweepSetup,
-    fit_kmeans,
-    pairwise_euclidean,
-    silhouette_from_distances,
-)
+from segscope.core.clustering.sweep import KResult, SilhouetteWork, SweepSetup
 from segscope.core.describing.profiles import category_counts
 from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_and_transform
+from segscope.core.processes import in_helpers, on_helpers
 from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import agreement, names, quoted, silhouette
-from segscope.core.threads import in_parallel
+from segscope.core.threads import in_parallel, thread_count
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
 CLEARLY = 0.02  # a silhouette this much higher is clearly better
@@ -124,17 +119,16 @@ def sweep_without(
         return None
     sample = features.iloc[row_sample(len(features), rows, seed)]
     X = fit_and_transform(kept, sample, seed)[1]
-    distances = pairwise_euclidean(X)
     distinct = len(np.unique(X, axis=0))
     ks = [k for k in ks if k < distinct]
     if not ks:
         return None
-
-    def score(k: int) -> tuple[float, int, np.ndarray]:
-        labels = fit_kmeans(X, k, seed, 4).labels_
-        return silhouette_from_distances(distances, labels), k, labels
-
-    silhouette, k, labels = max(in_parallel(score, ks), key=lambda s: (s[0], -s[1]))
+    threads = thread_count(len(ks))
+    if on_helpers(threads, len(X)):
+        scores = in_helpers(SilhouetteWork, (X, seed, 4), ks, threads)
+    else:
+        scores = in_parallel(SilhouetteWork(X, seed, 4), ks, threads)
+    silhouette, k, labels = max(scores, key=lambda s: (s[0], -s[1]))
     return Without(k, silhouette, labels, X, seed)
 
 

@@ -592,7 +592,8 @@ def preview_view(data: pd.DataFrame, rows: int = 200, columns: int = PREVIEW_COL
 
 
 def timings_line(timings: Timings) -> str:
-    """Where the time went, in one line: the total, the threads and each stage."""
+    """Where the time went, in one line: the total, the cores and each stage (the sweep runs on
+    as many threads or helper processes as it was given cores: core.threads, core.processes)."""
     stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.seconds.items())
-    threads = f"{timings.threads} thread{'s' if timings.threads != 1 else ''}"
-    return f"Done in {timings.total:.1f} s on {threads} ({stages})."
+    cores = f"{timings.threads} core{'s' if timings.threads != 1 else ''}"
+    return f"Done in {timings.total:.1f} s on {cores} ({stages})."

@@ -121,6 +121,8 @@ def segment(
     with timings.stage("profiles"):
         stats = segment_stats(prepared.typed, clusters, prepared.schema)
         model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)
+        if settings.saving:
+            model.dump_ahead()
     seg = finish_segmentation(
         prepared, setup, results, choice, model, clusters, stats, comparison, timings
     )

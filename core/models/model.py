@@ -8,6 +8,7 @@ import io
 import json
 import platform
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -23,6 +24,7 @@ from segscope.core.errors import ZIP_ERRORS, DataError
 from segscope.core.files import write_bytes_atomic
 from segscope.core.limits import MAX_K, MAX_SEED
 from segscope.core.locations import first_line
+from segscope.core.processes import beside
 from segscope.core.roles import Schema
 from segscope.core.text import names, one_line
 
@@ -67,6 +69,20 @@ class SegmentModel:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=versions)
     actions: list[str] = field(default_factory=list)  # each segment's suggested action, 1..k
+    # the pipeline's bytes, once asked for (dump_ahead: being made in a helper process)
+    _dumped: Callable[[], bytes] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def dump_ahead(self) -> None:
+        """Start making the pipeline's bytes for save_model now, in a helper process when one
+        can be made (core.processes.beside): skops' import and work (half a second) beside
+        whatever the run does before it writes. The pipeline must not change after this."""
+        self._dumped = beside(pipeline_bytes, self.pipeline)
+
+    def pipeline_bytes(self) -> bytes:
+        """The pipeline as the model file holds it."""
+        blob = self._dumped() if self._dumped else pipeline_bytes(self.pipeline)
+        self._dumped = lambda: blob
+        return blob
 
     @property
     def fingerprint(self) -> str:
@@ -105,13 +121,18 @@ class SegmentModel:
 
 def save_model(model: SegmentModel, path: Path) -> None:
     """Write the model as a zip of a skops file (no pickle) and a JSON metadata file."""
-    import skops.io as sio
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meta.json", json.dumps(model.meta(), indent=2, default=str))
-        zf.writestr("pipeline.skops", sio.dumps(_without_labels(model.pipeline)))
+        zf.writestr("pipeline.skops", model.pipeline_bytes())
     write_bytes_atomic(path, buf.getvalue())
+
+
+def pipeline_bytes(pipeline: Pipeline) -> bytes:
+    """The pipeline as skops writes it, without the training rows' labels."""
+    import skops.io as sio
+
+    return sio.dumps(_without_labels(pipeline))
 
 
 def _without_labels(pipeline: Pipeline) -> Pipeline:

@@ -26,11 +26,15 @@ from segscope.core.outputs.markdown import report_markdown, score_markdown
 from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
+from segscope.core.processes import can_help
 from segscope.core.threads import in_parallel
 
-# What choosing k and writing the outputs import (kneed, skops, xlsxwriter: about a second):
-# a caller that knows outputs will be written may import them while the sweep runs.
-END_OF_RUN_LIBRARIES = ("kneed", "skops.io", "xlsxwriter")
+
+def end_of_run_libraries() -> tuple[str, ...]:
+    """What choosing k and writing the outputs import, for a caller that knows outputs will be
+    written to import while the sweep runs: kneed and xlsxwriter, and skops (half a second)
+    unless a helper process can make the model's bytes (SegmentModel.dump_ahead)."""
+    return ("kneed", "xlsxwriter", *(() if can_help() else ("skops.io",)))
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:

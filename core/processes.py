@@ -1,0 +1,214 @@
+"""Helper processes for the work that Python's interpreter lock would run one step at a time.
+
+A small table's sweep is thousands of short steps (k-means++ seeding, Lloyd's iterations of a few
+hundred microseconds per call, bootstrap refits): threads take turns at the interpreter lock and
+run it no faster than one thread (core.threads). Helper processes run the k values side by side.
+
+Helpers are forked from this process, and only while it runs no other Python thread (a command
+between its stages): no import and no object's lock can be inherited half taken. The native pools
+of Arrow, jemalloc and OpenBLAS reset themselves in a forked child, and OpenMP runs one thread (no
+pool). A process that runs threads of its own while it works (the app) does its work on threads.
+A helper ignores Ctrl-C (the command stops it) and runs one native thread, as every piece of work
+in core.threads does: the results are those of threads, in the same order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import threading
+import warnings
+from collections.abc import Callable, Generator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar, cast
+
+from segscope.core.threads import one_native_thread
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+HELPER_ROWS = 2_000_000  # work on more rows runs on threads (see on_helpers)
+_DONE = None  # what tells a helper to leave
+
+
+def can_help() -> bool:
+    """Whether helper processes can be forked now: this process runs no other Python thread."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def on_helpers(threads: int, rows: int) -> bool:
+    """Whether work given `threads` threads, over a matrix of `rows` rows, runs in helper
+    processes: with two threads or more, when helpers can be forked now, on at most HELPER_ROWS
+    rows (each k sends back a label per row; on more rows its work is passes over them, which
+    numpy runs without the interpreter lock, on threads that share the labels as they are)."""
+    return threads > 1 and rows <= HELPER_ROWS and can_help()
+
+
+def in_helpers(
+    make: Callable[..., Callable[[T], R]],
+    inputs: tuple[Any, ...],
+    items: Sequence[T],
+    helpers: int,
+) -> Generator[R, None, None]:
+    """work(item) for every item, in order, as each becomes ready, where `work = make(*inputs)`
+    is built once in each of `helpers` helper processes (forked: they have make and inputs).
+    A warning raised in a helper is raised here; an exception is raised here as the work raised
+    it. Should a helper die (the kernel ending it), what it had not given back is done in this
+    process. Closing the iterator early stops the helpers."""
+    started = _start(make, inputs, min(helpers, len(items)))
+    try:
+        yield from _share(make, inputs, items, [conn for _, conn in started])
+    finally:
+        for helper, conn in started:
+            _stop(helper, conn)
+
+
+def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
+    """Start work(*args) in a helper now, when one can be made, and give a function that waits
+    for its result (raising what it raised); without a helper, that function does the work."""
+    started = _start(_Call, (work, args), 1)
+    if not started:
+        return lambda: work(*args)
+    helper, conn = started[0]
+    try:
+        conn.send(0)
+    except OSError:
+        _stop(helper, conn)
+        return lambda: work(*args)
+
+    def result() -> R:
+        try:
+            reply = conn.recv()
+        except (EOFError, OSError):  # the helper died: the work is done here
+            return work(*args)
+        finally:
+            _stop(helper, conn)
+        return _given_back(reply)
+
+    return result
+
+
+class _Call:
+    """One call's work, for `beside`."""
+
+    def __init__(self, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.work, self.args = work, args
+
+    def __call__(self, _: object) -> Any:
+        return self.work(*self.args)
+
+
+def _start(
+    make: Callable[..., Callable[[Any], Any]], inputs: tuple[Any, ...], helpers: int
+) -> list[tuple[Any, Connection]]:
+    """Up to `helpers` helpers, each building make(*inputs) (fewer when no more can be made)."""
+    started: list[tuple[Any, Connection]] = []
+    if not can_help():
+        return started
+    maker = multiprocessing.get_context("fork")
+    try:
+        for _ in range(helpers):
+            mine, theirs = maker.Pipe()
+            helper = maker.Process(
+                target=_serve, args=(theirs, make, inputs), name="segscope-helper", daemon=True
+            )
+            helper.start()
+            theirs.close()
+            started.append((helper, mine))
+    except OSError:  # no more processes: this process does the rest
+        pass
+    return started
+
+
+def _stop(helper: Any, conn: Connection) -> None:
+    """Tell a helper to leave; end it if it is still at an item nobody will take."""
+    with contextlib.suppress(OSError):
+        conn.send(_DONE)
+    conn.close()
+    helper.join(0.1)
+    if helper.is_alive():
+        helper.terminate()
+        helper.join()
+
+
+def _given_back(reply: tuple[bool, Any, list[Any]]) -> Any:
+    """A helper's reply: its warnings raised here, then its result, or the exception it raised."""
+    ok, value, said = reply
+    for message, category, filename, lineno in said:
+        warnings.warn_explicit(message, category, filename, lineno)
+    if not ok:
+        raise value
+    return value
+
+
+def _share(
+    make: Callable[..., Callable[[T], R]],
+    inputs: tuple[Any, ...],
+    items: Sequence[T],
+    helpers: list[Connection],
+) -> Generator[R, None, None]:
+    """Hand the items out one at a time to whichever helper is free; yield results in order."""
+    todo = iter(range(len(items)))
+    busy: dict[Connection, int] = {}
+    done: dict[int, tuple[bool, Any, list[Any]]] = {}
+    left: list[int] = []  # items a dead helper took: done here
+    nxt = 0
+
+    def give(conn: Connection) -> None:
+        for index in todo:
+            try:
+                conn.send(items[index])
+            except OSError:
+                left.append(index)
+                return
+            busy[conn] = index
+            return
+
+    for conn in helpers:
+        give(conn)
+    while nxt < len(items):
+        if nxt in done:
+            yield _given_back(done.pop(nxt))
+            nxt += 1
+        elif busy:
+            for ready in wait(list(busy)):
+                conn = cast(Connection, ready)
+                index = busy.pop(conn)
+                try:
+                    done[index] = conn.recv()
+                except (EOFError, OSError):  # the helper died
+                    left.append(index)
+                    continue
+                give(conn)
+        else:  # no helper left (or none made): the rest here
+            local = make(*inputs)
+            with one_native_thread():
+                for index in sorted([*left, *todo]):
+                    done[index] = (True, local(items[index]), [])
+            left.clear()
+
+
+def _serve(conn: Connection, make: Callable[..., Callable[[Any], Any]], inputs: tuple) -> None:
+    """A helper: build the work once, then do each item it is sent until told to leave."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a forked helper had the command's handlers
+        signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(BaseException), one_native_thread():  # nothing printed here
+        failed: BaseException | None = None
+        try:
+            work = make(*inputs)
+        except Exception as exc:  # given back with the first item
+            failed = exc
+        while (item := conn.recv()) is not _DONE:
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")  # the command's filters decide
+                reply: tuple[bool, Any, list[Any]]
+                try:
+                    if failed is not None:
+                        raise failed
+                    reply = (True, work(item), [])
+                except Exception as exc:
+                    reply = (False, exc, [])
+            reply[2].extend((w.message, w.category, w.filename, w.lineno) for w in said)
+            conn.send(reply)

@@ -1,0 +1,159 @@
+"""Runs of core.processes in a process of their own (`python -m tests.helper_runs CASE`): helpers
+are forked only from a process that runs no other Python thread, and a test worker runs several.
+Each case prints one JSON object on its last line of standard output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segscope.core import processes
+from segscope.core.clustering.sweep import (
+    SilhouetteWork,
+    SweepWork,
+    run_sweep,
+    set_up_sweep,
+)
+from segscope.core.engines.local import prepare_tables
+from segscope.core.sources.reading import read_source
+from segscope.core.threads import in_parallel
+
+DATA = Path(__file__).parent / "data"
+PARENT = os.getpid()
+
+
+def _figures(r: Any) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in r.to_dict().items() if k != "seconds"},
+        "sizes": r.sizes,
+        "labels": r.labels.tolist(),
+        "silhouettes": r.silhouettes.tolist(),
+        "resamples": [x.tolist() for x in r.resamples],
+        "centres": r.model.cluster_centers_.tolist(),
+    }
+
+
+def sweep() -> dict[str, Any]:
+    """The credit table's sweep on two helpers, and on this process alone."""
+    X = prepare_tables(read_source(str(DATA / "credit_data.csv.gz"))).X
+    setup = replace(set_up_sweep(X, range(2, 11), 0), threads=2)
+    assert processes.on_helpers(2, len(X))
+    seen = []
+    on_helpers = []
+    for result in run_sweep(X, setup):
+        on_helpers.append(len(processes.multiprocessing.active_children()))
+        seen.append(_figures(result))
+    here = [_figures(r) for r in in_parallel(SweepWork(X, setup), setup.ks, 1)]
+    quick = list(processes.in_helpers(SilhouetteWork, (X[:1500], 0, 4), [2, 3, 4], 2))
+    quick_here = [SilhouetteWork(X[:1500], 0, 4)(k) for k in [2, 3, 4]]
+    return {
+        "ks": [s["k"] for s in seen],
+        "helpers": max(on_helpers),
+        "same": seen == here,
+        "quick_same": all(
+            a[0] == b[0] and a[1] == b[1] and np.array_equal(a[2], b[2])
+            for a, b in zip(quick, quick_here, strict=True)
+        ),
+        "left": len(processes.multiprocessing.active_children()),
+    }
+
+
+class Unlucky:
+    """Work that a helper cannot finish at item 3 (the kernel ends it), raises at item 5 and
+    warns at item 1; done here, it finishes every item but 5."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def __call__(self, item: int) -> int:
+        if item == 3 and os.getpid() != PARENT:
+            os._exit(9)
+        if item == 1:
+            warnings.warn(f"item {item} is odd", UserWarning, stacklevel=1)
+        if item == 5:
+            raise ValueError(f"item {item} cannot be done")
+        return item + self.offset
+
+
+def fallbacks() -> dict[str, Any]:
+    """A helper that dies, an item that raises, a warning, and a thread running beside."""
+    got: list[int] = []
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            for value in processes.in_helpers(Unlucky, (100,), list(range(8)), 2):
+                got.append(value)
+        except ValueError as exc:
+            raised = str(exc)
+    waiting = threading.Event()
+    beside = threading.Thread(target=waiting.wait)
+    beside.start()
+    try:
+        with_thread = processes.can_help(), list(processes.in_helpers(Unlucky, (0,), [0, 4], 2))
+    finally:
+        waiting.set()
+        beside.join()
+    return {
+        "got": got,
+        "raised": raised,
+        "warned": [str(w.message) for w in said],
+        "with_thread": [with_thread[0], with_thread[1]],
+        "alone_again": processes.can_help(),
+        "left": len(processes.multiprocessing.active_children()),
+    }
+
+
+def model() -> dict[str, Any]:
+    """The model's bytes made beside (in a helper) and here: skops names its arrays by their
+    objects' ids, so the two are compared as read back."""
+    import skops.io as sio
+
+    from segscope.core.engines.interface import analyse
+    from segscope.core.models.model import pipeline_bytes
+    from segscope.core.settings import SweepSettings
+
+    seg = analyse(DATA / "credit_data.csv.gz", settings=SweepSettings(ks=(2, 3)))
+    seg.model.dump_ahead()
+    helped = processes.multiprocessing.active_children()
+    beside, here = seg.model.pipeline_bytes(), pipeline_bytes(seg.model.pipeline)
+    a, b = (sio.loads(blob, trusted=sio.get_untrusted_types(data=blob)) for blob in (beside, here))
+    features = seg.prepared.typed
+    return {
+        "helped": len(helped),
+        "same": bool(
+            np.array_equal(a.predict(features), b.predict(features))
+            and np.array_equal(a[-1].cluster_centers_, b[-1].cluster_centers_)
+            and np.array_equal(a[0].transform(features), b[0].transform(features))
+            and np.array_equal(a.predict(features), seg.labels - 1)
+        ),
+        "again": seg.model.pipeline_bytes() == beside,
+        "left": len(processes.multiprocessing.active_children()),
+    }
+
+
+def interrupted() -> dict[str, Any]:
+    """A sweep on helpers that Ctrl-C stops: prints 'helping' when its helpers run, then waits
+    for the signal the test sends to the whole process group."""
+    X = np.repeat(prepare_tables(read_source(str(DATA / "credit_data.csv.gz"))).X, 6, axis=0)
+    results = run_sweep(X, replace(set_up_sweep(X, range(2, 11), 0), threads=2))
+    try:
+        next(results)
+        print("helping", len(processes.multiprocessing.active_children()), flush=True)
+        for _ in results:
+            pass
+        return {"interrupted": False}
+    except KeyboardInterrupt:
+        results.close()
+        return {"interrupted": True, "left": len(processes.multiprocessing.active_children())}
+
+
+if __name__ == "__main__":
+    print(json.dumps(globals()[sys.argv[1]]()))
