@@ -66,7 +66,9 @@ def in_helpers(
 
 def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
     """Start work(*args) in a helper now, when one can be made, and give a function that waits
-    for its result (raising what it raised); without a helper, that function does the work."""
+    for its result (raising what it raised); without a helper, that function does the work.
+    For a caller with a core to spare (core.threads.thread_count), whose work's result is
+    small: it is sent back."""
     started = _start(_Call, (work, args), 1)
     if not started:
         return lambda: work(*args)

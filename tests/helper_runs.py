@@ -26,7 +26,8 @@ from segscope.core.engines.local import prepare_tables
 from segscope.core.sources.reading import read_source
 from segscope.core.threads import in_parallel
 
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parents[1]
+DATA = ROOT / "tests" / "data"
 PARENT = os.getpid()
 
 
@@ -135,6 +136,48 @@ def model() -> dict[str, Any]:
             and np.array_equal(a.predict(features), seg.labels - 1)
         ),
         "again": seg.model.pipeline_bytes() == beside,
+        "left": len(processes.multiprocessing.active_children()),
+    }
+
+
+def beside_the_profiles() -> dict[str, Any]:
+    """The sample workbook segmented with a core to spare (the rules found in a helper, the
+    model's bytes made in another) and without: the same rules, RFM cells and summary."""
+    from segscope.core.engines import local
+    from segscope.core.engines.interface import analyse
+    from segscope.core.outputs.per_customer import rules_sql
+    from segscope.core.outputs.summary import summary
+    from segscope.core.settings import SweepSettings
+
+    def run(cores: int) -> tuple[Any, int]:
+        local.thread_count = lambda tasks: min(tasks, cores)  # type: ignore[assignment]
+        helped: list[int] = []
+        started = processes._start
+
+        def counted(make: Any, *args: Any) -> Any:
+            out = started(make, *args)
+            helped.append(len(out) if make is processes._Call else 0)  # work beside, only
+            return out
+
+        processes._start = counted  # type: ignore[assignment]
+        try:
+            settings = SweepSettings(ks=(3, 4), saving=True)
+            return analyse(ROOT / "sample_data" / "shop.xlsx", settings=settings), sum(helped)
+        finally:
+            processes._start = started  # type: ignore[assignment]
+
+    (spare, helped), (alone, none) = run(2), run(1)
+    spare.model.pipeline_bytes()  # the model's bytes, waited for (as written)
+
+    def said(seg: Any) -> dict[str, Any]:
+        whole = summary(seg)
+        return {key: whole[key] for key in ("segments", "rules", "rfm")}
+
+    return {
+        "helpers": [helped, none],
+        "rfm": spare.rfm is not None and np.array_equal(spare.rfm.codes, alone.rfm.codes),
+        "same": rules_sql(spare) == rules_sql(alone)
+        and json.dumps(said(spare), default=str) == json.dumps(said(alone), default=str),
         "left": len(processes.multiprocessing.active_children()),
     }
 

@@ -61,6 +61,16 @@ def test_a_model_made_beside_the_run_is_the_model_made_here() -> None:
     assert ran["left"] == 0
 
 
+def test_rules_found_beside_the_profiles_are_the_rules_found_after_them() -> None:
+    """With a core to spare, the rules and RFM cells are found in one helper and the model's
+    bytes made in another while the profiles and the relevance check run: the sample workbook's
+    rules, cells and segments are those found without."""
+    ran = _run("beside_the_profiles")
+    assert ran["helpers"] == [2, 0]
+    assert ran["rfm"] and ran["same"]
+    assert ran["left"] == 0
+
+
 def test_ctrl_c_during_a_sweep_on_helpers_stops_them_quietly() -> None:
     """Ctrl-C reaches the whole process group: the helpers ignore it, the run stops them, and
     nothing is printed by them or left running."""

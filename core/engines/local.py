@@ -22,7 +22,12 @@ from segscope.core.describing.profiles import (
     segment_stats,
 )
 from segscope.core.engines.results import Prepared, Segmentation
-from segscope.core.engines.steps import finish_segmentation, segment_model, sweep_timings
+from segscope.core.engines.steps import (
+    finish_segmentation,
+    rules_and_cells,
+    segment_model,
+    sweep_timings,
+)
 from segscope.core.errors import DataError
 from segscope.core.features.executors import source_frame
 from segscope.core.files import OutputFolder
@@ -35,8 +40,10 @@ from segscope.core.preparing.preprocess import (
     gaps_of,
     missing_shares,
 )
+from segscope.core.processes import HELPER_ROWS, beside
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.sources.reading import Source, read_source
+from segscope.core.threads import thread_count
 
 PREPARE_SEED = 0  # the preprocessing's own sample (above 50,000 rows) is the same every run
 
@@ -118,13 +125,20 @@ def segment(
             clusters = km.labels_
             where = settings.like_path or "an earlier model"
             like = like_report(X_old, clusters, choice.k, settings.like, where)
+    # work beside this on a free core (core.processes.beside): the rules, which need only the
+    # final labels, while the profiles and the relevance check run here (on a table whose
+    # customers a helper may hold again: HELPER_ROWS), and the model's bytes
+    spare = thread_count(2) > 1
+    found = None
+    if spare and prepared.rows <= HELPER_ROWS:
+        found = beside(rules_and_cells, prepared, clusters, setup.seed)
     with timings.stage("profiles"):
         stats = segment_stats(prepared.typed, clusters, prepared.schema)
         model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)
-        if settings.saving:
+        if settings.saving and spare:
             model.dump_ahead()
     seg = finish_segmentation(
-        prepared, setup, results, choice, model, clusters, stats, comparison, timings
+        prepared, setup, results, choice, model, clusters, stats, comparison, timings, found
     )
     seg.like = like
     if settings.previous is not None:

@@ -7,6 +7,8 @@ computed on a sample say so (in the rules' and the RFM cells' notes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
@@ -24,8 +26,8 @@ from segscope.core.describing.profiles import (
     profile_segments,
 )
 from segscope.core.describing.relevance import feature_relevance, relevance_advice
-from segscope.core.describing.rfm import rfm_cells
-from segscope.core.describing.rules import learn_rules, own_units
+from segscope.core.describing.rfm import Rfm, rfm_cells
+from segscope.core.describing.rules import Rules, learn_rules, own_units
 from segscope.core.describing.words import describe, recommend
 from segscope.core.engines.results import Prepared, Segmentation
 from segscope.core.models.model import SegmentModel
@@ -86,9 +88,12 @@ def finish_segmentation(
     stats: SegmentStats,
     comparison: pd.DataFrame | None = None,
     timings: Timings | None = None,
+    found: Callable[[], tuple[Rules, Rfm | str]] | None = None,
 ) -> Segmentation:
     """Profiles and words from `stats`; stability and relevance from `clusters` (0-based, one
-    per row of prepared.typed: every customer, or the Spark engine's driver sample)."""
+    per row of prepared.typed: every customer, or the Spark engine's driver sample); the rules
+    and RFM cells from `found()` when they are being found beside (core.processes.beside: they
+    need only the final labels), else from rules_and_cells."""
     frame, schema = prepared.frame, prepared.schema
     timings = timings or sweep_timings(prepared, setup, results)
     profiles = profile_segments(stats, schema, frame.titles, prepared.shares)
@@ -105,16 +110,8 @@ def finish_segmentation(
         relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
         advice = relevance_advice(prepared.typed, schema, setup, results, relevance)
     labels = clusters.astype(np.int64) + 1
-    with timings.stage("rules"):
-        held = len(prepared.typed)
-        sample = (
-            (f"on the {held:,} customers of the driver sample, not all {prepared.rows:,}",)
-            if held < prepared.rows
-            else ()
-        )
-        features = own_units(prepared.typed, frame.data, schema)
-        rules = learn_rules(features, labels, frame.titles, setup.seed, sample)
-        rfm = rfm_cells(frame.data, frame.meanings, frame.titles)
+    with timings.stage("rules"):  # the wait for them, when they were found beside
+        rules, rfm = found() if found else rules_and_cells(prepared, clusters, setup.seed)
     for p in profiles:
         p.rule = rules.rule(p.segment)
         if not isinstance(rfm, str):
@@ -137,6 +134,22 @@ def finish_segmentation(
     if isinstance(rfm, str):
         seg.rfm_missing = rfm
     else:
-        rfm.notes = sample
         seg.rfm = rfm
     return seg
+
+
+def rules_and_cells(prepared: Prepared, clusters: np.ndarray, seed: int) -> tuple[Rules, Rfm | str]:
+    """A rule per segment and the RFM cells (or why there are none), on the customers of
+    prepared.typed, labelled by `clusters` (0-based)."""
+    frame, held = prepared.frame, len(prepared.typed)
+    sample = (
+        (f"on the {held:,} customers of the driver sample, not all {prepared.rows:,}",)
+        if held < prepared.rows
+        else ()
+    )
+    features = own_units(prepared.typed, frame.data, prepared.schema)
+    rules = learn_rules(features, clusters.astype(np.int64) + 1, frame.titles, seed, sample)
+    rfm = rfm_cells(frame.data, frame.meanings, frame.titles)
+    if not isinstance(rfm, str):
+        rfm.notes = sample
+    return rules, rfm

@@ -75,7 +75,8 @@ class SegmentModel:
     def dump_ahead(self) -> None:
         """Start making the pipeline's bytes for save_model now, in a helper process when one
         can be made (core.processes.beside): skops' import and work (half a second) beside
-        whatever the run does before it writes. The pipeline must not change after this."""
+        whatever the run does before it writes, for a caller with a core to spare. The pipeline
+        must not change after this."""
         self._dumped = beside(pipeline_bytes, self.pipeline)
 
     def pipeline_bytes(self) -> bytes:
