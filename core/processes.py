@@ -8,14 +8,18 @@ Helpers are forked from this process, and only while it runs no other Python thr
 between its stages): no import and no object's lock can be inherited half taken. The native pools
 of Arrow, jemalloc and OpenBLAS reset themselves in a forked child, and OpenMP runs one thread (no
 pool). A process that runs threads of its own while it works (the app) does its work on threads.
-A helper ignores Ctrl-C (the command stops it) and runs one native thread, as every piece of work
-in core.threads does: the results are those of threads, in the same order.
+The work is built once, here, and each helper has it as forked (nothing is copied until written).
+A helper ignores Ctrl-C (the command stops it), ends when the command ends, however it ends, and
+runs one native thread, as every piece of work in core.threads does: the results are those of
+threads, in the same order.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import signal
 import threading
 import warnings
@@ -23,42 +27,63 @@ from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar, cast
 
-from segscope.core.threads import one_native_thread
+from segscope.core.threads import in_parallel, one_native_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 HELPER_ROWS = 2_000_000  # work on more rows runs on threads (see on_helpers)
-_DONE = None  # what tells a helper to leave
+_DONE = None  # what tells a helper to leave (no item is None)
+_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # a helper's are its own from the start
+_PR_SET_PDEATHSIG = 1  # Linux prctl: a signal for this process when its parent ends
+_seen: dict[str, dict[Any, Any]] = {}  # per file, the warnings given back so far (shown once)
 
 
 def can_help() -> bool:
-    """Whether helper processes can be forked now: this process runs no other Python thread."""
-    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    """Whether helper processes can be forked now: this process runs no other Python thread and
+    is not a helper itself."""
+    return (
+        threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def spare_core(threads: int, rows: int) -> bool:
+    """Whether work given `threads` threads, over a matrix of `rows` rows, is for helpers: with
+    two threads or more, on at most HELPER_ROWS rows (each k sends back a label per row; on more
+    rows its work is passes over them, which numpy runs without the interpreter lock, on threads
+    that share the labels as they are; and a helper forked from a process that large would
+    make it copy what it writes)."""
+    return threads > 1 and rows <= HELPER_ROWS
 
 
 def on_helpers(threads: int, rows: int) -> bool:
-    """Whether work given `threads` threads, over a matrix of `rows` rows, runs in helper
-    processes: with two threads or more, when helpers can be forked now, on at most HELPER_ROWS
-    rows (each k sends back a label per row; on more rows its work is passes over them, which
-    numpy runs without the interpreter lock, on threads that share the labels as they are)."""
-    return threads > 1 and rows <= HELPER_ROWS and can_help()
+    """Whether such work runs in helper processes now: spare_core, and helpers can be forked."""
+    return spare_core(threads, rows) and can_help()
+
+
+def side_by_side(
+    work: Callable[[T], R], items: Sequence[T], threads: int, rows: int
+) -> Generator[R, None, None]:
+    """work(item) for every item, in order, as each becomes ready: in helper processes where
+    on_helpers says so, else on core.threads' pool of `threads`."""
+    if on_helpers(threads, rows):
+        return in_helpers(work, items, threads)
+    return in_parallel(work, items, threads)
 
 
 def in_helpers(
-    make: Callable[..., Callable[[T], R]],
-    inputs: tuple[Any, ...],
-    items: Sequence[T],
-    helpers: int,
+    work: Callable[[T], R], items: Sequence[T], helpers: int
 ) -> Generator[R, None, None]:
-    """work(item) for every item, in order, as each becomes ready, where `work = make(*inputs)`
-    is built once in each of `helpers` helper processes (forked: they have make and inputs).
-    A warning raised in a helper is raised here; an exception is raised here as the work raised
-    it. Should a helper die (the kernel ending it), what it had not given back is done in this
-    process. Closing the iterator early stops the helpers."""
-    started = _start(make, inputs, min(helpers, len(items)))
+    """work(item) for every item, in order, as each becomes ready, in up to `helpers` helper
+    processes (forked: each has `work` as built). A warning raised in a helper is raised here;
+    an exception is raised here as the work raised it. Should a helper die (the kernel ending
+    it), what it had not given back is done in this process. Closing the iterator early stops
+    the helpers."""
+    started = _start(work, min(helpers, len(items)))
     try:
-        yield from _share(make, inputs, items, [conn for _, conn in started])
+        yield from _share(work, items, [conn for _, conn in started])
     finally:
         for helper, conn in started:
             _stop(helper, conn)
@@ -67,9 +92,8 @@ def in_helpers(
 def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
     """Start work(*args) in a helper now, when one can be made, and give a function that waits
     for its result (raising what it raised); without a helper, that function does the work.
-    For a caller with a core to spare (core.threads.thread_count), whose work's result is
-    small: it is sent back."""
-    started = _start(_Call, (work, args), 1)
+    For a caller with a core to spare (core.threads.thread_count); the result is sent back."""
+    started = _start(_Call(work, args), 1)
     if not started:
         return lambda: work(*args)
     helper, conn = started[0]
@@ -82,11 +106,11 @@ def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
     def result() -> R:
         try:
             reply = conn.recv()
-        except (EOFError, OSError):  # the helper died: the work is done here
+        except Exception:  # the helper died, or its reply cannot be read: done here
             return work(*args)
         finally:
             _stop(helper, conn)
-        return _given_back(reply)
+        return cast(R, _given_back(reply))
 
     return result
 
@@ -101,25 +125,32 @@ class _Call:
         return self.work(*self.args)
 
 
-def _start(
-    make: Callable[..., Callable[[Any], Any]], inputs: tuple[Any, ...], helpers: int
-) -> list[tuple[Any, Connection]]:
-    """Up to `helpers` helpers, each building make(*inputs) (fewer when no more can be made)."""
+def _start(work: Callable[[Any], Any], helpers: int) -> list[tuple[Any, Connection]]:
+    """Up to `helpers` helpers doing `work` (fewer when no more can be made). The signals a
+    helper handles itself are held back until it has set its own handlers."""
     started: list[tuple[Any, Connection]] = []
     if not can_help():
         return started
     maker = multiprocessing.get_context("fork")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
-        for _ in range(helpers):
-            mine, theirs = maker.Pipe()
-            helper = maker.Process(
-                target=_serve, args=(theirs, make, inputs), name="segscope-helper", daemon=True
-            )
-            helper.start()
-            theirs.close()
-            started.append((helper, mine))
+        with warnings.catch_warnings():  # Python 3.12+: forking beside native threads (above)
+            warnings.filterwarnings("ignore", "This process .* multi-threaded", DeprecationWarning)
+            for _ in range(helpers):
+                mine, theirs = maker.Pipe()
+                helper = maker.Process(
+                    target=_serve,
+                    args=(theirs, work, os.getpid()),
+                    name="segscope-helper",
+                    daemon=True,
+                )
+                helper.start()
+                theirs.close()
+                started.append((helper, mine))
     except OSError:  # no more processes: this process does the rest
         pass
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return started
 
 
@@ -135,20 +166,19 @@ def _stop(helper: Any, conn: Connection) -> None:
 
 
 def _given_back(reply: tuple[bool, Any, list[Any]]) -> Any:
-    """A helper's reply: its warnings raised here, then its result, or the exception it raised."""
+    """A helper's reply: its warnings raised here (each shown as the command's filters say,
+    once per place by default), then its result, or the exception it raised."""
     ok, value, said = reply
     for message, category, filename, lineno in said:
-        warnings.warn_explicit(message, category, filename, lineno)
+        registry = _seen.setdefault(filename, {})
+        warnings.warn_explicit(message, category, filename, lineno, registry=registry)
     if not ok:
         raise value
     return value
 
 
 def _share(
-    make: Callable[..., Callable[[T], R]],
-    inputs: tuple[Any, ...],
-    items: Sequence[T],
-    helpers: list[Connection],
+    work: Callable[[T], R], items: Sequence[T], helpers: list[Connection]
 ) -> Generator[R, None, None]:
     """Hand the items out one at a time to whichever helper is free; yield results in order."""
     todo = iter(range(len(items)))
@@ -179,38 +209,36 @@ def _share(
                 index = busy.pop(conn)
                 try:
                     done[index] = conn.recv()
-                except (EOFError, OSError):  # the helper died
+                except Exception:  # the helper died, or its reply cannot be read: done here
                     left.append(index)
                     continue
                 give(conn)
         else:  # no helper left (or none made): the rest here
-            local = make(*inputs)
             with one_native_thread():
                 for index in sorted([*left, *todo]):
-                    done[index] = (True, local(items[index]), [])
+                    done[index] = (True, work(items[index]), [])
             left.clear()
 
 
-def _serve(conn: Connection, make: Callable[..., Callable[[Any], Any]], inputs: tuple) -> None:
-    """A helper: build the work once, then do each item it is sent until told to leave."""
+def _serve(conn: Connection, work: Callable[[Any], Any], parent: int) -> None:
+    """A helper: do each item it is sent until told to leave, or until the command ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle
     for sig in (signal.SIGTERM, signal.SIGHUP):  # a forked helper had the command's handlers
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    with contextlib.suppress(OSError, AttributeError):  # Linux: ended with the command
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before that was set
+        os._exit(0)
     with contextlib.suppress(BaseException), one_native_thread():  # nothing printed here
-        failed: BaseException | None = None
-        try:
-            work = make(*inputs)
-        except Exception as exc:  # given back with the first item
-            failed = exc
         while (item := conn.recv()) is not _DONE:
             with warnings.catch_warnings(record=True) as said:
                 warnings.simplefilter("always")  # the command's filters decide
                 reply: tuple[bool, Any, list[Any]]
                 try:
-                    if failed is not None:
-                        raise failed
                     reply = (True, work(item), [])
                 except Exception as exc:
                     reply = (False, exc, [])
             reply[2].extend((w.message, w.category, w.filename, w.lineno) for w in said)
             conn.send(reply)
+    os._exit(0)  # not the command's exit: its buffers and clean-ups are not a helper's

@@ -53,7 +53,7 @@ def sweep() -> dict[str, Any]:
         on_helpers.append(len(processes.multiprocessing.active_children()))
         seen.append(_figures(result))
     here = [_figures(r) for r in in_parallel(SweepWork(X, setup), setup.ks, 1)]
-    quick = list(processes.in_helpers(SilhouetteWork, (X[:1500], 0, 4), [2, 3, 4], 2))
+    quick = list(processes.in_helpers(SilhouetteWork(X[:1500], 0, 4), [2, 3, 4], 2))
     quick_here = [SilhouetteWork(X[:1500], 0, 4)(k) for k in [2, 3, 4]]
     return {
         "ks": [s["k"] for s in seen],
@@ -90,15 +90,23 @@ def fallbacks() -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         try:
-            for value in processes.in_helpers(Unlucky, (100,), list(range(8)), 2):
+            for value in processes.in_helpers(Unlucky(100), list(range(8)), 2):
                 got.append(value)
         except ValueError as exc:
             raised = str(exc)
+    with warnings.catch_warnings(record=True) as once:
+        warnings.simplefilter("default")  # Python's own: once per place
+        list(processes.in_helpers(Unlucky(0), [1, 1, 1, 1], 2))
+    died = processes.beside(Unlucky(0), 3)()  # its helper dies: done here
+    try:
+        processes.beside(Unlucky(0), 5)()
+    except ValueError as exc:
+        beside_raised = str(exc)
     waiting = threading.Event()
     beside = threading.Thread(target=waiting.wait)
     beside.start()
     try:
-        with_thread = processes.can_help(), list(processes.in_helpers(Unlucky, (0,), [0, 4], 2))
+        with_thread = processes.can_help(), list(processes.in_helpers(Unlucky(0), [0, 4], 2))
     finally:
         waiting.set()
         beside.join()
@@ -106,6 +114,8 @@ def fallbacks() -> dict[str, Any]:
         "got": got,
         "raised": raised,
         "warned": [str(w.message) for w in said],
+        "warned_once": [str(w.message) for w in once],
+        "beside": [died, beside_raised],
         "with_thread": [with_thread[0], with_thread[1]],
         "alone_again": processes.can_help(),
         "left": len(processes.multiprocessing.active_children()),
@@ -141,28 +151,31 @@ def model() -> dict[str, Any]:
 
 
 def beside_the_profiles() -> dict[str, Any]:
-    """The sample workbook segmented with a core to spare (the rules found in a helper, the
-    model's bytes made in another) and without: the same rules, RFM cells and summary."""
+    """The sample workbook segmented with a core to spare (the sweep given two: the rules found
+    in a helper, the model's bytes made in another) and without: the same rules, RFM cells and
+    summary."""
     from segscope.core.engines import local
-    from segscope.core.engines.interface import analyse
     from segscope.core.outputs.per_customer import rules_sql
     from segscope.core.outputs.summary import summary
     from segscope.core.settings import SweepSettings
 
     def run(cores: int) -> tuple[Any, int]:
-        local.thread_count = lambda tasks: min(tasks, cores)  # type: ignore[assignment]
+        settings = SweepSettings(ks=(3, 4), saving=True)
+        path = ROOT / "sample_data" / "shop.xlsx"
+        prepared = local.prepare_tables(read_source(str(path)))
+        setup = replace(set_up_sweep(prepared.X, settings.ks, settings.seed), threads=cores)
+        results = list(run_sweep(prepared.X, setup))
         helped: list[int] = []
         started = processes._start
 
-        def counted(make: Any, *args: Any) -> Any:
-            out = started(make, *args)
-            helped.append(len(out) if make is processes._Call else 0)  # work beside, only
+        def counted(work: Any, helpers: int) -> Any:
+            out = started(work, helpers)
+            helped.append(len(out) if isinstance(work, processes._Call) else 0)  # beside, only
             return out
 
         processes._start = counted  # type: ignore[assignment]
         try:
-            settings = SweepSettings(ks=(3, 4), saving=True)
-            return analyse(ROOT / "sample_data" / "shop.xlsx", settings=settings), sum(helped)
+            return local.segment(prepared, setup, results, settings), sum(helped)
         finally:
             processes._start = started  # type: ignore[assignment]
 

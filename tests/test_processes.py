@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from segscope.core import processes, threads
 
 from .hostile.cli import ROOT
@@ -50,6 +52,8 @@ def test_helpers_give_back_warnings_and_errors_and_a_dead_helpers_work_is_done_h
     assert ran["got"] == [100, 101, 102, 103, 104]  # item 3's helper died: done here, in order
     assert ran["raised"] == "item 5 cannot be done"  # the work's own exception, raised here
     assert ran["warned"] == ["item 1 is odd"]
+    assert ran["warned_once"] == ["item 1 is odd"]  # four helpers' warnings at one place: once
+    assert ran["beside"] == [3, "item 5 cannot be done"]  # work beside: its helper died; raised
     assert ran["with_thread"] == [False, [0, 4]]  # another thread running: no fork, done here
     assert ran["alone_again"] is True
     assert ran["left"] == 0
@@ -129,7 +133,14 @@ def test_the_free_cores_count_this_processs_helpers_as_its_own() -> None:
     assert ended.own - before.own >= 0.4 * ticks
 
 
-def test_work_goes_to_helpers_only_with_two_threads_on_rows_whose_labels_are_light() -> None:
+def test_work_goes_to_helpers_only_with_two_threads_on_rows_whose_labels_are_light(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)  # as a command alone
+    assert processes.on_helpers(2, 100)
+    assert not processes.on_helpers(1, 100)  # one thread given: no helper
+    assert not processes.on_helpers(2, processes.HELPER_ROWS + 1)  # long: threads share labels
+    monkeypatch.undo()
     waiting = threading.Event()
     beside = threading.Thread(target=waiting.wait)
     beside.start()  # a thread running: never a fork
@@ -138,5 +149,3 @@ def test_work_goes_to_helpers_only_with_two_threads_on_rows_whose_labels_are_lig
     finally:
         waiting.set()
         beside.join()
-    assert not processes.on_helpers(1, 100)  # one thread given: no helper
-    assert not processes.on_helpers(2, processes.HELPER_ROWS + 1)  # long: threads share labels

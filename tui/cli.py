@@ -15,7 +15,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -342,11 +342,16 @@ def _guarded(run: Callable[[], int]) -> int:
 _stopped: list[int] = []  # the signals that stopped a command of this process
 
 
-def _imported() -> None:
-    """The libraries are loaded: the cyclic garbage collector, off while they loaded (entry), is
-    on again. Loading them makes about a million long-lived objects, and the collector scanned
-    them again and again for no garbage: 0.2 s of every command."""
-    gc.enable()
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """While a command loads its libraries: without the cyclic garbage collector. Loading them
+    makes about a million long-lived objects, which it scanned again and again for no garbage
+    (0.2 s of every run)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def entry() -> NoReturn:
@@ -355,7 +360,6 @@ def entry() -> NoReturn:
     closed by then). The clean-ups libraries registered run first (a Spark session's,
     logging's), except after a signal or Ctrl-C: that leaves at once, without waiting on a
     library (a driver closing a connection whose statement is still being cancelled)."""
-    gc.disable()  # while the libraries load (_imported)
     code = main()
     if not _stopped:
         atexit._run_exitfuncs()
@@ -374,30 +378,29 @@ def _error(message: str) -> None:
 
 
 def _run_sweep(a: argparse.Namespace) -> int:
-    from segscope.core.sources.reading import read_ahead
+    with _loading():
+        from segscope.core.sources.reading import read_ahead
 
-    # the file is read while scikit-learn and the rest load (seconds, on a large table)
-    opened = read_ahead(a.path) if a.engine == LOCAL else None
-    from rich.console import Console
+        # the file is read while scikit-learn and the rest load (seconds, on a large table)
+        opened = read_ahead(a.path) if a.engine == LOCAL else None
+        from rich.console import Console
 
-    from segscope.core.clustering.sweep import KResult, SweepSetup
-    from segscope.core.engines.interface import analyse, engine_for
-    from segscope.core.files import OutputFolder, default_out_dir
-    from segscope.core.models.model import load_model
-    from segscope.core.models.movement import read_earlier
-    from segscope.core.outputs.folders import end_of_run_libraries, write_outputs
-    from segscope.core.outputs.summary import summary
-    from segscope.core.roles import Role
-    from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
-    from segscope.core.threads import import_in_background
-    from segscope.tui.render import (
-        ProgressReporter,
-        print_prepared,
-        print_results,
-        print_timings,
-    )
-
-    _imported()
+        from segscope.core.clustering.sweep import KResult, SweepSetup
+        from segscope.core.engines.interface import analyse, engine_for
+        from segscope.core.files import OutputFolder, default_out_dir
+        from segscope.core.models.model import load_model
+        from segscope.core.models.movement import read_earlier
+        from segscope.core.outputs.folders import end_of_run_libraries, write_outputs
+        from segscope.core.outputs.summary import summary
+        from segscope.core.roles import Role
+        from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
+        from segscope.core.threads import import_in_background
+        from segscope.tui.render import (
+            ProgressReporter,
+            print_prepared,
+            print_results,
+            print_timings,
+        )
 
     roles = {c: Role.CATEGORICAL for c in a.categorical}
     roles.update({c: Role.NUMERIC for c in a.numeric})
@@ -436,7 +439,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
                 # loaded while the sweep runs, once its helpers are forked (core.processes
                 # forks none beside another thread); not earlier, where they would compete
                 # with the preparation for the interpreter (0.3 s instead of 0.07 s beside it)
-                import_in_background(*end_of_run_libraries())
+                import_in_background(*end_of_run_libraries(setup))
             progress.update(result, setup)
 
         seg = analyse(

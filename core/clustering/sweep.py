@@ -23,8 +23,8 @@ from segscope.core.clustering.stability import (
 )
 from segscope.core.errors import Cancelled, DataError
 from segscope.core.preparing.matrix import Matrix
-from segscope.core.processes import in_helpers, on_helpers
-from segscope.core.threads import in_parallel, thread_count
+from segscope.core.processes import side_by_side
+from segscope.core.threads import thread_count
 
 KMEANS_ROWS = 50_000  # up to this many rows K-Means fits on all of them; above, on a sample
 SILHOUETTE_LIMIT = 5_000  # silhouette is exact up to this many rows; above, on one shared sample
@@ -249,16 +249,14 @@ def sample_rows(setup: SweepSetup) -> tuple[np.ndarray | None, np.ndarray]:
 def run_sweep(
     X: Matrix, setup: SweepSetup, should_stop: Callable[[], bool] | None = None
 ) -> Iterator[KResult]:
-    """Fit K-Means for each k of `setup`, several k at once (in helper processes where the matrix
-    is small enough to send them, else on core.threads' pool), yielding each k's scores in order
-    as soon as they are done.
+    """Fit K-Means for each k of `setup`, several k at once (core.processes.side_by_side: in
+    helper processes or on threads), yielding each k's scores in order as soon as they are done.
 
-    Cancellation is checked between steps: `should_stop()` returning True raises Cancelled.
+    Cancellation is checked between k values, and on threads between a k's steps too:
+    `should_stop()` returning True raises Cancelled.
     """
-    if on_helpers(setup.threads, setup.rows):
-        results = in_helpers(SweepWork, (X, setup), setup.ks, setup.threads)
-    else:
-        results = in_parallel(SweepWork(X, setup, should_stop), setup.ks, setup.threads)
+    work = SweepWork(X, setup, should_stop)
+    results = side_by_side(work, setup.ks, setup.threads, setup.rows)
     try:
         for result in results:
             if should_stop and should_stop():
@@ -269,8 +267,8 @@ def run_sweep(
 
 
 class SweepWork:
-    """What every k of a sweep shares (its samples and scorer), built once where the k values
-    run; called with a k, that k's KResult."""
+    """What every k of a sweep shares (its samples and scorer), built once; called with a k,
+    that k's KResult."""
 
     def __init__(
         self, X: Matrix, setup: SweepSetup, should_stop: Callable[[], bool] | None = None

@@ -12,11 +12,11 @@ from segscope.core.clustering.stability import resample_labels, stability, stabi
 from segscope.core.clustering.sweep import KResult, SilhouetteWork, SweepSetup
 from segscope.core.describing.profiles import category_counts
 from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_and_transform
-from segscope.core.processes import in_helpers, on_helpers
+from segscope.core.processes import side_by_side
 from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import agreement, names, quoted, silhouette
-from segscope.core.threads import in_parallel, thread_count
+from segscope.core.threads import thread_count
 
 WEAK = 0.05  # a feature whose segments explain less than this share of it separates nothing
 CLEARLY = 0.02  # a silhouette this much higher is clearly better
@@ -123,11 +123,7 @@ def sweep_without(
     ks = [k for k in ks if k < distinct]
     if not ks:
         return None
-    threads = thread_count(len(ks))
-    if on_helpers(threads, len(X)):
-        scores = in_helpers(SilhouetteWork, (X, seed, 4), ks, threads)
-    else:
-        scores = in_parallel(SilhouetteWork(X, seed, 4), ks, threads)
+    scores = side_by_side(SilhouetteWork(X, seed, 4), ks, thread_count(len(ks)), len(X))
     silhouette, k, labels = max(scores, key=lambda s: (s[0], -s[1]))
     return Without(k, silhouette, labels, X, seed)
 

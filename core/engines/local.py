@@ -40,10 +40,9 @@ from segscope.core.preparing.preprocess import (
     gaps_of,
     missing_shares,
 )
-from segscope.core.processes import HELPER_ROWS, beside
+from segscope.core.processes import beside, spare_core
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.sources.reading import Source, read_source
-from segscope.core.threads import thread_count
 
 PREPARE_SEED = 0  # the preprocessing's own sample (above 50,000 rows) is the same every run
 
@@ -125,13 +124,11 @@ def segment(
             clusters = km.labels_
             where = settings.like_path or "an earlier model"
             like = like_report(X_old, clusters, choice.k, settings.like, where)
-    # work beside this on a free core (core.processes.beside): the rules, which need only the
-    # final labels, while the profiles and the relevance check run here (on a table whose
-    # customers a helper may hold again: HELPER_ROWS), and the model's bytes
-    spare = thread_count(2) > 1
-    found = None
-    if spare and prepared.rows <= HELPER_ROWS:
-        found = beside(rules_and_cells, prepared, clusters, setup.seed)
+    # work beside this on the core the sweep was given besides this one (core.processes.beside):
+    # the rules, which need only the final labels, while the profiles and the relevance check
+    # run here, and the model's bytes
+    spare = spare_core(setup.threads, prepared.rows)
+    found = beside(rules_and_cells, prepared, clusters, setup.seed) if spare else None
     with timings.stage("profiles"):
         stats = segment_stats(prepared.typed, clusters, prepared.schema)
         model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)

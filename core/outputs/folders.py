@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from segscope.core.clustering.sweep import sweep_rows
+from segscope.core.clustering.sweep import SweepSetup, sweep_rows
 from segscope.core.engines.results import Segmentation
 from segscope.core.files import (
     MODEL_FILE,
@@ -26,15 +26,16 @@ from segscope.core.outputs.markdown import report_markdown, score_markdown
 from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
-from segscope.core.processes import can_help
+from segscope.core.processes import spare_core
 from segscope.core.threads import in_parallel
 
 
-def end_of_run_libraries() -> tuple[str, ...]:
+def end_of_run_libraries(setup: SweepSetup) -> tuple[str, ...]:
     """What choosing k and writing the outputs import, for a caller that knows outputs will be
     written to import while the sweep runs: kneed and xlsxwriter, and skops (half a second)
-    unless a helper process can make the model's bytes (SegmentModel.dump_ahead)."""
-    return ("kneed", "xlsxwriter", *(() if can_help() else ("skops.io",)))
+    unless a helper will make the model's bytes (SegmentModel.dump_ahead, given a spare core)."""
+    beside = spare_core(setup.threads, setup.rows)
+    return ("kneed", "xlsxwriter", *(() if beside else ("skops.io",)))
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:
