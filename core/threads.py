@@ -156,7 +156,10 @@ def free_cores() -> float:
 
 
 def thread_count(tasks: int) -> int:
-    """Threads for `tasks` independent pieces of work, on this machine as it is now."""
+    """Threads for `tasks` independent pieces of work, on this machine as it is now (one piece
+    of work or none: one thread, without measuring the free cores)."""
+    if tasks <= 1:
+        return 1
     free = max(1, math.floor(free_cores() + 0.5))
     return max(1, min(tasks, usable_cores(), free, thread_cap() or tasks))
 
@@ -234,10 +237,7 @@ def in_parallel(
     their turn (what waits to be taken stays bounded). Closing the iterator early cancels the
     rest."""
     todo = list(items)
-    if len(todo) <= 1:  # nothing to share: no need to measure the free cores
-        n = 1
-    else:
-        n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
+    n = thread_count(len(todo)) if threads is None else max(1, min(threads, len(todo)))
     if n <= 1:
         with one_native_thread():
             for item in todo:
