@@ -161,9 +161,9 @@ def test_long_tables_are_written_block_by_block_as_one(
 def test_whole_decimals_are_written_as_arrow_writes_decimals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Decimals that are whole are written as integers' digits where every value of a block
-    allows it: the same text as Arrow's writer gives the decimals themselves (gaps empty, 1e+10
-    from ten thousand million on, -0 for a negative zero), each read back as the same number."""
+    """Decimals that are whole are held as integers where every value of a block allows it, and
+    written as the same text as Arrow's writer gives the decimals themselves: gaps empty, a
+    NaN as nan, 1e+10 from 1e10 on, -0 for a negative zero; each read back as the same number."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -171,18 +171,27 @@ def test_whole_decimals_are_written_as_arrow_writes_decimals(
     frame = pd.DataFrame(
         {
             "age": [44.0, 19.0, None, 70.0, 3.0, -5.0, 0.0, 8.0],
-            "amount": [1.0, 9_999_999_999.0, 1e10, 2.0, 1e15, 3.0, 4.0, 5.0],
+            "amount": [1.0, 9_999_999_999.0, -9_999_999_999.0, 2.0, 1e10, 1e15, 3.0, 4.0],
             "score": [1.0, -0.0, 3.0, 4.0, 0.5, 2.0, 1.0, 0.0],
+            "ratio": pd.arrays.ArrowExtensionArray(  # a NaN beside a gap, as Arrow holds them
+                pa.array([1.0, float("nan"), None, 2.0, 1, 2, 3, 4])
+            ),
         }
     )
+    held = [files._arrow_block(frame, start).schema.types for start in (0, 4)]
+    assert [[str(t) for t in types] for types in held] == [
+        ["int64", "int64", "double", "double"],
+        ["int64", "double", "double", "int64"],
+    ]
     write_csv_atomic(tmp_path / "a.csv", frame, exact=True)
     out = pa.BufferOutputStream()
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), out, options)
     header, rows = (tmp_path / "a.csv").read_text().split("\n", 1)
-    assert header == "age,amount,score"
+    assert header == "age,amount,score,ratio"
     assert rows == out.getvalue().to_pybytes().decode()
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), frame)
+    numbers = ["age", "amount", "score"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv")[numbers], frame[numbers])
 
 
 def test_a_column_of_text_and_numbers_is_written_by_pandas_whole(tmp_path: Path) -> None:
