@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from segscope.core.describing.relevance import has_groups
+from segscope.core.clustering.sweep import SweepSetup
+from segscope.core.describing.relevance import Relevance, has_groups, relevance_advice
 from segscope.core.describing.views import segments_view
 from segscope.core.describing.words import apart, recommend
 from segscope.core.engines.interface import analyse
@@ -19,7 +21,7 @@ from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import DataError
 from segscope.core.features.measures import Kind
 from segscope.core.models.numbering import like_report, match_to_model
-from segscope.core.roles import Role
+from segscope.core.roles import ColumnRole, Role, Schema
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.sources.reading import read_source
 from segscope.core.text import below
@@ -154,12 +156,43 @@ def test_a_trait_repeated_on_every_row_is_the_customers_category() -> None:
     assert prep.schema["female"].role is Role.CATEGORICAL
 
 
-# 10: an empty bin between two whole numbers is no valley
+# 10: an empty bin between two points of a grid is no valley, nor is a dip among a few customers
 @pytest.mark.parametrize(
-    ("name", "column"), [("gestation_chds", "age"), ("ess9gb_immigration", "eduyrs")]
+    ("name", "column"),
+    [
+        ("gestation_chds", "age"),  # whole numbers
+        ("ess9gb_immigration", "eduyrs"),
+        ("budget_shares_uk", "totexp"),  # tens
+        ("medcare_nmes", "age"),  # tenths
+        ("cracker_choices", "records"),  # 136 customers
+    ],
 )
-def test_whole_numbers_do_not_fall_into_groups_between_their_values(name: str, column: str) -> None:
+def test_numbers_on_a_grid_or_few_do_not_fall_into_groups(name: str, column: str) -> None:
     assert not has_groups(prepared(name).typed[column])
+
+
+def test_numbers_that_fall_into_groups_are_named_in_one_sentence() -> None:
+    """Several numbers whose values fall into two groups, yet which separate nothing: one
+    sentence naming a few and how many more, not a line each (a wide table gave 296)."""
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(
+        {f"m{i}": np.r_[rng.normal(0, 1, 600), rng.normal(8, 1, 600)] for i in range(6)}
+    )
+    schema = Schema([ColumnRole(c, Role.NUMERIC, "a number") for c in features])
+    weak = [Relevance(c, c, "numeric", 0.0) for c in features]
+    assert all(has_groups(features[c]) for c in features)
+    said = relevance_advice(features, schema, cast(SweepSetup, None), [], weak)
+    assert said == [
+        "'m0', 'm1', 'm2', 'm3' and 2 more separate nothing here, yet the values of each fall "
+        "into groups of their own: kept (give one more weight to see segments that follow it)"
+    ]
+    one = relevance_advice(
+        features[["m0"]], Schema(schema.columns[:1]), cast(SweepSetup, None), [], weak[:1]
+    )
+    assert one == [
+        "'m0' separates nothing here, yet its values fall into groups of their own: kept (give "
+        "it more weight to see segments that follow them)"
+    ]
 
 
 # 13: outcomes, unstable segments, the measure's own words, shares, rounding

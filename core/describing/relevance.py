@@ -22,6 +22,8 @@ WEAK = 0.05  # a feature whose segments explain less than this share of it separ
 CLEARLY = 0.02  # a silhouette this much higher is clearly better
 RELEVANCE_ROWS = 200_000  # relevance is measured on a sample this size (a share's error ~0.1%)
 CHECK_ROWS = 2_000  # the sweep without some features runs on a sample this size
+GRID_BINS = 60  # values on a grid of at most this many points are binned one point to a bin
+PEAK_ROWS = 20  # a valley between two groups is trusted when the lower peak holds this many
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,17 @@ def relevance_advice(
     was run and came out clearly better (higher silhouette, stability no lower): both figures."""
     weak = [r for r in relevance if r.weak]
     grouped = [r.feature for r in weak if r.kind == "numeric" and has_groups(features[r.feature])]
-    out = [
-        f"{quoted(c, 30)} separates nothing here, yet its values fall into groups of their own: "
-        "kept (give it more weight to see segments that follow them)"
-        for c in grouped
-    ]
+    out = []
+    if len(grouped) == 1:
+        out.append(
+            f"{quoted(grouped[0], 30)} separates nothing here, yet its values fall into groups of "
+            "their own: kept (give it more weight to see segments that follow them)"
+        )
+    elif grouped:
+        out.append(
+            f"{names(grouped, 4, 30)} separate nothing here, yet the values of each fall into "
+            "groups of their own: kept (give one more weight to see segments that follow it)"
+        )
     weak_names = [r.feature for r in weak if r.feature not in grouped]
     if not weak_names or len(weak_names) > len(relevance) // 3:
         return out  # none, or so many that leaving them out would be another analysis
@@ -167,8 +175,10 @@ def relevance_advice(
 def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     """Whether a number's values fall into two groups with a valley between them: a two-part
     Gaussian mixture (each part at least 10% of rows) whose means have, between them, a bin of
-    the histogram under 30% of the lower of the two peaks. Whole numbers are binned one value
-    to a bin (a bin between two whole numbers is empty by construction, not a valley)."""
+    the histogram under 30% of the lower of the two peaks, that peak holding at least PEAK_ROWS
+    customers (fewer fall that far by chance). Values on a grid of at most GRID_BINS points
+    (whole numbers, tenths, a rating's halves) are binned one point to a bin: a bin between two
+    points of a grid is empty by construction, not a valley."""
     x = values.dropna().astype("float64")
     if len(x) > rows:
         x = x.iloc[row_sample(len(x), rows, 0)]
@@ -179,14 +189,25 @@ def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     if mix.weights_.min() < 0.1:
         return False
     lo, hi = np.quantile(x, [0.01, 0.99])
-    if bool((x % 1 == 0).all()) and hi - lo + 1 <= 60:
-        edges = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5)  # one bin per whole number
-    else:
-        edges = np.linspace(lo, hi, 31)
-    counts, edges = np.histogram(x, bins=edges)
+    edges = _grid_edges(x.to_numpy(), lo, hi)
+    counts, edges = np.histogram(x, bins=np.linspace(lo, hi, 31) if edges is None else edges)
     centres = (edges[:-1] + edges[1:]) / 2
     between = (centres > low) & (centres < high)
     if between.sum() < 3:
         return False
     peaks = min(counts[centres <= low].max(initial=0), counts[centres >= high].max(initial=0))
-    return bool(counts[between].min() < 0.3 * peaks)
+    return bool(peaks >= PEAK_ROWS and counts[between].min() < 0.3 * peaks)
+
+
+def _grid_edges(x: np.ndarray, lo: float, hi: float) -> np.ndarray | None:
+    """Bin edges half a step either side of each point of the grid the values from lo to hi lie
+    on (a step that every gap between two of them is a whole multiple of), when it has at most
+    GRID_BINS points; None when they lie on no such grid."""
+    inside = np.unique(x[(x >= lo) & (x <= hi)])
+    if len(inside) < 2:
+        return None
+    step = float(np.diff(inside).min())
+    places = (inside - inside[0]) / step
+    if places[-1] + 1 > GRID_BINS or not np.allclose(places, np.round(places), atol=1e-6):
+        return None
+    return inside[0] + (np.arange(round(places[-1]) + 2) - 0.5) * step
