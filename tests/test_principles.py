@@ -171,6 +171,15 @@ def test_numbers_on_a_grid_or_few_do_not_fall_into_groups(name: str, column: str
     assert not has_groups(prepared(name).typed[column])
 
 
+def test_groups_are_found_as_a_few_hundred_customers_show_them() -> None:
+    """A fifth of 400 customers far apart from the rest falls into a group of its own; tenths
+    around 36.8, held as float32 as typed features are, lie on a grid of tenths (one group)."""
+    rng = np.random.default_rng(0)
+    assert has_groups(pd.Series(np.r_[rng.normal(0, 1, 80), rng.normal(10, 1, 320)]))
+    temperatures = np.round(rng.normal(36.8, 0.5, 400), 1).astype(np.float32)
+    assert not has_groups(pd.Series(temperatures))
+
+
 def test_numbers_that_fall_into_groups_are_named_in_one_sentence() -> None:
     """Several numbers whose values fall into two groups, yet which separate nothing: one
     sentence naming a few and how many more, not a line each (a wide table gave 296)."""
@@ -184,14 +193,15 @@ def test_numbers_that_fall_into_groups_are_named_in_one_sentence() -> None:
     said = relevance_advice(features, schema, cast(SweepSetup, None), [], weak)
     assert said == [
         "'m0', 'm1', 'm2', 'm3' and 2 more separate nothing here, yet the values of each fall "
-        "into groups of their own: kept (give one more weight to see segments that follow it)"
+        "into groups of their own: kept (give any of them more weight to see segments that "
+        "follow its groups)"
     ]
     one = relevance_advice(
         features[["m0"]], Schema(schema.columns[:1]), cast(SweepSetup, None), [], weak[:1]
     )
     assert one == [
         "'m0' separates nothing here, yet its values fall into groups of their own: kept (give "
-        "it more weight to see segments that follow them)"
+        "it more weight to see segments that follow those groups)"
     ]
 
 

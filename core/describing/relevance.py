@@ -22,8 +22,11 @@ WEAK = 0.05  # a feature whose segments explain less than this share of it separ
 CLEARLY = 0.02  # a silhouette this much higher is clearly better
 RELEVANCE_ROWS = 200_000  # relevance is measured on a sample this size (a share's error ~0.1%)
 CHECK_ROWS = 2_000  # the sweep without some features runs on a sample this size
-GRID_BINS = 60  # values on a grid of at most this many points are binned one point to a bin
-PEAK_ROWS = 20  # a valley between two groups is trusted when the lower peak holds this many
+BINS = 30  # a number's histogram has at most this many bins (has_groups)
+GRID_BINS = 60  # or, for values on a grid of at most this many points, one bin per point
+GRID_DECIMALS = 6  # a grid's step is at least 10**-GRID_DECIMALS
+FLOAT32_ERROR = 2.0**-22  # typed features are float32: within 2**-24 of the number, with room
+PER_BIN = 20  # customers a bin holds on average at the least: a dip among fewer is chance
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,13 @@ def relevance_advice(
     if len(grouped) == 1:
         out.append(
             f"{quoted(grouped[0], 30)} separates nothing here, yet its values fall into groups of "
-            "their own: kept (give it more weight to see segments that follow them)"
+            "their own: kept (give it more weight to see segments that follow those groups)"
         )
     elif grouped:
         out.append(
             f"{names(grouped, 4, 30)} separate nothing here, yet the values of each fall into "
-            "groups of their own: kept (give one more weight to see segments that follow it)"
+            "groups of their own: kept (give any of them more weight to see segments that follow "
+            "its groups)"
         )
     weak_names = [r.feature for r in weak if r.feature not in grouped]
     if not weak_names or len(weak_names) > len(relevance) // 3:
@@ -175,10 +179,10 @@ def relevance_advice(
 def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     """Whether a number's values fall into two groups with a valley between them: a two-part
     Gaussian mixture (each part at least 10% of rows) whose means have, between them, a bin of
-    the histogram under 30% of the lower of the two peaks, that peak holding at least PEAK_ROWS
-    customers (fewer fall that far by chance). Values on a grid of at most GRID_BINS points
-    (whole numbers, tenths, a rating's halves) are binned one point to a bin: a bin between two
-    points of a grid is empty by construction, not a valley."""
+    the histogram under 30% of the lower of the two peaks. The bins hold PER_BIN customers on
+    average at the least (a dip among fewer is chance): at most 30 bins, or, for values on a grid
+    of at most GRID_BINS points (whole numbers, tens, tenths, a rating's halves), at most one
+    bin per point, each holding whole points, so that the grid's gaps are no valley."""
     x = values.dropna().astype("float64")
     if len(x) > rows:
         x = x.iloc[row_sample(len(x), rows, 0)]
@@ -189,25 +193,41 @@ def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     if mix.weights_.min() < 0.1:
         return False
     lo, hi = np.quantile(x, [0.01, 0.99])
-    edges = _grid_edges(x.to_numpy(), lo, hi)
-    counts, edges = np.histogram(x, bins=np.linspace(lo, hi, 31) if edges is None else edges)
+    most = len(x) // PER_BIN
+    edges = _grid_edges(x.to_numpy(), lo, hi, most)
+    if edges is None:
+        edges = np.linspace(lo, hi, min(BINS, most) + 1)
+    counts, edges = np.histogram(x, bins=edges)
     centres = (edges[:-1] + edges[1:]) / 2
     between = (centres > low) & (centres < high)
     if between.sum() < 3:
         return False
     peaks = min(counts[centres <= low].max(initial=0), counts[centres >= high].max(initial=0))
-    return bool(peaks >= PEAK_ROWS and counts[between].min() < 0.3 * peaks)
+    return bool(counts[between].min() < 0.3 * peaks)
 
 
-def _grid_edges(x: np.ndarray, lo: float, hi: float) -> np.ndarray | None:
-    """Bin edges half a step either side of each point of the grid the values from lo to hi lie
-    on (a step that every gap between two of them is a whole multiple of), when it has at most
-    GRID_BINS points; None when they lie on no such grid."""
-    inside = np.unique(x[(x >= lo) & (x <= hi)])
-    if len(inside) < 2:
+def _grid_edges(x: np.ndarray, lo: float, hi: float, most: int) -> np.ndarray | None:
+    """Bin edges for values from lo to hi that lie on a grid (the fewest decimals that hold them
+    to float32's precision, and the greatest step every gap between them is a multiple of) of at
+    most GRID_BINS points: at most `most` bins of equally many points, each edge half a step
+    from a point. None when they lie on no such grid."""
+    inside = np.unique(x[(x >= lo) & (x <= hi)]).astype(np.float64)
+    if len(inside) < 2 or most < 1:
         return None
-    step = float(np.diff(inside).min())
-    places = (inside - inside[0]) / step
-    if places[-1] + 1 > GRID_BINS or not np.allclose(places, np.round(places), atol=1e-6):
+    for decimals in range(GRID_DECIMALS + 1):
+        scaled = inside * 10.0**decimals
+        whole = np.round(scaled)
+        if np.all(np.abs(scaled - whole) <= np.abs(scaled) * FLOAT32_ERROR):
+            break
+    else:
         return None
-    return inside[0] + (np.arange(round(places[-1]) + 2) - 0.5) * step
+    if np.abs(whole).max() >= 2**53:
+        return None
+    points = whole.astype(np.int64)
+    step = int(np.gcd.reduce(np.diff(points)))
+    count = int((points[-1] - points[0]) // step) + 1
+    if count > GRID_BINS:
+        return None
+    per_bin = -(-count // most)
+    bins = -(-count // per_bin)
+    return (points[0] + (np.arange(bins + 1) * per_bin - 0.5) * step) / 10.0**decimals
