@@ -195,13 +195,14 @@ def _whole_as_integers(table: pa.Table) -> pa.Table:
             continue
         column = table.column(i)
         missing = column.is_null().to_numpy()  # gaps only: a NaN is a value, and stays one
-        present = column.to_numpy()[~missing]
+        values = column.to_numpy()
+        present = values[~missing]
         if not (
             np.all((np.abs(present) < WHOLE_BELOW) & (present == np.trunc(present)))
             and not np.signbit(present[present == 0]).any()
         ):
             continue
-        whole = np.where(missing, 0, column.to_numpy()).astype(np.int64)
+        whole = np.where(missing, 0, values).astype(np.int64)
         table = table.set_column(i, table.field(i).name, pa.array(whole, mask=missing))
     return table
 
