@@ -186,7 +186,7 @@ def has_groups(values: pd.Series, rows: int = 4_000) -> bool:
     x = values.dropna().astype("float64")
     if len(x) > rows:
         x = x.iloc[row_sample(len(x), rows, 0)]
-    if x.nunique() < 20:
+    if x.nunique() < 20 or len(x) < 3 * PER_BIN:  # too few for a valley between two bins
         return False
     mix = GaussianMixture(2, random_state=0).fit(x.to_numpy().reshape(-1, 1))
     low, high = np.sort(mix.means_.ravel())
