@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 from segscope.core.clustering.sweep import SweepSetup
-from segscope.core.describing.relevance import Relevance, has_groups, relevance_advice
+from segscope.core.describing.relevance import (
+    Relevance,
+    has_groups,
+    relevance_advice,
+    sweep_without,
+)
 from segscope.core.describing.views import segments_view
 from segscope.core.describing.words import apart, recommend
 from segscope.core.engines.interface import analyse
@@ -21,7 +26,7 @@ from segscope.core.engines.local import prepare_tables, segment, start_sweep
 from segscope.core.errors import DataError
 from segscope.core.features.measures import Kind
 from segscope.core.models.numbering import like_report, match_to_model
-from segscope.core.roles import ColumnRole, Role, Schema
+from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
 from segscope.core.sources.reading import read_source
 from segscope.core.text import below
@@ -187,22 +192,35 @@ def test_numbers_that_fall_into_groups_are_named_in_one_sentence() -> None:
     features = pd.DataFrame(
         {f"m{i}": np.r_[rng.normal(0, 1, 600), rng.normal(8, 1, 600)] for i in range(6)}
     )
-    schema = Schema([ColumnRole(c, Role.NUMERIC, "a number") for c in features])
     weak = [Relevance(c, c, "numeric", 0.0) for c in features]
     assert all(has_groups(features[c]) for c in features)
-    said = relevance_advice(features, schema, cast(SweepSetup, None), [], weak)
+    X = features.to_numpy(np.float32)
+    said = relevance_advice(features, X, list(features), cast(SweepSetup, None), [], weak)
     assert said == [
         "'m0', 'm1', 'm2', 'm3' and 2 more separate nothing here, yet the values of each fall "
         "into groups of their own: kept (give any of them more weight to see segments that "
         "follow its groups)"
     ]
-    one = relevance_advice(
-        features[["m0"]], Schema(schema.columns[:1]), cast(SweepSetup, None), [], weak[:1]
-    )
+    one = relevance_advice(features[["m0"]], X[:, :1], ["m0"], cast(SweepSetup, None), [], weak[:1])
     assert one == [
         "'m0' separates nothing here, yet its values fall into groups of their own: kept (give "
         "it more weight to see segments that follow those groups)"
     ]
+
+
+def test_the_sweep_without_weak_features_is_the_sweeps_own_less_their_columns() -> None:
+    """The re-sweep that advice on weak features rests on keeps the sweep's preparation and the
+    user's weights: only the left-out features' columns go (it was refitted, unweighted)."""
+    data = read_source(Path(__file__).parent / "data" / "credit_data.csv.gz")
+    prep = prepare_tables(data, DataChoices(weights={"Income": 3.0}))
+    assert len(prep.owners) == prep.X.shape[1] and set(prep.owners) == set(prep.schema.features)
+    alt = sweep_without(prep.X, prep.owners, ["Seniority", "Home"], [2, 3], seed=0)
+    assert alt is not None
+    kept = [o for o in prep.owners if o not in ("Seniority", "Home")]
+    assert alt.X.shape == (2_000, len(kept))
+    income = alt.X[:, kept.index("Income")]
+    assert 2.8 < income.std() < 3.2  # standardised, then weighted 3 times
+    assert sweep_without(prep.X, prep.owners, list(prep.schema.features), [2], seed=0) is None
 
 
 # 13: outcomes, unstable segments, the measure's own words, shares, rounding

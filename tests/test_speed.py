@@ -171,6 +171,7 @@ def _long_credit() -> tuple[Prepared, pd.DataFrame]:
     copies = TRANSFORM_ROWS // len(prepared.typed) + 2
     big = prepared.typed.sample(frac=copies, replace=True, random_state=0).reset_index(drop=True)
     big.loc[::7, "Home"] = np.nan  # a category's gaps
+    big["Job"] = big["Job"].cat.add_categories(["never seen"])  # categories, as typed
     big.loc[::11, "Job"] = "never seen"  # a value the fit never saw
     big.loc[::13, "Income"] = np.nan  # a number's gaps (Income keeps a 0/1 column for them)
     assert len(big) > TRANSFORM_ROWS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,9 +12,10 @@ from sklearn.mixture import GaussianMixture
 from segscope.core.clustering.stability import resample_labels, stability, stability_sample
 from segscope.core.clustering.sweep import KResult, SilhouetteWork, SweepSetup
 from segscope.core.describing.profiles import category_counts
-from segscope.core.preparing.preprocess import MISSING_CATEGORY, fit_and_transform
+from segscope.core.preparing.matrix import Matrix
+from segscope.core.preparing.preprocess import MISSING_CATEGORY
 from segscope.core.processes import side_by_side
-from segscope.core.roles import ColumnRole, Role, Schema
+from segscope.core.roles import Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import agreement, names, quoted, silhouette
 from segscope.core.threads import thread_count
@@ -64,7 +66,11 @@ def separation(values: pd.Series, labels: np.ndarray, kind: str) -> float:
     """How much `labels` separate one feature: eta squared for a number, bias-corrected
     Cramér's V for a category."""
     if kind == "categorical":
-        table = category_counts(values.fillna(MISSING_CATEGORY), labels).to_numpy(dtype=float)
+        if values.isna().any():  # a gap is a category of its own here
+            if MISSING_CATEGORY not in values.cat.categories:
+                values = values.cat.add_categories([MISSING_CATEGORY])
+            values = values.fillna(MISSING_CATEGORY)
+        table = category_counts(values, labels).to_numpy(dtype=float)
         return _cramers_v(table)
     seg = pd.Series(labels, index=values.index)
     x = values.astype("float64")
@@ -106,24 +112,21 @@ class Without:
 
 
 def sweep_without(
-    features: pd.DataFrame,
-    schema: Schema,
+    X: Matrix,
+    owners: Sequence[str],
     drop: list[str],
     ks: list[int],
     seed: int,
     rows: int = CHECK_ROWS,
 ) -> Without | None:
-    """The best-silhouette k and its silhouette when `drop` is left out (on a sample)."""
-    kept = Schema(
-        [
-            ColumnRole(c.name, Role.IGNORED, "left out") if c.name in drop else c
-            for c in schema.columns
-        ]
-    )
-    if not kept.features:
+    """The best-silhouette k and its silhouette when `drop` is left out, on a sample of the
+    segmented matrix `X` (`owners`: the feature each of its columns comes from): the same
+    preparation and weights as the sweep, less those features' columns."""
+    keep = np.array([j for j, owner in enumerate(owners) if owner not in drop], dtype=np.intp)
+    if not len(keep):
         return None
-    sample = features.iloc[row_sample(len(features), rows, seed)]
-    X = fit_and_transform(kept, sample, seed)[1]
+    sample = row_sample(X.shape[0], rows, seed)
+    X = np.ascontiguousarray(np.asarray(X[sample])[:, keep], dtype=np.float32)
     distinct = len(np.unique(X, axis=0))
     ks = [k for k in ks if k < distinct]
     if not ks:
@@ -135,13 +138,15 @@ def sweep_without(
 
 def relevance_advice(
     features: pd.DataFrame,
-    schema: Schema,
+    X: Matrix,
+    owners: Sequence[str],
     setup: SweepSetup,
     results: list[KResult],
     relevance: list[Relevance],
 ) -> list[str]:
     """Advice on the features that separate nothing, given only when the sweep without them
-    was run and came out clearly better (higher silhouette, stability no lower): both figures."""
+    (on `X`, the matrix segmented, whose columns come from `owners`) was run and came out
+    clearly better (higher silhouette, stability no lower): both figures."""
     weak = [r for r in relevance if r.weak]
     grouped = [r.feature for r in weak if r.kind == "numeric" and has_groups(features[r.feature])]
     out = []
@@ -159,7 +164,7 @@ def relevance_advice(
     weak_names = [r.feature for r in weak if r.feature not in grouped]
     if not weak_names or len(weak_names) > len(relevance) // 3:
         return out  # none, or so many that leaving them out would be another analysis
-    alt = sweep_without(features, schema, weak_names, setup.ks, setup.seed)
+    alt = sweep_without(X, owners, weak_names, setup.ks, setup.seed)
     best = max(results, key=lambda r: r.silhouette)
     if alt is None or alt.silhouette < best.silhouette + CLEARLY:
         return out  # the stability is measured only for advice the silhouette supports

@@ -29,6 +29,7 @@ and every combination has a name).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -190,26 +191,30 @@ def _quintiles(
     values: pd.Series, higher_is_better: bool = True
 ) -> tuple[pd.Series, dict[int, tuple[float, float, int]]]:
     """quintile_scores, and each score given: its lowest and highest value, and customers.
-    Counted per distinct value (days and counts repeat: a sort of the distinct values only)."""
+
+    A customer's score is 1 + the number of the four cut values below their value, where cut s
+    is the value of the ceil(s n / 5)-th worst of the n customers scored: at least that many
+    customers are worse exactly when that customer's value is above it. The cuts, and each
+    score's values, are read off the sorted values."""
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     known = np.isfinite(v)
     sign = 1.0 if higher_is_better else -1.0
-    x = sign * v[known] + 0.0  # -0.0 is 0.0
-    codes, distinct = pd.factorize(x)
-    per_value = np.bincount(codes, minlength=len(distinct))
-    order = np.argsort(distinct)
-    below = np.empty(len(distinct), dtype=np.int64)  # customers with a strictly worse value
-    below[order] = np.cumsum(per_value[order]) - per_value[order]
+    x = sign * (v if known.all() else v[known]) + 0.0  # -0.0 is 0.0
     scores = np.zeros(len(v), dtype=np.int8)
     given = {}
     if len(x):
-        score_of = (1 + (SCORES * below) // len(x)).astype(np.int8)  # of each distinct value
-        scores[known] = score_of[codes]
-        for score in range(1, SCORES + 1):
-            holds = score_of == score
-            these = sign * distinct[holds] + 0.0  # the data's own sign; 0, not -0
-            if len(these):
-                given[score] = (float(these.min()), float(these.max()), int(per_value[holds].sum()))
+        ordered = np.sort(x)
+        cuts = ordered[[-(-s * len(x) // SCORES) - 1 for s in range(1, SCORES)]]
+        scored = np.ones(len(x), dtype=np.int8)
+        for cut in cuts:
+            scored += x > cut
+        scores[known] = scored
+        # score s: the values above cut s - 1, up to cut s
+        ends = [0, *np.searchsorted(ordered, cuts, side="right"), len(x)]
+        for score, (first, stop) in enumerate(itertools.pairwise(ends), start=1):
+            if stop > first:
+                low, high = sorted((sign * ordered[first] + 0.0, sign * ordered[stop - 1] + 0.0))
+                given[score] = (float(low), float(high), int(stop - first))
     return pd.Series(pd.arrays.IntegerArray(scores, ~known), index=values.index), given
 
 

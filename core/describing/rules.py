@@ -62,6 +62,7 @@ MIN_GAIN = 0.02  # a second alternative is added when it raises F1 by at least t
 SHORTLIST = 3  # first conjunctions tried with a second alternative (and the best of each length)
 RETRIES = 3  # categories too long to say that a tree is fitted again without, at most
 YEARS = (1800, 2200)  # whole numbers all within these are years
+CHECK_ROWS = 1_000_000  # a column's values are checked this many at a time
 
 Column = Callable[[str], pd.Series]  # a feature's values in its own unit, by column name
 
@@ -105,16 +106,27 @@ def own_unit_columns(
 
 
 def _is_whole(values: pd.Series) -> bool:
-    v = values.to_numpy(dtype="float64", na_value=np.nan)
-    v = v[np.isfinite(v)]
-    return bool(len(v)) and bool(np.all(v == np.round(v)))
+    """Whether the finite values are all whole numbers (and there is one)."""
+    return _all_finite(values, lambda v: v == np.round(v))
 
 
 def _is_year(values: pd.Series) -> bool:
     """Whole numbers that are all years (written 2002, never 2,002)."""
+    return _all_finite(values, lambda v: (v >= YEARS[0]) & (v <= YEARS[1]))
+
+
+def _all_finite(values: pd.Series, holds: Callable[[np.ndarray], np.ndarray]) -> bool:
+    """Whether `holds` is true of every finite value, and there is one: looked at CHECK_ROWS
+    values at a time (each block's copies stay small), stopping at the first that fails."""
     v = values.to_numpy(dtype="float64", na_value=np.nan)
-    v = v[np.isfinite(v)]
-    return bool(len(v)) and bool(np.all((v >= YEARS[0]) & (v <= YEARS[1])))
+    seen = False
+    for start in range(0, len(v), CHECK_ROWS):
+        block = v[start : start + CHECK_ROWS]
+        block = block[np.isfinite(block)]
+        if not holds(block).all():
+            return False
+        seen = seen or bool(len(block))
+    return seen
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from segscope.core.models.movement import Movement, who_moved
 from segscope.core.models.numbering import earlier_space, like_report, match_to_model
 from segscope.core.preparing.choosing import decide_features
 from segscope.core.preparing.preprocess import (
+    column_owners,
     fit_and_hold,
     gaps_of,
     missing_shares,
@@ -80,6 +81,7 @@ def prepare_tables(
         X,
         len(features),
         [str(n) for n in pre.get_feature_names_out()],
+        column_owners(pre),
         gaps,
         timings=timings,
     )

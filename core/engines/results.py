@@ -58,6 +58,7 @@ class Prepared:
     X: Matrix  # a long table's held as its parts (preparing.matrix)
     rows: int  # customers
     columns: list[str]  # the transformed matrix's columns
+    owners: list[str]  # the feature each of them comes from
     gaps: dict[str, Gap] = field(default_factory=dict)  # features with missing values
     full: Any = None  # the engine's own handle on the whole table (Spark: SparkData)
     timings: Timings = field(default_factory=Timings)  # reading and preparing it

@@ -108,7 +108,9 @@ def finish_segmentation(
         p.action, p.recommendation = recommend(p, prepared.meanings, continuum)
     with timings.stage("relevance"):
         relevance = feature_relevance(prepared.typed, clusters, schema, frame.titles)
-        advice = relevance_advice(prepared.typed, schema, setup, results, relevance)
+        advice = relevance_advice(
+            prepared.typed, prepared.X, prepared.owners, setup, results, relevance
+        )
     labels = clusters.astype(np.int64) + 1
     with timings.stage("rules"):  # the wait for them, when they were found beside
         rules, rfm = found() if found else rules_and_cells(prepared, clusters, setup.seed)

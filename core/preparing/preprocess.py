@@ -66,11 +66,15 @@ def typed_features(
 
 
 def as_text(s: pd.Series) -> pd.Series:
-    """A category column as text (missing stays missing): each distinct value is written once
-    and shared by its rows, not formatted ten million times."""
+    """A category column as text (missing stays missing), held as pandas categories: each
+    distinct value is written once, in order (values written alike are one), and each row is a
+    small code into them, not ten million strings to hash again wherever values are counted."""
     codes, uniques = pd.factorize(s)
-    text = np.append(np.asarray(uniques.astype(str), dtype=object), np.nan)
-    return pd.Series(text[codes], index=s.index, name=s.name, dtype=object)
+    text = np.asarray(uniques.astype(str), dtype=object)
+    place, distinct = pd.factorize(text, sort=True)
+    coded = np.where(codes < 0, -1, place[codes]) if len(place) else codes
+    values = pd.Categorical.from_codes(coded, categories=pd.Index(distinct, dtype=object))
+    return pd.Series(values, index=s.index, name=s.name)
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,15 @@ def _parts(pre: ColumnTransformer, features: pd.DataFrame) -> tuple[list[_Part],
     weights = pre.transformer_weights or {}
     parts = [_Part.of(t, cols, weights.get(name, 1.0), features) for name, t, cols in _fitted(pre)]
     return parts, np.cumsum([0, *(p.width for p in parts)])
+
+
+def column_owners(pre: ColumnTransformer) -> list[str]:
+    """The feature each column of the transformed matrix comes from (each part holds one)."""
+    owners: list[str] = []
+    for name, _, columns in _fitted(pre):
+        part = pre.output_indices_[name]
+        owners += [str(columns[0])] * (part.stop - part.start)
+    return owners
 
 
 def _fitted(pre: ColumnTransformer) -> list[tuple[str, Any, list[str]]]:

@@ -257,10 +257,10 @@ def row_xlsx(path: Path, row: str) -> Path:
 
 
 # Far cells written as XML allows and openpyxl reads, each at Excel's last row and column
+FLOAT_ROW = """<row r="1.048576e6"><c r="XFD1_048_576"><v>1</v></c></row>"""  # no row number
 FAR_ROWS = [
     """<row r="1048576"><c foo=" r='A1'" r="XFD1048576"><v>1</v></c></row>""",  # r= in a value
     """<row r="1048576"><c x=">" r="XFD1048576"><v>1</v></c></row>""",  # > in a value
-    """<row r="1.048576e6"><c r="XFD1_048_576"><v>1</v></c></row>""",  # as int() and float() read
     f"""<row r="1048576"><c r="XFD{"0" * 3000}1048576"><v>1</v></c></row>""",  # leading zeros
 ]
 

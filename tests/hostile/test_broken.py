@@ -9,7 +9,9 @@ from pathlib import Path
 from .cli import assert_refused, in_process, segscope, segscope_each
 from .corpus import (
     FAR_ROWS,
+    FLOAT_ROW,
     bad_crc_gz,
+    base_table,
     counted_far_xlsx,
     delta_text_parquet,
     entity_bomb_xlsx,
@@ -177,16 +179,23 @@ def test_a_shared_string_of_a_gigabyte(tmp_path: Path) -> None:
     )
 
 
-def test_a_sheet_of_twelve_million_rows(tmp_path: Path) -> None:
+def test_a_sheet_whose_dimension_claims_twelve_million_rows_is_read_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """The dimension a sheet opens with is a claim, not its cells: the rows it holds are read
+    (and bounded by where its cells reach), whatever it claims."""
     path = many_rows_xlsx(tmp_path / "rows.xlsx")
-    _refused(path, tmp_path, "more than Excel allows", fresh=False)
+    ran = in_process("sweep", path, "--k", "2-3", "--out", tmp_path / "out")
+    assert ran.code == 0, ran.err
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rows"] == len(base_table())
 
 
 def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) -> None:
     """One cell at Excel's last row and column, in a 6 KB file: the sheet would span 17 billion
     cells (openpyxl set out 4.6 GB before giving up), so it is refused by the cell limit before
-    parsing; a column beyond Excel's last is refused as malformed. A far cell within the limit
-    is read."""
+    parsing; a place beyond Excel's last column, or written as no row number is, is refused as
+    malformed. A far cell within the limit is read."""
     corner = far_cell_xlsx(tmp_path / "corner.xlsx")
     assert corner.stat().st_size < 10_000
     reach = ("cells reach 1,048,576 rows by 16,384 columns",)
@@ -194,7 +203,7 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
         (corner, (*reach, "SEGSCOPE_MAX_CELLS")),
         (  # past Excel's last column
             far_cell_xlsx(tmp_path / "wide.xlsx", "ZZZZZZ1"),
-            ("not a readable .xlsx", "'ZZZZZZ' is not a valid column name"),
+            ("not a readable .xlsx", "'ZZZZZZ1', which is no place in an Excel sheet"),
         ),
     ]
     # however the place is written (quotes, spaces, references), whatever the sheet's part is
@@ -213,8 +222,10 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
         cases.append((odd, reach))
     cases.append((counted_far_xlsx(tmp_path / "counted.xlsx"), reach))  # counted as a reader does
     rows = ("cells reach 1,048,576 rows",)
-    for i, row in enumerate(FAR_ROWS):  # places as an XML parser and openpyxl read them
+    for i, row in enumerate(FAR_ROWS):  # places as an XML parser reads them
         cases.append((row_xlsx(tmp_path / f"far{i}.xlsx", row), rows))
+    written = ("not a readable .xlsx", "'1.048576e6', which is no place in an Excel sheet")
+    cases.append((row_xlsx(tmp_path / "float.xlsx", FLOAT_ROW), written))
     cases.append((row_xlsx(tmp_path / "broken.xlsx", FAR_ROWS[0] + "<<<"), rows))  # XML breaks
     _each_refused(tmp_path, *cases)
     near = in_process(

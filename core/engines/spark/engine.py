@@ -156,6 +156,7 @@ class SparkEngine:
             X,
             count,
             list(spark_prep.slots),
+            list(spark_prep.owners),
             gaps_of(pre, schema, missing, count),
             full=SparkData(vectors.drop(PICK), spark_prep),
             timings=timings,
