@@ -32,7 +32,7 @@ run: $(VENV)/.app
 	$(BIN)/segscope $(SAMPLE)
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=10
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=10
 
 lint: $(VENV)/.dev .typecheck/segscope
 	$(BIN)/ruff check core tui tests benchmarks sample_data

@@ -158,6 +158,10 @@ def machine() -> list[str]:
     ]
 
 
+# what every run on the small table imports before it reads a row (`python -c`)
+LIBRARIES = "import pandas, sklearn.cluster, sklearn.compose, sklearn.metrics"
+
+
 def ok(flag: bool) -> str:
     return "met" if flag else "**not met**"
 
@@ -191,11 +195,12 @@ def main() -> None:
                     p.kill()
                     p.wait()
 
-        small_seg, small_base, small_same, busy = taking_turns(
+        small_seg, small_base, small_same, busy, floor = taking_turns(
             partial(segscope, SMALL, work),
             partial(baseline, SMALL, work),
             partial(baseline, SMALL, work, script="same_work"),
             crowded,
+            partial(timed, [sys.executable, "-c", LIBRARIES]),
         )
         quiet = seconds(small_seg)
         ratio = seconds(small_base) / quiet
@@ -227,6 +232,9 @@ def main() -> None:
             f"| segscope, two CPU-bound processes running | {seconds(busy):.2f} | "
             f"{slowdown:.2f}× its quiet time |",
             "",
+            f"- importing pandas and scikit-learn alone, what each of the three runs pays "
+            f"before its first row: {seconds(floor):.2f} s; a third of the same work by hand: "
+            f"{seconds(small_same) / 3:.2f} s",
             f"- segscope's stages (quiet): {stages(median_run(small_seg))}",
             f"- segscope's stages (busy): {stages(median_run(busy))}",
             f"- labels with `--threads 1` and with the default threads: "

@@ -18,13 +18,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from segscope.core.environment import THREADS
 from segscope.core.limits import whole_number
@@ -189,19 +189,35 @@ def one_native_thread(blas: bool = True) -> Iterator[None]:
             yield
 
 
-def in_background(work: Callable[[], T], name: str) -> Callable[[], T]:
-    """Start `work` on a thread of its own (a daemon: leaving does not wait for it) and give a
-    function that waits for it and returns its result, or raises what it raised."""
-    done: Future[T] = Future()
+class Background(Generic[T]):
+    """Work running on a thread of its own: called, it waits for the work and returns its result
+    (or raises what it raised)."""
 
-    def run() -> None:
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._done: Future[T] = Future()
+        threading.Thread(target=self._run, args=(work,), name=name, daemon=True).start()
+
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            done.set_result(work())
+            self._done.set_result(work())
         except BaseException as exc:  # handed over: the caller raises it
-            done.set_exception(exc)
+            self._done.set_exception(exc)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return done.result
+    def __call__(self) -> T:
+        return self._done.result()
+
+    def unless(self, failing: Background[Any]) -> T:
+        """This work's result, or, should `failing` fail first, what it raised, at once."""
+        wait([self._done, failing._done], return_when=FIRST_COMPLETED)
+        if failing._done.done() and failing._done.exception() is not None:
+            failing()
+        return self()
+
+
+def in_background(work: Callable[[], T], name: str) -> Background[T]:
+    """Start `work` on a thread of its own (a daemon: leaving does not wait for it); call the
+    result to wait for it."""
+    return Background(work, name)
 
 
 def import_in_background(*modules: str) -> None:

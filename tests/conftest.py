@@ -20,14 +20,27 @@ SEED_WORKBOOK = ROOT.parent / "shared" / "seed-data" / "E-commerce_data.xlsx"
 os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
 
 
+# The longest files first (`make test` keeps this order: --no-loadscope-reorder): each worker
+# takes the next file when it is free, so a long file taken last keeps one worker busy alone.
+LONGEST_FIRST = ("test_spark.py", "test_limits_everywhere.py", "test_broken.py", "test_tui.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def place(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=place)
+
+
 _parsed: dict[tuple[object, ...], dict[str, pd.DataFrame]] = {}
 
 
 @pytest.fixture(autouse=True)
 def bundled_workbooks_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bundled sample workbook and the user's are parsed once per test worker (openpyxl takes
-    a second for the sample, and most app tests open it): each reading gets its own copy of the
-    same frames, by the same checks, limits and all. Any other workbook is read as ever."""
+    """The bundled sample workbook and the user's are parsed once per test worker (checking and
+    reading the sample takes 0.6 s, and most app tests open it): each reading gets its own copy
+    of the same frames, by the same checks, limits and all. Any other workbook is read as ever."""
     from segscope.core.sources import excel
 
     real = excel.read_excel

@@ -202,3 +202,31 @@ def test_a_sweep_of_a_csv_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert "sklearn.cluster" in loaded  # the check sees the run's modules
     unused = [m for m in loaded if any(m == u or m.startswith(u + ".") for u in UNUSED_BY_A_CSV)]
     assert not unused, unused
+
+
+def test_a_file_that_cannot_be_read_is_said_before_the_engine_has_loaded(tmp_path: Path) -> None:
+    """The file is read while scikit-learn and the engine load: a file that cannot be read is
+    refused as soon as that is known. Here the engine never finishes loading (its import waits
+    for ever), and the refusal still comes."""
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n1,2\n\x00\x01\x02")
+    code = (
+        "import importlib.util, os, sys, threading\n"
+        "class Hang:\n"  # the module is found, and its code never ends
+        "    def create_module(self, spec): return None\n"
+        "    def exec_module(self, module): threading.Event().wait()\n"
+        "class Find:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'segscope.core.engines.interface':\n"
+        "            return importlib.util.spec_from_loader(name, Hang())\n"
+        "sys.meta_path.insert(0, Find())\n"
+        "from segscope.tui.cli import main\n"
+        f"code = main(['sweep', {str(bad)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        "sys.stderr.flush()\n"
+        "os._exit(code)\n"
+    )
+    run = [sys.executable, "-c", code]
+    proc = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "bad.csv does not look like a text table" in proc.stderr
+    assert not (tmp_path / "out").exists()

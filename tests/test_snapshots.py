@@ -8,15 +8,20 @@ Update after an intended change with: pytest tests/test_snapshots.py --snapshot-
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from segscope.core import threads
 from segscope.core.clustering import sweep as sweep_mod
-from segscope.core.settings import DEFAULT_KS, SweepSettings
+from segscope.core.engines.local import LocalEngine
+from segscope.core.engines.results import Prepared
+from segscope.core.settings import DEFAULT_KS, DataChoices, SweepSettings
+from segscope.core.sources.reading import Source
 from segscope.tui.app import SegscopeApp
 from segscope.tui.screens import export as export_mod
 from segscope.tui.screens.dialogs import CompareScreen, HelpScreen
@@ -27,8 +32,15 @@ SIZES = [(100, 30), (80, 24)]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "shop.xlsx"
 
 
+@pytest.fixture(scope="module")
+def computed() -> dict[object, object]:
+    """The sample as read, prepared and swept, once for every screen: the screens are what these
+    tests are about (tests/test_tui.py runs the whole flow, reading and sweeping in the app)."""
+    return {}
+
+
 @pytest.fixture(autouse=True)
-def steady(monkeypatch: pytest.MonkeyPatch) -> None:
+def steady(monkeypatch: pytest.MonkeyPatch, computed: dict[object, object]) -> None:
     ticks = itertools.count()
     monkeypatch.setattr(
         sweep_mod, "time", SimpleNamespace(perf_counter=lambda: next(ticks) * 0.125)
@@ -36,6 +48,31 @@ def steady(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_mod, "default_out_dir", lambda _: Path("segscope-shop-out"))
     monkeypatch.setattr(threads, "_cap", 1)
     monkeypatch.chdir(SAMPLE.parent.parent)
+    opened, prepared, swept = LocalEngine.open, LocalEngine.prepare, LocalEngine.start_sweep
+
+    def once(key: object, work: Callable[[], object]) -> Any:
+        if key not in computed:
+            computed[key] = work()
+        return computed[key]
+
+    def open_once(self: LocalEngine, location: str) -> Any:
+        return once(("open", location), lambda: opened(self, location))
+
+    def prepare_once(self: LocalEngine, source: Source, choices: DataChoices) -> Any:
+        return once(("prepare", id(source), repr(choices)), lambda: prepared(self, source, choices))
+
+    def sweep(self: LocalEngine, prep: Prepared, settings: SweepSettings) -> Any:
+        setup, results = swept(self, prep, settings)
+        return setup, list(results)
+
+    def sweep_once(self: LocalEngine, prep: Prepared, settings: SweepSettings, *rest: Any) -> Any:
+        key = ("sweep", id(prep), repr(settings))
+        setup, results = once(key, lambda: sweep(self, prep, settings))
+        return setup, iter(results)
+
+    monkeypatch.setattr(LocalEngine, "open", open_once)
+    monkeypatch.setattr(LocalEngine, "prepare", prepare_once)
+    monkeypatch.setattr(LocalEngine, "start_sweep", sweep_once)
 
 
 def _app(ks: tuple[int, ...] = DEFAULT_KS) -> SegscopeApp:

@@ -144,19 +144,33 @@ def test_planted_segments_from_a_csv(planted_csv: Path, planted: pd.DataFrame) -
         "visits_per_month",
         "days_since_last_visit",
     ]
-    assert_same_matrix(*prepared_by_both(planted_csv, DataChoices(only_features=informative)))
-    spark = run(planted_csv, ks=[4], only_features=informative)
+    prepared, local = prepared_by_both(planted_csv, DataChoices(only_features=informative))
+    assert_same_matrix(prepared, local)
+    engine, settings = spark_engine(), SweepSettings((4,))
+    setup, results = engine.start_sweep(prepared, settings)
+    spark = engine.segment(prepared, setup, list(results), settings)
     ours = spark_labels(spark).merge(planted[["customer_id", "planted"]], on="customer_id")
     assert adjusted_rand_score(ours["planted"], ours["segment"]) >= 0.99
 
 
-def test_codes_stay_categories_and_rare_ones_are_grouped(planted_csv: Path) -> None:
+def test_codes_stay_categories_and_weights_scale_their_slots(planted_csv: Path) -> None:
     """city_id (50 skewed codes) is one-hot encoded like scikit-learn's: rare codes share one
-    'infrequent' slot, never scaled as a number; the matrix is the local engine's."""
-    spark, local = prepared_by_both(planted_csv, DataChoices(roles={"planted": Role.IGNORED}))
+    'infrequent' slot, never scaled as a number; --weight multiplies a feature's slots after
+    scaling (ElementwiseProduct), 0 drops it; the matrix is the local engine's."""
+    weights = {"city_id": 0.5, "gender_id": 0.0}
+    choices = DataChoices(roles={"planted": Role.IGNORED}, weights=weights)
+    spark, local = prepared_by_both(planted_csv, choices)
     assert "city_id" in spark.schema.categorical
     assert "city_id" not in spark.columns and "city_id_infrequent_sklearn" in spark.columns
     assert_same_matrix(spark, local)
+    slots = spark.columns
+    assert "gender_id" not in spark.schema.features
+    assert not any(s.startswith("gender_id") for s in slots)
+    city = [i for i, s in enumerate(slots) if s.startswith("city_id_")]
+    assert spark.X[:, city].max() == pytest.approx(0.5)
+    assert spark.X[:, city].sum(axis=1) == pytest.approx(np.full(len(spark.X), 0.5))
+    age = slots.index("age")
+    assert abs(spark.X[:, age]).max() > 1  # numbers keep their scale
 
 
 def test_outputs_and_labels_parquet(
@@ -252,22 +266,6 @@ def test_without_pyspark_the_engine_says_how_to_install(
 def test_missing_input_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere.parquet: no such file or folder"):
         spark_engine().open(str(tmp_path / "nowhere.parquet"))
-
-
-def test_weights_scale_a_features_slots(planted_csv: Path) -> None:
-    """--weight multiplies a feature's columns after scaling (ElementwiseProduct), 0 drops it."""
-    weights = {"city_id": 0.5, "gender_id": 0.0}
-    choices = DataChoices(roles={"planted": Role.IGNORED}, weights=weights)
-    engine = spark_engine()
-    prepared = engine.prepare(engine.open(str(planted_csv)), choices)
-    slots = prepared.columns
-    assert "gender_id" not in prepared.schema.features
-    assert not any(s.startswith("gender_id") for s in slots)
-    city = [i for i, s in enumerate(slots) if s.startswith("city_id_")]
-    assert prepared.X[:, city].max() == pytest.approx(0.5)
-    assert prepared.X[:, city].sum(axis=1) == pytest.approx(np.full(len(prepared.X), 0.5))
-    age = slots.index("age")
-    assert abs(prepared.X[:, age]).max() > 1  # numbers keep their scale
 
 
 def test_existing_labels_are_refused_before_any_work(
@@ -370,7 +368,7 @@ async def test_the_app_on_spark(
         await pilot.press("escape")
         await wait_until(pilot, lambda: s.cancelled, timeout=60)
         assert s.segmentation is None and 1 <= len(s.results) < 3
-        app.screen.query_one("#ks", Input).value = "3-4"  # the rerun: 3 or the sample's 4
+        app.screen.query_one("#ks", Input).value = "4"  # the rerun: the sample's 4
         await pilot.press("r")
         await wait_until(pilot, lambda: s.segmentation is not None, timeout=240)
         assert s.setup is not None and s.setup.engine == "spark"

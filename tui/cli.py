@@ -11,11 +11,13 @@ import argparse
 import atexit
 import contextlib
 import gc
+import importlib
 import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -379,15 +381,25 @@ def _error(message: str) -> None:
 
 def _run_sweep(a: argparse.Namespace) -> int:
     with _loading():
+        from segscope.core.files import OutputFolder, default_out_dir
         from segscope.core.sources.reading import read_ahead
+        from segscope.core.threads import in_background
 
-        # the file is read while scikit-learn and the rest load (seconds, on a large table)
+        earlier = [p for p in (a.like, a.previous) if p]
+        inputs = [Path(a.path), *earlier]
+        folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
+        # the file is read while scikit-learn and the rest load (seconds, on a large table); a
+        # file that cannot be read is said as soon as it is known, not once they have loaded,
+        # after an output that cannot be written (the local engine's check, said first)
         opened = read_ahead(a.path) if a.engine == LOCAL else None
+        if opened is not None:
+            folder.check()
+            engine = partial(importlib.import_module, "segscope.core.engines.interface")
+            in_background(engine, "segscope-imports").unless(opened)
         from rich.console import Console
 
         from segscope.core.clustering.sweep import KResult, SweepSetup
         from segscope.core.engines.interface import analyse, engine_for
-        from segscope.core.files import OutputFolder, default_out_dir
         from segscope.core.models.model import load_model
         from segscope.core.models.movement import read_earlier
         from segscope.core.outputs.folders import end_of_run_libraries, write_outputs
@@ -423,8 +435,6 @@ def _run_sweep(a: argparse.Namespace) -> int:
         a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare, previous, True
     )
     engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
-    inputs = [Path(a.path), *([a.like] if a.like else []), *([a.previous] if a.previous else [])]
-    folder = OutputFolder(a.out or default_out_dir(a.path), a.force, inputs)
     engine.check_outputs(folder)
     if a.labels_table:  # only then the database's modules
         from segscope.core.outputs.labels_table import check_labels_table, write_labels

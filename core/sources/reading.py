@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from segscope.core.locations import (
 from segscope.core.sources.parquet import read_parquet
 from segscope.core.sources.text_files import ENCODINGS, read_text
 from segscope.core.text import one_line, quoted
-from segscope.core.threads import in_background
+from segscope.core.threads import Background, in_background
 from segscope.core.timings import Timings
 
 Tables = dict[str, pd.DataFrame]
@@ -56,7 +55,7 @@ class Source:
             self.database.close()
 
 
-def read_ahead(location: str | os.PathLike[str]) -> Callable[[], Source] | None:
+def read_ahead(location: str | os.PathLike[str]) -> Background[Source] | None:
     """Start reading a text or Parquet file on a thread of its own, while the caller loads what
     the rest of the run needs; call the result for the Source (or the error reading it raised).
     None for a workbook or a database: read_source reads them when asked."""
