@@ -394,8 +394,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
         opened = read_ahead(a.path) if a.engine == LOCAL else None
         if opened is not None:
             folder.check()
-            engine = partial(importlib.import_module, "segscope.core.engines.interface")
-            in_background(engine, "segscope-imports").unless(opened)
+            load = partial(importlib.import_module, "segscope.core.engines.interface")
+            in_background(load, "segscope-imports").unless(opened)
         from rich.console import Console
 
         from segscope.core.clustering.sweep import KResult, SweepSetup
