@@ -35,7 +35,8 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "shop.xlsx"
 @pytest.fixture(scope="module")
 def computed() -> dict[object, object]:
     """The sample as read, prepared and swept, once for every screen: the screens are what these
-    tests are about (tests/test_tui.py runs the whole flow, reading and sweeping in the app)."""
+    tests are about (tests/test_tui.py runs the whole flow, reading and sweeping in the app, and
+    cancelling: a sweep here runs to its end whatever asks it to stop)."""
     return {}
 
 

@@ -382,6 +382,7 @@ def _error(message: str) -> None:
 def _run_sweep(a: argparse.Namespace) -> int:
     with _loading():
         from segscope.core.files import OutputFolder, default_out_dir
+        from segscope.core.locations import about
         from segscope.core.sources.reading import read_ahead
         from segscope.core.threads import in_background
 
@@ -395,7 +396,8 @@ def _run_sweep(a: argparse.Namespace) -> int:
         if opened is not None:
             folder.check()
             load = partial(importlib.import_module, "segscope.core.engines.interface")
-            in_background(load, "segscope-imports").unless(opened)
+            with about(a.path):  # as the engine names the file in what it says
+                in_background(load, "segscope-imports").unless(opened)
         from rich.console import Console
 
         from segscope.core.clustering.sweep import KResult, SweepSetup

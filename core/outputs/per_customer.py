@@ -43,7 +43,8 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     taken = set(map(str, features)) | {str(labels.columns[0])}
     columns = {labels.columns[0]: labels.iloc[:, 0].to_numpy()}
     columns[_free("segment", taken)] = labels["segment"].to_numpy()
-    columns.update({column: _as_held(values) for column, values in features.items()})
+    # each column as held, not copied (a category: codes into its values, 10 MB for ten million)
+    columns.update({column: values.array for column, values in features.items()})
     out = pd.DataFrame(columns, copy=False)  # at once, and not copied into blocks
     if seg.rfm is not None:
         for m in seg.rfm.measures:
@@ -51,13 +52,6 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
             out[_free(f"rfm_{LETTERS[m].lower()}", taken)] = scores
         out[_free("rfm_cell", taken)] = seg.rfm.cell_names(len(out))
     return out
-
-
-def _as_held(values: pd.Series) -> pd.api.extensions.ExtensionArray | pd.Categorical:
-    """A feature column as features.csv takes it, not copied: numbers as held, and text (a
-    category) as codes into its distinct values, which pandas would otherwise copy into a string
-    column of its own (10 million cities: 10 MB of codes, not 200 MB of text)."""
-    return pd.Categorical(values) if values.dtype == object else values.array
 
 
 def column_lines(seg: Segmentation) -> list[str]:

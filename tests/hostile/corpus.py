@@ -262,6 +262,7 @@ FAR_ROWS = [
     """<row r="1048576"><c foo=" r='A1'" r="XFD1048576"><v>1</v></c></row>""",  # r= in a value
     """<row r="1048576"><c x=">" r="XFD1048576"><v>1</v></c></row>""",  # > in a value
     f"""<row r="1048576"><c r="XFD{"0" * 3000}1048576"><v>1</v></c></row>""",  # leading zeros
+    f"""<row r="{"0" * 5000}1048576"><c r="XFD1048576"><v>1</v></c></row>""",  # past int()'s 4,300
 ]
 
 

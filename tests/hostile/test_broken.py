@@ -228,6 +228,10 @@ def test_a_cell_far_away_is_refused_before_the_sheet_is_set_out(tmp_path: Path) 
     cases.append((row_xlsx(tmp_path / "float.xlsx", FLOAT_ROW), written))
     cases.append((row_xlsx(tmp_path / "broken.xlsx", FAR_ROWS[0] + "<<<"), rows))  # XML breaks
     _each_refused(tmp_path, *cases)
+    # within the cell limit, 26 million cells set out at 64 bytes each: over a 1 GiB byte limit
+    sparse = far_cell_xlsx(tmp_path / "sparse.xlsx", "Z1000000")
+    said = ("cells reach 1,000,000 rows by 26 columns", "as the reader sets them out")
+    _refused(sparse, tmp_path, *said, "SEGSCOPE_MAX_BYTES", env={"SEGSCOPE_MAX_BYTES": "1G"})
     near = in_process(
         "sweep",
         far_cell_xlsx(tmp_path / "near.xlsx", "H99"),
