@@ -342,6 +342,27 @@ def test_a_file_read_ahead_is_the_file_read(tmp_path: Path) -> None:
     assert read_ahead(tmp_path / "missing.csv") is not None  # refused when asked, as read_source
 
 
+def test_background_work_is_waited_for_unless_other_work_fails_first() -> None:
+    """Background.unless: this work's result once the other work has succeeded; the other's
+    error at once when it fails first, this work still running (for 30 s here, unless set)."""
+    from segscope.core.errors import DataError
+    from segscope.core.threads import in_background
+
+    def refused() -> None:
+        raise DataError("bad.csv: refused")
+
+    never, slow = threading.Event(), threading.Event()
+    endless = in_background(lambda: never.wait(30), "test-endless")
+    with pytest.raises(DataError, match="bad.csv: refused"):
+        endless.unless(in_background(refused, "test-refused"))
+    read = in_background(lambda: "read", "test-read")
+    assert read() == "read"
+    loaded = in_background(lambda: slow.wait(5) and "loaded", "test-loaded")
+    slow.set()
+    assert loaded.unless(read) == "loaded"
+    never.set()
+
+
 def test_work_in_parallel_runs_ahead_of_its_reader_only_so_far() -> None:
     """A slow reader (a writer of the rows' text) does not have every piece made and held."""
     started: list[int] = []
