@@ -126,9 +126,8 @@ def _row_number(number: str, where: str, place: str | None = None) -> int:
     """A row's number: a whole number from 1 to Excel's last row (leading zeros allowed, however
     many), else the place is refused."""
     digits = number.lstrip("0")
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(EXCEL_MAX_ROWS))):
-        _refuse_place(place or number, where)
-    if int(digits) > EXCEL_MAX_ROWS:
+    short = digits.isascii() and digits.isdigit() and len(digits) <= len(str(EXCEL_MAX_ROWS))
+    if not short or int(digits) > EXCEL_MAX_ROWS:
         _refuse_place(place or number, where)
     return int(digits)
 
@@ -182,14 +181,14 @@ def _check_xml(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, lim: Limi
 
 
 def _read_sheet(book: pd.ExcelFile, sheet: str, where: str, lim: Limits) -> pd.DataFrame | None:
-    """One sheet within the cell limit; None for an empty sheet."""
-    header = pd.read_excel(book, sheet_name=sheet, nrows=0)
-    columns = max(1, header.shape[1])
+    """One sheet within the column and cell limits; None for an empty sheet. Read whole, once:
+    what reading it sets out was bounded on the zip (_check_xml)."""
+    df = pd.read_excel(book, sheet_name=sheet)
+    columns = max(1, df.shape[1])
     if columns > lim.columns.value:
         at = f"{where}, sheet {quoted(sheet)}"
         raise DataError(lim.columns.exceeded(at, f"it has {columns:,} columns"))
     rows = min(EXCEL_MAX_ROWS, lim.cells.value // columns)
-    df = pd.read_excel(book, sheet_name=sheet, nrows=rows + 1)
     if len(df) > rows:
         at = f"{where}, sheet {quoted(sheet)}"
         if rows == EXCEL_MAX_ROWS:
