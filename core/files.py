@@ -99,7 +99,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-CSV_BLOCK_ROWS = 250_000  # Arrow writes a long table's rows in blocks of this many
+CSV_BLOCK_ROWS = 125_000  # Arrow writes a long table's rows in blocks of this many
 CSV_THREADS = 4  # at most this many blocks formatted at once (what waits is bounded by it)
 CSV_BATCH_ROWS = 16_384  # rows Arrow's writer formats at once (its default 1,024: a third slower)
 WHOLE_BELOW = 1e10  # Arrow writes a whole decimal below this as its digits, as an integer's

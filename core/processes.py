@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -27,7 +29,7 @@ from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar, cast
 
-from segscope.core.threads import in_parallel, one_native_thread
+from segscope.core.threads import free_cores, in_parallel, one_native_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -113,6 +115,91 @@ def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
         return cast(R, _given_back(reply))
 
     return result
+
+
+class Standby:
+    """A helper forked before the command loads its libraries, for one call at the run's end:
+    while this process loads pandas and scikit-learn on one core, it loads `modules` on another
+    (or leaves at once when no core is free), so that the call then finds them loaded. The call's
+    work and arguments are sent to it pickled: it was forked before they existed."""
+
+    def __init__(self, *modules: str) -> None:
+        started = _start(_Sent(), 1)
+        self._helper: tuple[Any, Connection] | None = started[0] if started else None
+        self._ready: bool | None = None  # None: not known yet
+        if self._helper is not None:
+            try:
+                self._helper[1].send((_load_if_free, (modules,)))
+            except OSError:
+                self.close()
+
+    def ready(self) -> bool:
+        """Whether the helper has loaded its modules by now (without waiting for it)."""
+        if self._ready is None and self._helper is not None:
+            conn = self._helper[1]
+            try:
+                if conn.poll():
+                    self._ready = bool(_given_back(conn.recv()))
+            except Exception:  # it died, or could not load them
+                self._ready = False
+            if self._ready is False:
+                self.close()
+        return bool(self._ready) and self._helper is not None
+
+    def call(self, work: Callable[..., R], *args: Any) -> Callable[[], R] | None:
+        """Start work(*args) in the helper when it is ready, and give a function that waits for
+        its result (raising what it raised; done here should the helper die); None when it is
+        not ready, or has had its call."""
+        if not self.ready() or self._helper is None:
+            return None
+        helper, conn = self._helper
+        self._helper = None
+        try:
+            conn.send((work, args))
+        except Exception:  # arguments that cannot be sent: done by the caller
+            _stop(helper, conn)
+            return None
+
+        def result() -> R:
+            try:
+                reply = conn.recv()
+            except Exception:  # the helper died, or its reply cannot be read: done here
+                return work(*args)
+            finally:
+                _stop(helper, conn)
+            return cast(R, _given_back(reply))
+
+        return result
+
+    def close(self) -> None:
+        """Let the helper go (it ends with the command anyway)."""
+        if self._helper is not None:
+            _stop(*self._helper)
+            self._helper = None
+
+
+class _Sent:
+    """A standby helper's work: the call it is sent, as (function, arguments)."""
+
+    def __call__(self, item: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+        work, args = item
+        return work(*args)
+
+
+def _load_if_free(modules: tuple[str, ...]) -> bool:
+    """In a standby helper: import `modules` when another process has left a core free (measured
+    over core.threads' shortest window), as a command loads its libraries (without the cyclic
+    garbage collector); whether it did."""
+    free_cores()  # the first reading: the window starts here
+    if free_cores() < 0.5:
+        return False
+    gc.disable()
+    try:
+        for name in modules:
+            importlib.import_module(name)
+    finally:
+        gc.enable()
+    return True
 
 
 class _Call:

@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from segscope.core import DEFAULT_SEED, LOCAL
 from segscope.core.errors import UsageError
@@ -24,6 +24,7 @@ from segscope.core.roles import Role
 if TYPE_CHECKING:
     from segscope.core.models.model import SegmentModel
     from segscope.core.models.movement import EarlierLabels
+    from segscope.core.processes import Standby
 
 DEFAULT_KS = tuple(range(2, 11))
 WEIGHT_STEPS = (1.0, 0.5, 0.25, 2.0)  # the weights the app's key steps through
@@ -113,6 +114,10 @@ class SweepSettings:
     compare: tuple[int, int] | None = None  # also cross-tabulate the segments of these two k
     previous: EarlierLabels | None = field(default=None, compare=False)  # who moved since them
     saving: bool = False  # the model will be saved: its bytes are made beside the run's end
+    standby: Standby | None = field(default=None, compare=False)  # where they can be made
+    # given the customers as soon as they are labelled (core.engines.results.Labelled, a stage
+    # this module comes before): the per-customer outputs start then
+    ahead: Callable[[Any], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ks", tuple(self.ks))

@@ -150,6 +150,56 @@ def model() -> dict[str, Any]:
     }
 
 
+def standby() -> dict[str, Any]:
+    """A standby helper forked first, told a core is free: it loads skops while this process
+    loads the engine, then makes the model's bytes; told none is, it leaves, and the bytes are
+    made here. Compared as read back (skops names arrays by their objects' ids)."""
+    import time
+
+    free = processes.free_cores
+    processes.free_cores = lambda: 1.0  # type: ignore[assignment]  # as forked: the helper's
+    ready = processes.Standby("skops.io")
+    processes.free_cores = lambda: 0.0  # type: ignore[assignment]
+    busy = processes.Standby("skops.io")
+    processes.free_cores = free
+
+    from segscope.core.engines.interface import analyse
+    from segscope.core.settings import SweepSettings
+
+    def answered(helper: processes.Standby) -> bool:
+        for _ in range(600):  # up to a minute for its imports on a loaded machine
+            if helper.ready() or helper._ready is False:
+                return True
+            time.sleep(0.1)
+        return False
+
+    waited = answered(ready) and answered(busy)
+    settings = SweepSettings(ks=(2, 3), saving=True, standby=ready)
+    seg = analyse(DATA / "credit_data.csv.gz", settings=settings)
+    made_there = ready._helper is None and seg.model._dumped is not None  # the run's one call
+    there = seg.model.pipeline_bytes()
+    loaded_here = "skops.io" in sys.modules
+    import skops.io as sio
+
+    from segscope.core.models.model import pipeline_bytes
+
+    here = pipeline_bytes(seg.model.pipeline)
+    a, b = (sio.loads(blob, trusted=sio.get_untrusted_types(data=blob)) for blob in (there, here))
+    features = seg.prepared.typed
+    return {
+        "answered": waited,
+        "declined": not busy.ready() and busy.call(len, ()) is None,
+        "made_there": made_there,
+        "loaded_here": loaded_here,
+        "same": bool(
+            np.array_equal(a.predict(features), b.predict(features))
+            and np.array_equal(a[-1].cluster_centers_, b[-1].cluster_centers_)
+            and np.array_equal(a.predict(features), seg.labels - 1)
+        ),
+        "left": len(processes.multiprocessing.active_children()),
+    }
+
+
 def beside_the_profiles() -> dict[str, Any]:
     """The sample workbook segmented with a core to spare (the sweep given two: the rules found
     in a helper, the model's bytes made in another) and without: the same rules, RFM cells and

@@ -65,6 +65,18 @@ def test_a_model_made_beside_the_run_is_the_model_made_here() -> None:
     assert ran["left"] == 0
 
 
+def test_a_standby_helper_makes_the_model_on_a_free_core_and_leaves_when_none_is() -> None:
+    """Forked before anything loads, a standby helper loads skops on a free core while the
+    command loads the rest, and makes the model's bytes at the run's end (skops never loaded
+    here); where no core is free it leaves at once, and the bytes are made here. Either way the
+    model is the one made here."""
+    ran = _run("standby")
+    assert ran["answered"] and ran["declined"] and ran["made_there"]
+    assert not ran["loaded_here"]
+    assert ran["same"]
+    assert ran["left"] == 0
+
+
 def test_rules_found_beside_the_profiles_are_the_rules_found_after_them() -> None:
     """With a core to spare, the rules and RFM cells are found in one helper and the model's
     bytes made in another while the profiles and the relevance check run: the sample workbook's

@@ -24,7 +24,7 @@ from segscope.core.clustering.final import refined
 from segscope.core.describing import profiles
 from segscope.core.engines.interface import analyse
 from segscope.core.engines.local import prepare_tables
-from segscope.core.engines.results import Prepared
+from segscope.core.engines.results import Labelled, Prepared
 from segscope.core.preparing.matrix import CodedMatrix, closest
 from segscope.core.preparing.preprocess import TRANSFORM_ROWS, coded_transform, transform
 from segscope.core.roles import Role
@@ -377,3 +377,46 @@ def test_work_in_parallel_runs_ahead_of_its_reader_only_so_far() -> None:
     assert len(started) <= threads.AHEAD * 2 + 1
     taken += list(pieces)
     assert taken == list(range(100))
+
+
+def test_the_customers_written_ahead_are_those_written_from_the_finished_run(
+    cap: None, tmp_path: Path
+) -> None:
+    """On one thread (no helper takes the rules) the engine hands the customers over once they
+    are labelled, before they are described: features.csv, written then beside the profiles and
+    the rules, is the file written from the finished run (real CDNOW purchases: RFM cells)."""
+    from segscope.core.outputs.folders import sweep_outputs, write_outputs
+
+    threads.set_thread_cap(1)
+    handed = []
+    with sweep_outputs(tmp_path / "ahead") as outputs:
+
+        def ahead(customers: Labelled) -> None:
+            handed.append(customers)
+            outputs.labelled(customers)
+
+        seg = analyse(DATA / "cdnow_master.txt", settings=SweepSettings(ks=(2, 3), ahead=ahead))
+        outputs.write(seg)
+    write_outputs(seg, tmp_path / "end")
+    assert len(handed) == 1 and handed[0].rfm is seg.rfm is not None
+    early, late = (tmp_path / name / "features.csv" for name in ("ahead", "end"))
+    assert early.read_bytes() == late.read_bytes()
+
+    with pytest.raises(KeyboardInterrupt), sweep_outputs(tmp_path / "stopped") as outputs:
+        outputs.labelled(handed[0])
+        raise KeyboardInterrupt  # the run stopped while its customers were being written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ahead", "end"]  # nothing else left
+
+
+def test_the_base_mean_and_spread_are_pandas_figures_for_a_copy_of_the_column() -> None:
+    """Real columns with gaps, whole numbers and decimals: the same mean and standard deviation
+    as pandas' mean() and std(ddof=0), to the last bit."""
+    frames = [pd.read_csv(DATA / name) for name in ("credit_data.csv.gz", "churn.csv.gz")]
+    columns = [f[c] for f in frames for c in f.select_dtypes("number").columns]
+    columns.append(columns[0].where(columns[0] > columns[0].median()))  # half of it missing
+    columns.append(pd.Series([np.nan, np.nan]))
+    assert len(columns) > 20
+    for values in columns:
+        wide = values.astype("float64")
+        expected = (float(wide.mean()), float(wide.std(ddof=0)))
+        np.testing.assert_array_equal(profiles.mean_and_spread(values), expected)

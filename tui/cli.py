@@ -17,10 +17,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from segscope.core import DEFAULT_SEED, ENGINES, LOCAL
 from segscope.core.environment import check_environment
@@ -35,6 +36,9 @@ from segscope.core.threads import (
     parse_threads,
     set_thread_cap,
 )
+
+if TYPE_CHECKING:
+    from segscope.core.processes import Standby
 
 EXIT_OK, EXIT_USAGE, EXIT_DATA, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -380,6 +384,19 @@ def _error(message: str) -> None:
 
 
 def _run_sweep(a: argparse.Namespace) -> int:
+    from segscope.core.processes import Standby
+
+    # the model file's library (skops) loads on the core that idles while this process loads
+    # the rest, when one is free, in a helper forked before anything else starts
+    standby = Standby("skops.io") if a.engine == LOCAL else None
+    try:
+        return _sweep(a, standby)
+    finally:
+        if standby is not None:
+            standby.close()
+
+
+def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
     with _loading():
         from segscope.core.files import OutputFolder, default_out_dir
         from segscope.core.locations import about
@@ -404,7 +421,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
         from segscope.core.engines.interface import analyse, engine_for
         from segscope.core.models.model import load_model
         from segscope.core.models.movement import read_earlier
-        from segscope.core.outputs.folders import end_of_run_libraries, write_outputs
+        from segscope.core.outputs.folders import end_of_run_libraries, sweep_outputs
         from segscope.core.outputs.summary import summary
         from segscope.core.roles import Role
         from segscope.core.settings import DataChoices, EngineSettings, SweepSettings
@@ -434,7 +451,15 @@ def _run_sweep(a: argparse.Namespace) -> int:
     like = load_model(a.like)[0] if a.like else None
     previous = read_earlier(a.previous) if a.previous else None
     settings = SweepSettings(
-        a.k, a.seed, a.choose, like, str(a.like) if a.like else None, a.compare, previous, True
+        a.k,
+        a.seed,
+        a.choose,
+        like,
+        str(a.like) if a.like else None,
+        a.compare,
+        previous,
+        saving=True,
+        standby=standby,
     )
     engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
     engine.check_outputs(folder)
@@ -444,26 +469,30 @@ def _run_sweep(a: argparse.Namespace) -> int:
         check_labels_table(a.path, a.labels_table, a.force)
     err = Console(stderr=True)
 
-    with ProgressReporter(err) as progress:
+    # the output folder is open while the run goes on: the per-customer files are written as
+    # soon as the customers are labelled (settings.ahead), the rest once they are described
+    with sweep_outputs(folder.target, a.force, inputs) as outputs:
+        settings = replace(settings, ahead=outputs.labelled)
+        with ProgressReporter(err) as progress:
 
-        def result(result: KResult, setup: SweepSetup) -> None:
-            if result.k == setup.ks[0]:
-                # loaded while the sweep runs, once its helpers are forked (core.processes
-                # forks none beside another thread); not earlier, where they would compete
-                # with the preparation for the interpreter (0.3 s instead of 0.07 s beside it)
-                import_in_background(*end_of_run_libraries(setup))
-            progress.update(result, setup)
+            def result(result: KResult, setup: SweepSetup) -> None:
+                if result.k == setup.ks[0]:
+                    # loaded while the sweep runs, once its helpers are forked (core.processes
+                    # forks none beside another thread); not earlier, where they would compete
+                    # with the preparation for the interpreter (0.3 s instead of 0.07 s beside it)
+                    import_in_background(*end_of_run_libraries(setup, standby))
+                progress.update(result, setup)
 
-        seg = analyse(
-            a.path,
-            choices,
-            settings,
-            engine,
-            on_prepared=lambda prepared: print_prepared(err, prepared),
-            on_result=result,
-            opened=opened,
-        )
-    written = write_outputs(seg, folder.target, a.force, inputs)
+            seg = analyse(
+                a.path,
+                choices,
+                settings,
+                engine,
+                on_prepared=lambda prepared: print_prepared(err, prepared),
+                on_result=result,
+                opened=opened,
+            )
+        written = outputs.write(seg)
     if a.labels_table:
         customers = seg.prepared.frame.plan.customers  # the key's table, for its type
         written.append(write_labels(a.path, a.labels_table, seg.labels_frame(), a.force, customers))

@@ -125,16 +125,28 @@ def _shares(counts: pd.Series, customers: int) -> pd.Series:
     return (counts / max(1, customers)).sort_values(ascending=False, kind="stable")
 
 
+def mean_and_spread(values: pd.Series) -> tuple[float, float]:
+    """The mean and standard deviation (ddof 0) of a number's values present, as pandas'
+    mean() and std(ddof=0) compute them (the same sums in the same order: the same figures),
+    for one copy of the column where pandas makes three (a tenth of the time)."""
+    x = values.to_numpy("float64", na_value=np.nan)
+    missing = np.isnan(x)
+    gaps = bool(missing.any())
+    count = len(x) - (np.count_nonzero(missing) if gaps else 0)
+    if not count:
+        return float("nan"), float("nan")
+    mean = (np.where(missing, 0.0, x) if gaps else x).sum(dtype=np.float64) / count
+    squares = (mean - x) ** 2
+    if gaps:
+        np.putmask(squares, missing, 0.0)
+    return float(mean), float(np.sqrt(squares.sum(dtype=np.float64) / count))
+
+
 def segment_stats(features: pd.DataFrame, labels: np.ndarray, schema: Schema) -> SegmentStats:
     """SegmentStats of the prepared feature frame; `labels` are 0-based. Each feature's figures
     are computed on their own (side by side on a long table, except the whole base's mean and
-    spread: pandas makes three copies of a column for them, 240 MB at ten million rows)."""
-
-    def whole(column: str) -> tuple[float, float]:
-        x = features[column].astype("float64")
-        return float(x.mean()), float(x.std(ddof=0))
-
-    base = {c: whole(c) for c in schema.numeric}
+    spread, one column at a time: each takes a copy of it)."""
+    base = {c: mean_and_spread(features[c]) for c in schema.numeric}
     counted = np.bincount(labels) if len(labels) else np.zeros(0, dtype=np.int64)
     sizes = {s + 1: int(n) for s, n in enumerate(counted) if n}
     threads = column_threads(len(features))

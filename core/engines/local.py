@@ -5,7 +5,9 @@ prepare_tables -> Prepared -> start_sweep -> a KResult per k -> segment -> Segme
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from segscope.core import LOCAL
@@ -21,8 +23,9 @@ from segscope.core.clustering.sweep import (
 from segscope.core.describing.profiles import (
     segment_stats,
 )
-from segscope.core.engines.results import Prepared, Segmentation
+from segscope.core.engines.results import Labelled, Prepared, Segmentation
 from segscope.core.engines.steps import (
+    customer_cells,
     finish_segmentation,
     rules_and_cells,
     segment_model,
@@ -128,16 +131,24 @@ def segment(
             like = like_report(X_old, clusters, choice.k, settings.like, where)
     # work beside this on the core the sweep was given besides this one (core.processes.beside):
     # the rules, which need only the final labels, while the profiles and the relevance check
-    # run here, and the model's bytes
+    # run here, and the model's bytes; on more rows than helpers take, the per-customer
+    # outputs (settings.ahead), on a thread, which need only the labels and the RFM cells
     spare = spare_core(setup.threads, prepared.rows)
-    found = beside(rules_and_cells, prepared, clusters, setup.seed) if spare else None
+    cells = None
+    if settings.ahead is not None and not spare:
+        with timings.stage("rules"):
+            cells = customer_cells(prepared)
+        rfm = None if isinstance(cells, str) else cells
+        labels = (clusters + 1).astype(np.min_scalar_type(choice.k))  # 10 MB for ten million
+        settings.ahead(Labelled(prepared, labels, rfm))
+    rules = (beside if spare else partial)(rules_and_cells, prepared, clusters, setup.seed, cells)
     with timings.stage("profiles"):
         stats = segment_stats(prepared.typed, clusters, prepared.schema)
         model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)
-        if settings.saving and spare:
-            model.dump_ahead()
+        if settings.saving:
+            model.dump_ahead(settings.standby, spare)
     seg = finish_segmentation(
-        prepared, setup, results, choice, model, clusters, stats, comparison, timings, found
+        prepared, setup, results, choice, model, clusters, stats, comparison, timings, rules
     )
     seg.like = like
     if settings.previous is not None:

@@ -100,6 +100,28 @@ class CsvLabels:
         return [str(target / "labels.csv")]
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """A run's customers once labelled, before their segments are described: what the
+    per-customer outputs need (core.outputs.per_customer), which an engine hands over as soon as
+    it has them (SweepSettings.ahead) so that they are written while the run goes on."""
+
+    prepared: Prepared
+    labels: np.ndarray  # 1..k per row of prepared.typed (Spark: of its driver sample)
+    rfm: Rfm | None = None  # each customer's RFM cell, when the data has them
+
+    def labels_frame(self, rows: int | None = None) -> pd.DataFrame:
+        """The key column (or a row number) and the segment of every customer (of the first
+        `rows`)."""
+        frame = self.prepared.frame
+        labels = self.labels[:rows]
+        if frame.key:
+            keys = frame.data[frame.key].iloc[:rows]
+        else:
+            keys = pd.Series(np.arange(1, len(labels) + 1), name="row")
+        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": labels}, copy=False)
+
+
 @dataclass
 class Segmentation:
     """The final result: model, labels, profiles, and the sweep behind the choice."""
@@ -133,13 +155,11 @@ class Segmentation:
         like = self.like.warnings if self.like is not None else []
         return [*frame, *self.setup.warnings, *self.choice.warnings, *like, *self.advice]
 
+    def labelled(self) -> Labelled:
+        """Its customers as labelled (what the per-customer outputs are made from)."""
+        return Labelled(self.prepared, self.labels, self.rfm)
+
     def labels_frame(self, rows: int | None = None) -> pd.DataFrame:
         """The key column (or a row number) and the segment of every customer (of the first
         `rows`)."""
-        frame = self.prepared.frame
-        labels = self.labels[:rows]
-        if frame.key:
-            keys = frame.data[frame.key].iloc[:rows]
-        else:
-            keys = pd.Series(np.arange(1, len(labels) + 1), name="row")
-        return pd.DataFrame({keys.name: keys.to_numpy(), "segment": labels}, copy=False)
+        return self.labelled().labels_frame(rows)

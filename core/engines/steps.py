@@ -140,18 +140,29 @@ def finish_segmentation(
     return seg
 
 
-def rules_and_cells(prepared: Prepared, clusters: np.ndarray, seed: int) -> tuple[Rules, Rfm | str]:
+def rules_and_cells(
+    prepared: Prepared, clusters: np.ndarray, seed: int, cells: Rfm | str | None = None
+) -> tuple[Rules, Rfm | str]:
     """A rule per segment and the RFM cells (or why there are none), on the customers of
-    prepared.typed, labelled by `clusters` (0-based)."""
-    frame, held = prepared.frame, len(prepared.typed)
-    sample = (
-        (f"on the {held:,} customers of the driver sample, not all {prepared.rows:,}",)
-        if held < prepared.rows
-        else ()
-    )
-    features = own_units(prepared.typed, frame.data, prepared.schema)
-    rules = learn_rules(features, clusters.astype(np.int64) + 1, frame.titles, seed, sample)
+    prepared.typed, labelled by `clusters` (0-based); `cells`: the cells, already found."""
+    features = own_units(prepared.typed, prepared.frame.data, prepared.schema)
+    notes = _sample_notes(prepared)
+    rules = learn_rules(features, clusters.astype(np.int64) + 1, prepared.frame.titles, seed, notes)
+    return rules, customer_cells(prepared) if cells is None else cells
+
+
+def customer_cells(prepared: Prepared) -> Rfm | str:
+    """Each customer's RFM cell (whoever the segments are), or why there are none."""
+    frame = prepared.frame
     rfm = rfm_cells(frame.data, frame.meanings, frame.titles)
     if not isinstance(rfm, str):
-        rfm.notes = sample
-    return rules, rfm
+        rfm.notes = _sample_notes(prepared)
+    return rfm
+
+
+def _sample_notes(prepared: Prepared) -> tuple[str, ...]:
+    """What the rules and cells say when they were found on the driver sample alone."""
+    held = len(prepared.typed)
+    if held < prepared.rows:
+        return (f"on the {held:,} customers of the driver sample, not all {prepared.rows:,}",)
+    return ()

@@ -24,7 +24,7 @@ from segscope.core.errors import ZIP_ERRORS, DataError
 from segscope.core.files import write_bytes_atomic
 from segscope.core.limits import MAX_K, MAX_SEED
 from segscope.core.locations import first_line
-from segscope.core.processes import beside
+from segscope.core.processes import Standby, beside
 from segscope.core.roles import Schema
 from segscope.core.text import names, one_line
 
@@ -72,12 +72,15 @@ class SegmentModel:
     # the pipeline's bytes, once asked for (dump_ahead: being made in a helper process)
     _dumped: Callable[[], bytes] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def dump_ahead(self) -> None:
-        """Start making the pipeline's bytes for save_model now, in a helper process when one
-        can be made (core.processes.beside): skops' import and work (half a second) beside
-        whatever the run does before it writes, for a caller with a core to spare. The pipeline
-        must not change after this."""
-        self._dumped = beside(pipeline_bytes, self.pipeline)
+    def dump_ahead(self, standby: Standby | None = None, spare: bool = True) -> None:
+        """Start making the pipeline's bytes for save_model now, beside whatever the run does
+        before it writes: in `standby` when it has skops loaded, else, for a caller with a core
+        to `spare`, in a helper process when one can be made (core.processes.beside: skops'
+        import and work, half a second). The pipeline must not change after this."""
+        made = standby.call(pipeline_bytes, _without_labels(self.pipeline)) if standby else None
+        if made is None and spare:
+            made = beside(pipeline_bytes, self.pipeline)
+        self._dumped = made
 
     def pipeline_bytes(self) -> bytes:
         """The pipeline as the model file holds it."""

@@ -3,14 +3,17 @@ renamed into place (segscope.core.files' rules)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from segscope.core.clustering.sweep import SweepSetup, sweep_rows
-from segscope.core.engines.results import Segmentation
+from segscope.core.engines.results import Labelled, Segmentation
 from segscope.core.files import (
     MODEL_FILE,
     OUTPUT_FILES,
@@ -26,16 +29,17 @@ from segscope.core.outputs.markdown import report_markdown, score_markdown
 from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
-from segscope.core.processes import spare_core
-from segscope.core.threads import in_parallel
+from segscope.core.processes import Standby, spare_core
+from segscope.core.threads import Background, in_background, in_parallel
 
 
-def end_of_run_libraries(setup: SweepSetup) -> tuple[str, ...]:
+def end_of_run_libraries(setup: SweepSetup, standby: Standby | None = None) -> tuple[str, ...]:
     """What choosing k and writing the outputs import, for a caller that knows outputs will be
     written to import while the sweep runs: kneed and xlsxwriter, and skops (half a second)
-    unless a helper will make the model's bytes (SegmentModel.dump_ahead, given a spare core)."""
-    beside = spare_core(setup.threads, setup.rows)
-    return ("kneed", "xlsxwriter", *(() if beside else ("skops.io",)))
+    unless the model's bytes will be made elsewhere (SegmentModel.dump_ahead): in `standby`, or
+    in a helper given a spare core."""
+    elsewhere = (standby is not None and standby.ready()) or spare_core(setup.threads, setup.rows)
+    return ("kneed", "xlsxwriter", *(() if elsewhere else ("skops.io",)))
 
 
 def sweep_frame(seg: Segmentation) -> pd.DataFrame:
@@ -78,17 +82,63 @@ def write_outputs(
     """Write every output file into `target` atomically (segscope.core.files' rules for `force`).
 
     Returns the files written: the folder's, then where the labels went (a URL stays text)."""
+    with sweep_outputs(target, force, inputs) as outputs:
+        return outputs.write(seg)
+
+
+@contextmanager
+def sweep_outputs(
+    target: Path, force: bool = False, inputs: Sequence[Path] = ()
+) -> Iterator[SweepOutputs]:
+    """A sweep's output folder, open while the run goes on (OutputFolder.writing: put in place
+    when the block ends, removed should it fail), to be filled by SweepOutputs."""
     folder = OutputFolder(target, force, inputs)
-    files = [n for n in OUTPUT_FILES if n != "labels.csv"]
     with folder.writing(OUTPUT_FILES) as tmp:
+        outputs = SweepOutputs(folder, tmp)
+        try:
+            yield outputs
+        finally:  # the folder is put in place or given up only once its writing has ended
+            outputs.settle()
+
+
+class SweepOutputs:
+    """A sweep's output files, written into the temporary folder `tmp` as their parts are known:
+    features.csv as soon as the customers are labelled (`labelled`, which an engine is given as
+    SweepSettings.ahead), on a thread beside the rest of the run, then the others (`write`)."""
+
+    def __init__(self, folder: OutputFolder, tmp: Path) -> None:
+        self.folder, self.tmp = folder, tmp
+        self._features: Background[None] | None = None
+
+    def labelled(self, customers: Labelled) -> None:
+        """Start writing features.csv now, on a thread of its own (Arrow's work, mostly: it
+        leaves the interpreter to the run)."""
+        self._features = in_background(partial(self._write_features, customers), "segscope-out")
+
+    def _write_features(self, customers: Labelled) -> None:
+        write_csv_atomic(self.tmp / "features.csv", customers_frame(customers), exact=True)
+
+    def settle(self) -> None:
+        """Wait for features.csv's thread, if one runs, whatever became of it."""
+        if self._features is not None:
+            with contextlib.suppress(BaseException):
+                self._features()
+
+    def write(self, seg: Segmentation) -> list[Path | str]:
+        """Write the rest (and features.csv, unless it was started); the files written: the
+        folder's, then where the labels went (a URL stays text)."""
+        tmp, folder = self.tmp, self.folder
         with seg.timings.stage("write"):  # summary.json, written last, holds the time so far
 
-            def features() -> list[str]:  # Arrow's work, mostly: it leaves the interpreter
-                write_csv_atomic(tmp / "features.csv", customers_frame(seg), exact=True)
+            def features() -> list[str]:
+                if self._features is None:
+                    self._write_features(seg.labelled())
+                else:
+                    self._features()
                 return []
 
             def the_rest() -> list[str]:  # and where the labels went
-                labels = seg.labels_out.write(seg, tmp, folder.target, force)
+                labels = seg.labels_out.write(seg, tmp, folder.target, folder.force)
                 write_text_atomic(tmp / "rules.sql", rules_sql(seg))
                 profiles = profiles_frame(seg)
                 write_csv_atomic(tmp / "segments.csv", profiles)
@@ -103,7 +153,8 @@ def write_outputs(
             _, labels = in_parallel(lambda write: write(), [features, the_rest])
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
-    return [*(folder.target / n for n in files), *map(local_or_url, labels)]
+        files = [n for n in OUTPUT_FILES if n != "labels.csv"]
+        return [*(folder.target / n for n in files), *map(local_or_url, labels)]
 
 
 def write_score_outputs(

@@ -8,7 +8,7 @@ import pandas as pd
 
 from segscope.core.describing.rfm import LETTERS
 from segscope.core.describing.rules import own_unit_columns, sql_identifier
-from segscope.core.engines.results import Segmentation
+from segscope.core.engines.results import Labelled, Segmentation
 from segscope.core.locations import display_name
 from segscope.core.roles import Role
 from segscope.core.text import one_line, percent
@@ -29,15 +29,15 @@ def _free(name: str, taken: set[str]) -> str:
 
 
 def _segment_column(seg: Segmentation) -> str:
-    return str(customers_frame(seg, head=True).columns[1])
+    return str(customers_frame(seg.labelled(), head=True).columns[1])
 
 
-def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
+def customers_frame(customers: Labelled, head: bool = False) -> pd.DataFrame:
     """features.csv: each customer's key (or row), segment, features in their own units (the
     columns rules.sql reads), and RFM scores and cell when the data has them."""
-    prep = seg.prepared
+    prep = customers.prepared
     rows = 0 if head else None  # head: the columns only
-    labels = seg.labels_frame(rows)
+    labels = customers.labels_frame(rows)
     typed, data = prep.typed.iloc[:rows], prep.frame.data.iloc[:rows]
     features = own_unit_columns(typed, data, prep.schema)
     taken = set(map(str, features)) | {str(labels.columns[0])}
@@ -46,11 +46,11 @@ def customers_frame(seg: Segmentation, head: bool = False) -> pd.DataFrame:
     # each column as held, not copied (a category: codes into its values, 10 MB for ten million)
     columns.update({column: values.array for column, values in features.items()})
     out = pd.DataFrame(columns, copy=False)  # at once, and not copied into blocks
-    if seg.rfm is not None:
-        for m in seg.rfm.measures:
-            scores = seg.rfm.scores[m].iloc[: len(out)].reset_index(drop=True)  # Int8, <NA> kept
+    if (rfm := customers.rfm) is not None:
+        for m in rfm.measures:
+            scores = rfm.scores[m].iloc[: len(out)].reset_index(drop=True)  # Int8, <NA> kept
             out[_free(f"rfm_{LETTERS[m].lower()}", taken)] = scores
-        out[_free("rfm_cell", taken)] = seg.rfm.cell_names(len(out))
+        out[_free("rfm_cell", taken)] = rfm.cell_names(len(out))
     return out
 
 

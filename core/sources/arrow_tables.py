@@ -21,7 +21,9 @@ def arrow_frame(read: Callable[[], Any]) -> tuple[pd.DataFrame, dict[str, str]]:
     import pyarrow as pa
 
     usable, columns_left_out = _usable(read(), pa)
-    frame = usable.to_pandas(date_as_object=False)
+    # a column per block, each given its Arrow buffers where pandas can take them as they are
+    # (numbers without gaps), each column's Arrow copy let go of as it is converted
+    frame = usable.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     del usable  # the last reference to the Arrow columns: what they held can be given back
     pa.default_memory_pool().release_unused()
     for i in range(frame.shape[1]):  # by position: names may repeat until made unique below
