@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from segscope.core import __version__
-from segscope.core.errors import DataError, OutputExists
+from segscope.core.errors import Cancelled, DataError, OutputExists
 from segscope.core.locations import POSTGRES_URL, display_name
 from segscope.core.text import one_line, spreadsheet_safe
 from segscope.core.threads import in_parallel, thread_count
@@ -105,13 +106,30 @@ CSV_BATCH_ROWS = 16_384  # rows Arrow's writer formats at once (its default 1,02
 WHOLE_BELOW = 1e10  # Arrow writes a whole decimal below this as its digits, as an integer's
 
 
-def write_csv_atomic(path: Path, frame: pd.DataFrame, exact: bool = False) -> None:
+def write_csv_atomic(
+    path: Path, frame: pd.DataFrame, exact: bool = False, stop: threading.Event | None = None
+) -> None:
     """Atomically write a table as CSV, safe to open in a spreadsheet (core.text); `exact`:
-    decimals too by Arrow's writer (see csv_parts)."""
-    write_bytes_atomic(path, csv_parts(spreadsheet_safe(frame), exact))
+    decimals too by Arrow's writer (see csv_parts); `stop`: once it is set, the writing ends at
+    its next block (Cancelled), and no file is left."""
+    parts = csv_parts(spreadsheet_safe(frame), exact)
+    write_bytes_atomic(path, parts if stop is None else _until(stop, parts))
 
 
-def csv_parts(frame: pd.DataFrame, exact: bool = False) -> Iterator[bytes | memoryview]:
+def _until(
+    stop: threading.Event, parts: Generator[bytes | memoryview, None, None]
+) -> Generator[bytes | memoryview, None, None]:
+    """The parts, until `stop` is set: then Cancelled (what makes them is let go of)."""
+    with contextlib.closing(parts):
+        for part in parts:
+            if stop.is_set():
+                raise Cancelled()
+            yield part
+
+
+def csv_parts(
+    frame: pd.DataFrame, exact: bool = False
+) -> Generator[bytes | memoryview, None, None]:
     """A table as CSV, in parts. Whole numbers and text only (labels.csv, a million rows of
     them): the header by Python's csv module, the rows by Arrow's writer, several times faster,
     block by block, a few blocks side by side (at most CSV_THREADS, each with a block or two of

@@ -8,7 +8,8 @@ Helpers are forked from this process, and only while it runs no other Python thr
 between its stages): no import and no object's lock can be inherited half taken. The native pools
 of Arrow, jemalloc and OpenBLAS reset themselves in a forked child, and OpenMP runs one thread (no
 pool). A process that runs threads of its own while it works (the app) does its work on threads.
-The work is built once, here, and each helper has it as forked (nothing is copied until written).
+The work is built once, here, and each helper has it as forked (nothing is copied until written);
+a `Standby` helper, forked before the work exists, is sent it pickled.
 A helper ignores Ctrl-C (the command stops it), ends when the command ends, however it ends, and
 runs one native thread, as every piece of work in core.threads does: the results are those of
 threads, in the same order.
@@ -119,12 +120,13 @@ def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
 
 class Standby:
     """A helper forked before the command loads its libraries, for one call at the run's end:
-    while this process loads pandas and scikit-learn on one core, it loads `modules` on another
-    (or leaves at once when no core is free), so that the call then finds them loaded. The call's
-    work and arguments are sent to it pickled: it was forked before they existed."""
+    while this process loads pandas and scikit-learn on one core, it loads `modules` on another,
+    at a lower priority (speculative work yields to the run), or declines at once when no core
+    is free. The call's work and arguments are sent to it pickled: it was forked before they
+    existed."""
 
     def __init__(self, *modules: str) -> None:
-        started = _start(_Sent(), 1)
+        started = _start(_SentCall(), 1)
         self._helper: tuple[Any, Connection] | None = started[0] if started else None
         self._ready: bool | None = None  # None: not known yet
         if self._helper is not None:
@@ -135,6 +137,11 @@ class Standby:
 
     def ready(self) -> bool:
         """Whether the helper has loaded its modules by now (without waiting for it)."""
+        self._hear()
+        return bool(self._ready) and self._helper is not None
+
+    def _hear(self) -> None:
+        """Take the helper's answer, if it has come: a helper that declined is let go."""
         if self._ready is None and self._helper is not None:
             conn = self._helper[1]
             try:
@@ -144,13 +151,13 @@ class Standby:
                 self._ready = False
             if self._ready is False:
                 self.close()
-        return bool(self._ready) and self._helper is not None
 
     def call(self, work: Callable[..., R], *args: Any) -> Callable[[], R] | None:
-        """Start work(*args) in the helper when it is ready, and give a function that waits for
-        its result (raising what it raised; done here should the helper die); None when it is
-        not ready, or has had its call."""
-        if not self.ready() or self._helper is None:
+        """Start work(*args) in the helper, and give a function that waits for its result
+        (raising what it raised; done here should the helper die); None when it declined, or
+        has had its call. A helper still loading its modules does the work once they are."""
+        self._hear()
+        if self._helper is None:
             return None
         helper, conn = self._helper
         self._helper = None
@@ -162,6 +169,8 @@ class Standby:
 
         def result() -> R:
             try:
+                if self._ready is None and not _given_back(conn.recv()):  # its answer first
+                    return work(*args)  # it declined: its modules are not loaded there
                 reply = conn.recv()
             except Exception:  # the helper died, or its reply cannot be read: done here
                 return work(*args)
@@ -178,8 +187,11 @@ class Standby:
             self._helper = None
 
 
-class _Sent:
-    """A standby helper's work: the call it is sent, as (function, arguments)."""
+STANDBY_NICE = 10  # how much lower a standby helper's priority is than the command's
+
+
+class _SentCall:
+    """A standby helper's work: each call it is sent, as (function, arguments)."""
 
     def __call__(self, item: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
         work, args = item
@@ -187,12 +199,14 @@ class _Sent:
 
 
 def _load_if_free(modules: tuple[str, ...]) -> bool:
-    """In a standby helper: import `modules` when another process has left a core free (measured
-    over core.threads' shortest window), as a command loads its libraries (without the cyclic
-    garbage collector); whether it did."""
+    """In a standby helper: import `modules` when other processes leave a core free (measured
+    over core.threads' shortest window), at a lower priority, as a command loads its libraries
+    (without the cyclic garbage collector); whether it did."""
     free_cores()  # the first reading: the window starts here
     if free_cores() < 0.5:
         return False
+    with contextlib.suppress(OSError):
+        os.nice(STANDBY_NICE)
     gc.disable()
     try:
         for name in modules:

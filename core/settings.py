@@ -115,8 +115,8 @@ class SweepSettings:
     previous: EarlierLabels | None = field(default=None, compare=False)  # who moved since them
     saving: bool = False  # the model will be saved: its bytes are made beside the run's end
     standby: Standby | None = field(default=None, compare=False)  # where they can be made
-    # given the customers as soon as they are labelled (core.engines.results.Labelled, a stage
-    # this module comes before): the per-customer outputs start then
+    # given the customers as soon as they are labelled, for the per-customer outputs to start
+    # then: a core.engines.results.Labelled (a stage, which this foundation module does not name)
     ahead: Callable[[Any], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -159,12 +159,16 @@ def standby() -> dict[str, Any]:
     free = processes.free_cores
     processes.free_cores = lambda: 1.0  # type: ignore[assignment]  # as forked: the helper's
     ready = processes.Standby("skops.io")
+    queued = processes.Standby("json")
     processes.free_cores = lambda: 0.0  # type: ignore[assignment]
     busy = processes.Standby("skops.io")
     processes.free_cores = free
+    summed = queued.call(sum, [1, 2, 3])  # sent before it has loaded: done once it has
+    done_there = summed is not None and summed() == 6
 
     from segscope.core.engines.interface import analyse
     from segscope.core.settings import SweepSettings
+    from segscope.core.threads import set_thread_cap
 
     def answered(helper: processes.Standby) -> bool:
         for _ in range(600):  # up to a minute for its imports on a loaded machine
@@ -173,7 +177,8 @@ def standby() -> dict[str, Any]:
             time.sleep(0.1)
         return False
 
-    waited = answered(ready) and answered(busy)
+    waited = answered(ready) and answered(busy) and ready.ready()
+    set_thread_cap(1)  # no core to spare: no other helper could make the model's bytes
     settings = SweepSettings(ks=(2, 3), saving=True, standby=ready)
     seg = analyse(DATA / "credit_data.csv.gz", settings=settings)
     made_there = ready._helper is None and seg.model._dumped is not None  # the run's one call
@@ -188,6 +193,7 @@ def standby() -> dict[str, Any]:
     features = seg.prepared.typed
     return {
         "answered": waited,
+        "queued": done_there,
         "declined": not busy.ready() and busy.call(len, ()) is None,
         "made_there": made_there,
         "loaded_here": loaded_here,

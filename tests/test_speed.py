@@ -380,14 +380,17 @@ def test_work_in_parallel_runs_ahead_of_its_reader_only_so_far() -> None:
 
 
 def test_the_customers_written_ahead_are_those_written_from_the_finished_run(
-    cap: None, tmp_path: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On one thread (no helper takes the rules) the engine hands the customers over once they
-    are labelled, before they are described: features.csv, written then beside the profiles and
-    the rules, is the file written from the finished run (real CDNOW purchases: RFM cells)."""
+    """On more rows than helpers take, with two cores, the engine hands the customers over once
+    they are labelled, before they are described: features.csv, written then beside the profiles
+    and the rules, is the file written from the finished run (real CDNOW purchases: RFM cells).
+    A run stopped meanwhile leaves nothing."""
+    from segscope.core import processes
     from segscope.core.outputs.folders import sweep_outputs, write_outputs
 
-    threads.set_thread_cap(1)
+    monkeypatch.setattr(processes, "HELPER_ROWS", 100)  # every table is a long one here
+    monkeypatch.setattr(threads, "free_cores", lambda: 2.0)
     handed = []
     with sweep_outputs(tmp_path / "ahead") as outputs:
 
@@ -418,5 +421,20 @@ def test_the_base_mean_and_spread_are_pandas_figures_for_a_copy_of_the_column() 
     assert len(columns) > 20
     for values in columns:
         wide = values.astype("float64")
-        expected = (float(wide.mean()), float(wide.std(ddof=0)))
+        with pd.option_context("compute.use_bottleneck", False):  # its sums are not numpy's
+            expected = (float(wide.mean()), float(wide.std(ddof=0)))
         np.testing.assert_array_equal(profiles.mean_and_spread(values), expected)
+
+
+def test_a_csv_told_to_stop_ends_at_its_next_block_and_leaves_no_file(tmp_path: Path) -> None:
+    from segscope.core.errors import Cancelled
+    from segscope.core.files import write_csv_atomic
+
+    frame = pd.DataFrame({"n": np.arange(1_000_000)})
+    stop = threading.Event()
+    write_csv_atomic(tmp_path / "all.csv", frame, stop=stop)
+    assert len((tmp_path / "all.csv").read_bytes().splitlines()) == 1_000_001
+    stop.set()
+    with pytest.raises(Cancelled):
+        write_csv_atomic(tmp_path / "none.csv", frame, stop=stop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.csv"]

@@ -388,7 +388,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
 
     # the model file's library (skops) loads on the core that idles while this process loads
     # the rest, when one is free, in a helper forked before anything else starts
-    standby = Standby("skops.io") if a.engine == LOCAL else None
+    standby = Standby("skops.io", "segscope.core.models.model") if a.engine == LOCAL else None
     try:
         return _sweep(a, standby)
     finally:

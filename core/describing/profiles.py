@@ -127,8 +127,8 @@ def _shares(counts: pd.Series, customers: int) -> pd.Series:
 
 def mean_and_spread(values: pd.Series) -> tuple[float, float]:
     """The mean and standard deviation (ddof 0) of a number's values present, as pandas'
-    mean() and std(ddof=0) compute them (the same sums in the same order: the same figures),
-    for one copy of the column where pandas makes three (a tenth of the time)."""
+    mean() and std(ddof=0) compute them without bottleneck (the same sums in the same order: the
+    same figures), in a tenth of pandas' time (fewer copies of the column)."""
     x = values.to_numpy("float64", na_value=np.nan)
     missing = np.isnan(x)
     gaps = bool(missing.any())

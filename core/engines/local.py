@@ -129,26 +129,31 @@ def segment(
             clusters = km.labels_
             where = settings.like_path or "an earlier model"
             like = like_report(X_old, clusters, choice.k, settings.like, where)
-    # work beside this on the core the sweep was given besides this one (core.processes.beside):
-    # the rules, which need only the final labels, while the profiles and the relevance check
-    # run here, and the model's bytes; on more rows than helpers take, the per-customer
-    # outputs (settings.ahead), on a thread, which need only the labels and the RFM cells
+    # work beside this on the core the sweep was given besides this one: in a helper process
+    # (core.processes.beside) the rules, which need only the final labels, while the profiles
+    # and the relevance check run here, and the model's bytes; on more rows than helpers take,
+    # the per-customer outputs (settings.ahead), which need only the labels and the RFM cells,
+    # on a thread (Arrow's work, which leaves the interpreter lock)
     spare = spare_core(setup.threads, prepared.rows)
     cells = None
-    if settings.ahead is not None and not spare:
+    if settings.ahead is not None and setup.threads > 1 and not spare:
         with timings.stage("rules"):
             cells = customer_cells(prepared)
         rfm = None if isinstance(cells, str) else cells
-        labels = (clusters + 1).astype(np.min_scalar_type(choice.k))  # 10 MB for ten million
+        # the segments as the smallest integers (a byte each for ten million customers)
+        labels = (clusters + 1).astype(np.min_scalar_type(choice.k))
         settings.ahead(Labelled(prepared, labels, rfm))
-    rules = (beside if spare else partial)(rules_and_cells, prepared, clusters, setup.seed, cells)
+    if spare:
+        found = beside(rules_and_cells, prepared, clusters, setup.seed, cells)
+    else:
+        found = partial(rules_and_cells, prepared, clusters, setup.seed, cells)
     with timings.stage("profiles"):
         stats = segment_stats(prepared.typed, clusters, prepared.schema)
         model = segment_model(prepared, setup, results, choice.k, km, prepared.X, stats)
         if settings.saving:
             model.dump_ahead(settings.standby, spare)
     seg = finish_segmentation(
-        prepared, setup, results, choice, model, clusters, stats, comparison, timings, rules
+        prepared, setup, results, choice, model, clusters, stats, comparison, timings, found
     )
     seg.like = like
     if settings.previous is not None:

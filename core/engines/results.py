@@ -100,7 +100,7 @@ class CsvLabels:
         return [str(target / "labels.csv")]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Labelled:
     """A run's customers once labelled, before their segments are described: what the
     per-customer outputs need (core.outputs.per_customer), which an engine hands over as soon as

@@ -92,8 +92,8 @@ def finish_segmentation(
 ) -> Segmentation:
     """Profiles and words from `stats`; stability and relevance from `clusters` (0-based, one
     per row of prepared.typed: every customer, or the Spark engine's driver sample); the rules
-    and RFM cells from `found()` when they are being found beside (core.processes.beside: they
-    need only the final labels), else from rules_and_cells."""
+    and RFM cells from `found()` (the local engine's: found beside, in a helper, or when asked),
+    else from rules_and_cells."""
     frame, schema = prepared.frame, prepared.schema
     timings = timings or sweep_timings(prepared, setup, results)
     profiles = profile_segments(stats, schema, frame.titles, prepared.shares)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -90,39 +91,74 @@ def write_outputs(
 def sweep_outputs(
     target: Path, force: bool = False, inputs: Sequence[Path] = ()
 ) -> Iterator[SweepOutputs]:
-    """A sweep's output folder, open while the run goes on (OutputFolder.writing: put in place
-    when the block ends, removed should it fail), to be filled by SweepOutputs."""
-    folder = OutputFolder(target, force, inputs)
-    with folder.writing(OUTPUT_FILES) as tmp:
-        outputs = SweepOutputs(folder, tmp)
+    """A sweep's output folder while the run goes on, filled by SweepOutputs: written into a
+    temporary folder from its first file on, put in place when the block ends (OutputFolder.
+    writing), removed should it fail, or be interrupted, or end before every file is written."""
+    with contextlib.ExitStack() as stack:
+        outputs = SweepOutputs(OutputFolder(target, force, inputs), stack)
         try:
             yield outputs
+        except BaseException:
+            outputs.stop()
+            raise
         finally:  # the folder is put in place or given up only once its writing has ended
             outputs.settle()
+        if outputs.opened and not outputs.written:
+            raise RuntimeError("a sweep's output folder was left before all was written")
 
 
 class SweepOutputs:
-    """A sweep's output files, written into the temporary folder `tmp` as their parts are known:
+    """A sweep's output files, written into a temporary folder as their parts are known:
     features.csv as soon as the customers are labelled (`labelled`, which an engine is given as
     SweepSettings.ahead), on a thread beside the rest of the run, then the others (`write`)."""
 
-    def __init__(self, folder: OutputFolder, tmp: Path) -> None:
-        self.folder, self.tmp = folder, tmp
+    def __init__(self, folder: OutputFolder, stack: contextlib.ExitStack) -> None:
+        self.folder, self._stack = folder, stack
+        self._tmp: Path | None = None
         self._features: Background[None] | None = None
+        self._stopping = threading.Event()
+        self.written = False
+
+    @property
+    def opened(self) -> bool:
+        return self._tmp is not None
+
+    @property
+    def tmp(self) -> Path:
+        """The temporary folder, made at the first file (core.files.OutputFolder.writing)."""
+        if self._tmp is None:
+            self._tmp = self._stack.enter_context(self.folder.writing(OUTPUT_FILES))
+        return self._tmp
 
     def labelled(self, customers: Labelled) -> None:
         """Start writing features.csv now, on a thread of its own (Arrow's work, mostly: it
         leaves the interpreter to the run)."""
-        self._features = in_background(partial(self._write_features, customers), "segscope-out")
+        if self._features is not None:
+            raise RuntimeError("features.csv is already being written")
+        tmp = self.tmp
+        work = partial(self._write_features, tmp, customers)
+        self._features = in_background(work, "segscope-out")
 
-    def _write_features(self, customers: Labelled) -> None:
-        write_csv_atomic(self.tmp / "features.csv", customers_frame(customers), exact=True)
+    def _write_features(self, tmp: Path, customers: Labelled) -> None:
+        frame = customers_frame(customers)
+        write_csv_atomic(tmp / "features.csv", frame, exact=True, stop=self._stopping)
+
+    def stop(self) -> None:
+        """Stop writing features.csv, at its next block (the run failed, or was interrupted)."""
+        self._stopping.set()
 
     def settle(self) -> None:
-        """Wait for features.csv's thread, if one runs, whatever became of it."""
-        if self._features is not None:
-            with contextlib.suppress(BaseException):
+        """Wait for features.csv's thread, if one runs, whatever became of it (a second Ctrl-C
+        does not cut the wait short: what it writes is in the folder about to be removed)."""
+        while self._features is not None:
+            try:
                 self._features()
+            except KeyboardInterrupt:
+                self.stop()
+                continue
+            except BaseException:  # its failure is said by `write`, or the run's own failure is
+                pass
+            return
 
     def write(self, seg: Segmentation) -> list[Path | str]:
         """Write the rest (and features.csv, unless it was started); the files written: the
@@ -132,7 +168,7 @@ class SweepOutputs:
 
             def features() -> list[str]:
                 if self._features is None:
-                    self._write_features(seg.labelled())
+                    self._write_features(tmp, seg.labelled())
                 else:
                     self._features()
                 return []
@@ -153,6 +189,7 @@ class SweepOutputs:
             _, labels = in_parallel(lambda write: write(), [features, the_rest])
         text = json.dumps({**summary(seg), "labels": labels[0]}, indent=2, default=str)
         write_text_atomic(tmp / "summary.json", text)
+        self.written = True
         files = [n for n in OUTPUT_FILES if n != "labels.csv"]
         return [*(folder.target / n for n in files), *map(local_or_url, labels)]
 
