@@ -106,8 +106,24 @@ def beside(work: Callable[..., R], *args: Any) -> Callable[[], R]:
         _stop(helper, conn)
         return lambda: work(*args)
 
+    return _waiter(helper, conn, work, args)
+
+
+def _waiter(
+    helper: Any,
+    conn: Connection,
+    work: Callable[..., R],
+    args: tuple[Any, ...],
+    answered: bool = True,
+) -> Callable[[], R]:
+    """A function that waits for the helper's reply to work(*args), raising what it raised, and
+    lets the helper go; the work is done here should the helper die. `answered`: False while
+    its answer to loading its modules comes first (a standby's: when it declined, done here)."""
+
     def result() -> R:
         try:
+            if not answered and not _given_back(conn.recv()):
+                return work(*args)  # it declined: its modules are not loaded there
             reply = conn.recv()
         except Exception:  # the helper died, or its reply cannot be read: done here
             return work(*args)
@@ -167,18 +183,7 @@ class Standby:
             _stop(helper, conn)
             return None
 
-        def result() -> R:
-            try:
-                if self._ready is None and not _given_back(conn.recv()):  # its answer first
-                    return work(*args)  # it declined: its modules are not loaded there
-                reply = conn.recv()
-            except Exception:  # the helper died, or its reply cannot be read: done here
-                return work(*args)
-            finally:
-                _stop(helper, conn)
-            return cast(R, _given_back(reply))
-
-        return result
+        return _waiter(helper, conn, work, args, answered=self._ready is not None)
 
     def close(self) -> None:
         """Let the helper go (it ends with the command anyway)."""
