@@ -190,8 +190,8 @@ def one_native_thread(blas: bool = True) -> Iterator[None]:
 
 
 class Background(Generic[T]):
-    """Work running on a thread of its own: called, it waits for the work and returns its result
-    (or raises what it raised)."""
+    """Work started on a thread of its own (a daemon: leaving does not wait for it): called, it
+    waits for the work and returns its result (or raises what it raised)."""
 
     def __init__(self, work: Callable[[], T], name: str) -> None:
         self._done: Future[T] = Future()
@@ -214,12 +214,6 @@ class Background(Generic[T]):
         return self()
 
 
-def in_background(work: Callable[[], T], name: str) -> Background[T]:
-    """Start `work` on a thread of its own (a daemon: leaving does not wait for it); call the
-    result to wait for it."""
-    return Background(work, name)
-
-
 def import_in_background(*modules: str) -> None:
     """Import `modules` on a thread of their own while other work runs (the libraries the end of
     a run needs, so that it does not wait for them); a missing one is left to its first use."""
@@ -229,7 +223,7 @@ def import_in_background(*modules: str) -> None:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
 
-    in_background(load, "segscope-imports")
+    Background(load, "segscope-imports")
 
 
 def row_blocks(n: int, size: int) -> list[slice]:

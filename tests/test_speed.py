@@ -346,18 +346,18 @@ def test_background_work_is_waited_for_unless_other_work_fails_first() -> None:
     """Background.unless: this work's result once the other work has succeeded; the other's
     error at once when it fails first, this work still running (for 30 s here, unless set)."""
     from segscope.core.errors import DataError
-    from segscope.core.threads import in_background
+    from segscope.core.threads import Background
 
     def refused() -> None:
         raise DataError("bad.csv: refused")
 
     never, slow = threading.Event(), threading.Event()
-    endless = in_background(lambda: never.wait(30), "test-endless")
+    endless = Background(lambda: never.wait(30), "test-endless")
     with pytest.raises(DataError, match="bad.csv: refused"):
-        endless.unless(in_background(refused, "test-refused"))
-    read = in_background(lambda: "read", "test-read")
+        endless.unless(Background(refused, "test-refused"))
+    read = Background(lambda: "read", "test-read")
     assert read() == "read"
-    loaded = in_background(lambda: slow.wait(5) and "loaded", "test-loaded")
+    loaded = Background(lambda: slow.wait(5) and "loaded", "test-loaded")
     slow.set()
     assert loaded.unless(read) == "loaded"
     never.set()

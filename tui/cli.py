@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -401,7 +400,7 @@ def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
         from segscope.core.files import OutputFolder, default_out_dir
         from segscope.core.locations import about
         from segscope.core.sources.reading import read_ahead
-        from segscope.core.threads import in_background
+        from segscope.core.threads import Background
 
         earlier = [p for p in (a.like, a.previous) if p]
         inputs = [Path(a.path), *earlier]
@@ -414,7 +413,7 @@ def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
             folder.check()
             load = partial(importlib.import_module, "segscope.core.engines.interface")
             with about(a.path):  # as the engine names the file in what it says
-                in_background(load, "segscope-imports").unless(opened)
+                Background(load, "segscope-imports").unless(opened)
         from rich.console import Console
 
         from segscope.core.clustering.sweep import KResult, SweepSetup
@@ -450,17 +449,6 @@ def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
         choices = choices.with_key(a.key)
     like = load_model(a.like)[0] if a.like else None
     previous = read_earlier(a.previous) if a.previous else None
-    settings = SweepSettings(
-        a.k,
-        a.seed,
-        a.choose,
-        like,
-        str(a.like) if a.like else None,
-        a.compare,
-        previous,
-        saving=True,
-        standby=standby,
-    )
     engine = engine_for(EngineSettings(a.engine, a.spark_master, a.labels_uri))
     engine.check_outputs(folder)
     if a.labels_table:  # only then the database's modules
@@ -472,7 +460,18 @@ def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
     # the output folder is open while the run goes on: the per-customer files are written as
     # soon as the customers are labelled (settings.ahead), the rest once they are described
     with sweep_outputs(folder.target, a.force, inputs) as outputs:
-        settings = replace(settings, ahead=outputs.labelled)
+        settings = SweepSettings(
+            a.k,
+            a.seed,
+            a.choose,
+            like,
+            str(a.like) if a.like else None,
+            a.compare,
+            previous,
+            saving=True,
+            standby=standby,
+            ahead=outputs.labelled,
+        )
         with ProgressReporter(err) as progress:
 
             def result(result: KResult, setup: SweepSetup) -> None:

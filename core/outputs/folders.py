@@ -31,7 +31,7 @@ from segscope.core.outputs.per_customer import customers_frame, rules_sql
 from segscope.core.outputs.summary import score_summary, summary
 from segscope.core.outputs.workbook import write_workbook
 from segscope.core.processes import Standby, spare_core
-from segscope.core.threads import Background, in_background, in_parallel
+from segscope.core.threads import Background, in_parallel
 
 
 def end_of_run_libraries(setup: SweepSetup, standby: Standby | None = None) -> tuple[str, ...]:
@@ -137,7 +137,7 @@ class SweepOutputs:
             raise RuntimeError("features.csv is already being written")
         tmp = self.tmp
         work = partial(self._write_features, tmp, customers)
-        self._features = in_background(work, "segscope-out")
+        self._features = Background(work, "segscope-out")
 
     def _write_features(self, tmp: Path, customers: Labelled) -> None:
         frame = customers_frame(customers)

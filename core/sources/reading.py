@@ -27,7 +27,7 @@ from segscope.core.locations import (
 from segscope.core.sources.parquet import read_parquet
 from segscope.core.sources.text_files import ENCODINGS, read_text
 from segscope.core.text import one_line, quoted
-from segscope.core.threads import Background, in_background
+from segscope.core.threads import Background
 from segscope.core.timings import Timings
 
 Tables = dict[str, pd.DataFrame]
@@ -74,7 +74,7 @@ def read_ahead(location: str | os.PathLike[str]) -> Background[Source] | None:
             codecs.lookup(encoding)
     else:
         return None
-    return in_background(lambda: read_source(location), "segscope-read")
+    return Background(lambda: read_source(location), "segscope-read")
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:
