@@ -221,12 +221,14 @@ def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds
     rows = np.random.default_rng(0).choice(len(big), 5_000, replace=False)
     assert np.array_equal(held[rows], written[rows]) and np.array_equal(held[::97], written[::97])
     assert held.nbytes < written.nbytes / 2
+    assert np.array_equal(held.subset(rows)[::7], written[rows][::7])
     assert all(len(c.table) <= c.stop - c.start + 1 for c in held.categories)  # a row per column
     with pytest.raises(TypeError, match="whole rows"):
         held[:, 0]
     start = written[rows[:5]].astype(np.float64)
     ours, theirs = assign(held, start), assign(written, start)
     assert np.array_equal(ours.labels, theirs.labels)
+    assert np.array_equal(ours.sizes, np.bincount(theirs.labels, minlength=len(start)))
     # a category's part of the distances is a product per value, rounded once for every row that
     # holds it, so the two sums part in float32's last digits (1.2e-9 of the total here; each
     # within 2e-8 of the float64 sum): within float32's rounding
@@ -276,8 +278,9 @@ def test_categories_counted_block_by_block_are_counted_as_a_cross_table_counts_t
 
 
 def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:
-    """all_different (a quick look when numbers increase) says what pandas' is_unique says, on
-    every column of the real tables: as stored, sorted, and sorted with one value repeated."""
+    """all_different (a quick look when numbers increase, a bitmap for whole numbers in a short
+    range) says what pandas' is_unique says, on every column of the real tables: as stored,
+    sorted, shuffled, and sorted or shuffled with one value repeated."""
     from segscope.core.features.tables import all_different
     from segscope.core.sources.reading import read_source
 
@@ -287,12 +290,46 @@ def test_repeated_keys_are_found_whatever_the_order_of_the_rows() -> None:
             for name in table.columns:
                 column = table[name]
                 ordered = column.sort_values(ignore_index=True)
+                shuffled = column.sample(frac=1.0, random_state=0, ignore_index=True)
                 repeated = pd.concat([ordered, ordered.iloc[-1:]], ignore_index=True)
-                for s in (column, ordered, repeated):
+                again = pd.concat([shuffled, shuffled.iloc[:1]], ignore_index=True)
+                for s in (column, ordered, shuffled, repeated, again):
                     assert all_different(s) == s.is_unique, (path.name, name)
-                assert not all_different(repeated)
+                assert not all_different(repeated) and not all_different(again)
                 checked += 1
     assert checked > 100
+
+
+def test_codes_and_flags_judged_without_hashing_are_what_hashing_finds() -> None:
+    """Whole numbers in a short range are made categories, and numbers judged flags, without
+    hashing every value: on every column of the real tables (as stored, shuffled, and as 0/1),
+    the categories are the values written as text, in text order, each row its own value's,
+    and a flag is exactly a column of 0 and 1."""
+    from segscope.core.features.values import compact_offsets, is_flag
+    from segscope.core.preparing.preprocess import as_text
+
+    def flag_by_hashing(s: pd.Series) -> bool:
+        return pd.api.types.is_bool_dtype(s) or (
+            pd.api.types.is_numeric_dtype(s) and set(pd.unique(s.dropna())) in ({0, 1},)
+        )
+
+    compact = flags = 0
+    for path in REAL_TABLES:
+        for table in read_source(path).tables.values():
+            for name in table.columns:
+                column = table[name]
+                shuffled = column.sample(frac=1.0, random_state=0, ignore_index=True)
+                zero_one = (column == column.iloc[0]).astype(int)
+                for s in (column, shuffled, zero_one, zero_one.astype(float).where(column.notna())):
+                    text = as_text(s)
+                    held = text.notna()
+                    assert held.equals(s.notna()), (path.name, name)
+                    assert text[held].astype(str).equals(s[held].astype(str)), (path.name, name)
+                    assert list(text.cat.categories) == sorted(set(s[held].astype(str)))
+                    assert is_flag(s) == flag_by_hashing(s), (path.name, name)
+                    compact += compact_offsets(s) is not None
+                    flags += is_flag(s)
+    assert compact > 100 and flags > 100
 
 
 def test_gaps_counted_on_the_table_are_the_typed_features_gaps() -> None:

@@ -30,6 +30,7 @@ class Assignment:
     labels: np.ndarray  # int32, one per row
     squared: np.ndarray = field(repr=False)  # float32: each row's squared distance to its centre
     inertia: float
+    sizes: np.ndarray  # rows per centre
 
     @property
     def distances(self) -> np.ndarray:
@@ -86,14 +87,15 @@ def assign(
     labels = np.empty(len(X), dtype=np.int32)
     squared = np.empty(len(X), dtype=np.float32)
 
-    def block(rows: slice) -> float:
+    def block(rows: slice) -> tuple[float, np.ndarray]:
         sq = row_squares(X, rows) if squares is None else squares[rows]
-        labels[rows], best = _nearest(X, rows, c, sq)
-        squared[rows] = best
-        return float(best.sum())
+        near, best = _nearest(X, rows, c, sq)
+        labels[rows], squared[rows] = near, best
+        return float(best.sum()), np.bincount(near, minlength=len(c))
 
-    inertia = math.fsum(in_parallel(block, _blocks(len(X)), threads))
-    return Assignment(labels, squared, inertia)
+    parts = list(in_parallel(block, _blocks(len(X)), threads))
+    sizes = np.sum([counts for _, counts in parts], axis=0) if parts else np.zeros(len(c), int)
+    return Assignment(labels, squared, math.fsum(inertia for inertia, _ in parts), sizes)
 
 
 def _block_sums(

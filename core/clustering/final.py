@@ -18,7 +18,7 @@ from segscope.core.clustering.sweep import (
     sample_rows,
     silhouette_values,
 )
-from segscope.core.preparing.matrix import Matrix
+from segscope.core.preparing.matrix import CodedMatrix, Matrix
 from segscope.core.sampling import row_sample
 
 
@@ -97,5 +97,9 @@ P99_ROWS = 1_000_000  # the 99th percentile distance is measured on at most this
 def distance_p99(X: Matrix, centres: np.ndarray) -> float:
     """The 99th percentile of the rows' distances to their nearest centre (on a fixed random
     sample of P99_ROWS rows in larger tables): what scoring calls far from every segment."""
-    sample = X if len(X) <= P99_ROWS else X[row_sample(len(X), P99_ROWS, 0)]
+    if len(X) <= P99_ROWS:
+        sample = X
+    else:  # a long table's sample stays held as its parts
+        rows = row_sample(len(X), P99_ROWS, 0)
+        sample = X.subset(rows) if isinstance(X, CodedMatrix) else X[rows]
     return float(np.percentile(assign(sample, centres).distances, 99))

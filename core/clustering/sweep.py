@@ -290,9 +290,10 @@ class SweepWork:
         km = fit_kmeans(self.X_fit, k, self.setup.seed, N_INIT)
         if self.fit_idx is None:
             labels, inertia = km.labels_, float(km.inertia_)
+            sizes = np.bincount(labels, minlength=k)
         else:  # every row to its nearest centre (this k's task is one thread of the pool)
             every = assign(self.X, km.cluster_centers_, threads=1, squares=self.squares)
-            labels, inertia = every.labels, every.inertia
+            labels, inertia, sizes = every.labels, every.inertia, every.sizes
         self._stop()
         return self.scorer.result(
             k,
@@ -300,7 +301,7 @@ class SweepWork:
             labels[self.sil_idx],
             labels[self.stab_idx],
             inertia=inertia,
-            sizes=np.bincount(labels, minlength=k).tolist(),
+            sizes=sizes.tolist(),
             model=km,
             started=started,
             should_stop=self.should_stop,

@@ -235,11 +235,17 @@ def cell_codes(scores: pd.DataFrame, measures: tuple[str, ...]) -> np.ndarray:
             inside &= (combos[i] >= low) & (combos[i] <= high)
         table[inside] = code
         named |= inside
-    known = scores[list(measures)].notna().all(axis=1).to_numpy()
-    place = np.zeros(len(scores), dtype=np.int64)  # the combination's column in the table
+    known = np.ones(len(scores), dtype=bool)
+    place = np.zeros(len(scores), dtype=np.int16)  # the combination's column in the table
     for m in measures:
-        place = place * SCORES + scores[m].fillna(1).to_numpy(dtype="int64") - 1
-    return np.where(known, table[place], -1).astype(np.int8)
+        score = scores[m].to_numpy(dtype="int8", na_value=0)  # 0: not scored
+        known &= score > 0
+        place *= SCORES
+        place += score
+        place -= 1
+    codes = table[np.where(known, place, 0)]
+    codes[~known] = -1
+    return codes
 
 
 def rfm_cells(

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from segscope.core.preparing.preprocess import FLOAT32_MAX
+from segscope.core.preparing.preprocess import beyond_float32
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import one_line, percent, spreadsheet_cell, visible
@@ -92,9 +92,8 @@ def own_unit_columns(
             if not pd.api.types.is_numeric_dtype(column):
                 column = pd.to_numeric(column, errors="coerce")
             values = column.astype("float64")
-            with np.errstate(invalid="ignore"):
-                beyond = np.abs(values.to_numpy()) > FLOAT32_MAX  # inf too; a gap is no number
-            out[name] = values.mask(beyond) if beyond.any() else values
+            beyond = beyond_float32(values.to_numpy())
+            out[name] = values if beyond is None else values.mask(beyond)
         elif role is Role.CATEGORICAL:
             out[name] = typed[name]
         else:
@@ -350,7 +349,7 @@ def learn_rules(
     sample_labels = labels[rows]
     learner = _Learner(sample, titles, wholes, universe, seed, years)
     found = {}
-    for s in sorted(int(s) for s in np.unique(labels)):
+    for s in np.flatnonzero(np.bincount(labels)).tolist():  # the segments present, in order
         found[s] = learner.rule_for(sample_labels == s)
 
     def column(name: str) -> pd.Series:

@@ -22,7 +22,7 @@ import pandas as pd
 from segscope.core.errors import DataError
 from segscope.core.features.dates import date_rules
 from segscope.core.features.names import ENTITY_NAME, IDENTIFIER_NAME, KEY_PATTERN
-from segscope.core.features.values import counts_up, is_label, is_text
+from segscope.core.features.values import compact_offsets, counts_up, is_label, is_text
 from segscope.core.settings import DataChoices
 from segscope.core.sources.reading import Tables
 from segscope.core.text import names, quoted
@@ -195,12 +195,19 @@ def _linked(e: Entity, customers: str, log: str) -> str:
 
 
 def all_different(values: pd.Series) -> bool:
-    """Whether no value repeats: at once for numbers in increasing order (keys usually are),
-    else by hashing every value."""
+    """Whether no value repeats: at once for numbers in increasing order (keys usually are), by
+    marking each whole number in a bitmap of its range when the range is within a few times the
+    rows (keys in another order), else by hashing every value."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
         v = values.to_numpy()
         if bool((v[1:] > v[:-1]).all()):  # NaN compares False: hashed below
             return True
+    compact = compact_offsets(values)
+    if compact is not None:
+        offsets, _, span = compact
+        seen = np.zeros(span, dtype=np.bool_)
+        seen[offsets] = True
+        return int(np.count_nonzero(seen)) == len(offsets)
     return bool(values.is_unique)
 
 
@@ -251,7 +258,7 @@ def _holding(tables: Tables, key: str | None, unique: bool, besides: str | None)
     if key is None:
         return None
     for name, df in tables.items():
-        if name != besides and key in df.columns and df[key].dropna().is_unique == unique:
+        if name != besides and key in df.columns and all_different(df[key].dropna()) == unique:
             return name
     return None
 

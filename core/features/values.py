@@ -31,6 +31,25 @@ def numpy_kind(s: pd.Series) -> str:
     return s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
 
 
+COMPACT_RANGE = 4  # whole numbers spanning under this many times their count are "compact"
+
+
+def compact_offsets(s: pd.Series) -> tuple[np.ndarray, int, int] | None:
+    """A column of numpy whole numbers as each value's distance from the least (as indices), the
+    least and the span, when the span is under COMPACT_RANGE times the rows: values that can
+    be counted in an array over their range instead of hashed (keys, codes). None otherwise."""
+    if numpy_kind(s) not in ("i", "u") or len(s) == 0:
+        return None
+    v = s.to_numpy()
+    low, high = int(v.min()), int(v.max())
+    if high - low >= COMPACT_RANGE * len(v):
+        return None
+    # exact: the difference is below the span, which fits in the values' own width unsigned
+    offsets = (v - v.dtype.type(low)).view(f"u{v.itemsize}")
+    offsets = offsets.view(np.intp) if v.itemsize == 8 else offsets.astype(np.intp)
+    return offsets, low, high - low + 1
+
+
 def present(s: pd.Series) -> pd.Series:
     """`s` without its gaps: `s` itself when it has none (numpy's flags and whole numbers never
     do), a column numpy holds judged without a pandas step (tables can be wide)."""
@@ -85,11 +104,18 @@ def is_sequence(x: pd.Series) -> bool:
 
 
 def is_flag(s: pd.Series) -> bool:
-    """True/false, or numbers that are only 0 and 1."""
+    """True/false, or numbers that are only 0 and 1 (numpy's numbers judged by their least and
+    greatest first: a long column of other numbers is not hashed)."""
     if pd.api.types.is_bool_dtype(s):
         return True
     if not pd.api.types.is_numeric_dtype(s):
         return False
+    if numpy_kind(s) in ("i", "u", "f") and len(s):
+        v = s.to_numpy()
+        if np.fmin.reduce(v) != 0 or np.fmax.reduce(v) != 1:  # fmin and fmax pass over gaps
+            return False
+        # whole numbers from 0 to 1 are 0 and 1; fractions are looked for among the others
+        return v.dtype.kind != "f" or bool(np.all((v == 0) | (v == 1) | np.isnan(v)))
     values = set(pd.unique(s.dropna()))
     return len(values) == 2 and values <= {0, 1}
 

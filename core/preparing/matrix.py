@@ -11,7 +11,7 @@ table's squared norm, less twice that row's product with the centre, plus the ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,11 @@ class CodedMatrix:
             out[:, c.start : c.stop] = np.take(c.table, c.codes[rows], axis=0)
         return out
 
+    def subset(self, rows: np.ndarray) -> CodedMatrix:
+        """The rows asked for (positions or a mask), held as their parts too."""
+        categories = tuple(replace(c, codes=c.codes[rows]) for c in self.categories)
+        return CodedMatrix(self.numbers[rows], self.number_columns, categories, self.width)
+
     def __array__(self, *_: Any, **__: Any) -> np.ndarray:
         raise TypeError("a CodedMatrix is not written out whole: ask for the rows needed (X[rows])")
 
@@ -121,14 +126,19 @@ class CodedMatrix:
 def closest(d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's nearest centre and its distance, from `d2` (centres x rows, no NaN: the matrix
     is finite): the first of equals, as `argmin(axis=0)` gives, in one pass per centre over
-    contiguous rows (a call per row, as numpy's argmin makes for a few centres, takes longer)."""
+    contiguous rows (a call per row, as numpy's argmin makes for a few centres, takes longer).
+    A centre closer than all before it has a higher number than any of them, so a row's label
+    is the larger of its label so far and the centre's number where it is closer: arithmetic,
+    without the branch per row a masked assignment takes (twice as fast on random rows)."""
     best = d2[0].copy()
     labels = np.zeros(d2.shape[1], dtype=np.intp)
     closer = np.empty(d2.shape[1], dtype=bool)
+    step = np.empty(d2.shape[1], dtype=np.intp)
     for centre in range(1, len(d2)):
         np.less(d2[centre], best, out=closer)
         np.minimum(best, d2[centre], out=best)
-        labels[closer] = centre
+        np.multiply(closer, centre, out=step)
+        np.maximum(labels, step, out=labels)
     return labels, best
 
 

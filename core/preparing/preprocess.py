@@ -15,11 +15,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from segscope.core.errors import DataError
 from segscope.core.features.dates import parse_dates
+from segscope.core.features.values import compact_offsets
 from segscope.core.preparing.matrix import Coded, CodedMatrix, Matrix
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
 from segscope.core.text import names, number, quoted
-from segscope.core.threads import in_blocks
+from segscope.core.threads import in_blocks, in_parallel, row_blocks
 
 MAX_ONEHOT = 30  # categories per column kept apart; rarer ones share one 'infrequent' column
 MIN_CATEGORY_SHARE = 0.005  # categories under 0.5% of rows are grouped as 'infrequent'
@@ -52,7 +53,8 @@ def typed_features(
             out[col.name] = ((ref - when).dt.days).astype("float32")
         elif col.role is Role.NUMERIC:
             values = pd.to_numeric(s, errors="coerce").astype("float64")
-            out[col.name] = values.where(values.abs() <= FLOAT32_MAX).astype("float32")
+            beyond = beyond_float32(values.to_numpy())
+            out[col.name] = (values if beyond is None else values.mask(beyond)).astype("float32")
         else:
             out[col.name] = as_text(s)
     frame = pd.DataFrame(out, index=df.index)
@@ -65,14 +67,37 @@ def typed_features(
     return frame
 
 
+def beyond_float32(values: np.ndarray) -> np.ndarray | None:
+    """Where numbers (float64) are beyond float32's range (inf too: a gap is not), or None when
+    none is: the least and greatest are looked at first, without a copy of a long column."""
+    least, greatest = np.fmin.reduce(values, initial=0.0), np.fmax.reduce(values, initial=0.0)
+    if least >= -FLOAT32_MAX and greatest <= FLOAT32_MAX:
+        return None
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) > FLOAT32_MAX
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """A category column as text (missing stays missing), held as pandas categories: each
     distinct value is written once, in order (values written alike are one), and each row is a
-    small code into them, not ten million strings to hash again wherever values are counted."""
-    codes, uniques = pd.factorize(s)
-    text = np.asarray(uniques.astype(str), dtype=object)
-    place, distinct = pd.factorize(text, sort=True)
-    coded = np.where(codes < 0, -1, place[codes]) if len(place) else codes
+    small code into them, not ten million strings to hash again wherever values are counted.
+    Whole numbers in a short range (codes) are found by marking them, not by hashing."""
+    compact = compact_offsets(s)
+    if compact is not None:
+        offsets, low, span = compact
+        seen = np.zeros(span, dtype=np.bool_)
+        seen[offsets] = True
+        held = np.flatnonzero(seen)
+        text = np.asarray((held.astype(s.dtype) + s.dtype.type(low)).astype(str), dtype=object)
+        place, distinct = pd.factorize(text, sort=True)
+        lookup = np.zeros(span, dtype=place.dtype)
+        lookup[held] = place
+        coded = lookup[offsets]
+    else:
+        codes, uniques = pd.factorize(s)
+        text = np.asarray(uniques.astype(str), dtype=object)
+        place, distinct = pd.factorize(text, sort=True)
+        coded = np.where(codes < 0, -1, place[codes]) if len(place) else codes
     values = pd.Categorical.from_codes(coded, categories=pd.Index(distinct, dtype=object))
     return pd.Series(values, index=s.index, name=s.name)
 
@@ -229,6 +254,7 @@ def gaps_of(
 
 
 TRANSFORM_ROWS = 100_000  # larger tables are transformed in blocks of this many rows, in parallel
+PART_CELLS = 1_000_000  # a long table's numbers are transformed a part at a time, this many cells
 
 
 def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
@@ -271,12 +297,20 @@ def coded_transform(pre: ColumnTransformer, features: pd.DataFrame) -> CodedMatr
     columns = np.concatenate([c for _, c in numeric]) if numeric else np.empty(0, dtype=int)
     numbers = np.empty((len(features), len(columns)), dtype=np.float32)
     places = np.cumsum([0, *(len(c) for _, c in numeric)])
+    # each number's part on its own, in blocks of PART_CELLS cells (a part is a column or two:
+    # a call per TRANSFORM_ROWS rows would be mostly scikit-learn's checks)
+    pieces = [
+        (part, int(start), int(stop), rows)
+        for (part, _), start, stop in zip(numeric, places[:-1], places[1:], strict=True)
+        for rows in row_blocks(len(features), max(TRANSFORM_ROWS, PART_CELLS // part.width))
+    ]
 
-    def block(rows: slice) -> None:
-        for (part, _), start, stop in zip(numeric, places[:-1], places[1:], strict=True):
-            numbers[rows, start:stop] = part.rows(features, rows)
+    def piece(work: tuple[_Part, int, int, slice]) -> None:
+        part, start, stop, rows = work
+        numbers[rows, start:stop] = part.rows(features, rows)
 
-    in_blocks(block, len(features), TRANSFORM_ROWS)
+    for _ in in_parallel(piece, pieces):
+        pass
     return CodedMatrix(numbers, columns, categories, int(bounds[-1]))
 
 
