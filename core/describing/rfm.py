@@ -36,7 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from segscope.core.describing.profiles import COUNT_ROWS
 from segscope.core.text import number
+from segscope.core.threads import row_blocks
 
 SCORES = 5
 MEASURES = ("recency", "frequency", "monetary")
@@ -135,13 +137,10 @@ class Rfm:
         codes into the cells' names: ten million customers hold a dozen texts."""
         return pd.Categorical.from_codes(self.codes[:rows], categories=NAMES)
 
-    def counts(self, rows: np.ndarray | None = None) -> dict[str, int]:
-        """Customers per cell (of `rows`, a mask; all by default), those not scored as "not
-        scored"; largest first (ties in the table's order), cells with none left out."""
-        codes = self.codes if rows is None else self.codes[rows]
-        n = np.bincount(codes + 1, minlength=len(NAMES) + 1)  # 0: not scored
-        found = [(name, int(c)) for name, c in zip(("not scored", *NAMES), n, strict=True) if c]
-        return dict(sorted(found, key=lambda kv: (-kv[1], _rank(kv[0]))))
+    def counts(self) -> dict[str, int]:
+        """Customers per cell, those not scored as "not scored"; largest first (ties in the
+        table's order), cells with none left out."""
+        return _by_size(np.bincount(self.codes + 1, minlength=len(NAMES) + 1))  # 0: not scored
 
     @property
     def letters(self) -> str:
@@ -155,11 +154,22 @@ class Rfm:
             text += "; recency and frequency only: the data holds no amount spent"
         return text
 
-    def mix(self, labels: np.ndarray, segment: int) -> list[tuple[str, float]]:
-        """The cells of a segment's customers (1..k labels), largest share first."""
-        counts = self.counts(np.asarray(labels) == segment)
-        total = sum(counts.values())
-        return [(c, n / total) for c, n in counts.items()]
+    def mixes(self, labels: np.ndarray, k: int) -> dict[int, list[tuple[str, float]]]:
+        """The cells of each segment's customers (`labels` 1..k), largest share first: counted
+        in one pass over the customers, COUNT_ROWS at a time."""
+        width = len(NAMES) + 1  # 0: not scored
+        table = np.zeros((k + 1) * width, dtype=np.int64)
+        for rows in row_blocks(len(self.codes), COUNT_ROWS):
+            pairs = np.asarray(labels[rows], dtype=np.intp) * width
+            pairs += self.codes[rows]
+            pairs += 1
+            table += np.bincount(pairs, minlength=len(table))
+        out = {}
+        for segment, n in enumerate(table.reshape(k + 1, width)[1:], start=1):
+            counts = _by_size(n)
+            total = sum(counts.values())
+            out[segment] = [(c, m / total) for c, m in counts.items()]
+        return out
 
     def bounds_lines(self) -> list[str]:
         """The value range of each score, one line per measure."""
@@ -175,6 +185,13 @@ class Rfm:
                     parts.append(f"{b.score}: {number(b.low)}-{number(b.high)}")
             out.append(f"{LETTERS[m]} ({self.titles[m]}): " + "; ".join(parts))
         return out
+
+
+def _by_size(n: np.ndarray) -> dict[str, int]:
+    """Customers per cell from their counts (the not scored first), largest first (ties in the
+    table's order), cells with none left out."""
+    found = [(name, int(c)) for name, c in zip(("not scored", *NAMES), n, strict=True) if c]
+    return dict(sorted(found, key=lambda kv: (-kv[1], _rank(kv[0]))))
 
 
 def _rank(name: str) -> int:

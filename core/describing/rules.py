@@ -299,7 +299,7 @@ class Rules:
         """Each customer's segment by the rules (0: no rule picks them)."""
         out = np.zeros(rows, dtype=np.int64)
         for rule in reversed(self.order):  # the first rule that picks a customer wins
-            out[rule.mask(column, rows)] = rule.segment
+            np.putmask(out, rule.mask(column, rows), rule.segment)
         return out
 
     def case_sql(self) -> str:

@@ -114,10 +114,10 @@ def finish_segmentation(
     labels = clusters.astype(np.int64) + 1
     with timings.stage("rules"):  # the wait for them, when they were found beside
         rules, rfm = found() if found else rules_and_cells(prepared, clusters, setup.seed)
+    mixes = {} if isinstance(rfm, str) else rfm.mixes(labels, choice.k)
     for p in profiles:
         p.rule = rules.rule(p.segment)
-        if not isinstance(rfm, str):
-            p.rfm = rfm.mix(labels, p.segment)
+        p.rfm = mixes.get(p.segment, p.rfm)
     model.actions = [p.action for p in profiles]
     seg = Segmentation(
         prepared,

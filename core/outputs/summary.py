@@ -156,7 +156,7 @@ def rfm_summary(rfm: Rfm, labels: Any, k: int) -> dict[str, Any]:
             for name, r, f, m, d in table_rows(rfm.measures)
         ],
         "customers_per_cell": {c: n for c, n in rfm.counts().items() if c != "not scored"},
-        "segments": {str(s): dict(rfm.mix(labels, s)) for s in range(1, k + 1)},
+        "segments": {str(s): dict(mix) for s, mix in rfm.mixes(labels, k).items()},
     }
 
 

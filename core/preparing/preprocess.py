@@ -15,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from segscope.core.errors import DataError
 from segscope.core.features.dates import parse_dates
-from segscope.core.features.values import compact_offsets
+from segscope.core.features.values import compact_offsets, numpy_kind
 from segscope.core.preparing.matrix import Coded, CodedMatrix, Matrix
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
@@ -52,9 +52,7 @@ def typed_features(
             ref = reference_date if reference_date is not None else when.max()
             out[col.name] = ((ref - when).dt.days).astype("float32")
         elif col.role is Role.NUMERIC:
-            values = pd.to_numeric(s, errors="coerce").astype("float64")
-            beyond = beyond_float32(values.to_numpy())
-            out[col.name] = (values if beyond is None else values.mask(beyond)).astype("float32")
+            out[col.name] = pd.Series(as_float32(s), index=s.index, name=s.name)
         else:
             out[col.name] = as_text(s)
     frame = pd.DataFrame(out, index=df.index)
@@ -65,6 +63,23 @@ def typed_features(
             "Exclude them or fix the data."
         )
     return frame
+
+
+def as_float32(s: pd.Series) -> np.ndarray:
+    """A number's values as float32, those beyond its range (and inf) missing: taken from the
+    column as numpy holds it (a copy made only to widen whole numbers to float64 first), text
+    read as numbers where it is one."""
+    if numpy_kind(s) in ("b", "i", "u", "f"):
+        values = s.to_numpy()
+    else:  # pandas' own types (gaps as NA), text
+        values = pd.to_numeric(s, errors="coerce").to_numpy("float64", na_value=np.nan)
+    wide = values if values.dtype == np.float64 else values.astype(np.float64)
+    beyond = beyond_float32(wide)
+    with np.errstate(over="ignore"):  # beyond float32's range: missing, just below
+        out = wide.astype(np.float32)
+    if beyond is not None:
+        out[beyond] = np.nan
+    return out
 
 
 def beyond_float32(values: np.ndarray) -> np.ndarray | None:
