@@ -78,6 +78,22 @@ def test_scores_are_quintiles_of_a_real_log_with_ties_kept_together() -> None:
     assert str(r5.low) == "0.0"  # said 0, never -0
 
 
+def test_each_segments_cells_are_its_customers_cells() -> None:
+    """The cells of every segment, counted in one pass over the customers, are those a cross
+    table of segment and cell finds, as shares of the segment, largest first."""
+    rfm = _cdnow_rfm()
+    labels = np.random.default_rng(0).integers(1, 5, len(rfm.codes))
+    crossed = pd.crosstab(labels, rfm.cells.fillna("not scored").to_numpy())
+    mixes = rfm.mixes(labels, 4)
+    assert set(mixes) == {1, 2, 3, 4}
+    for segment, mix in mixes.items():
+        row = crossed.loc[segment]
+        assert dict(mix) == pytest.approx((row[row > 0] / row.sum()).to_dict())
+        assert [share for _, share in mix] == sorted((share for _, share in mix), reverse=True)
+    with pytest.raises(ValueError, match="labels for"):
+        rfm.mixes(labels[1:], 4)
+
+
 def test_cells_follow_the_documented_bounds() -> None:
     rfm = _cdnow_rfm()
     scores = rfm.scores.astype(int)

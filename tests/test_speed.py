@@ -26,6 +26,7 @@ from segscope.core.engines.interface import analyse
 from segscope.core.engines.local import prepare_tables
 from segscope.core.engines.results import Labelled, Prepared
 from segscope.core.preparing.matrix import CodedMatrix, closest
+from segscope.core.preparing import preprocess
 from segscope.core.preparing.preprocess import TRANSFORM_ROWS, coded_transform, transform
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
@@ -208,6 +209,27 @@ def test_a_large_table_is_transformed_exactly_as_scikit_learn_transforms_it() ->
     assert np.array_equal(ours, theirs)
 
 
+def test_a_long_tables_far_distance_is_that_of_its_sample_written_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above P99_ROWS the distance scoring calls far is measured on a sample whose rows are
+    written out a block at a time: the figure of the whole sample written out (smaller limits
+    here, so that the real table is long and the sample spans several blocks)."""
+    from segscope.core.clustering import centres, final
+    from segscope.core.sampling import row_sample
+
+    monkeypatch.setattr(final, "P99_ROWS", 20_000)
+    monkeypatch.setattr(final, "BLOCK_ROWS", 3_000)
+    monkeypatch.setattr(centres, "BLOCK_ROWS", 3_000)
+    prepared, big = _long_credit()
+    held = coded_transform(prepared.preprocessor, big)
+    rows = row_sample(len(big), 20_000, 0)
+    for k in (2, 7):
+        middles = held[np.random.default_rng(k).choice(len(big), k, replace=False)]
+        whole = np.percentile(assign(held[rows], middles).distances, 99)
+        assert final.distance_p99(held, middles) == whole
+
+
 def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds() -> None:
     """Above TRANSFORM_ROWS a category is held as a code per row into its columns per value: any
     rows asked for are the written-out matrix's own, in a fraction of its memory, and the passes
@@ -218,10 +240,14 @@ def test_a_long_tables_matrix_held_as_codes_finds_what_the_written_out_one_finds
         transform(prepared.preprocessor, big),
     )
     assert isinstance(held, CodedMatrix) and held.shape == written.shape
+    with pytest.MonkeyPatch.context() as patch:  # each number's part in several pieces
+        patch.setattr(preprocess, "PART_CELLS", 1_000)
+        patch.setattr(preprocess, "TRANSFORM_ROWS", 30_000)
+        pieces = coded_transform(prepared.preprocessor, big)
+    assert np.array_equal(pieces.numbers, held.numbers)
     rows = np.random.default_rng(0).choice(len(big), 5_000, replace=False)
     assert np.array_equal(held[rows], written[rows]) and np.array_equal(held[::97], written[::97])
     assert held.nbytes < written.nbytes / 2
-    assert np.array_equal(held.subset(rows)[::7], written[rows][::7])
     assert all(len(c.table) <= c.stop - c.start + 1 for c in held.categories)  # a row per column
     with pytest.raises(TypeError, match="whole rows"):
         held[:, 0]
@@ -305,6 +331,7 @@ def test_codes_and_flags_judged_without_hashing_are_what_hashing_finds() -> None
     hashing every value: on every column of the real tables (as stored, shuffled, and as 0/1),
     the categories are the values written as text, in text order, each row its own value's,
     and a flag is exactly a column of 0 and 1."""
+    from segscope.core.features.tables import all_different
     from segscope.core.features.values import compact_offsets, is_flag
     from segscope.core.preparing.preprocess import as_text
 
@@ -330,6 +357,49 @@ def test_codes_and_flags_judged_without_hashing_are_what_hashing_finds() -> None
                     compact += compact_offsets(s) is not None
                     flags += is_flag(s)
     assert compact > 100 and flags > 100
+    # where the arithmetic could wrap: every width, at its ends, across zero, shuffled
+    for kind in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        low, high = np.iinfo(kind).min, np.iinfo(kind).max
+        rng = np.random.default_rng(0)
+        for values in ([low, high, low], [high - 2, high, high - 1], [low, low + 3, low + 1]):
+            s = pd.Series(np.array(values, dtype=kind))
+            assert as_text(s).astype(str).tolist() == [str(v) for v in values]
+            assert all_different(s) == s.is_unique
+        around = np.arange(max(low, -100), min(high, 100) + 1).astype(kind)
+        s = pd.Series(rng.permutation(around))
+        assert compact_offsets(s) is not None and all_different(s)
+        assert as_text(s).astype(str).tolist() == [str(v) for v in s]
+        assert not all_different(pd.concat([s, s.iloc[:1]], ignore_index=True))
+
+
+def test_numbers_are_made_float32_as_written_whatever_holds_them() -> None:
+    """A number's column becomes float32 from the values as they are held (no copies through
+    pandas): the values read as numbers, rounded from float64, those beyond float32's range and
+    infinities missing; on every numeric column of the real tables and on every kind of holder."""
+    from segscope.core.preparing.preprocess import FLOAT32_MAX, as_float32
+
+    def expected(s: pd.Series) -> np.ndarray:
+        wide = pd.to_numeric(s, errors="coerce").astype("float64")
+        return wide.where(wide.abs() <= FLOAT32_MAX).astype("float32").to_numpy()
+
+    held = [
+        pd.Series([1e39, -np.inf, np.nan, 3.0, -2.5]),
+        pd.Series(["1", "x", "2.5", None, "1e40"], dtype=object),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series([1.5, None], dtype="Float64"),
+        pd.Series([True, False]),
+        pd.Series([2**62 + 1, 16_777_217, -5]),  # whole numbers float32 rounds
+        pd.Series(np.array([1.5, 3e38, np.nan], dtype=np.float32)),
+        pd.Series(np.array([200, 3], dtype=np.uint8)),
+        pd.Series([], dtype=float),
+    ]
+    for path in REAL_TABLES:
+        for table in read_source(path).tables.values():
+            held += [table[c] for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    for s in held:
+        made = as_float32(s)
+        assert made.dtype == np.float32 and np.array_equal(made, expected(s), equal_nan=True)
+    assert len(held) > 100
 
 
 def test_gaps_counted_on_the_table_are_the_typed_features_gaps() -> None:

@@ -23,7 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 from segscope.core import DEFAULT_SEED, ENGINES, LOCAL
-from segscope.core.environment import check_environment
+from segscope.core.environment import check_environment, system_allocator_for_arrow
 from segscope.core.errors import DataError, UsageError
 from segscope.core.limits import MAX_K, MAX_WEIGHT
 from segscope.core.locations import database_kind
@@ -278,6 +278,7 @@ def _app_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     one_native_thread_by_default()  # before numpy loads: segscope's own pool does the parallel work
+    system_allocator_for_arrow()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         check_environment()

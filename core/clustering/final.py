@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.cluster import KMeans
 
-from segscope.core.clustering.centres import assign, refine
+from segscope.core.clustering.centres import BLOCK_ROWS, assign, refine
 from segscope.core.clustering.sweep import (
     KResult,
     SweepSetup,
@@ -18,8 +18,9 @@ from segscope.core.clustering.sweep import (
     sample_rows,
     silhouette_values,
 )
-from segscope.core.preparing.matrix import CodedMatrix, Matrix
+from segscope.core.preparing.matrix import Matrix
 from segscope.core.sampling import row_sample
+from segscope.core.threads import in_parallel, row_blocks
 
 
 def final_model(X: Matrix, result: KResult, seed: int) -> tuple[KMeans, np.ndarray]:
@@ -98,8 +99,11 @@ def distance_p99(X: Matrix, centres: np.ndarray) -> float:
     """The 99th percentile of the rows' distances to their nearest centre (on a fixed random
     sample of P99_ROWS rows in larger tables): what scoring calls far from every segment."""
     if len(X) <= P99_ROWS:
-        sample = X
-    else:  # a long table's sample stays held as its parts
-        rows = row_sample(len(X), P99_ROWS, 0)
-        sample = X.subset(rows) if isinstance(X, CodedMatrix) else X[rows]
-    return float(np.percentile(assign(sample, centres).distances, 99))
+        return float(np.percentile(assign(X, centres).distances, 99))
+    rows = row_sample(len(X), P99_ROWS, 0)
+
+    def block(part: slice) -> np.ndarray:  # the sample's rows written out a block at a time
+        return assign(X[rows[part]], centres, threads=1).distances
+
+    blocks = row_blocks(len(rows), BLOCK_ROWS)  # assign's own blocks: the same numbers
+    return float(np.percentile(np.concatenate(list(in_parallel(block, blocks))), 99))

@@ -157,6 +157,8 @@ class Rfm:
     def mixes(self, labels: np.ndarray, k: int) -> dict[int, list[tuple[str, float]]]:
         """The cells of each segment's customers (`labels` 1..k), largest share first: counted
         in one pass over the customers, COUNT_ROWS at a time."""
+        if len(labels) != len(self.codes):
+            raise ValueError(f"{len(labels)} labels for {len(self.codes)} customers")
         width = len(NAMES) + 1  # 0: not scored
         table = np.zeros((k + 1) * width, dtype=np.int64)
         for rows in row_blocks(len(self.codes), COUNT_ROWS):

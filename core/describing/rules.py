@@ -349,7 +349,8 @@ def learn_rules(
     sample_labels = labels[rows]
     learner = _Learner(sample, titles, wholes, universe, seed, years)
     found = {}
-    for s in np.flatnonzero(np.bincount(labels)).tolist():  # the segments present, in order
+    present = np.bincount(labels.astype(np.intp, copy=False))  # customers per segment number
+    for s in np.flatnonzero(present).tolist():
         found[s] = learner.rule_for(sample_labels == s)
 
     def column(name: str) -> pd.Series:

@@ -31,12 +31,12 @@ def numpy_kind(s: pd.Series) -> str:
     return s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
 
 
-COMPACT_RANGE = 4  # whole numbers spanning under this many times their count are "compact"
+COMPACT_RANGE = 4  # whole numbers spanning at most this many times their count are "compact"
 
 
 def compact_offsets(s: pd.Series) -> tuple[np.ndarray, int, int] | None:
     """A column of numpy whole numbers as each value's distance from the least (as indices), the
-    least and the span, when the span is under COMPACT_RANGE times the rows: values that can
+    least and the span, when the span is at most COMPACT_RANGE times the rows: values that can
     be counted in an array over their range instead of hashed (keys, codes). None otherwise."""
     if numpy_kind(s) not in ("i", "u") or len(s) == 0:
         return None
@@ -46,7 +46,8 @@ def compact_offsets(s: pd.Series) -> tuple[np.ndarray, int, int] | None:
         return None
     # exact: the difference is below the span, which fits in the values' own width unsigned
     offsets = (v - v.dtype.type(low)).view(f"u{v.itemsize}")
-    offsets = offsets.view(np.intp) if v.itemsize == 8 else offsets.astype(np.intp)
+    same = v.itemsize == np.dtype(np.intp).itemsize
+    offsets = offsets.view(np.intp) if same else offsets.astype(np.intp)
     return offsets, low, high - low + 1
 
 

@@ -11,7 +11,7 @@ table's squared norm, less twice that row's product with the centre, plus the ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -77,11 +77,6 @@ class CodedMatrix:
         for c in self.categories:
             out[:, c.start : c.stop] = np.take(c.table, c.codes[rows], axis=0)
         return out
-
-    def subset(self, rows: np.ndarray) -> CodedMatrix:
-        """The rows asked for (positions or a mask), held as their parts too."""
-        categories = tuple(replace(c, codes=c.codes[rows]) for c in self.categories)
-        return CodedMatrix(self.numbers[rows], self.number_columns, categories, self.width)
 
     def __array__(self, *_: Any, **__: Any) -> np.ndarray:
         raise TypeError("a CodedMatrix is not written out whole: ask for the rows needed (X[rows])")

@@ -67,8 +67,8 @@ def typed_features(
 
 def as_float32(s: pd.Series) -> np.ndarray:
     """A number's values as float32, those beyond its range (and inf) missing: taken from the
-    column as numpy holds it (a copy made only to widen whole numbers to float64 first), text
-    read as numbers where it is one."""
+    column as numpy holds it (copied only to be widened to float64 first, as other types are
+    rounded from float64), text read as numbers where it is one."""
     if numpy_kind(s) in ("b", "i", "u", "f"):
         values = s.to_numpy()
     else:  # pandas' own types (gaps as NA), text
@@ -105,7 +105,7 @@ def as_text(s: pd.Series) -> pd.Series:
         held = np.flatnonzero(seen)
         text = np.asarray((held.astype(s.dtype) + s.dtype.type(low)).astype(str), dtype=object)
         place, distinct = pd.factorize(text, sort=True)
-        lookup = np.zeros(span, dtype=place.dtype)
+        lookup = np.zeros(span, dtype=np.int32)  # fewer values than rows
         lookup[held] = place
         coded = lookup[offsets]
     else:
@@ -268,7 +268,7 @@ def gaps_of(
     return out
 
 
-TRANSFORM_ROWS = 100_000  # larger tables are transformed in blocks of this many rows, in parallel
+TRANSFORM_ROWS = 100_000  # larger tables are transformed in blocks of (at least) this many rows
 PART_CELLS = 1_000_000  # a long table's numbers are transformed a part at a time, this many cells
 
 
@@ -296,8 +296,9 @@ def transform(pre: ColumnTransformer, features: pd.DataFrame) -> np.ndarray:
 
 def coded_transform(pre: ColumnTransformer, features: pd.DataFrame) -> CodedMatrix:
     """The transformed matrix of a long table held as its parts (preparing.matrix): the numbers'
-    columns written out (block by block, as `transform`), each category as codes into its
-    columns per value. The same values as `transform`'s, a fraction of the memory."""
+    columns written out (a part at a time, in blocks of rows, in parallel), each category as
+    codes into its columns per value. The same values as `transform`'s, a fraction of the
+    memory."""
     parts, bounds = _parts(pre, features)
     categories = tuple(
         Coded.of(int(start), part.table, part.codes)
@@ -317,7 +318,7 @@ def coded_transform(pre: ColumnTransformer, features: pd.DataFrame) -> CodedMatr
     pieces = [
         (part, int(start), int(stop), rows)
         for (part, _), start, stop in zip(numeric, places[:-1], places[1:], strict=True)
-        for rows in row_blocks(len(features), max(TRANSFORM_ROWS, PART_CELLS // part.width))
+        for rows in row_blocks(len(features), max(TRANSFORM_ROWS, PART_CELLS // max(1, part.width)))
     ]
 
     def piece(work: tuple[_Part, int, int, slice]) -> None:

@@ -19,11 +19,6 @@ def arrow_frame(read: Callable[[], Any]) -> tuple[pd.DataFrame, dict[str, str]]:
     numbers. The table is let go of here, and the memory it held given back to the system."""
     import pyarrow as pa
 
-    # Arrow takes its memory from the system's allocator, as numpy does, rather than keeping a
-    # pool of its own: what it lets go of as each column is converted is what pandas' columns
-    # are then made in (ten million rows of Parquet: a peak of 1.0 GB instead of 1.4 GB, read
-    # and converted in half the time; the command's load stage 1.7-1.9 s instead of 2.6-3.4 s)
-    pa.set_memory_pool(pa.system_memory_pool())
     usable, columns_left_out = _usable(read(), pa)
     # a column per block, each given its Arrow buffers where pandas can take them as they are
     # (numbers without gaps), each column's Arrow copy let go of as it is converted
