@@ -25,8 +25,8 @@ from segscope.core.describing import profiles
 from segscope.core.engines.interface import analyse
 from segscope.core.engines.local import prepare_tables
 from segscope.core.engines.results import Labelled, Prepared
-from segscope.core.preparing.matrix import CodedMatrix, closest
 from segscope.core.preparing import preprocess
+from segscope.core.preparing.matrix import CodedMatrix, closest
 from segscope.core.preparing.preprocess import TRANSFORM_ROWS, coded_transform, transform
 from segscope.core.roles import Role
 from segscope.core.settings import DataChoices, SweepSettings
