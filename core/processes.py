@@ -233,12 +233,16 @@ class _Call:
 
 def _start(work: Callable[[Any], Any], helpers: int) -> list[tuple[Any, Connection]]:
     """Up to `helpers` helpers doing `work` (fewer when no more can be made). The signals a
-    helper handles itself are held back until it has set its own handlers."""
+    helper handles itself are held back until it has set its own handlers. What this process
+    holds is frozen for the garbage collector as they are forked: a helper reads it but never
+    collects it, so no finalizer of this process's runs in a helper (one of a database
+    connection's, whose threads a helper does not have, can crash it)."""
     started: list[tuple[Any, Connection]] = []
     if not can_help():
         return started
     maker = multiprocessing.get_context("fork")
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    gc.freeze()
     try:
         with warnings.catch_warnings():  # Python 3.12+: forking beside native threads (above)
             warnings.filterwarnings("ignore", "This process .* multi-threaded", DeprecationWarning)
@@ -256,6 +260,7 @@ def _start(work: Callable[[Any], Any], helpers: int) -> list[tuple[Any, Connecti
     except OSError:  # no more processes: this process does the rest
         pass
     finally:
+        gc.unfreeze()
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return started
 

@@ -251,6 +251,40 @@ def beside_the_profiles() -> dict[str, Any]:
     }
 
 
+class _Finalized:
+    """Garbage (a cycle) whose finalizer says, in a file, which process ran it."""
+
+    def __init__(self, said: Path) -> None:
+        self.said, self.me = said, self
+
+    def __del__(self) -> None:
+        with self.said.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+
+
+def _collect(item: int) -> int:
+    import gc
+
+    gc.collect()
+    return item
+
+
+def finalizers() -> dict[str, Any]:
+    """Garbage of this process when its helpers are forked (a cycle with a finalizer, as a
+    database connection's): the helpers collect their own garbage, never this process's."""
+    import gc
+    import tempfile
+
+    said = Path(tempfile.mkdtemp()) / "finalized"
+    gc.disable()  # the cycle stays garbage until the helpers have run
+    _Finalized(said)
+    got = list(processes.in_helpers(_collect, [1, 2, 3, 4], 2))
+    gc.enable()
+    gc.collect()
+    ran = [int(pid) for pid in said.read_text().split()] if said.exists() else []
+    return {"got": got, "finalized_by": ["this" if pid == PARENT else "helper" for pid in ran]}
+
+
 def interrupted() -> dict[str, Any]:
     """A sweep on helpers that Ctrl-C stops: prints 'helping' when its helpers run, then waits
     for the signal the test sends to the whole process group."""

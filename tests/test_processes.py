@@ -59,6 +59,15 @@ def test_helpers_give_back_warnings_and_errors_and_a_dead_helpers_work_is_done_h
     assert ran["left"] == 0
 
 
+def test_helpers_never_finalize_what_the_command_holds() -> None:
+    """Garbage with a finalizer in the command when helpers are forked (a database connection's
+    can crash a helper that runs it) is finalized once, by the command, whatever the helpers
+    collect."""
+    ran = _run("finalizers")
+    assert ran["got"] == [1, 2, 3, 4]
+    assert ran["finalized_by"] == ["this"]
+
+
 def test_a_model_made_beside_the_run_is_the_model_made_here() -> None:
     ran = _run("model")
     assert ran["helped"] == 1 and ran["same"] and ran["again"]
