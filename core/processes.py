@@ -30,7 +30,7 @@ from collections.abc import Callable, Generator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar, cast
 
-from segscope.core.threads import free_cores, in_parallel, one_native_thread
+from segscope.core.threads import free_cores, in_parallel, loading_libraries, one_native_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -212,12 +212,9 @@ def _load_if_free(modules: tuple[str, ...]) -> bool:
         return False
     with contextlib.suppress(OSError):
         os.nice(STANDBY_NICE)
-    gc.disable()
-    try:
+    with loading_libraries():
         for name in modules:
             importlib.import_module(name)
-    finally:
-        gc.enable()
     return True
 
 

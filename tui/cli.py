@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import gc
 import importlib
 import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -31,6 +30,7 @@ from segscope.core.settings import DEFAULT_SPARK_MASTER, check_seed, check_weigh
 from segscope.core.text import one_line
 from segscope.core.threads import (
     THREADS_ENV,
+    loading_libraries,
     one_native_thread_by_default,
     parse_threads,
     set_thread_cap,
@@ -348,18 +348,6 @@ def _guarded(run: Callable[[], int]) -> int:
 _stopped: list[int] = []  # the signals that stopped a command of this process
 
 
-@contextlib.contextmanager
-def _loading() -> Iterator[None]:
-    """While a command loads its libraries: without the cyclic garbage collector. Loading them
-    makes about a million long-lived objects, which it scanned again and again for no garbage
-    (0.2 s of every run)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def entry() -> NoReturn:
     """The console script: main(), and the exit, without the interpreter's own teardown of
     every module and object (0.2-0.3 s after a sweep, for nothing: every output is written and
@@ -397,7 +385,7 @@ def _run_sweep(a: argparse.Namespace) -> int:
 
 
 def _sweep(a: argparse.Namespace, standby: Standby | None) -> int:
-    with _loading():
+    with loading_libraries():
         from segscope.core.files import OutputFolder, default_out_dir
         from segscope.core.locations import about
         from segscope.core.sources.reading import read_ahead

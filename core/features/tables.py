@@ -22,7 +22,13 @@ import pandas as pd
 from segscope.core.errors import DataError
 from segscope.core.features.dates import date_rules
 from segscope.core.features.names import ENTITY_NAME, IDENTIFIER_NAME, KEY_PATTERN
-from segscope.core.features.values import compact_offsets, counts_up, is_label, is_text
+from segscope.core.features.values import (
+    compact_offsets,
+    counts_up,
+    is_label,
+    is_text,
+    offsets_present,
+)
 from segscope.core.settings import DataChoices
 from segscope.core.sources.reading import Tables
 from segscope.core.text import names, quoted
@@ -205,9 +211,7 @@ def all_different(values: pd.Series) -> bool:
     compact = compact_offsets(values)
     if compact is not None:
         offsets, _, span = compact
-        seen = np.zeros(span, dtype=np.bool_)
-        seen[offsets] = True
-        return int(np.count_nonzero(seen)) == len(offsets)
+        return len(offsets_present(offsets, span)) == len(offsets)
     return bool(values.is_unique)
 
 

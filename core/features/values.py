@@ -51,6 +51,14 @@ def compact_offsets(s: pd.Series) -> tuple[np.ndarray, int, int] | None:
     return offsets, low, high - low + 1
 
 
+def offsets_present(offsets: np.ndarray, span: int) -> np.ndarray:
+    """The distinct offsets among compact_offsets' (in order), found by marking each in an
+    array over the span."""
+    seen = np.zeros(span, dtype=np.bool_)
+    seen[offsets] = True
+    return np.flatnonzero(seen)
+
+
 def present(s: pd.Series) -> pd.Series:
     """`s` without its gaps: `s` itself when it has none (numpy's flags and whole numbers never
     do), a column numpy holds judged without a pandas step (tables can be wide)."""

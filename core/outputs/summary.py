@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -104,7 +105,9 @@ def summary(seg: Segmentation) -> dict[str, Any]:
             "model_fingerprint": seg.model.fingerprint,
             "numbered_like": None if seg.like is None else like_summary(seg.like),
             "rules": None if seg.rules is None else rules_summary(seg.rules),
-            "rfm": rfm_summary(seg.rfm, seg.labels, seg.choice.k) if seg.rfm else None,
+            "rfm": rfm_summary(seg.rfm, {p.segment: p.rfm for p in seg.profiles}, seg.choice.k)
+            if seg.rfm
+            else None,
             "rfm_missing": seg.rfm_missing or None,
             "movement": None if seg.movement is None else seg.movement.to_dict(),
             "sweep": sweep_rows(seg.setup, seg.results),
@@ -142,8 +145,10 @@ def rules_summary(rules: Rules) -> dict[str, Any]:
     }
 
 
-def rfm_summary(rfm: Rfm, labels: Any, k: int) -> dict[str, Any]:
-    """What the RFM cells rest on, the bounds used and each segment's mix (summary.json)."""
+def rfm_summary(rfm: Rfm, mixes: Mapping[int, list[tuple[str, float]]], k: int) -> dict[str, Any]:
+    """What the RFM cells rest on, the bounds used and each segment's mix (summary.json;
+    `mixes`: the segments' cells, as their profiles hold them; none for a segment without
+    customers)."""
     return {
         "measures": list(rfm.measures),
         "columns": rfm.columns,
@@ -156,7 +161,7 @@ def rfm_summary(rfm: Rfm, labels: Any, k: int) -> dict[str, Any]:
             for name, r, f, m, d in table_rows(rfm.measures)
         ],
         "customers_per_cell": {c: n for c, n in rfm.counts().items() if c != "not scored"},
-        "segments": {str(s): dict(mix) for s, mix in rfm.mixes(labels, k).items()},
+        "segments": {str(s): dict(mixes.get(s, [])) for s in range(1, k + 1)},
     }
 
 

@@ -15,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from segscope.core.errors import DataError
 from segscope.core.features.dates import parse_dates
-from segscope.core.features.values import compact_offsets, numpy_kind
+from segscope.core.features.values import compact_offsets, numpy_kind, offsets_present
 from segscope.core.preparing.matrix import Coded, CodedMatrix, Matrix
 from segscope.core.roles import Role, Schema
 from segscope.core.sampling import row_sample
@@ -100,9 +100,7 @@ def as_text(s: pd.Series) -> pd.Series:
     compact = compact_offsets(s)
     if compact is not None:
         offsets, low, span = compact
-        seen = np.zeros(span, dtype=np.bool_)
-        seen[offsets] = True
-        held = np.flatnonzero(seen)
+        held = offsets_present(offsets, span)
         text = np.asarray((held.astype(s.dtype) + s.dtype.type(low)).astype(str), dtype=object)
         place, distinct = pd.factorize(text, sort=True)
         lookup = np.zeros(span, dtype=np.int32)  # fewer values than rows
