@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,14 @@ os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
 # The longest files first (`make test` keeps this order: --no-loadscope-reorder): each worker
 # takes the next file when it is free, so a long file taken last keeps one worker busy alone.
 LONGEST_FIRST = ("test_spark.py", "test_limits_everywhere.py", "test_broken.py", "test_tui.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started with Ctrl-C ignored (by nohup, or as a background job of a script)
+    would pass that on to every command a test starts, and the tests of Ctrl-C could send none:
+    Ctrl-C is given back its default here, which the commands then start with."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
